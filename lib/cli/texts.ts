@@ -1,0 +1,60 @@
+// What the command line prints, kept together so the wording can be compared
+// with the original's byte for byte.
+
+export const VERSION_LINE = 'Linux Director v1.186-ha';
+
+export const VERSION_TEXT = `${VERSION_LINE}
+1999-2006 Jacob Rief, Horms and others
+<http://www.vergenet.net/linux/ldirectord/>
+
+ldirectord comes with ABSOLUTELY NO WARRANTY.
+This is free software, and you are welcome to redistribute it
+under certain conditions. See the GNU General Public Licence for details.
+`;
+
+export const USAGE_TEXT = `Usage:
+    ldirectord [-d|--debug] [--] [configfile] start | stop | restart |
+    try-restart | reload | force-reload | status
+
+    ldirectord [-t|--test] [configfile]
+
+    ldirectord [-h|-?|--help|-v|--version]
+
+Options:
+    configuration: This is the name for the configuration as specified in
+    the file /etc/ha.d/conf/configuration
+
+    -d|--debug Don't start as daemon and log verbosely.
+
+    -t|--test Check the configuration file and exit: 0 if it is valid, 2 if
+    not. Every error and warning is printed as file:line: message.
+
+    -h|--help Print user manual and exit.
+
+    -v|--version Print version and exit.
+
+    start the daemon for the specified configuration.
+
+    stop the daemon for the specified configuration. This is the same as
+    sending a TERM signal to the running daemon.
+
+    restart the daemon for the specified configuration. The same as stopping
+    and starting.
+
+    reload the configuration file. This is the same as sending a HUP signal
+    to the running daemon.
+
+    status of the running daemon for the specified configuration.
+
+`;
+
+export const COMMANDS = ['start', 'stop', 'status', 'restart', 'try-restart', 'reload', 'force-reload'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export const configNotFound = (config: string) => `Config file ${config} not found`;
+export const unknownOption = (opt: string) => `Unknown option: ${opt}`;
+/** The original's config diagnostic line (spec §2.7). */
+export const configDiagnostic = (severity: 'error' | 'warning', pid: number, config: string, line: number, msg: string) =>
+  `${severity === 'error' ? 'Error' : 'Warning'} [${pid}]${line > 0 ? ` reading file ${config} at line ${line}` : ''}: ${msg}`;
+
+export const EXIT = { ok: 0, generic: 1, configError: 2, notRunning: 3, usage: 255 } as const;
