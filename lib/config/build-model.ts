@@ -63,7 +63,7 @@ export function wantNames(g: GlobalDraft, virtuals: VirtualDraft[], cache: NameC
     if (vs.fallback) cache.want(vs.fallback.part.host, vs.family);
     if (vs.ipPort) cache.want(splitHostPort(vs.ipPort).host, vs.family);
     for (const r of vs.reals) {
-      const a = splitRealAddress(r.value);
+      const a = (r.address ??= splitRealAddress(r.value));
       if ('error' in a) continue;
       cache.want(a.host, vs.family);
       if (a.rangeEnd) cache.want(a.rangeEnd, vs.family);
@@ -107,8 +107,9 @@ function resolveFallback(
 
 function buildReals(vs: VirtualDraft, cache: NameCache, sink: Sink): RealServer[] {
   const reals: RealServer[] = [];
-  for (const { value, line } of vs.reals) {
-    const a = splitRealAddress(value);
+  for (const r of vs.reals) {
+    const line = r.line;
+    const a = (r.address ??= splitRealAddress(r.value));
     if ('error' in a) {
       sink.error(line, a.error);
       continue;
@@ -208,8 +209,12 @@ export interface BuildInput {
 
 export function buildModel(input: BuildInput): { config: Config; issues: ScanIssue[] } {
   const issues: ScanIssue[] = [];
+  let errorCount = 0;
   const sink: Sink = {
-    error: (line, message) => issues.push({ severity: 'error', line, message }),
+    error: (line, message) => {
+      errorCount++;
+      issues.push({ severity: 'error', line, message });
+    },
     warn: (line, message) => issues.push({ severity: 'warning', line, message }),
   };
   const g = input.globals;
@@ -256,7 +261,7 @@ export function buildModel(input: BuildInput): { config: Config; issues: ScanIss
   const seen = new Set<string>();
   for (const vs of input.virtuals) {
     if (vs.invalid) continue;
-    const errorsBefore = issues.filter((x) => x.severity === 'error').length;
+    const errorsBefore = errorCount;
     const ownFallback = vs.fallback ? resolveFallback(vs.fallback, vs.protocol, vs.family, cache, sink) : undefined;
 
     let ip: string | undefined;
@@ -289,7 +294,7 @@ export function buildModel(input: BuildInput): { config: Config; issues: ScanIss
 
     const name = ip !== undefined ? `${ip}:${port}` : String(fwmark ?? '');
     const id = vs.protocol === 'fwm' ? `fwm${vs.family === 6 ? '6' : ''}:${fwmark}` : `${vs.protocol}:${name}`;
-    if (issues.filter((x) => x.severity === 'error').length > errorsBefore) continue;
+    if (errorCount > errorsBefore) continue;
     if (seen.has(id)) {
       sink.error(vs.endLine, MSG.duplicateVirtual);
       continue;

@@ -13,15 +13,27 @@ export function firstDigits(value: string): string | undefined {
   return /(\d+)/.exec(value)?.[1];
 }
 
+const plainPatterns = new Map<string, RegExp>();
+const quotedPatterns = new Map<string, RegExp>();
+
+function pattern(cache: Map<string, RegExp>, name: string, value: string): RegExp {
+  let re = cache.get(name);
+  if (!re) cache.set(name, (re = new RegExp(`^${name}\\s*=\\s*${value}`)));
+  return re;
+}
+
 /** The original's `name\s*=\s*(.*)` match against a directive line. */
 export function directive(text: string, name: string): string | undefined {
-  const m = new RegExp(`^${name}\\s*=\\s*(.*)`).exec(text);
+  // Cheap prefix test first: most lines are not most directives.
+  if (!text.startsWith(name)) return undefined;
+  const m = pattern(plainPatterns, name, '(.*)').exec(text);
   return m ? m[1] : undefined;
 }
 
 /** `name\s*=\s*"(.*)"`: everything between the first and the last quote. */
 export function quotedDirective(text: string, name: string): string | undefined {
-  const m = new RegExp(`^${name}\\s*=\\s*"(.*)"`).exec(text);
+  if (!text.startsWith(name)) return undefined;
+  const m = pattern(quotedPatterns, name, '"(.*)"').exec(text);
   return m ? m[1] : undefined;
 }
 

@@ -14,7 +14,13 @@ export interface RealAddressPart {
   readonly flags: string;
 }
 
+// The common `a.b.c.d[:port] flags` form; when it matches, REAL_ADDRESS would
+// match the same way (its first alternative at the same position).
+const PLAIN_REAL = /^\s*(\d+\.\d+\.\d+\.\d+)(?::(\d+))?\s+(.*)/;
+
 export function splitRealAddress(value: string): RealAddressPart | { error: string } {
+  const plain = PLAIN_REAL.exec(value);
+  if (plain) return { host: plain[1]!, port: plain[2] ?? '0', flags: plain[3]! };
   const m = REAL_ADDRESS.exec(value);
   if (!m) return { error: MSG.realWrongFormat };
   return { host: m[1]!, rangeEnd: m[3], port: m[5] ?? '0', flags: m[6]! };
@@ -125,6 +131,9 @@ function sameFlags(a: RealFlags, b: RealFlags): boolean {
 export function parseRealFlags(flagsText: string): RealFlagsResult {
   const original = originalReading(flagsText);
   if (original.error !== undefined) return { error: original.error, warnings: [] };
+  // Only skipped text, quotes or a u: can make the two readings differ.
+  if (original.skipped.length === 0 && !flagsText.includes('"') && !flagsText.includes('u:'))
+    return { flags: original.flags!, warnings: [] };
   const ours = orderFreeReading(flagsText);
   if (ours && !sameFlags(ours, original.flags!)) {
     const warnings: string[] = [];

@@ -51,11 +51,11 @@ interface Variant {
  * Tries the original's reading first; only if it fails are the forgiving
  * readings tried, so a line the original accepts always means the same here.
  */
-function tryLine(strict: string, variants: Variant[], handle: (text: string) => Outcome): { outcome: Outcome; warning?: string } {
+function tryLine(strict: string, variants: () => Variant[], handle: (text: string) => Outcome): { outcome: Outcome; warning?: string } {
   const first = handle(strict);
   if ('apply' in first) return { outcome: first };
   const seen = new Set([strict]);
-  for (const v of variants) {
+  for (const v of variants()) {
     if (seen.has(v.text)) continue;
     seen.add(v.text);
     const o = handle(v.text);
@@ -127,7 +127,7 @@ export function scanConfig(text: string, opts: ScanOptions): ScanResult {
     if (!start) {
       i++;
       if (isBlank(raw) || isComment(raw)) continue;
-      const variants: Variant[] = [
+      const variants = (): Variant[] => [
         { text: raw.trimEnd(), warning: LENIENT.trailingSpace },
         { text: cutAtUnquotedHash(raw).trimEnd(), warning: LENIENT.trailingComment },
       ];
@@ -167,7 +167,8 @@ export function scanConfig(text: string, opts: ScanOptions): ScanResult {
         i++;
         continue;
       }
-      const body = cutAtHash(rawLine).replace(/\t/g, '    ');
+      const cut = cutAtHash(rawLine);
+      const body = cut.includes('\t') ? cut.replace(/\t/g, '    ') : cut;
       const m = /^ {4,}(.+)/.exec(body);
       let content: string;
       if (m && !isBlank(m[1]!)) {
@@ -189,14 +190,14 @@ export function scanConfig(text: string, opts: ScanOptions): ScanResult {
         shallowLines.push({ line: n, indent: shallow[1]!.length });
       }
 
-      const indentLen = rawLine.length - rawLine.replace(/^[ \t]+/, '').length;
-      const fullBody = rawLine.slice(indentLen).replace(/\t/g, '    ');
-      const quoteAware = cutAtUnquotedHash(fullBody);
-      const variants: Variant[] = [
-        { text: content.trimEnd(), warning: LENIENT.trailingSpace },
-        { text: quoteAware, warning: LENIENT.hashInQuotes },
-        { text: quoteAware.trimEnd(), warning: LENIENT.hashInQuotes },
-      ];
+      const variants = (): Variant[] => {
+        const quoteAware = cutAtUnquotedHash(rawLine.replace(/^[ \t]+/, '').replace(/\t/g, '    '));
+        return [
+          { text: content.trimEnd(), warning: LENIENT.trailingSpace },
+          { text: quoteAware, warning: LENIENT.hashInQuotes },
+          { text: quoteAware.trimEnd(), warning: LENIENT.hashInQuotes },
+        ];
+      };
       report(
         n,
         tryLine(content, variants, (t) =>

@@ -13,7 +13,7 @@ import {
   readEmailAlert,
   readSmtp,
 } from './perl-values.js';
-import { parseFallbackValue, type FallbackPart } from './real-line.js';
+import { parseFallbackValue, splitRealAddress, type FallbackPart } from './real-line.js';
 
 export interface VirtualDraft {
   readonly family: Family;
@@ -63,7 +63,7 @@ export interface VirtualDraft {
   monitorfile?: string;
   servicename?: string;
   comment?: string;
-  reals: { value: string; line: number }[];
+  reals: { value: string; line: number; address?: ReturnType<typeof splitRealAddress> }[];
 }
 
 export function newVirtualDraft(
