@@ -1,0 +1,221 @@
+// Runs the checks: one schedule per real id (shared by identical reals across
+// virtuals, spec §3.1), each check bounded by its own timeout, results folded
+// through the hysteresis into transitions. Knows nothing of IPVS: transitions
+// go to a listener. State survives update() for ids that stay (reload, §10).
+import type { Config, RealServer, VirtualService } from '../config/model.js';
+import type { CheckResult } from '../../checks/types.js';
+import { applyResult, forceStatus, INITIAL_STATE, type RealCheckState, type Transition } from './hysteresis.js';
+import { realId } from './real-id.js';
+
+/** What one probe of a real does; the daemon binds checkers and targets. */
+export type ProbeFn = (v: VirtualService, r: RealServer, mode: 'negotiate' | 'connect', signal: AbortSignal) => Promise<CheckResult>;
+
+export interface RealEntry {
+  readonly id: string;
+  /** Every (virtual, real) pair that shares this id, in config order. */
+  readonly members: readonly { readonly virtual: VirtualService; readonly real: RealServer }[];
+  state: RealCheckState;
+  lastResult?: CheckResult & { readonly at: number };
+  lastChange: number;
+  /** combined checktype: connects done since the last negotiate. */
+  connectsSinceNegotiate: number;
+  nextDue: number;
+  running: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+export interface CheckRunnerDeps {
+  readonly probe: ProbeFn;
+  /** Seconds a check of this virtual may take (the checker's rule, spec §3.3). */
+  readonly timeoutSeconds: (v: VirtualService, mode: 'negotiate' | 'connect') => number;
+  /** A maintenance file forces the real down (spec §3.1); resolved per check. */
+  readonly inMaintenance?: (r: RealServer) => Promise<boolean>;
+  readonly onTransition: (entry: RealEntry, transition: Transition, result: CheckResult | undefined) => void;
+  readonly now?: () => number;
+  /** 0..1; the first check of each real is spread over this share of a second. */
+  readonly random?: () => number;
+}
+
+const MAINTENANCE_RESULT: CheckResult = { ok: false, message: 'Server in maintenance', durationMs: 0 };
+
+export class CheckRunner {
+  private entries = new Map<string, RealEntry>();
+  private stopped = true;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly deps: CheckRunnerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+  }
+
+  /**
+   * Takes a (new) config. Ids that stay keep their state, fail counts and
+   * schedule; new ids start `initial(id)` (unknown unless the daemon knows better).
+   */
+  update(config: Config, initial: (id: string, members: RealEntry['members']) => RealCheckState = () => INITIAL_STATE): void {
+    const groups = new Map<string, { virtual: VirtualService; real: RealServer }[]>();
+    for (const virtual of config.virtuals) {
+      for (const real of virtual.reals) {
+        const id = realId(virtual, real);
+        let g = groups.get(id);
+        if (!g) groups.set(id, (g = []));
+        g.push({ virtual, real });
+      }
+    }
+    const next = new Map<string, RealEntry>();
+    const now = this.now();
+    for (const [id, members] of groups) {
+      const old = this.entries.get(id);
+      if (old) {
+        // Same object: a check in flight reports into the kept state.
+        Object.assign(old, { members });
+        next.set(id, old);
+        continue;
+      }
+      const interval = members[0]!.virtual.checkinterval * 1000;
+      next.set(id, {
+        id,
+        members,
+        state: initial(id, members),
+        lastChange: now,
+        connectsSinceNegotiate: 0,
+        // Spread first checks so a big farm does not probe everything at once,
+        // while still getting a first result quickly.
+        nextDue: now + Math.floor(this.random() * Math.min(interval, 1000)),
+        running: false,
+      });
+    }
+    for (const [id, e] of this.entries) {
+      if (!next.has(id) && e.timer) clearTimeout(e.timer);
+    }
+    this.entries = next;
+    if (!this.stopped) for (const e of next.values()) if (!e.timer && !e.running) this.arm(e);
+  }
+
+  get(id: string): RealEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  all(): Iterable<RealEntry> {
+    return this.entries.values();
+  }
+
+  start(): void {
+    this.stopped = false;
+    for (const e of this.entries.values()) if (!e.timer && !e.running) this.arm(e);
+  }
+
+  /** Stops scheduling and waits for the checks in flight (each is bounded by its timeout). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const e of this.entries.values()) {
+      if (e.timer) clearTimeout(e.timer);
+      e.timer = undefined;
+    }
+    await Promise.all(this.inFlight);
+  }
+
+  /** Runs every check now (start-up and tests); resolves when all have reported. */
+  async checkAllNow(): Promise<void> {
+    for (const e of this.entries.values()) {
+      if (e.running) continue;
+      if (e.timer) clearTimeout(e.timer);
+      e.timer = undefined;
+      e.nextDue = this.now();
+      this.launch(e);
+    }
+    await Promise.all(this.inFlight);
+  }
+
+  private arm(e: RealEntry): void {
+    e.timer = setTimeout(() => {
+      e.timer = undefined;
+      if (this.entries.get(e.id) === e && !this.stopped) this.launch(e);
+    }, Math.max(0, e.nextDue - this.now()));
+  }
+
+  private launch(e: RealEntry): void {
+    e.running = true;
+    const started = this.now();
+    const p = this.checkOnce(e)
+      .catch(() => undefined)
+      .finally(() => {
+        e.running = false;
+        const interval = e.members[0]!.virtual.checkinterval * 1000;
+        // Fixed cadence from the start of the check; a check slower than the
+        // interval is followed at once by the next one, never overlapped.
+        e.nextDue = Math.max(started + interval, this.now());
+        this.inFlight.delete(p);
+        if (!this.stopped && this.entries.get(e.id) === e && !e.timer) this.arm(e);
+      });
+    this.inFlight.add(p);
+  }
+
+  private async checkOnce(e: RealEntry): Promise<void> {
+    const { virtual, real } = e.members[0]!;
+    const kind = virtual.checktype.kind;
+    if (kind === 'off') return;
+    if (this.deps.inMaintenance && (await this.deps.inMaintenance(real))) {
+      this.apply(e, forceStatus(e.state, 'down'), MAINTENANCE_RESULT);
+      return;
+    }
+    if (kind === 'on') {
+      this.apply(e, forceStatus(e.state, 'up'), undefined);
+      return;
+    }
+    let mode: 'negotiate' | 'connect' = kind === 'connect' ? 'connect' : 'negotiate';
+    if (virtual.checktype.kind === 'combined') {
+      // negotiate, N x connect, negotiate, ... (spec §3.2); a failed or first check negotiates.
+      const n = virtual.checktype.n;
+      mode = e.state.status === 'up' && e.connectsSinceNegotiate < n ? 'connect' : 'negotiate';
+    }
+    const timeout = this.deps.timeoutSeconds(virtual, mode) * 1000;
+    const t0 = this.now();
+    const result = await this.probeWithDeadline(virtual, real, mode, timeout, t0);
+    if (virtual.checktype.kind === 'combined') {
+      // A failure forces the next check to negotiate, whatever the fail count.
+      if (!result.ok) e.connectsSinceNegotiate = virtual.checktype.n;
+      else e.connectsSinceNegotiate = mode === 'connect' ? e.connectsSinceNegotiate + 1 : 0;
+    }
+    const failurecount = virtual.failurecount;
+    this.apply(e, applyResult(e.state, result.ok, failurecount), result);
+  }
+
+  /**
+   * The probe gets a signal that aborts at the deadline; should a probe ignore
+   * it, the race still ends the check on time (the probe's late answer is dropped).
+   */
+  private async probeWithDeadline(
+    virtual: VirtualService,
+    real: RealServer,
+    mode: 'negotiate' | 'connect',
+    timeoutMs: number,
+    t0: number,
+  ): Promise<CheckResult> {
+    const ac = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<CheckResult>((resolve) => {
+      timer = setTimeout(() => {
+        ac.abort(new Error('check timed out'));
+        // Give a well-behaved probe a moment to report its own timeout message.
+        setTimeout(() => resolve({ ok: false, message: 'Timeout', durationMs: this.now() - t0 }), 50);
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.deps.probe(virtual, real, mode, ac.signal), deadline]);
+    } catch (err) {
+      return { ok: false, message: err instanceof Error ? err.message : String(err), durationMs: this.now() - t0 };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private apply(e: RealEntry, next: { state: RealCheckState; transition: Transition }, result: CheckResult | undefined): void {
+    if (result) e.lastResult = { ...result, at: this.now() };
+    e.state = next.state;
+    if (next.transition.kind === 'up' || next.transition.kind === 'down') e.lastChange = this.now();
+    this.deps.onTransition(e, next.transition, result);
+  }
+}

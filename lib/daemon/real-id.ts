@@ -1,0 +1,34 @@
+// The key that ties a real server to its check state (spec §3.1 "Real id"):
+// reals with the same key in different virtuals are checked once and change
+// state together, as in the original. Changing any part (weight, request, ...)
+// separates them.
+import type { RealServer, VirtualService } from '../config/model.js';
+
+export function checkSpec(v: VirtualService): string {
+  const t = v.checktype;
+  if (t.kind === 'negotiate' || t.kind === 'combined') return `${t.kind}:${v.service}`;
+  if (t.kind === 'external' || t.kind === 'external-perl') return `${t.kind}:${v.checkcommand}`;
+  return t.kind;
+}
+
+export function realId(v: VirtualService, r: RealServer): string {
+  const request = r.request ?? v.request;
+  const receive = r.receive ?? v.receive;
+  return [
+    checkSpec(v),
+    v.protocol,
+    r.ip,
+    r.port,
+    v.virtualhost ?? '',
+    v.checkport ?? '',
+    r.weight,
+    r.forward,
+    JSON.stringify(request),
+    JSON.stringify(receive),
+  ].join(':');
+}
+
+/** `<rip:port>` as log lines and alerts name a real. */
+export function realAddress(r: { ip: string; port: number }): string {
+  return `${r.ip}:${r.port}`;
+}

@@ -1,0 +1,194 @@
+// The scheduler and hysteresis with a scripted probe (the probes themselves are
+// tested against real servers in test/checks/). Fake timers make cadence exact.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CheckRunner, type ProbeFn, type RealEntry } from '../../lib/daemon/check-runner.js';
+import type { Transition } from '../../lib/daemon/hysteresis.js';
+import { applyResult, INITIAL_STATE } from '../../lib/daemon/hysteresis.js';
+import { parse } from '../config/parse-helpers.js';
+
+async function config(text: string) {
+  const r = await parse(text);
+  if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
+  return r.config;
+}
+
+interface Call {
+  at: number;
+  real: string;
+  mode: string;
+}
+
+function harness(script: (real: string, n: number) => boolean | 'hang') {
+  const calls: Call[] = [];
+  const transitions: { id: string; t: Transition; at: number }[] = [];
+  const counts = new Map<string, number>();
+  const probe: ProbeFn = (_v, r, mode, signal) => {
+    const key = `${r.ip}:${r.port}`;
+    const n = (counts.get(key) ?? 0) + 1;
+    counts.set(key, n);
+    calls.push({ at: Date.now(), real: key, mode });
+    const outcome = script(key, n);
+    if (outcome === 'hang')
+      return new Promise((resolve) => signal.addEventListener('abort', () => resolve({ ok: false, message: 'timeout', durationMs: 0 })));
+    return Promise.resolve({ ok: outcome, message: outcome ? 'OK' : 'down', durationMs: 1 });
+  };
+  const runner = new CheckRunner({
+    probe,
+    timeoutSeconds: (v) => v.checktimeout,
+    onTransition: (e: RealEntry, t) => {
+      if (t.kind !== 'none') transitions.push({ id: `${e.members[0]!.real.ip}:${e.members[0]!.real.port}`, t, at: Date.now() });
+    },
+    random: () => 0.5,
+  });
+  return { runner, calls, transitions };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('hysteresis', () => {
+  it('counts soft failures up to failurecount and resets on success', () => {
+    let s = { status: 'up' as const, failCount: 0 };
+    let r = applyResult(s, false, 3);
+    expect(r.transition).toEqual({ kind: 'soft-failure', count: 1, limit: 3 });
+    r = applyResult(r.state, false, 3);
+    expect(r.transition).toEqual({ kind: 'soft-failure', count: 2, limit: 3 });
+    const back = applyResult(r.state, true, 3);
+    expect(back.transition).toEqual({ kind: 'reset-soft-failure' });
+    r = applyResult(r.state, false, 3);
+    expect(r.transition).toEqual({ kind: 'down' });
+    expect(applyResult(r.state, false, 3).transition).toEqual({ kind: 'none' });
+    s = { status: 'up', failCount: 0 };
+    expect(applyResult(s, true, 3).transition).toEqual({ kind: 'none' });
+  });
+
+  it('decides an unknown real on its first result', () => {
+    expect(applyResult(INITIAL_STATE, false, 5).transition).toEqual({ kind: 'down' });
+    expect(applyResult(INITIAL_STATE, true, 5).transition).toEqual({ kind: 'up', resetFrom: 0 });
+  });
+});
+
+describe('CheckRunner', () => {
+  it('checks each real once per checkinterval, first within a second', async () => {
+    const cfg = await config('checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    real=127.0.0.3:80 gate\n    checktype=connect\n');
+    const h = harness(() => true);
+    h.runner.update(cfg);
+    h.runner.start();
+    await vi.advanceTimersByTimeAsync(20_600);
+    const times = h.calls.filter((c) => c.real === '127.0.0.2:80').map((c) => c.at);
+    expect(times).toEqual([500, 5500, 10500, 15500, 20500]);
+    expect(h.calls.every((c) => c.mode === 'connect')).toBe(true);
+    expect(h.transitions.map((t) => t.t.kind)).toEqual(['up', 'up']);
+    await h.runner.stop();
+  });
+
+  it('takes a real down only after failurecount failures', async () => {
+    const cfg = await config('checkinterval=2\nfailurecount=3\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n');
+    const h = harness((_r, n) => n <= 2);
+    h.runner.update(cfg);
+    h.runner.start();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(h.transitions.map((t) => [t.t.kind, t.at])).toEqual([
+      ['up', 500],
+      ['soft-failure', 4500],
+      ['soft-failure', 6500],
+      ['down', 8500],
+    ]);
+    await h.runner.stop();
+  });
+
+  it('checks a real shared by two virtuals once, and flips it in both', async () => {
+    const cfg = await config(
+      'checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\nvirtual=10.0.0.2:80\n    real=127.0.0.2:80 gate\nvirtual=10.0.0.3:80\n    real=127.0.0.2:80 gate 2\n',
+    );
+    const h = harness(() => true);
+    h.runner.update(cfg);
+    const entries = [...h.runner.all()];
+    // Weight 2 makes the third one a different real id, as in the original.
+    expect(entries.map((e) => e.members.length)).toEqual([2, 1]);
+    h.runner.start();
+    await vi.advanceTimersByTimeAsync(5_400);
+    expect(h.calls).toHaveLength(2);
+    await h.runner.stop();
+  });
+
+  it('runs combined checks as negotiate, N x connect, negotiate', async () => {
+    const cfg = await config('checkinterval=1\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    checktype=2\n');
+    const h = harness(() => true);
+    h.runner.update(cfg);
+    h.runner.start();
+    await vi.advanceTimersByTimeAsync(6_000);
+    expect(h.calls.map((c) => c.mode)).toEqual(['negotiate', 'connect', 'connect', 'negotiate', 'connect', 'connect']);
+    await h.runner.stop();
+  });
+
+  it('ends a hanging check at the timeout and counts it as a failure', async () => {
+    const cfg = await config('checkinterval=10\nchecktimeout=3\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    checktype=connect\n');
+    const h = harness(() => 'hang');
+    h.runner.update(cfg);
+    h.runner.start();
+    await vi.advanceTimersByTimeAsync(3_600);
+    expect(h.transitions.map((t) => [t.t.kind, t.at])).toEqual([['down', 3500]]);
+    await h.runner.stop();
+  });
+
+  it('keeps state across update() for unchanged reals and drops removed ones', async () => {
+    const text = 'checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    real=127.0.0.3:80 gate\n';
+    const h = harness(() => true);
+    h.runner.update(await config(text));
+    h.runner.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    const before = [...h.runner.all()].find((e) => e.members[0]!.real.ip === '127.0.0.2')!;
+    expect(before.state.status).toBe('up');
+    h.runner.update(await config('checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    real=127.0.0.4:80 gate\n'));
+    const ips = [...h.runner.all()].map((e) => [e.members[0]!.real.ip, e.state.status]);
+    expect(ips).toEqual([
+      ['127.0.0.2', 'up'],
+      ['127.0.0.4', 'unknown'],
+    ]);
+    expect([...h.runner.all()][0]).toBe(before);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(h.calls.filter((c) => c.real === '127.0.0.3:80')).toHaveLength(1);
+    await h.runner.stop();
+  });
+
+  it('never probes checktype=off, brings checktype=on up without probing', async () => {
+    const cfg = await config('virtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    checktype=off\nvirtual=10.0.0.2:80\n    real=127.0.0.3:80 gate\n    checktype=on\n');
+    const h = harness(() => true);
+    h.runner.update(cfg);
+    h.runner.start();
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(h.calls).toEqual([]);
+    expect(h.transitions.map((t) => [t.id, t.t.kind])).toEqual([['127.0.0.3:80', 'up']]);
+    await h.runner.stop();
+  });
+
+  it('forces a real in maintenance down without probing it', async () => {
+    const cfg = await config('checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n');
+    const calls: string[] = [];
+    let maint = false;
+    const seen: string[] = [];
+    const runner = new CheckRunner({
+      probe: async () => {
+        calls.push('probe');
+        return { ok: true, message: 'OK', durationMs: 0 };
+      },
+      timeoutSeconds: () => 5,
+      inMaintenance: async () => maint,
+      onTransition: (e, t, r) => seen.push(`${t.kind}:${r?.message ?? '-'}:${e.state.status}`),
+      random: () => 0,
+    });
+    runner.update(cfg);
+    runner.start();
+    await vi.advanceTimersByTimeAsync(100);
+    maint = true;
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(calls).toEqual(['probe']);
+    expect(seen).toEqual(['up:OK:up', 'down:Server in maintenance:down']);
+    await runner.stop();
+  });
+});
