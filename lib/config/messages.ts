@@ -98,8 +98,6 @@ export const LENIENT = {
     'trailing whitespace after the value: the original ldirectord rejects this line; ldirectord-ts ignores the whitespace',
   hashInQuotes:
     "'#' inside a quoted value: the original ldirectord cuts the line at the '#' and rejects it; ldirectord-ts keeps the quoted value whole",
-  trailingComment:
-    'trailing comment after the value: the original ldirectord rejects this line; ldirectord-ts ignores the comment',
   upperBeforeLower:
     '"u:" given before "l:": the original ldirectord silently drops the upper threshold; ldirectord-ts honours both',
   weightAfterStrings:

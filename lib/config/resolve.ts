@@ -10,6 +10,10 @@ import { getServiceByName } from './services-db.js';
 export type HostResolver = (name: string, family: Family) => Promise<string | null>;
 
 export const systemResolver: HostResolver = async (name, family) => {
+  // Node answers literals itself, whatever family was asked: getaddrinfo with
+  // AF_INET/AF_INET6 (and no V4MAPPED) only returns a literal of that family.
+  const literal = isIP(name);
+  if (literal !== 0) return literal === family ? name : null;
   try {
     const r = await lookup(name, { family, verbatim: true });
     return r.address;

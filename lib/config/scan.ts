@@ -127,10 +127,9 @@ export function scanConfig(text: string, opts: ScanOptions): ScanResult {
     if (!start) {
       i++;
       if (isBlank(raw) || isComment(raw)) continue;
-      const variants = (): Variant[] => [
-        { text: raw.trimEnd(), warning: LENIENT.trailingSpace },
-        { text: cutAtUnquotedHash(raw).trimEnd(), warning: LENIENT.trailingComment },
-      ];
+      // Only trailing whitespace is forgiven at top level (§10); a trailing
+      // comment after a yes/no value stays an error, as in the original.
+      const variants = (): Variant[] => [{ text: raw.trimEnd(), warning: LENIENT.trailingSpace }];
       report(
         lineNo,
         tryLine(raw, variants, (t) =>
@@ -201,7 +200,7 @@ export function scanConfig(text: string, opts: ScanOptions): ScanResult {
       report(
         n,
         tryLine(content, variants, (t) =>
-          virtualDirective(t, vs, { line: n, hostname: opts.hostname, openForAppend: opts.openForAppend }),
+          virtualDirective(t, vs, { line: n, rawLine, hostname: opts.hostname, openForAppend: opts.openForAppend }),
         ),
       );
       i++;

@@ -100,6 +100,8 @@ export function newVirtualDraft(
 
 export interface VirtualContext {
   readonly line: number;
+  /** The line as written: the original quotes it whole in "Unknown command". */
+  readonly rawLine: string;
   readonly hostname: string;
   readonly openForAppend: (path: string) => string | null;
 }
@@ -280,5 +282,5 @@ export function virtualDirective(text: string, vs: VirtualDraft, ctx: VirtualCon
     const c = v;
     return ok(() => (vs.comment = c));
   }
-  return fail(MSG.unknownVirtualCommand(text));
+  return fail(MSG.unknownVirtualCommand(ctx.rawLine));
 }

@@ -287,7 +287,7 @@ describe('virtual block directives', () => {
 
   it('rejects unknown block directives with the raw text', async () => {
     const r = await parse(`virtual=10.0.0.1:80\n${block(['real=127.0.0.2 gate', 'readdquiescent=yes'])}\n`);
-    expect(errors(r)).toEqual(['3: Unknown command "readdquiescent=yes"']);
+    expect(errors(r)).toEqual(['3: Unknown command "    readdquiescent=yes"']);
   });
 });
 
