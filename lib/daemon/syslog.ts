@@ -1,0 +1,161 @@
+// Syslog output: RFC 3164 datagrams on the local unix socket (/dev/log), ident
+// `ldirectord`, option pid, priority info for every message, the configured
+// facility (spec §6, rule 4).
+//
+// Node has no unix datagram sockets, and the npm packages that add them are
+// native addons (unix-dgram: node-gyp build; node-unix-socket: prebuilt Rust
+// binaries per platform). Instead the datagrams are sent by logger(1) from
+// util-linux (Debian's bsdutils, an Essential package, so it is on every
+// machine that has Perl's ldirectord today):
+//   logger --socket <path> --socket-errors=on -p <facility>.info -t ldirectord --id=<pid>
+// which writes `<PRI>Mmm dd hh:mm:ss ldirectord[<pid>]: <message>`, the same
+// header glibc's syslog(3) and Perl's Sys::Syslog write, one datagram per line
+// of its standard input. One logger process is run per batch: messages queued
+// while a batch is being sent go in the next one, so a busy daemon spawns a few
+// processes a second at most, and every batch opens the socket afresh (a
+// restarted syslog daemon is picked up with no reconnect logic). A batch that
+// fails (no socket, logger missing, timeout) is handed to `onFailure` so the
+// logger can fall back to stderr; the queue is bounded, the oldest messages are
+// dropped first and counted.
+import { spawn } from 'node:child_process';
+import { SYSLOG_FACILITIES } from '../config/perl-values.js';
+
+/** Facility numbers of syslog(3) (RFC 3164 table 1). */
+export const FACILITY_CODES: Readonly<Record<string, number>> = {
+  kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9,
+  authpriv: 10, ftp: 11,
+  local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23,
+};
+
+export const SEVERITY_INFO = 6;
+export const SYSLOG_IDENT = 'ldirectord';
+export const DEFAULT_SYSLOG_SOCKET = '/dev/log';
+
+export interface Facility {
+  readonly name: string;
+  readonly code: number;
+}
+
+/**
+ * The facility a non-path `logfile=` value names. Anything the config parser
+ * does not know as a facility (it warns about it) becomes daemon.
+ */
+export function syslogFacility(logfile: string): Facility {
+  const name = SYSLOG_FACILITIES.has(logfile) && logfile in FACILITY_CODES ? logfile : 'daemon';
+  return { name, code: FACILITY_CODES[name]! };
+}
+
+/** PRI of an info message: facility * 8 + 6. */
+export function infoPri(f: Facility): number {
+  return f.code * 8 + SEVERITY_INFO;
+}
+
+export interface SyslogSenderOptions {
+  readonly facility: Facility;
+  /** The pid in the header (`ldirectord[<pid>]`). */
+  readonly pid: number;
+  /** Default /dev/log. */
+  readonly socketPath?: string;
+  /** Default `logger` from $PATH. */
+  readonly loggerCommand?: string;
+  /** Messages that were not (or maybe not) delivered, with a reason. */
+  readonly onFailure: (messages: readonly string[], reason: string) => void;
+  /** Queued messages beyond which the oldest are dropped. Default 10,000. */
+  readonly maxQueued?: number;
+  /** Messages per logger process. Default 1,000. */
+  readonly maxBatch?: number;
+  /** A logger process still running after this is killed and its batch failed. Default 10 s. */
+  readonly batchTimeoutMs?: number;
+}
+
+export class SyslogSender {
+  private readonly opts: SyslogSenderOptions;
+  private queue: string[] = [];
+  private dropped = 0;
+  private sender: Promise<void> | null = null;
+
+  constructor(opts: SyslogSenderOptions) {
+    this.opts = opts;
+  }
+
+  /** Queues one message. Never throws, never waits. */
+  send(message: string): void {
+    const max = this.opts.maxQueued ?? 10_000;
+    if (this.queue.length >= max) {
+      this.queue.shift();
+      this.dropped++;
+    }
+    this.queue.push(message);
+    this.sender ??= this.drain();
+  }
+
+  /** Resolves once everything queued so far has been sent (or failed). */
+  async flush(): Promise<void> {
+    while (this.sender) await this.sender;
+  }
+
+  /** The logger(1) arguments used for every batch. */
+  loggerArgs(): string[] {
+    const o = this.opts;
+    return [
+      '--socket', o.socketPath ?? DEFAULT_SYSLOG_SOCKET,
+      '--socket-errors=on',
+      '-p', `${o.facility.name}.info`,
+      '-t', SYSLOG_IDENT,
+      `--id=${o.pid}`,
+      // Whole messages, like Sys::Syslog (logger's default splits at 1 KiB).
+      '--size', '65536',
+    ];
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      // Not on the caller's stack, and every message logged in this tick joins the batch.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.queue.length > 0) {
+        if (this.dropped > 0) {
+          this.opts.onFailure([], `syslog queue full: ${this.dropped} message(s) dropped`);
+          this.dropped = 0;
+        }
+        const batch = this.queue.splice(0, this.opts.maxBatch ?? 1000);
+        const failure = await this.runLogger(batch);
+        if (failure !== null) this.opts.onFailure(batch, failure);
+      }
+    } finally {
+      this.sender = null;
+    }
+  }
+
+  /** Runs one logger process for a batch; null on success, else the reason. */
+  private runLogger(batch: readonly string[]): Promise<string | null> {
+    return new Promise((resolve) => {
+      let settled = false;
+      let stderr = '';
+      const done = (reason: string | null): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(reason);
+      };
+      const child = spawn(this.opts.loggerCommand ?? 'logger', this.loggerArgs(), {
+        stdio: ['pipe', 'ignore', 'pipe'],
+      });
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        done('logger timed out');
+      }, this.opts.batchTimeoutMs ?? 10_000);
+      child.on('error', (err) => done(`logger: ${err.message}`));
+      child.stderr!.setEncoding('utf8');
+      child.stderr!.on('data', (s: string) => {
+        if (stderr.length < 4096) stderr += s;
+      });
+      child.on('close', (code, signal) => {
+        if (code === 0) done(null);
+        else done(stderr.trim() || `logger exited with ${code ?? signal}`);
+      });
+      // EPIPE when logger dies early: the exit status reports it.
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(batch.map((m) => `${m}\n`).join(''));
+    });
+  }
+}
