@@ -1,10 +1,8 @@
 // receive= is a Perl regular expression in existing configs. The parser rejects
-// what cannot be used with the same meaning, at the line that wrote it.
+// what cannot be run with the same meaning, at the line that wrote it.
+import { translatePerlRegex } from '../../checks/regex.js';
+
 export function translateReceive(source: string): string | null {
-  try {
-    new RegExp(source);
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
+  const t = translatePerlRegex(source);
+  return t.ok ? null : t.error;
 }
