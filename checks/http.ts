@@ -1,0 +1,254 @@
+// service=http, https and http_proxy (spec §3.3), with undici.
+//
+// - URL: `<schema>://<ip>:<checkport>/<request without its leading />`; a per-real
+//   request containing `<schema>://` is the whole URL, so the check connects to that
+//   URL's host, not to the real (spec §2.5). http_proxy sends the virtual's request (an
+//   absolute URL) through the real as a plain HTTP proxy (absolute-form request line).
+// - Host header: virtualhost if set, else the real's IP without a port (http, https);
+//   from the URL for http_proxy and after a redirect.
+// - GET or HEAD (httpmethod); redirects 301/302/303/307/308 followed up to 7 times.
+// - Up: final status 2xx and (receive empty, or the body matches receive as a Perl
+//   regex). Monitor message: the status line when up; the body when the status was 2xx
+//   but receive did not match; otherwise the status line, with the original's texts for
+//   failures ("500 Can't connect to ip:port (Connection refused)", "500 Timeout Alarm").
+// - Bounded: the runner's signal (negotiatetimeout) ends the whole exchange, headers
+//   are capped by undici (16 KiB), and at most maxBodyBytes of the body are read (the
+//   connection is then dropped and the receive regex sees that prefix).
+// - TLS: see tls-trust.ts (chain verified against the system bundle, host name not, no
+//   SNI for an IP; virtualhost changes only the Host header, as in the original).
+import { STATUS_CODES } from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Client, type Dispatcher, type buildConnector } from 'undici';
+import type { VirtualService } from '../lib/config/model.js';
+import { Outcome } from './outcome.js';
+import { perlMatch, translatePerlRegex } from './regex.js';
+import { hasOwnRequest, stripBrackets } from './target.js';
+import { isCertificateVerifyError, tlsClientOptions, type TlsTrust } from './tls-trust.js';
+import type { CheckResult, CheckTarget, Checker } from './types.js';
+
+/** The User-Agent of the original (LWP on Debian bookworm), which backends' log filters know. */
+export const HTTP_USER_AGENT = 'libwww-perl/6.68';
+export const MAX_REDIRECTS = 7;
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const TIMEOUT_STATUS_LINE = '500 Timeout Alarm';
+
+export type HttpService = 'http' | 'https' | 'http_proxy';
+
+export interface HttpCheckOptions {
+  readonly trust?: TlsTrust;
+  readonly maxBodyBytes?: number;
+}
+
+/** The original's $$r{url} for this target (ld_setup). */
+export function checkUrl(service: HttpService, target: CheckTarget): string {
+  const schema = service === 'http_proxy' ? 'http' : service;
+  const base = `${schema}://${target.real.ip}:${target.port}/`;
+  if (hasOwnRequest(target.real)) {
+    const request = target.real.request as string;
+    const uri = request.replace(/^\//, '');
+    return request.includes(`${schema}://`) ? uri : base + uri;
+  }
+  const uri = target.virtual.request.replace(/^\//, '');
+  return service === 'http_proxy' ? uri : base + uri;
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  ETIMEDOUT: 'Connection timed out',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+};
+
+interface Exchange {
+  readonly status: number;
+  readonly statusLine: string;
+  readonly location?: string;
+  readonly body: Buffer;
+  readonly truncated: boolean;
+}
+
+class HttpFailure extends Error {
+  constructor(readonly statusLine: string, readonly detail: string) {
+    super(statusLine);
+  }
+}
+
+function hostPort(url: URL): string {
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return `${url.hostname}:${port}`;
+}
+
+/** undici connector: our own sockets, so that TLS follows tls-trust.ts (no SNI from the Host header). */
+function connector(trust: TlsTrust | undefined): buildConnector.connector {
+  return (opts, callback) => {
+    const host = stripBrackets(opts.hostname);
+    const https = opts.protocol === 'https:';
+    const port = Number(opts.port) || (https ? 443 : 80);
+    const socket: net.Socket = https
+      ? tls.connect({ ...tlsClientOptions(host, trust), host, port, ALPNProtocols: ['http/1.1'] })
+      : net.connect({ host, port });
+    let done = false;
+    socket.setNoDelay(true);
+    socket.once(https ? 'secureConnect' : 'connect', () => {
+      if (done) return;
+      done = true;
+      callback(null, socket);
+    });
+    socket.once('error', (err) => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      callback(err, null);
+    });
+  };
+}
+
+function failureFor(err: unknown, url: URL, signal: AbortSignal): HttpFailure {
+  if (signal.aborted) return new HttpFailure(TIMEOUT_STATUS_LINE, 'timed out');
+  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const cause = e.cause ?? e;
+  if (isCertificateVerifyError(cause)) {
+    return new HttpFailure(`500 Can't connect to ${hostPort(url)} (certificate verify failed)`, `${cause.code}: ${cause.message}`);
+  }
+  const code = cause.code ?? e.code;
+  if (code && ERRNO_TEXT[code]) {
+    return new HttpFailure(`500 Can't connect to ${hostPort(url)} (${ERRNO_TEXT[code]})`, `${code}`);
+  }
+  if (code === 'UND_ERR_SOCKET' || /other side closed/.test(e.message)) {
+    return new HttpFailure('500 Server closed connection without sending any data back', e.message);
+  }
+  return new HttpFailure(`500 ${e.message}`, `${code ?? ''} ${e.message}`.trim());
+}
+
+async function exchange(
+  url: URL,
+  via: URL | undefined,
+  method: 'GET' | 'HEAD',
+  hostHeader: string | undefined,
+  signal: AbortSignal,
+  options: HttpCheckOptions,
+): Promise<Exchange> {
+  const origin = via ?? url;
+  const client = new Client(origin.origin, {
+    connect: connector(options.trust),
+    pipelining: 0,
+    maxHeaderSize: 16 * 1024,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+  try {
+    const headers: Record<string, string> = {
+      host: hostHeader ?? url.host,
+      'user-agent': HTTP_USER_AGENT,
+      connection: 'close',
+    };
+    const path = via ? url.href : `${url.pathname}${url.search}`;
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await client.request({ path, method, headers, signal });
+    } catch (err) {
+      throw failureFor(err, origin, signal);
+    }
+    const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let truncated = false;
+    try {
+      for await (const chunk of response.body) {
+        const buf = chunk as Buffer;
+        if (size + buf.length > max) {
+          chunks.push(buf.subarray(0, max - size));
+          size = max;
+          truncated = true;
+          response.body.destroy();
+          break;
+        }
+        chunks.push(buf);
+        size += buf.length;
+      }
+    } catch (err) {
+      if (signal.aborted) throw new HttpFailure(TIMEOUT_STATUS_LINE, 'timed out while reading the body');
+      // A body cut short: LWP keeps what arrived; so do we.
+      void err;
+    }
+    const reason = response.statusText || STATUS_CODES[response.statusCode] || 'Unknown code';
+    const location = response.headers.location;
+    return {
+      status: response.statusCode,
+      statusLine: `${response.statusCode} ${reason}`,
+      ...(typeof location === 'string' ? { location } : {}),
+      body: Buffer.concat(chunks, size),
+      truncated,
+    };
+  } finally {
+    client.destroy().catch(() => undefined);
+  }
+}
+
+const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+
+export async function probeHttp(service: HttpService, target: CheckTarget, signal: AbortSignal, options: HttpCheckOptions = {}): Promise<CheckResult> {
+  const outcome = new Outcome();
+  const v: VirtualService = target.virtual;
+  const regex = translatePerlRegex(target.receive);
+  if (!regex.ok) return outcome.down('-', { detail: `receive cannot be used: ${regex.error}` });
+
+  let url: URL;
+  try {
+    url = new URL(checkUrl(service, target));
+  } catch {
+    return outcome.down('400 URL must be absolute', { detail: `not a URL: ${checkUrl(service, target)}` });
+  }
+  const proxy = service === 'http_proxy' ? new URL(`http://${target.real.ip}:${target.port}/`) : undefined;
+  let hostHeader: string | undefined = service === 'http_proxy' ? undefined : (v.virtualhost ?? target.real.ip);
+  const trail: string[] = [];
+  let result: Exchange;
+  try {
+    for (let redirects = 0; ; redirects++) {
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        return outcome.down(`501 Protocol scheme '${url.protocol.replace(/:$/, '')}' is not supported`, { detail: url.href });
+      }
+      const via = proxy && url.protocol === 'http:' ? proxy : undefined;
+      result = await exchange(url, via, v.httpmethod, hostHeader, signal, options);
+      trail.push(`${v.httpmethod} ${url.href} -> ${result.statusLine}`);
+      if (!REDIRECT_CODES.has(result.status) || result.location === undefined || redirects >= MAX_REDIRECTS) break;
+      let next: URL;
+      try {
+        next = new URL(result.location, url);
+      } catch {
+        break;
+      }
+      url = next;
+      hostHeader = undefined; // LWP drops the Host header on a redirect
+    }
+  } catch (err) {
+    if (err instanceof HttpFailure) {
+      return outcome.down(err.statusLine, { detail: [...trail, `${url.href}: ${err.detail}`].join('; ') });
+    }
+    throw err;
+  }
+  const detail = trail.join('; ') + (result.truncated ? `; body cut at ${result.body.length} bytes` : '');
+  const success = result.status >= 200 && result.status < 300;
+  if (success && (target.receive === '' || perlMatch(regex.regex, result.body))) {
+    return outcome.up(result.statusLine, { detail });
+  }
+  if (success) return outcome.down(result.body.toString('utf8'), { detail: `${detail}; receive did not match` });
+  return outcome.down(result.statusLine, { detail });
+}
+
+export function createHttpChecker(service: HttpService, options: HttpCheckOptions = {}): Checker {
+  const defaults: Record<HttpService, number> = { http: 80, https: 443, http_proxy: 3128 };
+  return {
+    name: service,
+    defaultPort: defaults[service],
+    timeoutSeconds: (virtual: VirtualService) => virtual.negotiatetimeout,
+    probe: (target, signal) => probeHttp(service, target, signal, options),
+  };
+}
+
+export const httpChecker = createHttpChecker('http');
+export const httpsChecker = createHttpChecker('https');
+export const httpProxyChecker = createHttpChecker('http_proxy');

@@ -1,0 +1,74 @@
+// checktype=ping: ICMP echo with a 64-byte payload, up to checkcount attempts of
+// checktimeout seconds each; up on the first reply (spec §3.2). A failed ping writes no
+// monitorfile line, as in the original.
+//
+// Why the system ping (iputils-ping) and not a raw-socket library: raw ICMP sockets need
+// root or CAP_NET_RAW in the daemon itself and a native addon (raw-socket, net-ping)
+// compiled for each Node ABI; iputils ping is in every Debian install, uses unprivileged
+// ICMP datagram sockets or its own file capability, handles IPv4 and IPv6, and one
+// short-lived process per attempt is cheap at health-check rates. It runs with an
+// argument array (no shell) and is killed when the signal aborts.
+import { existsSync } from 'node:fs';
+import { execa } from 'execa';
+import type { VirtualService } from '../lib/config/model.js';
+import { untilAborted } from './abort.js';
+import { Outcome } from './outcome.js';
+import type { CheckResult, CheckTarget, Checker } from './types.js';
+
+const PING_PATHS = ['/usr/bin/ping', '/bin/ping'];
+
+export function findPing(): string {
+  return PING_PATHS.find((p) => existsSync(p)) ?? 'ping';
+}
+
+/** The argument list of one attempt: one echo request, 64 bytes of data, wait `seconds`. */
+export function pingArguments(host: string, seconds: number): string[] {
+  return ['-n', '-q', '-c', '1', '-s', '64', '-W', String(Math.max(1, seconds)), host];
+}
+
+export interface PingOptions {
+  /** The ping program (tests use stand-ins). */
+  readonly command?: string;
+}
+
+export function createPingChecker(options: PingOptions = {}): Checker {
+  let command = options.command;
+  return {
+    name: 'ping',
+    // One attempt may take checktimeout, and there are checkcount of them.
+    timeoutSeconds: (virtual: VirtualService) => virtual.checktimeout * Math.max(1, virtual.checkcount),
+    probe: async (target: CheckTarget, signal: AbortSignal): Promise<CheckResult> => {
+      const outcome = new Outcome();
+      command ??= findPing();
+      const attempts = Math.max(1, target.virtual.checkcount);
+      const failures: string[] = [];
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        if (signal.aborted) break;
+        const child = execa(command, pingArguments(target.host, target.virtual.checktimeout), {
+          reject: false,
+          stdin: 'ignore',
+          stdout: 'ignore',
+          stderr: 'ignore',
+          cancelSignal: signal,
+          forceKillAfterDelay: 1000,
+        });
+        const result = await Promise.race([child, untilAborted(signal)]);
+        if (result === 'aborted') {
+          child.catch(() => undefined); // SIGTERM sent by execa; do not wait for the exit
+          failures.push('timed out');
+          break;
+        }
+        if (result.exitCode === 0) {
+          return outcome.up('-', { detail: `pong from ${target.host} (attempt ${attempt}/${attempts})` });
+        }
+        failures.push(result.isCanceled ? 'timed out' : result.exitCode !== undefined ? `exit ${result.exitCode}` : (result.shortMessage ?? 'failed'));
+      }
+      return outcome.down('-', {
+        detail: `no reply from ${target.host} after ${failures.length}/${attempts} attempts: ${failures.join(', ')}`,
+        skipMonitorfile: true,
+      });
+    },
+  };
+}
+
+export const pingChecker: Checker = createPingChecker();

@@ -1,0 +1,20 @@
+// checktype=on and checktype=off: no probe at all (spec §3.2).
+// on: the real is set up every cycle, without a monitorfile line.
+// off: no check and no change of state; the runner must not act on the result
+// (it is reported as not ok so that nothing is ever brought up by it).
+import type { VirtualService } from '../lib/config/model.js';
+import { Outcome } from './outcome.js';
+import type { CheckResult, Checker } from './types.js';
+
+export const onChecker: Checker = {
+  name: 'on',
+  timeoutSeconds: (virtual: VirtualService) => virtual.checktimeout,
+  probe: async (): Promise<CheckResult> => new Outcome().up('-', { skipMonitorfile: true, detail: 'checktype=on' }),
+};
+
+export const offChecker: Checker = {
+  name: 'off',
+  timeoutSeconds: (virtual: VirtualService) => virtual.checktimeout,
+  probe: async (): Promise<CheckResult> =>
+    new Outcome().down('-', { skipMonitorfile: true, detail: 'checktype=off: no check, no change of state' }),
+};
