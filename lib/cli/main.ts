@@ -31,15 +31,18 @@ export async function loadConfig(path: string, debug: boolean): Promise<ParseRes
   return parseConfig(text, { file: path, debug, validateReceive: translateReceive });
 }
 
-async function testConfig(given: string | undefined): Promise<number> {
+/** `-t` on one file: the exit code and the diagnostic lines it prints to stderr. */
+export async function checkConfigFile(given: string | undefined): Promise<{ code: number; stderr: string[] }> {
   const loc = locateConfig(given);
-  if (!loc.path) {
-    process.stderr.write(`${configNotFound(loc.config)}\n`);
-    return EXIT.generic;
-  }
+  if (!loc.path) return { code: EXIT.generic, stderr: [configNotFound(loc.config)] };
   const result = await loadConfig(loc.path, false);
-  for (const d of result.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-  return result.config ? EXIT.ok : EXIT.configError;
+  return { code: result.config ? EXIT.ok : EXIT.configError, stderr: result.diagnostics.map(formatDiagnostic) };
+}
+
+async function testConfig(given: string | undefined): Promise<number> {
+  const r = await checkConfigFile(given);
+  for (const line of r.stderr) process.stderr.write(`${line}\n`);
+  return r.code;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

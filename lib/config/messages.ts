@@ -109,7 +109,7 @@ export const LENIENT = {
   rangeStringCompare: (ours: number, theirs: number) =>
     `this range has ${ours} addresses; the original ldirectord compares addresses as strings and would add ${theirs}`,
   relativeLogfile: (v: string) =>
-    `logfile "${v}" is neither an absolute path nor a syslog facility: the original ldirectord passes it to syslog as a facility name and its log messages are lost; ldirectord-ts logs to syslog facility daemon`,
+    `logfile "${v}" is neither an absolute path nor a syslog facility: the original ldirectord passes it to syslog as a facility name, so its messages arrive as kern.notice (or are lost where /dev/log is missing); ldirectord-ts logs them to syslog facility daemon`,
 } as const;
 
 export const OUR_ERRORS = {
