@@ -1,6 +1,7 @@
 // The command line: same options, commands, streams and exit codes as the
 // original (spec §1), plus -t to test a config.
 import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './args.js';
@@ -9,6 +10,11 @@ import { COMMANDS, EXIT, USAGE_TEXT, VERSION_TEXT, configDiagnostic, configNotFo
 import { parseConfig, formatDiagnostic } from '../config/parse.js';
 import type { ParseResult } from '../config/model.js';
 import { translateReceive } from '../config/receive.js';
+import { locateIpvsadm } from '../ipvs/ipvsadm.js';
+import { Logger } from '../daemon/log.js';
+import { runDaemon } from '../daemon/run-daemon.js';
+import { DAEMON_ENV, runCommand } from './commands.js';
+import { pidFilePath } from './pidfile.js';
 
 const MAN_PAGE = fileURLToPath(new URL('../../../man/ldirectord.8', import.meta.url));
 
@@ -65,17 +71,73 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!(COMMANDS as readonly string[]).includes(cmd)) return usage();
   const command = cmd as Command;
 
+  const ipvsadmPath = locateIpvsadm({ debug: args.debug });
+  if (!ipvsadmPath) {
+    process.stderr.write('Can not find ipvsadm\n');
+    return EXIT.usage;
+  }
+
   const loc = locateConfig(given);
   if (!loc.path) {
-    if (!args.debug) process.stderr.write(`${configNotFound(loc.path ?? loc.config)}\n`);
+    if (!args.debug) process.stderr.write(`${configNotFound(loc.config)}\n`);
     return EXIT.generic;
   }
+  const configPath = loc.path.startsWith('/') ? loc.path : resolve(loc.path);
   const result = await loadConfig(loc.path, args.debug);
   for (const d of result.diagnostics) {
     process.stderr.write(`${configDiagnostic(d.severity, process.pid, loc.path, d.line, d.message)}\n`);
   }
   if (!result.config) return EXIT.configError;
+  const config = result.config;
 
-  process.stderr.write(`ldirectord-ts: the "${command}" command is not available in this build yet\n`);
-  return EXIT.generic;
+  const logger = new Logger({
+    debug: args.debug,
+    supervised: config.globals.supervised,
+    logfile: config.globals.logfile,
+    cfgname: loc.cfgName,
+  });
+  const log = (m: string) => logger.log(m);
+  const daemonOptions = (reportFd: number | undefined, foreground: boolean) => ({
+    config,
+    configPath,
+    cfgName: loc.cfgName,
+    debug: args.debug,
+    foreground,
+    pidFile: pidFilePath(loc.cfgName),
+    ipvsadmPath,
+    ...(reportFd !== undefined ? { reportFd } : {}),
+    reparse: () => loadConfig(configPath, args.debug),
+    selfCommand: [process.execPath, process.argv[1]!],
+  });
+
+  // The detached daemon that `start` launched: the launcher did the pid-file checks.
+  if (process.env[DAEMON_ENV] !== undefined && command === 'start') {
+    const fd = Number(process.env[DAEMON_ENV]);
+    delete process.env[DAEMON_ENV];
+    await logger.close();
+    return runDaemon(daemonOptions(fd, false));
+  }
+
+  log(`Invoking ldirectord invoked as: ${process.argv[1]} ${argv.join(' ')} `);
+  const code = await runCommand({
+    command,
+    configPath: loc.path,
+    cfgName: loc.cfgName,
+    argv: given !== undefined ? [given, 'start'] : ['start'],
+    debug: args.debug,
+    supervised: config.globals.supervised,
+    log,
+    runForeground: async () => {
+      await logger.close();
+      return runDaemon(daemonOptions(undefined, true));
+    },
+    statusOfChildren: async () => {
+      for (const name of config.globals.execute) {
+        spawnSync(process.execPath, [process.argv[1]!, name, 'status'], { stdio: 'inherit' });
+      }
+    },
+  });
+  if (code !== EXIT.ok || args.debug) log(`Exiting with exit_status ${code}: Exiting from ldirectord ${command}`);
+  await logger.close();
+  return code;
 }

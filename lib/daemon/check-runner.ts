@@ -15,6 +15,8 @@ export interface RealEntry {
   /** Every (virtual, real) pair that shares this id, in config order. */
   readonly members: readonly { readonly virtual: VirtualService; readonly real: RealServer }[];
   state: RealCheckState;
+  /** A check (or maintenance, or checktype=on) has decided this real in this process. */
+  checked: boolean;
   lastResult?: CheckResult & { readonly at: number };
   lastChange: number;
   /** combined checktype: connects done since the last negotiate. */
@@ -79,6 +81,7 @@ export class CheckRunner {
         id,
         members,
         state: initial(id, members),
+        checked: false,
         lastChange: now,
         connectsSinceNegotiate: 0,
         // Spread first checks so a big farm does not probe everything at once,
@@ -215,6 +218,7 @@ export class CheckRunner {
   private apply(e: RealEntry, next: { state: RealCheckState; transition: Transition }, result: CheckResult | undefined): void {
     if (result) e.lastResult = { ...result, at: this.now() };
     e.state = next.state;
+    e.checked = true;
     if (next.transition.kind === 'up' || next.transition.kind === 'down') e.lastChange = this.now();
     this.deps.onTransition(e, next.transition, result);
   }

@@ -11,6 +11,11 @@ export function checkSpec(v: VirtualService): string {
   return t.kind;
 }
 
+/** Perl's quotemeta: the id is the original's string, which monitorfile lines show. */
+function quotemeta(s: string): string {
+  return s.replace(/[^A-Za-z0-9_]/g, '\\$&');
+}
+
 export function realId(v: VirtualService, r: RealServer): string {
   const request = r.request ?? v.request;
   const receive = r.receive ?? v.receive;
@@ -23,8 +28,8 @@ export function realId(v: VirtualService, r: RealServer): string {
     v.checkport ?? '',
     r.weight,
     r.forward,
-    JSON.stringify(request),
-    JSON.stringify(receive),
+    quotemeta(request),
+    quotemeta(receive),
   ].join(':');
 }
 

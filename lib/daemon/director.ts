@@ -1,0 +1,309 @@
+// The director: ties the config, the check runner and the IPVS reconciler
+// together. Check results change real states; every change (and a timer, to
+// repair drift) asks for one convergence of the table; what the convergence
+// really applied is what gets logged and mailed (spec §4.3-§4.7, §10).
+import type { Config, DaemonStatus, RealServer, VirtualService } from '../config/model.js';
+import type { CheckResult } from '../../checks/types.js';
+import { CheckRunner, type ProbeFn, type RealEntry } from './check-runner.js';
+import { INITIAL_STATE, type RealCheckState, type Transition } from './hysteresis.js';
+import { realAddress, realId } from './real-id.js';
+import { IpvsReconciler, formatCommandLine, type ConvergeResult, type IpvsadmRunner } from '../ipvs/ipvsadm.js';
+import { desiredState, serviceOf, type DesiredState, type RealState } from '../ipvs/desired.js';
+import { logLineFor } from '../ipvs/log-lines.js';
+import { commandFailed, purgedRealServer, resettingSoftFailure, softFailure } from '../ipvs/messages.js';
+import {
+  canonicalAddress,
+  destinationKey,
+  indexDestinations,
+  indexServices,
+  serviceKey,
+  storedDestinationPort,
+  type IpvsTable,
+} from '../ipvs/table.js';
+import type { IpvsCommand } from '../ipvs/commands.js';
+import { commandTarget } from '../ipvs/commands.js';
+import { runFallbackCommand } from './fallback-command.js';
+
+export interface DirectorLog {
+  log(message: string): void;
+  debug(level: number, message: string): void;
+}
+
+export interface DirectorAlerts {
+  alert(ev: { subject: string; virtual: VirtualService; real: string; remind: boolean }): void;
+  sendReminders(): number;
+}
+
+export interface DirectorMonitor {
+  write(path: string, realId: string, state: 'up' | 'down', message?: string): void;
+}
+
+export interface DirectorDeps {
+  readonly log: DirectorLog;
+  readonly ipvsadm: IpvsadmRunner;
+  readonly alerts: DirectorAlerts;
+  readonly monitor: DirectorMonitor;
+  readonly probe: ProbeFn;
+  readonly timeoutSeconds: (v: VirtualService, mode: 'negotiate' | 'connect') => number;
+  readonly inMaintenance?: (r: RealServer) => Promise<boolean>;
+  /** Runs `fallbackcommand start|stop <vip>:<vport> <proto>`; injectable for tests. */
+  readonly fallbackCommand?: (command: string, args: readonly string[]) => void;
+}
+
+export class StartError extends Error {}
+
+export class Director {
+  private config: Config;
+  private status: DaemonStatus = 'starting';
+  private readonly runner: CheckRunner;
+  private readonly reconciler: IpvsReconciler;
+  /** Service keys a reload dropped: deleted by the next convergence. */
+  private dropped: string[] = [];
+  private converging: Promise<void> | null = null;
+  private again = false;
+  private lastIpvsError = '';
+  private driftTimer: NodeJS.Timeout | undefined;
+  /** Per virtual id: the fallbackcommand state last run ('start' | 'stop'). */
+  private readonly fallbackState = new Map<string, 'start' | 'stop'>();
+  private stopping = false;
+
+  constructor(
+    config: Config,
+    private readonly deps: DirectorDeps,
+  ) {
+    this.config = config;
+    this.reconciler = new IpvsReconciler(deps.ipvsadm);
+    this.runner = new CheckRunner({
+      probe: deps.probe,
+      timeoutSeconds: deps.timeoutSeconds,
+      ...(deps.inMaintenance ? { inMaintenance: deps.inMaintenance } : {}),
+      onTransition: (e, t, r) => this.onTransition(e, t, r),
+    });
+  }
+
+  get daemonStatus(): DaemonStatus {
+    return this.status;
+  }
+
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  entries(): Iterable<RealEntry> {
+    return this.runner.all();
+  }
+
+  /**
+   * Reads the table (a failure here fails the start: IPVS is not usable), puts
+   * the managed virtuals in place without touching reals of unknown state,
+   * then checks every real once and converges on the results.
+   */
+  async start(): Promise<void> {
+    let table: IpvsTable;
+    try {
+      table = await this.reconciler.read();
+    } catch (err) {
+      throw new StartError(`cannot read the IPVS table with ${this.deps.ipvsadm.path}: ${(err as Error).message}`);
+    }
+    this.runner.update(this.config, this.initialStates(table));
+    const first = await this.convergeNow();
+    if (first?.error) throw new StartError(`cannot change the IPVS table: ${first.error.message}`);
+  }
+
+  /** Second half of start-up: the initial checks; then the daemon is "running". */
+  async run(): Promise<void> {
+    await this.runner.checkAllNow();
+    await this.requestConverge();
+    this.status = 'running';
+    this.runner.start();
+    this.armDriftRepair();
+  }
+
+  async reload(next: Config): Promise<void> {
+    this.status = 'reloading';
+    const old = new Set(this.managedKeys(this.config));
+    const now = new Set(this.managedKeys(next));
+    this.dropped = [...new Set([...this.dropped, ...[...old].filter((k) => !now.has(k))])];
+    this.config = next;
+    let table: IpvsTable | undefined;
+    try {
+      table = await this.reconciler.read();
+    } catch {
+      table = undefined;
+    }
+    this.runner.update(next, this.initialStates(table ?? { services: [] }));
+    await this.requestConverge();
+    this.status = 'running';
+    this.armDriftRepair();
+  }
+
+  /** cleanstop: purge each managed virtual (its up reals first, as the original logs them). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.status = 'stopping';
+    if (this.driftTimer) clearInterval(this.driftTimer);
+    await this.runner.stop();
+    if (this.converging) await this.converging;
+    const purge = this.config.virtuals.filter((v) => v.cleanstop);
+    if (purge.length === 0) return;
+    for (const v of purge) {
+      for (const r of v.reals) {
+        if (this.stateOf(v, r) !== 'up') continue;
+        const line = purgedRealServer('stop', realAddress(r), v.name);
+        this.deps.log.log(line);
+        this.deps.alerts.alert({ subject: line, virtual: v, real: realAddress(r), remind: false });
+      }
+    }
+    const keys = purge.map((v) => serviceKey(serviceOf(v)));
+    const drop = new Set(keys);
+    const result = await this.reconciler.converge((current) => ({ services: current.services.filter((s) => !drop.has(serviceKey(s))) }), keys);
+    this.report(result, undefined, 'stop');
+  }
+
+  /** One convergence at a time; requests during one coalesce into one more. */
+  requestConverge(): Promise<void> {
+    if (this.converging) {
+      this.again = true;
+      return this.converging;
+    }
+    this.converging = (async () => {
+      do {
+        this.again = false;
+        await this.convergeNow();
+      } while (this.again && !this.stopping);
+    })().finally(() => {
+      this.converging = null;
+    });
+    return this.converging;
+  }
+
+  /** Lines for the USR1 status dump. */
+  statusLines(): string[] {
+    const lines = [`Status: ${this.status}, ${this.config.virtuals.length} virtual services`];
+    for (const v of this.config.virtuals) {
+      for (const r of v.reals) {
+        const e = this.runner.get(realId(v, r));
+        const st = this.stateOf(v, r);
+        const last = e?.lastResult ? `, last check ${e.lastResult.ok ? 'ok' : 'failed'}: ${e.lastResult.message}` : '';
+        lines.push(`  ${v.id} real ${realAddress(r)} ${st}${e && e.state.failCount > 0 ? ` (${e.state.failCount} soft failures)` : ''}${last}`);
+      }
+    }
+    return lines;
+  }
+
+  private managedKeys(config: Config): string[] {
+    return config.virtuals.map((v) => serviceKey(serviceOf(v)));
+  }
+
+  /** A real already in the table with weight > 0 counts as up for failurecount (spec §4.9). */
+  private initialStates(table: IpvsTable): (id: string, members: RealEntry['members']) => RealCheckState {
+    const services = indexServices(table);
+    return (_id, members) => {
+      for (const { virtual, real } of members) {
+        const svc = serviceOf(virtual);
+        const have = services.get(serviceKey(svc));
+        if (!have) continue;
+        const address = canonicalAddress(real.ip)?.address ?? real.ip;
+        const d = indexDestinations(have).get(destinationKey({ address, port: storedDestinationPort(svc, real.forward, real.port) }));
+        if (d && d.weight > 0) return { status: 'up', failCount: 0 };
+      }
+      return INITIAL_STATE;
+    };
+  }
+
+  private stateOf(v: VirtualService, r: RealServer): RealState {
+    const e = this.runner.get(realId(v, r));
+    if (!e || !e.checked) return 'unknown';
+    return e.state.status === 'up' ? 'up' : e.state.status === 'down' ? 'down' : 'unknown';
+  }
+
+  private async convergeNow(): Promise<ConvergeResult | undefined> {
+    let desired: DesiredState | undefined;
+    const managed = [...new Set([...this.managedKeys(this.config), ...this.dropped])];
+    const result = await this.reconciler.converge((current) => {
+      desired = desiredState(this.config, { current, stateOf: (v, r) => this.stateOf(v, r), previouslyManaged: this.dropped });
+      return desired.table;
+    }, managed);
+    this.report(result, desired, 'start');
+    if (!result.error) {
+      if (result.ok) this.dropped = [];
+      this.runFallbackCommands();
+    }
+    return result;
+  }
+
+  private report(result: ConvergeResult, desired: DesiredState | undefined, when: 'start' | 'stop'): void {
+    if (result.error) {
+      const msg = `IPVS table not changed: ${result.error.message}`;
+      // Once per distinct error, not once per check interval.
+      if (msg !== this.lastIpvsError) this.deps.log.log(msg);
+      this.lastIpvsError = msg;
+      return;
+    }
+    this.lastIpvsError = '';
+    const servers = desired ?? desiredState(this.config, { current: { services: [] }, stateOf: () => 'unknown' });
+    for (const c of result.applied) {
+      const line = logLineFor(c, servers, when);
+      this.deps.log.log(line);
+      this.alertFor(c, line, servers);
+    }
+    for (const f of result.failures) {
+      this.deps.log.log(commandFailed(formatCommandLine(this.deps.ipvsadm.path, f.args), f.stderr || `exit status ${f.exitCode}`));
+    }
+  }
+
+  private alertFor(c: IpvsCommand, subject: string, desired: DesiredState): void {
+    if (c.op === 'add-service' || c.op === 'edit-service' || c.op === 'delete-service') return;
+    const key = serviceKey(c.service);
+    const virtual = this.config.virtuals.find((v) => serviceKey(serviceOf(v)) === key);
+    if (!virtual) return;
+    const known = desired.servers.get(commandTarget(c));
+    const rip = known?.configured ?? destinationKey(c.destination);
+    const remind =
+      known?.role === 'real' && (c.op === 'delete-destination' || c.destination.weight === 0);
+    this.deps.alerts.alert({ subject, virtual, real: rip, remind });
+  }
+
+  /** fallbackcommand start|stop, once per change of "no real is up" (spec §4.5). */
+  private runFallbackCommands(): void {
+    for (const v of this.config.virtuals) {
+      if (!v.fallbackcommand) continue;
+      const states = v.reals.map((r) => this.stateOf(v, r));
+      if (states.includes('up') === false && states.includes('unknown')) continue;
+      const want = states.includes('up') ? 'stop' : 'start';
+      if (this.fallbackState.get(v.id) === want || (want === 'stop' && !this.fallbackState.has(v.id))) {
+        this.fallbackState.set(v.id, want);
+        continue;
+      }
+      this.fallbackState.set(v.id, want);
+      const vip = v.protocol === 'fwm' ? `:0` : `${v.ip}:${v.port}`;
+      const run = this.deps.fallbackCommand ?? ((cmd, args) => runFallbackCommand(cmd, args, (m) => this.deps.log.log(m)));
+      run(v.fallbackcommand, [want, vip, v.protocol]);
+    }
+  }
+
+  private onTransition(e: RealEntry, t: Transition, result: CheckResult | undefined): void {
+    for (const line of result?.log ?? []) this.deps.log.log(line);
+    for (const { virtual, real } of e.members) {
+      if (result && !result.skipMonitorfile && virtual.monitorfile) {
+        this.deps.monitor.write(virtual.monitorfile, e.id, result.ok ? 'up' : 'down', result.message);
+      }
+      if (t.kind === 'soft-failure') this.deps.log.log(softFailure(real.ip, real.port, virtual.id, t.count, t.limit));
+      if (t.kind === 'reset-soft-failure' || (t.kind === 'up' && t.resetFrom > 0))
+        this.deps.log.log(resettingSoftFailure(real.ip, real.port, virtual.id));
+    }
+    if (t.kind === 'up' || t.kind === 'down') {
+      this.deps.log.debug(2, `${t.kind === 'up' ? 'Enabled' : 'Disabled'} real server=${e.id}`);
+      if (this.status !== 'starting') void this.requestConverge();
+    }
+  }
+
+  private armDriftRepair(): void {
+    if (this.driftTimer) clearInterval(this.driftTimer);
+    const interval = Math.min(...this.config.virtuals.map((v) => v.checkinterval), this.config.globals.checkinterval);
+    this.driftTimer = setInterval(() => {
+      void this.requestConverge();
+      this.deps.alerts.sendReminders();
+    }, interval * 1000);
+  }
+}

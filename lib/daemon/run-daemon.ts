@@ -1,0 +1,199 @@
+// The daemon process: logging, pid file, signals, reloads, execute= children,
+// and the start-up report to the `start` command that launched it.
+import { createHash } from 'node:crypto';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import type { Config, VirtualService } from '../config/model.js';
+import { selectChecker, buildTarget } from '../../checks/index.js';
+import type { CheckResult } from '../../checks/types.js';
+import { Director, StartError } from './director.js';
+import { Logger } from './log.js';
+import { EmailAlerter } from './alerts.js';
+import { MonitorFiles, monitorWriteError } from './monitorfile.js';
+import { createMaintenanceCheck } from './maintenance.js';
+import { createIpvsadmRunner } from '../ipvs/ipvsadm.js';
+import { removeOwnPidFile, writePidFile } from '../cli/pidfile.js';
+import { VERSION_LINE, configDiagnostic } from '../cli/texts.js';
+import { runFallbackCommand } from './fallback-command.js';
+import { watchConfig, type ConfigWatch } from './config-watch.js';
+
+export interface DaemonOptions {
+  readonly config: Config;
+  readonly configPath: string;
+  readonly cfgName: string;
+  readonly debug: boolean;
+  /** Foreground (-d or supervised=yes): no pid file, no chdir. */
+  readonly foreground: boolean;
+  readonly pidFile: string;
+  readonly ipvsadmPath: string;
+  /** fd on which the launching `start` waits for "ready" or "error: …". */
+  readonly reportFd?: number;
+  /** Re-parses the config file for a reload. */
+  readonly reparse: () => Promise<{ config?: Config; diagnostics: readonly { severity: 'error' | 'warning'; line: number; message: string }[] }>;
+  /** argv[0..1] to run `ldirectord <child> <cmd>` for execute= instances. */
+  readonly selfCommand: readonly string[];
+}
+
+const TERMINATING = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+
+function probe(v: VirtualService, r: VirtualService['reals'][number], mode: 'negotiate' | 'connect', signal: AbortSignal): Promise<CheckResult> {
+  const checker = selectChecker(v, v.checktype.kind === 'combined' ? mode : undefined);
+  if (!checker) return Promise.resolve({ ok: false, message: `no checker for ${v.service}`, durationMs: 0 });
+  return checker.probe(buildTarget(v, r), signal);
+}
+
+function timeoutSeconds(v: VirtualService, mode: 'negotiate' | 'connect'): number {
+  const checker = selectChecker(v, v.checktype.kind === 'combined' ? mode : undefined);
+  return checker ? checker.timeoutSeconds(v) : v.checktimeout;
+}
+
+function report(fd: number | undefined, text: string): void {
+  if (fd === undefined) return;
+  try {
+    writeSync(fd, text);
+    closeSync(fd);
+  } catch {
+    // the launcher is gone: nobody to tell
+  }
+}
+
+function runChildren(self: readonly string[], names: readonly string[], cmd: string, log: (m: string) => void): void {
+  for (const name of names) {
+    const r = spawnSync(self[0]!, [...self.slice(1), name, cmd], { stdio: 'ignore', timeout: 120_000 });
+    if (r.status !== 0) log(`system(ldirectord ${name} ${cmd}) failed: exit status ${r.status ?? r.signal}`);
+  }
+}
+
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  let config = opts.config;
+  const logger = new Logger({
+    debug: opts.debug,
+    supervised: config.globals.supervised,
+    logfile: config.globals.logfile,
+    cfgname: opts.cfgName,
+  });
+  const log = (m: string) => logger.log(m);
+  if (opts.foreground) log(`Starting ${VERSION_LINE} with pid: ${process.pid}`);
+  else {
+    log(`Starting ${VERSION_LINE} as daemon`);
+    try {
+      writePidFile(opts.pidFile);
+    } catch {
+      log(`Can not open ${opts.pidFile}`);
+      report(opts.reportFd, `error: Can not open ${opts.pidFile}\n`);
+      await logger.close();
+      return 1;
+    }
+    process.chdir('/');
+  }
+
+  let director: Director;
+  const alerter = new EmailAlerter({
+    log,
+    status: () => director.daemonStatus,
+    ...(config.globals.emailalertfrom !== undefined ? { emailalertfrom: config.globals.emailalertfrom } : {}),
+  });
+  const monitor = new MonitorFiles({ onError: (path, err) => log(monitorWriteError(path, err)) });
+  const maintenance = config.globals.maintenancedir ? createMaintenanceCheck(config.globals.maintenancedir) : undefined;
+  director = new Director(config, {
+    log: { log, debug: (l, m) => logger.debug(l, m) },
+    ipvsadm: createIpvsadmRunner(opts.ipvsadmPath),
+    alerts: alerter,
+    monitor,
+    probe,
+    timeoutSeconds,
+    ...(maintenance ? { inMaintenance: maintenance } : {}),
+    fallbackCommand: (cmd, args) => runFallbackCommand(cmd, args, log),
+  });
+
+  let watcher: ConfigWatch | undefined;
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((r) => (finish = r));
+  let stopping = false;
+
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    watcher?.close();
+    runChildren(opts.selfCommand, config.globals.execute, 'stop', log);
+    try {
+      await director.stop();
+    } catch (err) {
+      log(`error while stopping: ${(err as Error).message}`);
+    }
+    log(`Linux Director Daemon terminated on signal: ${signal.replace(/^SIG/, '')}`);
+    if (!opts.foreground) removeOwnPidFile(opts.pidFile);
+    await alerter.idle();
+    await monitor.close();
+    await logger.close();
+    finish(0);
+  };
+
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = (why?: string): void => {
+    reloading = reloading.then(async () => {
+      if (stopping) return;
+      if (why) log(why);
+      const parsed = await opts.reparse();
+      for (const d of parsed.diagnostics) log(configDiagnostic(d.severity, process.pid, opts.configPath, d.line, d.message));
+      if (!parsed.config) {
+        log('Configuration has errors: the running configuration stays in force');
+        return;
+      }
+      const old = config;
+      config = parsed.config;
+      logger.reconfigure({ supervised: config.globals.supervised, logfile: config.globals.logfile });
+      alerter.setEmailAlertFrom(config.globals.emailalertfrom);
+      const before = new Set(old.globals.execute);
+      const after = new Set(config.globals.execute);
+      runChildren(opts.selfCommand, [...before].filter((n) => !after.has(n)), 'stop', log);
+      for (const n of [...after].filter((x) => before.has(x))) {
+        const r = spawnSync(opts.selfCommand[0]!, [...opts.selfCommand.slice(1), n, 'reload'], { stdio: 'ignore' });
+        if (r.status !== 0) runChildren(opts.selfCommand, [n], 'start', log);
+      }
+      runChildren(opts.selfCommand, [...after].filter((n) => !before.has(n)), 'start', log);
+      await director.reload(config);
+      watcher?.setAutoreload(config.globals.autoreload, config.globals.callback);
+    });
+  };
+
+  for (const sig of TERMINATING) process.on(sig, () => void shutdown(sig));
+  process.on('SIGHUP', () => reload('Reloading Linux Director Daemon config on signal'));
+  process.on('SIGUSR1', () => {
+    for (const line of director.statusLines()) log(line);
+  });
+  process.on('SIGUSR2', () => undefined);
+  process.on('SIGPIPE', () => undefined);
+
+  try {
+    await director.start();
+  } catch (err) {
+    const why = err instanceof StartError ? err.message : `start-up failed: ${(err as Error).stack ?? err}`;
+    log(why);
+    report(opts.reportFd, `error: ${why}\n`);
+    if (!opts.foreground) removeOwnPidFile(opts.pidFile);
+    await logger.close();
+    return 1;
+  }
+  runChildren(opts.selfCommand, config.globals.execute, 'start', log);
+  report(opts.reportFd, 'ready\n');
+
+  const md5 = (): string | undefined => {
+    try {
+      return createHash('md5').update(readFileSync(opts.configPath)).digest('hex');
+    } catch {
+      return undefined;
+    }
+  };
+  watcher = watchConfig({
+    path: opts.configPath,
+    md5,
+    autoreload: config.globals.autoreload,
+    ...(config.globals.callback ? { callback: config.globals.callback } : {}),
+    log,
+    reload: () => reload(),
+  });
+
+  void director.run().catch((err: Error) => log(`checks stopped: ${err.message}`));
+  return finished;
+}

@@ -1,0 +1,143 @@
+// The table the config asks for, given what the checks have found so far (spec §4.3-§4.5,
+// with the fixes of §10):
+// - a real that is up gets its weight and thresholds;
+// - a real that is down is deleted, or with quiescent=yes kept at weight 0 (if it is in the
+//   table; added at weight 0 only with readdquiescent=yes);
+// - a real whose state is not known yet (no check result in this process) keeps its table
+//   entry exactly as it is, and is not added: no real gets weight > 0 before a successful
+//   check, and nothing flaps at start or reload;
+// - the fallback is in exactly while no real is up (kept as it is while some real is still
+//   unknown and none is up), with weight 1 and no thresholds; a global fallback works for
+//   fwmark virtuals too (port 0 when it has none);
+// - everything else in a managed virtual is removed (ldirectord owns its virtuals).
+import type { Config, FallbackServer, RealServer, VirtualService } from '../config/model.js';
+import {
+  canonicalAddress, destinationKey, indexDestinations, indexServices, serviceKey, serviceLabel, storedDestinationPort,
+  type IpvsDestination, type IpvsService, type IpvsServiceId, type IpvsTable,
+} from './table.js';
+
+export type RealState = 'up' | 'down' | 'unknown';
+
+export interface DesiredOptions {
+  /** The table just read. */
+  readonly current: IpvsTable;
+  /** The check state of a real of a virtual. */
+  readonly stateOf: (virtual: VirtualService, real: RealServer) => RealState;
+  /**
+   * Service keys of the previous config (on reload): those no longer configured are
+   * managed too, so that they get deleted.
+   */
+  readonly previouslyManaged?: Iterable<string>;
+}
+
+/** A configured server of a virtual, as log lines need it. */
+export interface ConfiguredServer {
+  readonly role: 'real' | 'fallback';
+  /** `ip:port` as the config gives it (port 0 when omitted): what "Added ..." lines show. */
+  readonly configured: string;
+  /** The virtual as log lines name it. */
+  readonly virtual: string;
+  readonly real?: RealServer;
+  readonly fallback?: FallbackServer;
+}
+
+export interface DesiredState {
+  readonly table: IpvsTable;
+  /** Keys of every service to reconcile (configured, plus previously configured). */
+  readonly managed: readonly string[];
+  /**
+   * Every configured real and fallback by `<service key> <stored destination key>`,
+   * whether or not it is in the desired table (a deleted real is still a configured one).
+   * The first configured server wins when two map to the same stored key.
+   */
+  readonly servers: ReadonlyMap<string, ConfiguredServer>;
+}
+
+const address = (ip: string): string => canonicalAddress(ip)?.address ?? ip;
+
+/** The IPVS service of a virtual (the options of spec §4.2's `-A/-E`). */
+export function serviceOf(v: VirtualService): IpvsService {
+  const id: IpvsServiceId = v.protocol === 'fwm'
+    ? { protocol: 'fwm', family: v.family, fwmark: v.fwmark ?? 0 }
+    : { protocol: v.protocol, family: v.family, address: address(v.ip ?? ''), port: v.port ?? 0 };
+  return {
+    ...id,
+    scheduler: v.scheduler,
+    ...(v.persistent !== undefined ? { persistent: v.persistent } : {}),
+    // -M only with -p, -o only for udp, like the original
+    ...(v.persistent !== undefined && v.netmask !== undefined ? { netmask: v.netmask } : {}),
+    ops: v.protocol === 'udp' && v.ops,
+    ...(v.schedflags !== undefined && v.schedflags !== '' ? { schedFlags: v.schedflags } : {}),
+    destinations: [],
+  };
+}
+
+/** The fallback of a virtual (its own, else the global one of its family), with its port settled. */
+export function fallbackOf(config: Config, v: VirtualService): (FallbackServer & { readonly port: number }) | undefined {
+  const fb = v.fallback ?? (v.family === 6 ? config.globals.fallback6 : config.globals.fallback);
+  if (!fb) return undefined;
+  return { ...fb, port: fb.port ?? v.port ?? 0 };
+}
+
+export function desiredState(config: Config, o: DesiredOptions): DesiredState {
+  const current = indexServices(o.current);
+  const readd = config.globals.readdquiescent;
+  const services: IpvsService[] = [];
+  const servers = new Map<string, ConfiguredServer>();
+  const managed = new Set<string>();
+
+  for (const v of config.virtuals) {
+    const svc = serviceOf(v);
+    const key = serviceKey(svc);
+    if (managed.has(key)) continue; // the same virtual twice: the first one counts
+    managed.add(key);
+    const label = serviceLabel(svc);
+    const have = indexDestinations(current.get(key) ?? { destinations: [] });
+    const reals: IpvsDestination[] = [];
+    let anyUp = false;
+    let anyUnknown = false;
+
+    for (const r of v.reals) {
+      const addr = address(r.ip);
+      const stored = { address: addr, port: storedDestinationPort(svc, r.forward, r.port) };
+      const dk = destinationKey(stored);
+      const target = `${key} ${dk}`;
+      if (!servers.has(target)) servers.set(target, { role: 'real', configured: `${addr}:${r.port}`, virtual: label, real: r });
+      const inTable = have.get(dk);
+      switch (o.stateOf(v, r)) {
+        case 'up':
+          anyUp = true;
+          reals.push({ ...stored, forward: r.forward, weight: r.weight, upperThreshold: r.upperThreshold, lowerThreshold: r.lowerThreshold });
+          break;
+        case 'down':
+          // quiescing is `-e -w 0` without -x/-y in the original: thresholds end up 0
+          if (v.quiescent && (inTable || readd)) reals.push({ ...stored, forward: r.forward, weight: 0, upperThreshold: 0, lowerThreshold: 0 });
+          break;
+        case 'unknown':
+          anyUnknown = true;
+          if (inTable) reals.push(inTable);
+          break;
+      }
+    }
+
+    const destinations: IpvsDestination[] = [];
+    const fb = fallbackOf(config, v);
+    if (fb) {
+      const addr = address(fb.ip);
+      const stored = { address: addr, port: storedDestinationPort(svc, fb.forward, fb.port) };
+      const dk = destinationKey(stored);
+      const target = `${key} ${dk}`;
+      if (!servers.has(target)) servers.set(target, { role: 'fallback', configured: `${addr}:${fb.port}`, virtual: label, fallback: fb });
+      if (!anyUp) {
+        const inTable = have.get(dk);
+        // listed first, so that it wins over a quiesced real at the same address
+        if (!anyUnknown) destinations.push({ ...stored, forward: fb.forward, weight: 1, upperThreshold: 0, lowerThreshold: 0 });
+        else if (inTable) destinations.push(inTable);
+      }
+    }
+    destinations.push(...reals);
+    services.push({ ...svc, destinations });
+  }
+  for (const k of o.previouslyManaged ?? []) managed.add(k);
+  return { table: { services }, managed: [...managed], servers };
+}

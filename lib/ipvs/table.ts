@@ -1,0 +1,318 @@
+// The IPVS table as ldirectord-ts sees it: virtual services and their destinations
+// (real servers), with the canonical keys and the normalisation rules that make a table
+// read back from ipvsadm compare equal to the table that was asked for.
+//
+// Addresses are kept as ipvsadm prints them with -n: `10.0.0.1` and `[2001:db8::1]`
+// (glibc inet_ntop form, lower case, in brackets), which is also the config model's
+// AddressText form.
+
+/** `sctp` is only ever read (a service some other tool made); ldirectord has no sctp virtuals. */
+export type IpvsProtocol = 'tcp' | 'udp' | 'sctp' | 'fwm';
+/**
+ * `local` is the kernel's LOCALNODE method. ipvsadm lists it as "Local" (`-L`) but saves
+ * it as `-g`, and no ipvsadm option sets it: it is only ever read, never written.
+ */
+export type IpvsForward = 'gate' | 'masq' | 'ipip' | 'local';
+export type IpvsFamily = 4 | 6;
+
+/** What names a virtual service in the kernel. */
+export interface IpvsServiceId {
+  readonly protocol: IpvsProtocol;
+  readonly family: IpvsFamily;
+  /** Address services only: `10.0.0.1` or `[2001:db8::1]`. */
+  readonly address?: string;
+  /** Address services only. */
+  readonly port?: number;
+  /** fwm only (> 0). */
+  readonly fwmark?: number;
+}
+
+/** What `ipvsadm -A/-E` sets on a virtual service. */
+export interface IpvsServiceOptions {
+  readonly scheduler: string;
+  /** Persistence timeout in seconds; undefined when not persistent. */
+  readonly persistent?: number;
+  /**
+   * Persistence granularity: a dotted quad for IPv4, a prefix length for IPv6. Undefined
+   * means the default (/32 or /128); only meaningful (and only kept) when persistent.
+   */
+  readonly netmask?: string;
+  /** One-packet scheduling (`-o`). */
+  readonly ops: boolean;
+  /** Scheduler flags as ipvsadm prints them (`sh-fallback,sh-port`); undefined when none. */
+  readonly schedFlags?: string;
+  /** Persistence engine (`--pe sip`); never set by ldirectord, only read. */
+  readonly pe?: string;
+}
+
+export interface IpvsDestination {
+  /** `10.0.0.2` or `[2001:db8::2]`. */
+  readonly address: string;
+  readonly port: number;
+  readonly forward: IpvsForward;
+  readonly weight: number;
+  /** `-x`; 0 = no limit. */
+  readonly upperThreshold: number;
+  /** `-y`; 0 = no limit. */
+  readonly lowerThreshold: number;
+}
+
+export interface IpvsService extends IpvsServiceId, IpvsServiceOptions {
+  readonly destinations: readonly IpvsDestination[];
+}
+
+export interface IpvsTable {
+  readonly services: readonly IpvsService[];
+}
+
+export const EMPTY_TABLE: IpvsTable = Object.freeze({ services: Object.freeze([]) as readonly IpvsService[] });
+
+// ------------------------------------------------------------------------- keys ----
+
+/**
+ * The service key, in the config model's virtual-id form (`VirtualService.id`):
+ * `tcp:10.0.0.1:80`, `udp:[2001:db8::1]:53`, `fwm:7`, `fwm6:8`.
+ */
+export function serviceKey(id: IpvsServiceId): string {
+  if (id.protocol === 'fwm') return `fwm${id.family === 6 ? '6' : ''}:${id.fwmark}`;
+  return `${id.protocol}:${id.address}:${id.port}`;
+}
+
+/** How log lines name a virtual (the original's get_virtual): `10.0.0.1:80`, `[::1]:80` or `7`. */
+export function serviceLabel(id: IpvsServiceId): string {
+  return id.protocol === 'fwm' ? String(id.fwmark) : `${id.address}:${id.port}`;
+}
+
+/** `10.0.0.2:80` / `[2001:db8::2]:80`: the destination key inside one service (as ipvsadm prints it). */
+export function destinationKey(d: { readonly address: string; readonly port: number }): string {
+  return `${d.address}:${d.port}`;
+}
+
+/** The service part of `ipvsadm` arguments: `-t a:p`, `-u a:p`, `-f m` or `-f m -6`. */
+export function serviceArgs(id: IpvsServiceId): string[] {
+  switch (id.protocol) {
+    case 'tcp': return ['-t', `${id.address}:${id.port}`];
+    case 'udp': return ['-u', `${id.address}:${id.port}`];
+    case 'sctp': return ['--sctp-service', `${id.address}:${id.port}`];
+    case 'fwm': return id.family === 6 ? ['-f', String(id.fwmark), '-6'] : ['-f', String(id.fwmark)];
+  }
+}
+
+/** Only the identifying fields of a service (drops options and destinations). */
+export function serviceIdOf(s: IpvsServiceId): IpvsServiceId {
+  return s.protocol === 'fwm'
+    ? { protocol: 'fwm', family: s.family, fwmark: s.fwmark! }
+    : { protocol: s.protocol, family: s.family, address: s.address!, port: s.port! };
+}
+
+// -------------------------------------------------------------- addresses ----
+
+/** Decimal dotted quad with each part 0-255, or undefined. */
+export function parseIPv4(text: string): number[] | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (!m) return undefined;
+  const parts = m.slice(1).map(Number);
+  return parts.every((n) => n <= 255) ? parts : undefined;
+}
+
+/** Eight 16-bit words, or undefined. Accepts `::`, and a trailing dotted quad. */
+export function parseIPv6(text: string): number[] | undefined {
+  if (!/^[0-9A-Fa-f:.]+$/.test(text)) return undefined;
+  let head = text;
+  let tailWords: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.')) {
+    const v4 = parseIPv4(text.slice(lastColon + 1));
+    if (!v4 || lastColon < 0) return undefined;
+    tailWords = [(v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!];
+    head = text.slice(0, lastColon + 1);
+    // "::1.2.3.4" leaves "::", "a::1.2.3.4" leaves "a::", "a:b:c:d:e:f:1.2.3.4" leaves "a:...:f:"
+    if (head.endsWith(':') && !head.endsWith('::')) head = head.slice(0, -1);
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return undefined;
+  const toWords = (s: string): number[] | undefined => {
+    if (s === '') return [];
+    const out: number[] = [];
+    for (const g of s.split(':')) {
+      if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return undefined;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  const left = toWords(halves[0]!);
+  if (!left) return undefined;
+  if (halves.length === 1) {
+    const words = [...left, ...tailWords];
+    return words.length === 8 ? words : undefined;
+  }
+  const right = toWords(halves[1]!);
+  if (!right) return undefined;
+  const known = left.length + right.length + tailWords.length;
+  if (known > 7) return undefined;
+  return [...left, ...new Array<number>(8 - known).fill(0), ...right, ...tailWords];
+}
+
+/** glibc inet_ntop(AF_INET6) text of eight words (no brackets). */
+export function formatIPv6(words: readonly number[]): string {
+  // Longest run of >= 2 zero words (the first one on a tie) becomes "::".
+  let bestBase = -1, bestLen = 0, curBase = -1, curLen = 0;
+  for (let i = 0; i < 8; i++) {
+    if (words[i] === 0) {
+      if (curBase < 0) { curBase = i; curLen = 1; } else curLen++;
+      if (curLen > bestLen) { bestBase = curBase; bestLen = curLen; }
+    } else curBase = -1;
+  }
+  if (bestLen < 2) bestBase = -1;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
+      if (i === bestBase) out += ':';
+      continue;
+    }
+    if (i > 0) out += ':';
+    // IPv4-compatible (::a.b.c.d) and IPv4-mapped (::ffff:a.b.c.d) addresses end in a dotted quad.
+    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
+      out += `${words[6]! >> 8}.${words[6]! & 255}.${words[7]! >> 8}.${words[7]! & 255}`;
+      break;
+    }
+    out += words[i]!.toString(16);
+  }
+  if (bestBase >= 0 && bestBase + bestLen === 8) out += ':';
+  return out;
+}
+
+/**
+ * An address in ipvsadm's printed form: `10.0.0.1` or `[2001:db8::1]`, from any of
+ * `10.0.0.1`, `2001:DB8:0::1`, `[2001:db8::1]`. Undefined when it is not an IP address.
+ */
+export function canonicalAddress(text: string): { family: IpvsFamily; address: string } | undefined {
+  const v4 = parseIPv4(text);
+  if (v4) return { family: 4, address: v4.join('.') };
+  const inner = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  const v6 = parseIPv6(inner);
+  if (v6) return { family: 6, address: `[${formatIPv6(v6)}]` };
+  return undefined;
+}
+
+/** Splits `10.0.0.1:80` / `[2001:db8::1]:80` into canonical address and port. */
+export function parseAddressPort(text: string): { family: IpvsFamily; address: string; port: number } | undefined {
+  const m = /^(\[[^\]]+\]|[^:\[\]]+):(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  if (port > 65535) return undefined;
+  const a = m[1]!.startsWith('[') ? canonicalAddress(m[1]!) : parseIPv4(m[1]!) ? canonicalAddress(m[1]!) : undefined;
+  if (!a || (m[1]!.startsWith('[') && a.family !== 6)) return undefined;
+  return { ...a, port };
+}
+
+// ---------------------------------------------------------- normalisation ----
+
+const SCHED_FLAG_BITS: Readonly<Record<string, number>> = {
+  'flag-1': 1, 'sh-fallback': 1, 'mh-fallback': 1,
+  'flag-2': 2, 'sh-port': 2, 'mh-port': 2,
+  'flag-3': 4,
+};
+
+/**
+ * Scheduler flags as ipvsadm prints them back for this scheduler (`-b flag-1,flag-2` on
+ * `sh` reads back as `sh-fallback,sh-port`). Flags ipvsadm would reject are returned as
+ * written, so that the command reaches ipvsadm and its error is reported.
+ */
+export function canonicalSchedFlags(scheduler: string, flags: string | undefined): string | undefined {
+  if (flags === undefined || flags === '') return undefined;
+  let bits = 0;
+  for (const f of flags.split(',')) {
+    const bit = SCHED_FLAG_BITS[f];
+    const needs = f.startsWith('sh-') ? 'sh' : f.startsWith('mh-') ? 'mh' : undefined;
+    if (bit === undefined || (needs !== undefined && needs !== scheduler)) return flags;
+    bits |= bit;
+  }
+  const names: Array<[number, string]> =
+    scheduler === 'sh' ? [[1, 'sh-fallback'], [2, 'sh-port']]
+      : scheduler === 'mh' ? [[1, 'mh-fallback'], [2, 'mh-port']]
+        : [[1, 'flag-1'], [2, 'flag-2'], [4, 'flag-3']];
+  const out = names.filter(([b]) => bits & b).map(([, n]) => n).join(',');
+  return out === '' ? undefined : out;
+}
+
+/** The persistence netmask as ipvsadm prints it back, undefined for the default or when not persistent. */
+export function canonicalNetmask(family: IpvsFamily, persistent: number | undefined, netmask: string | undefined): string | undefined {
+  if (persistent === undefined || netmask === undefined || netmask === '') return undefined;
+  if (family === 6) {
+    if (!/^\d+$/.test(netmask)) return netmask;
+    const n = Number(netmask);
+    return n === 128 ? undefined : String(n);
+  }
+  const q = parseIPv4(netmask);
+  if (!q) return netmask;
+  const text = q.join('.');
+  return text === '255.255.255.255' ? undefined : text;
+}
+
+/**
+ * The port the kernel stores for a destination: ipvsadm replaces the port of a gate or
+ * ipip destination by the service's port on address services (spec §4.2), so
+ * `-r 1.2.3.4:0 -g` on `10.0.0.1:80` is listed as `1.2.3.4:80`.
+ */
+export function storedDestinationPort(service: IpvsServiceId, forward: IpvsForward, port: number): number {
+  if (service.protocol !== 'fwm' && (forward === 'gate' || forward === 'ipip')) return service.port!;
+  return port;
+}
+
+/** A service with every field in the form ipvsadm reads it back (ports mapped, flags and netmask canonical). */
+export function normalizeService(s: IpvsService): IpvsService {
+  const schedFlags = canonicalSchedFlags(s.scheduler, s.schedFlags);
+  const netmask = canonicalNetmask(s.family, s.persistent, s.netmask);
+  const out: IpvsService = {
+    ...serviceIdOf(s),
+    scheduler: s.scheduler,
+    ...(s.persistent !== undefined ? { persistent: s.persistent } : {}),
+    ...(netmask !== undefined ? { netmask } : {}),
+    ops: s.ops,
+    ...(schedFlags !== undefined ? { schedFlags } : {}),
+    ...(s.pe !== undefined && s.pe !== '' ? { pe: s.pe } : {}),
+    destinations: s.destinations.map((d) => ({ ...d, port: storedDestinationPort(s, d.forward, d.port) })),
+  };
+  return out;
+}
+
+// --------------------------------------------------------------- compare ----
+
+/** True when `-E` would not change anything. */
+export function sameServiceOptions(a: IpvsServiceOptions, b: IpvsServiceOptions): boolean {
+  return a.scheduler === b.scheduler
+    && a.persistent === b.persistent
+    && (a.persistent === undefined || a.netmask === b.netmask)
+    && a.ops === b.ops
+    && (a.schedFlags ?? '') === (b.schedFlags ?? '')
+    && (a.pe ?? '') === (b.pe ?? '');
+}
+
+/**
+ * True when the kernel entry `current` already is what `desired` asks for. A `local`
+ * entry satisfies `gate`: ipvsadm itself saves LOCALNODE as `-g`, and old kernels
+ * switched local destinations to LOCALNODE on their own.
+ */
+export function sameDestination(current: IpvsDestination, desired: IpvsDestination): boolean {
+  const gateLike = (f: IpvsForward): boolean => f === 'gate' || f === 'local';
+  const fwdOk = current.forward === desired.forward || (gateLike(current.forward) && gateLike(desired.forward));
+  return fwdOk
+    && current.weight === desired.weight
+    && current.upperThreshold === desired.upperThreshold
+    && current.lowerThreshold === desired.lowerThreshold;
+}
+
+/** Services by key. */
+export function indexServices(table: IpvsTable): Map<string, IpvsService> {
+  const m = new Map<string, IpvsService>();
+  for (const s of table.services) m.set(serviceKey(s), s);
+  return m;
+}
+
+/** Destinations of one service by key. */
+export function indexDestinations(service: { readonly destinations: readonly IpvsDestination[] }): Map<string, IpvsDestination> {
+  const m = new Map<string, IpvsDestination>();
+  for (const d of service.destinations) m.set(destinationKey(d), d);
+  return m;
+}

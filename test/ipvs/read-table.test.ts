@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IpvsadmError, ipvsadmFailure } from '../../lib/ipvs/errors.js';
+import { createIpvsadmRunner } from '../../lib/ipvs/ipvsadm.js';
+import {
+  LISTING_COMMANDS, mergeThresholds, parseListing, parseListings, parseSave, parseThresholdListing, readTable, splitListings,
+} from '../../lib/ipvs/read-table.js';
+import type { IpvsTable } from '../../lib/ipvs/table.js';
+import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixture = (name: string): string => readFileSync(path.join(here, 'fixtures', name), 'utf8');
+
+/** The table of fixtures/make-fixtures.sh, as read from the real ipvsadm 1.31. */
+const EXPECTED: IpvsTable = {
+  services: [
+    {
+      protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80, scheduler: 'wrr', ops: false, destinations: [
+        { address: '192.168.10.200', port: 80, forward: 'gate', weight: 65536, upperThreshold: 7, lowerThreshold: 0 },
+        { address: '10.0.0.2', port: 80, forward: 'gate', weight: 3, upperThreshold: 0, lowerThreshold: 0 },
+        { address: '10.0.0.3', port: 8080, forward: 'masq', weight: 2, upperThreshold: 100, lowerThreshold: 10 },
+        { address: '10.0.0.4', port: 80, forward: 'ipip', weight: 0, upperThreshold: 0, lowerThreshold: 0 },
+      ],
+    },
+    {
+      protocol: 'tcp', family: 4, address: '10.0.0.1', port: 443, scheduler: 'sh', persistent: 300, netmask: '255.255.255.0',
+      ops: false, schedFlags: 'sh-port', destinations: [],
+    },
+    { protocol: 'tcp', family: 4, address: '10.0.0.10', port: 80, scheduler: 'mh', ops: false, schedFlags: 'mh-fallback,mh-port', destinations: [] },
+    {
+      protocol: 'udp', family: 4, address: '10.0.0.1', port: 53, scheduler: 'rr', ops: true, destinations: [
+        { address: '10.0.0.5', port: 53, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
+      ],
+    },
+    {
+      protocol: 'tcp', family: 6, address: '[2001:db8::1]', port: 80, scheduler: 'wlc', persistent: 60, netmask: '64', ops: false, destinations: [
+        { address: '[2001:db8::2]', port: 80, forward: 'gate', weight: 4, upperThreshold: 0, lowerThreshold: 0 },
+        { address: '[2001:db8::3]', port: 81, forward: 'masq', weight: 4, upperThreshold: 5, lowerThreshold: 2 },
+      ],
+    },
+    {
+      protocol: 'udp', family: 6, address: '[2001:db8::1]', port: 53, scheduler: 'wrr', ops: false, destinations: [
+        { address: '[2001:db8::1:0:0:53]', port: 5353, forward: 'masq', weight: 2, upperThreshold: 0, lowerThreshold: 0 },
+      ],
+    },
+    {
+      protocol: 'fwm', family: 4, fwmark: 7, scheduler: 'lc', persistent: 360, ops: false, destinations: [
+        { address: '10.0.0.6', port: 0, forward: 'gate', weight: 5, upperThreshold: 0, lowerThreshold: 0 },
+        { address: '10.0.0.7', port: 80, forward: 'masq', weight: 5, upperThreshold: 0, lowerThreshold: 0 },
+      ],
+    },
+    {
+      protocol: 'fwm', family: 6, fwmark: 8, scheduler: 'rr', persistent: 30, netmask: '64', ops: false, destinations: [
+        { address: '[2001:db8::10]', port: 80, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
+      ],
+    },
+  ],
+};
+
+const withoutThresholds = (t: IpvsTable): IpvsTable => ({
+  services: t.services.map((s) => ({ ...s, destinations: s.destinations.map((d) => ({ ...d, upperThreshold: 0, lowerThreshold: 0 })) })),
+});
+
+describe('parsing the real ipvsadm 1.31 output (fixtures)', () => {
+  it('reads -L -n and --thresholds into the full table', () => {
+    const t = mergeThresholds(parseListing(fixture('list.txt')), parseThresholdListing(fixture('thresholds.txt')));
+    expect(t).toEqual(EXPECTED);
+  });
+
+  it('reads both listings from one stdout, in either order', () => {
+    expect(parseListings(fixture('list.txt') + fixture('thresholds.txt'))).toEqual(EXPECTED);
+    expect(parseListings(fixture('thresholds.txt') + fixture('list.txt'))).toEqual(EXPECTED);
+  });
+
+  it('reads -S -n the same (without thresholds, which ipvsadm does not save)', () => {
+    expect(parseSave(fixture('save.txt'))).toEqual(withoutThresholds(EXPECTED));
+  });
+
+  it('reads an empty table as empty', () => {
+    const empty = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n'
+      + '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n';
+    const emptyThr = 'IP Virtual Server version 1.2.1 (size=4096)\n'
+      + 'Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn \n  -> RemoteAddress:Port\n';
+    expect(parseListings(empty + emptyThr)).toEqual({ services: [] });
+    expect(parseSave('')).toEqual({ services: [] });
+  });
+});
+
+describe('Local forwarding (spec §4.1, §10: the original misread it)', () => {
+  it('reads Local as local, not as the previous line\'s method', () => {
+    const t = parseListing([
+      'IP Virtual Server version 1.2.1 (size=4096)',
+      'Prot LocalAddress:Port Scheduler Flags',
+      '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+      'TCP  10.0.0.1:80 wrr',
+      '  -> 10.0.0.2:80                  Masq    1      0          0         ',
+      '  -> 127.0.0.1:80                 Local   2      0          0         ',
+    ].join('\n'));
+    expect(t.services[0]!.destinations.map((d) => d.forward)).toEqual(['masq', 'local']);
+  });
+});
+
+describe('refusing what it does not understand', () => {
+  const head = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n'
+    + '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n';
+  it.each([
+    ['a line it does not know', `${head}TCP  10.0.0.1:80 wrr\nsomething else\n`, /line 5: unknown line "something else"/],
+    ['a real server before any service', `${head}  -> 10.0.0.2:80                  Masq    1      0          0\n`, /line 4: real server outside/],
+    ['unknown service flags', `${head}TCP  10.0.0.1:80 wrr persistent x\n`, /line 4: unknown service flags/],
+    ['no header', 'TCP  10.0.0.1:80 wrr\n', /line 1: expected the "IP Virtual Server version" line/],
+    ['ipvsadm\'s error text', "Can't initialize ipvs: Protocol not available\n", /line 1/],
+  ])('%s', (_what, text, message) => {
+    expect(() => parseListing(text)).toThrow(message);
+  });
+
+  it('does not merge listings that disagree (the table changed in between)', () => {
+    const thr = parseThresholdListing(fixture('thresholds.txt'));
+    const list = parseListing(fixture('list.txt'));
+    const fewer = { services: list.services.slice(1) };
+    expect(() => mergeThresholds(fewer, thr)).toThrow(/changed while it was read/);
+  });
+
+  it('requires exactly one listing of each kind', () => {
+    expect(() => parseListings(fixture('list.txt'))).toThrow(/one plain and one thresholds listing, got 1 and 0/);
+    expect(() => splitListings('junk\n' + fixture('list.txt'))).toThrow(/before any listing/);
+  });
+
+  it('refuses unknown -S lines', () => {
+    expect(() => parseSave('-X foo\n')).toThrow(/line 1: unknown line/);
+    expect(() => parseSave('-a -t 10.0.0.1:80 -r 10.0.0.2:80 -m -w 1\n')).toThrow(/not saved before it/);
+  });
+});
+
+describe('ipvsadm errors', () => {
+  it('recognises a kernel without IPVS', () => {
+    const e = ipvsadmFailure(['-R'], 2,
+      "Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n");
+    expect(e.kind).toBe('no-ipvs');
+    expect(e.message).toBe('IPVS is not available: Protocol not available');
+  });
+  it('keeps other messages as they are', () => {
+    const e = ipvsadmFailure(['-A'], 255, 'Service already exists\n');
+    expect(e.kind).toBe('failed');
+    expect(e.message).toBe('Service already exists');
+    expect(e.details.exitCode).toBe(255);
+  });
+});
+
+describe('readTable', () => {
+  let fake: FakeIpvsadm;
+  beforeEach(() => { fake = fakeIpvsadm(); });
+  afterEach(() => fake.cleanup());
+
+  it('reads with ONE ipvsadm process running both listings', async () => {
+    fake.sh('-A', '-t', '10.0.0.1:80', '-s', 'wrr');
+    fake.sh('-a', '-t', '10.0.0.1:80', '-r', '10.0.0.2:80', '-m', '-w', '3', '-x', '9', '-y', '4');
+    const t = await readTable(fake.runner());
+    expect(t).toEqual({
+      services: [{
+        protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80, scheduler: 'wrr', ops: false,
+        destinations: [{ address: '10.0.0.2', port: 80, forward: 'masq', weight: 3, upperThreshold: 9, lowerThreshold: 4 }],
+      }],
+    });
+    const calls = fake.calls();
+    expect(calls.at(-1)).toEqual({ args: ['-R'], stdin: LISTING_COMMANDS });
+  });
+
+  it('reads Local destinations (as old kernels made them)', async () => {
+    fake.sh('-A', '-t', '10.0.0.1:80', '-s', 'rr');
+    const local = fake.inProcess({ FAKE_IPVSADM_LOCAL: '127.0.0.1' });
+    await local.run(['-a', '-t', '10.0.0.1:80', '-r', '127.0.0.1:80', '-g']);
+    expect((await readTable(fake.inProcess())).services[0]!.destinations[0]!.forward).toBe('local');
+  });
+
+  it('reports a kernel without IPVS as an error, never as an empty table', async () => {
+    const err = await readTable(fake.runner({ FAKE_IPVSADM_NO_IPVS: '1' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IpvsadmError);
+    expect((err as IpvsadmError).kind).toBe('no-ipvs');
+    expect((err as IpvsadmError).message).toBe('IPVS is not available: Protocol not available');
+  });
+
+  it('reports a missing ipvsadm', async () => {
+    const err = await readTable(createIpvsadmRunner('/nonexistent/ipvsadm')).catch((e: unknown) => e);
+    expect((err as IpvsadmError).kind).toBe('spawn');
+    expect((err as IpvsadmError).message).toMatch(/cannot run \/nonexistent\/ipvsadm: ENOENT/);
+  });
+
+  it('reports a hung ipvsadm as a timeout', async () => {
+    const runner = createIpvsadmRunner('/bin/sleep', { timeoutMs: 100 });
+    const err = await runner.run(['5']).catch((e: unknown) => e);
+    expect((err as IpvsadmError).kind).toBe('timeout');
+  });
+
+  it('retries when the listings disagree, then gives up', async () => {
+    let n = 0;
+    const list = fixture('list.txt');
+    const thr = fixture('thresholds.txt');
+    const racy = { path: 'x', run: async () => ({ stdout: (n++ < 1 ? parseFewer(list) : list) + thr, stderr: '', exitCode: 0 }) };
+    expect(await readTable(racy)).toEqual(EXPECTED);
+    const alwaysRacy = { path: 'x', run: async () => ({ stdout: parseFewer(list) + thr, stderr: '', exitCode: 0 }) };
+    await expect(readTable(alwaysRacy)).rejects.toThrow(/changed while it was read/);
+  });
+});
+
+/** The listing without its last destination line. */
+function parseFewer(list: string): string {
+  const lines = list.trimEnd().split('\n');
+  return lines.slice(0, -1).join('\n') + '\n';
+}
