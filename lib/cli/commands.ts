@@ -28,6 +28,9 @@ export const TEXT = {
   startFailed: (why: string) => `ldirectord failed to start: ${why}`,
 } as const;
 
+/** How long `stop` waits for the daemon to finish its clean stop. */
+const STOP_WAIT_MS = 60_000;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Set in the environment of the detached daemon so it knows it is the daemon. */
@@ -43,10 +46,15 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
       case 'start':
         ctx.log(TEXT.exiting(command));
         return EXIT.ok;
-      case 'stop':
+      case 'stop': {
         process.kill(state.pid, 'SIGTERM');
+        // Unlike the original, wait (bounded) until the daemon has cleaned up and
+        // gone, so that a stop really is one for the OCF agent, systemd and init.
+        const until = Date.now() + STOP_WAIT_MS;
+        while (readPidState(pidFile).kind === 'running' && Date.now() < until) await sleep(100);
         ctx.log(TEXT.exiting(command));
         return EXIT.ok;
+      }
       case 'reload':
       case 'force-reload':
         process.kill(state.pid, 'SIGHUP');
