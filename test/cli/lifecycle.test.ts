@@ -4,11 +4,17 @@
 // unchanged OCF agent under Debian's ocf-tester. Real HTTP servers are the real
 // servers; ipvsadm is the test fake, mounted over /usr/sbin/ipvsadm.
 import http from 'node:http';
-import { existsSync, readFileSync, writeFileSync, symlinkSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, symlinkSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, execaSync } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, sandbox, type Sandbox } from './ns.js';
+import { BIN, sandbox as newSandbox, type Sandbox } from './ns.js';
+
+function sandbox(): Sandbox {
+  const sb = newSandbox();
+  sandboxes.push(sb);
+  return sb;
+}
 
 const REAL1 = '127.0.40.2';
 const REAL2 = '127.0.40.3';
@@ -26,6 +32,21 @@ if (inCI && (!canUnshare || !haveOcf)) {
 }
 
 const servers: http.Server[] = [];
+const sandboxes: Sandbox[] = [];
+/** Whatever a failed test left running is stopped: daemons must not outlive the run. */
+afterAll(() => {
+  for (const sb of sandboxes) {
+    for (const f of readdirSync(sb.piddir)) {
+      const pid = Number(readFileSync(join(sb.piddir, f), 'utf8'));
+      try {
+        if (pid > 0) process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(sb.dir, { recursive: true, force: true });
+  }
+});
 beforeAll(async () => {
   for (const ip of [REAL1, REAL2]) {
     const s = http.createServer((_q, res) => res.end('OK\n'));
