@@ -130,10 +130,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   };
 
   let reloading: Promise<void> = Promise.resolve();
+  let reloadQueued = false;
+  /** Reloads queue behind each other; signals that arrive while one waits merge into it. */
   const reload = (why?: string): void => {
+    if (why) log(why);
+    if (reloadQueued) return;
+    reloadQueued = true;
     reloading = reloading.then(async () => {
+      reloadQueued = false;
       if (stopping) return;
-      if (why) log(why);
       const parsed = await opts.reparse();
       for (const d of parsed.diagnostics) log(configDiagnostic(d.severity, process.pid, opts.configPath, d.line, d.message));
       if (!parsed.config) {
