@@ -163,7 +163,7 @@ function buildReals(vs: VirtualDraft, cache: NameCache, sink: Sink): RealServer[
     for (const w of flags.warnings) sink.warn(line, w);
     const f = flags.flags!;
     for (const ip of addresses) {
-      const real: RealServer = {
+      const real: { -readonly [K in keyof RealServer]: RealServer[K] } = {
         ip,
         port,
         forward: f.forward,
@@ -171,8 +171,11 @@ function buildReals(vs: VirtualDraft, cache: NameCache, sink: Sink): RealServer[
         lowerThreshold: f.lower,
         upperThreshold: f.upper,
         line,
-        ...(f.request !== undefined ? { request: f.request, receive: f.receive } : {}),
       };
+      if (f.request !== undefined) {
+        real.request = f.request;
+        real.receive = f.receive!;
+      }
       reals.push(real);
     }
   }

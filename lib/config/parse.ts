@@ -69,7 +69,8 @@ export async function parseConfig(text: string, opts: ParseOptions): Promise<Par
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const v of Object.values(value as object)) deepFreeze(v);
+    const o = value as Record<string, unknown>;
+    for (const k in o) deepFreeze(o[k]);
   }
   return value;
 }

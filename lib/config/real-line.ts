@@ -35,6 +35,8 @@ export interface RealFlags {
   readonly upper: number;
 }
 
+const NO_WARNINGS: readonly string[] = Object.freeze([]);
+
 export interface RealFlagsResult {
   readonly flags?: RealFlags;
   readonly error?: string;
@@ -128,7 +130,14 @@ function sameFlags(a: RealFlags, b: RealFlags): boolean {
   );
 }
 
+// `masq`, `gate 5`: what most real lines carry; both readings agree on these.
+const PLAIN_FLAGS = /^\s*(gate|masq|ipip)(?:\s+(\d+))?\s*$/;
+
 export function parseRealFlags(flagsText: string): RealFlagsResult {
+  const plain = PLAIN_FLAGS.exec(flagsText);
+  if (plain) {
+    return { flags: { forward: plain[1] as Forward, weight: plain[2] === undefined ? 1 : Number(plain[2]), lower: 0, upper: 0 }, warnings: NO_WARNINGS };
+  }
   const original = originalReading(flagsText);
   if (original.error !== undefined) return { error: original.error, warnings: [] };
   // Only skipped text, quotes or a u: can make the two readings differ.

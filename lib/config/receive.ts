@@ -2,7 +2,15 @@
 // what cannot be run with the same meaning, at the line that wrote it.
 import { translatePerlRegex } from '../../checks/regex.js';
 
+// Big farms repeat the same few receive strings thousands of times.
+const verdicts = new Map<string, string | null>();
+
 export function translateReceive(source: string): string | null {
-  const t = translatePerlRegex(source);
-  return t.ok ? null : t.error;
+  let v = verdicts.get(source);
+  if (v === undefined) {
+    const t = translatePerlRegex(source);
+    v = t.ok ? null : t.error;
+    if (verdicts.size < 10_000) verdicts.set(source, v);
+  }
+  return v;
 }

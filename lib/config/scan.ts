@@ -65,6 +65,7 @@ function tryLine(strict: string, variants: () => Variant[], handle: (text: strin
 }
 
 const VIRTUAL_START = /^virtual(6)?\s*=\s*(.*)/;
+const REAL_LINE = /^real(6)?\s*=\s*(.*)/;
 
 function virtualAddress(value: string, family: Family): Parameters<typeof newVirtualDraft>[2] | { error: string } {
   let m: RegExpExecArray | null;
@@ -189,6 +190,14 @@ export function scanConfig(text: string, opts: ScanOptions): ScanResult {
         shallowLines.push({ line: n, indent: shallow[1]!.length });
       }
 
+      // Fast path for the bulk of big configs: a real= line in a block of its family
+      // (what virtualDirective would do, without the retry machinery).
+      const real = REAL_LINE.exec(content);
+      if (real && (real[1] === '6') === (vs.family === 6)) {
+        vs.reals.push({ value: real[2]!, line: n });
+        i++;
+        continue;
+      }
       const variants = (): Variant[] => {
         const quoteAware = cutAtUnquotedHash(rawLine.replace(/^[ \t]+/, '').replace(/\t/g, '    '));
         return [

@@ -1,7 +1,8 @@
 // Running ipvsadm, and converging the kernel table on a desired state with it:
-// read, diff, apply one `ipvsadm -R` batch, re-read and verify; if the table is not yet
-// right, run what is left one command at a time to learn which command fails and why
-// (ipvsadm's own stderr), and verify again. No shell anywhere: argument arrays and stdin.
+// read, diff, apply one `ipvsadm -R` batch that also reads the table back, verify; if the
+// table is not yet right, find out which command fails and why (ipvsadm's own stderr),
+// apply the rest, verify again (see converge()). No shell anywhere: argument arrays and
+// stdin. Locating ipvsadm follows the original (spec §1.5).
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -103,12 +104,12 @@ export function formatCommandLine(ipvsadmPath: string, args: readonly string[]):
 // -------------------------------------------------------------- converging ----
 
 /** The desired table, or a function of the table just read (for reals whose state is not known yet). */
-export type DesiredState = IpvsTable | ((current: IpvsTable) => IpvsTable);
+export type DesiredTable = IpvsTable | ((current: IpvsTable) => IpvsTable);
 
 export interface ConvergeOptions {
   /**
-   * Passes at most: the batch, then per-command passes. Default 3. Passes stop early
-   * when the table is right, or when a per-command pass changed nothing.
+   * Passes at most (each: send, then read back and diff again). Default 4. Passes stop
+   * early when the table is right, or when a later pass changed nothing.
    */
   readonly maxPasses?: number;
   /** A table the caller has just read: saves the first read. */
@@ -139,29 +140,45 @@ export interface ConvergeResult {
   readonly applied: readonly IpvsCommand[];
   /** What a diff of the final table still asks for; empty when ok. */
   readonly remaining: readonly IpvsCommand[];
-  /** Commands that ipvsadm refused when run one by one (per-command passes). */
+  /** Commands that ipvsadm refused when run alone (later passes), with its own message. */
   readonly failures: readonly CommandFailure[];
   /** Destination commands not run because their service could not be added in that pass. */
   readonly skipped: readonly IpvsCommand[];
-  /** ipvsadm's stderr for the batch (which line failed is not known from it). */
+  /** ipvsadm's stderr for the batches, each distinct text once (which line failed is not known from it). */
   readonly batchStderr: string;
   readonly passes: number;
   /** ipvsadm processes started. */
   readonly runs: number;
 }
 
-const resolveDesired = (d: DesiredState, current: IpvsTable): IpvsTable => (typeof d === 'function' ? d(current) : d);
-const signature = (cmds: readonly IpvsCommand[]): string => cmds.map((c) => commandArgs(c).join(' ')).join('\n');
+const resolveDesired = (d: DesiredTable, current: IpvsTable): IpvsTable => (typeof d === 'function' ? d(current) : d);
+const argsText = (c: IpvsCommand): string => commandArgs(c).join(' ');
+const signature = (cmds: readonly IpvsCommand[]): string => cmds.map(argsText).join('\n');
+const isServiceCommand = (c: IpvsCommand): boolean => c.op === 'add-service' || c.op === 'edit-service' || c.op === 'delete-service';
+
+/** Up to this many destination commands left over after a batch are run one by one. */
+const ONE_BY_ONE_MAX = 32;
 
 /**
  * Makes the managed services of the kernel table equal `desired`. Never throws for
  * ipvsadm trouble: that is reported in the result (`error`, `failures`, `remaining`).
+ *
+ * Pass 1 sends every command in one `ipvsadm -R` and reads the table back in the same
+ * process. ipvsadm -R goes on after a line the kernel refuses (its exit status is then
+ * that of the LAST line only) but stops at the first line it cannot parse (exit status
+ * 2); the read-back tells what happened either way. Later passes work on what the read-back
+ * still lacks: service commands one by one, so that each refusal comes with ipvsadm's own
+ * message; destination commands one by one when they are few, else in a batch again. A
+ * batch that stopped at a line ipvsadm could not parse is bisected to that line, so one bad
+ * line among 10,000 costs a few batches, not 10,000 processes. A command refused as
+ * malformed (exit status 2) would be refused again and is not re-sent, nor are the
+ * destination commands of a service that could not be added.
  */
 export async function converge(
-  runner: IpvsadmRunner, desired: DesiredState, managed: Iterable<string>, o: ConvergeOptions = {},
+  runner: IpvsadmRunner, desired: DesiredTable, managed: Iterable<string>, o: ConvergeOptions = {},
 ): Promise<ConvergeResult> {
   const managedKeys = [...managed];
-  const maxPasses = Math.max(1, o.maxPasses ?? 3);
+  const maxPasses = Math.max(1, o.maxPasses ?? 4);
   let runs = 0;
   const counted: IpvsadmRunner = { path: runner.path, run: (a, i) => { runs++; return runner.run(a, i); } };
   let before: IpvsTable | undefined;
@@ -170,8 +187,12 @@ export async function converge(
   let remaining: IpvsCommand[] = [];
   const failures: CommandFailure[] = [];
   const skipped: IpvsCommand[] = [];
-  let batchStderr = '';
+  const skippedKeys = new Set<string>();
+  const batchErrors: string[] = [];
   let passes = 0;
+  const malformed = new Set<string>();
+  let failedServices = new Set<string>();
+
   const result = (error?: IpvsadmError): ConvergeResult => {
     const open = new Set(remaining.map(commandTarget));
     return {
@@ -182,68 +203,91 @@ export async function converge(
       planned,
       applied: error ? [] : planned.filter((c) => !open.has(commandTarget(c))),
       remaining,
-      failures, skipped, batchStderr, passes, runs,
+      failures, skipped, batchStderr: batchErrors.join('\n'), passes, runs,
     };
+  };
+  /** Destination command of a service that could not be added: noted, not run. */
+  const skip = (c: IpvsCommand): boolean => {
+    if (isServiceCommand(c) || !failedServices.has(serviceKey(c.service))) return false;
+    const k = argsText(c);
+    if (!skippedKeys.has(k)) { skippedKeys.add(k); skipped.push(c); }
+    return true;
+  };
+  /** Runs one command alone; records its refusal. Throws the no-ipvs error. */
+  const runOne = async (c: IpvsCommand): Promise<void> => {
+    const args = commandArgs(c);
+    const out = await counted.run(args);
+    if (out.exitCode === 0) return;
+    const failure = ipvsadmFailure(args, out.exitCode, out.stderr);
+    if (failure.kind === 'no-ipvs') throw failure;
+    failures.push({ command: c, args, exitCode: out.exitCode, stderr: out.stderr.trim(), pass: passes });
+    if (out.exitCode === 2) malformed.add(args.join(' '));
+    if (c.op === 'add-service') failedServices.add(serviceKey(c.service));
+  };
+  /**
+   * Runs commands as one ipvsadm -R (plus `tail` input); undefined when one of them cannot
+   * be a restore line, else whether ipvsadm stopped at a line it could not parse.
+   */
+  const runBatch = async (cmds: readonly IpvsCommand[], tail = ''): Promise<{ stopped: boolean; stdout: string } | undefined> => {
+    const lines: string[] = [];
+    for (const c of cmds) {
+      const l = restoreLine(c);
+      if (l === undefined) return undefined;
+      lines.push(l);
+    }
+    const out = await counted.run(['-R'], lines.join('\n') + '\n' + tail);
+    const text = out.stderr.trim();
+    if (text !== '' && !batchErrors.includes(text)) batchErrors.push(text);
+    if (out.exitCode !== 0) {
+      const failure = ipvsadmFailure(['-R'], out.exitCode, out.stderr);
+      if (failure.kind === 'no-ipvs') throw failure;
+    }
+    return { stopped: out.exitCode === 2, stdout: out.stdout };
+  };
+  /** After `cmds` stopped a batch: finds the line that stopped it by bisection, and runs it alone. */
+  const pinpoint = async (cmds: readonly IpvsCommand[]): Promise<void> => {
+    let range = cmds;
+    while (range.length > 1) {
+      const half = range.slice(0, Math.ceil(range.length / 2));
+      // lines before the bad one are applied again: at worst the kernel refuses them as
+      // duplicates, which does not stop a batch
+      range = (await runBatch(half))?.stopped ? half : range.slice(half.length);
+    }
+    if (range[0]) await runOne(range[0]);
   };
   try {
     before = o.current ?? await readTable(counted);
     planned = diffTable(before, resolveDesired(desired, before), managedKeys);
     remaining = planned;
     after = before;
-    if (planned.length === 0) return result();
 
-    // Pass 1: everything in one ipvsadm -R, with the verifying listings at the end.
-    // ipvsadm -R goes on after a kernel error (its exit status is that of the LAST line
-    // only) but stops at the first line it cannot parse; the read-back tells what happened.
-    const lines = planned.map(restoreLine);
-    if (lines.every((l): l is string => l !== undefined)) {
-      passes = 1;
-      const out = await counted.run(['-R'], lines.join('\n') + '\n' + LISTING_COMMANDS);
-      batchStderr = out.stderr.trim();
-      const failure = out.exitCode !== 0 ? ipvsadmFailure(['-R'], out.exitCode, out.stderr) : undefined;
-      if (failure?.kind === 'no-ipvs') return result(failure);
-      let readBack: IpvsTable | undefined;
-      try { readBack = parseListings(out.stdout); } catch { readBack = undefined; }
-      after = readBack ?? await readTable(counted);
-      remaining = diffTable(after, resolveDesired(desired, after), managedKeys);
-    }
-
-    // Further passes: one ipvsadm per command, so each refusal comes with its own message.
-    // A command ipvsadm refused as malformed (exit status 2) would be refused again: it is
-    // not retried, nor are the destinations of a service it failed to add.
-    const malformed = new Set<string>();
-    let failedServices = new Set<string>();
-    /** A destination command of a service that could not be added in this pass: not run, but noted. */
-    const skip = (c: IpvsCommand): boolean => {
-      const isDestination = c.op === 'add-destination' || c.op === 'edit-destination' || c.op === 'delete-destination';
-      if (!isDestination || !failedServices.has(serviceKey(c.service))) return false;
-      const key = commandArgs(c).join(' ');
-      if (!skipped.some((k) => commandArgs(k).join(' ') === key)) skipped.push(c);
-      return true;
-    };
     while (remaining.length > 0 && passes < maxPasses) {
-      const tried = signature(remaining);
+      const tried = passes > 0 ? signature(remaining) : '';
       failedServices = new Set<string>();
       for (const c of remaining) {
-        if (c.op === 'add-service' && malformed.has(commandArgs(c).join(' '))) failedServices.add(serviceKey(c.service));
+        if (c.op === 'add-service' && malformed.has(argsText(c))) failedServices.add(serviceKey(c.service));
       }
-      const runnable = remaining.filter((c) => !malformed.has(commandArgs(c).join(' ')) && !skip(c));
-      if (runnable.length === 0) break;
+      const runnable = malformed.size === 0 ? remaining : remaining.filter((c) => !malformed.has(argsText(c)));
+      if (runnable.every(skip)) break;
       passes++;
-      for (const c of runnable) {
-        if (skip(c)) continue;
-        const args = commandArgs(c);
-        const out = await counted.run(args);
-        if (out.exitCode === 0) continue;
-        const failure = ipvsadmFailure(args, out.exitCode, out.stderr);
-        if (failure.kind === 'no-ipvs') return result(failure);
-        failures.push({ command: c, args, exitCode: out.exitCode, stderr: out.stderr.trim(), pass: passes });
-        if (out.exitCode === 2) malformed.add(args.join(' '));
-        if (c.op === 'add-service') failedServices.add(serviceKey(c.service));
+      let readBack: IpvsTable | undefined;
+      const first = passes === 1 ? await runBatch(runnable, LISTING_COMMANDS) : undefined;
+      if (first) {
+        // everything at once, with the verifying listings at the end
+        if (first.stopped) await pinpoint(runnable);
+        else {
+          try { readBack = parseListings(first.stdout); } catch { readBack = undefined; }
+        }
+      } else {
+        for (const c of runnable) if (isServiceCommand(c)) await runOne(c);
+        const dests = runnable.filter((c) => !isServiceCommand(c) && !skip(c));
+        const batch = dests.length > ONE_BY_ONE_MAX ? await runBatch(dests) : undefined;
+        if (batch?.stopped) await pinpoint(dests);
+        else if (!batch) for (const c of dests) await runOne(c);
       }
-      after = await readTable(counted);
+      after = readBack ?? await readTable(counted);
       remaining = diffTable(after, resolveDesired(desired, after), managedKeys);
-      if (signature(remaining) === tried) break; // nothing changed: another pass would fail alike
+      if (passes > 1 && signature(remaining) === tried) break; // nothing changed: another pass would fail alike
     }
     return result();
   } catch (e) {
@@ -267,7 +311,7 @@ export class IpvsReconciler {
     return p;
   }
 
-  converge(desired: DesiredState, managed: Iterable<string>): Promise<ConvergeResult> {
+  converge(desired: DesiredTable, managed: Iterable<string>): Promise<ConvergeResult> {
     const keys = [...managed];
     return this.#enqueue(() => converge(this.runner, desired, keys, this.options));
   }

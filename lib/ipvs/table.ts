@@ -272,7 +272,10 @@ export function normalizeService(s: IpvsService): IpvsService {
     ops: s.ops,
     ...(schedFlags !== undefined ? { schedFlags } : {}),
     ...(s.pe !== undefined && s.pe !== '' ? { pe: s.pe } : {}),
-    destinations: s.destinations.map((d) => ({ ...d, port: storedDestinationPort(s, d.forward, d.port) })),
+    destinations: s.destinations.map((d) => {
+      const port = storedDestinationPort(s, d.forward, d.port);
+      return port === d.port ? d : { ...d, port };
+    }),
   };
   return out;
 }

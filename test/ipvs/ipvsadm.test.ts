@@ -121,13 +121,30 @@ describe('converge on the fake ipvsadm', () => {
     const bad: IpvsTable = { services: [{ ...WANT.services[0]!, schedFlags: 'sh-port' }, WANT.services[1]!] };
     const r = await converge(fake.inProcess(), bad, MANAGED);
     expect(r.batchStderr).toBe("incompatible scheduler flag `sh-port'");
-    expect(r.failures.map((f) => [f.args.join(' '), f.exitCode, f.stderr])).toEqual([
-      ['-A -t 10.0.0.1:80 -s wrr -b sh-port', 2, "incompatible scheduler flag `sh-port'"],
+    // the batch is bisected to the line that stopped it, which is then run alone
+    expect(r.failures.map((f) => [f.args.join(' '), f.exitCode, f.stderr, f.pass])).toEqual([
+      ['-A -t 10.0.0.1:80 -s wrr -b sh-port', 2, "incompatible scheduler flag `sh-port'", 1],
     ]);
-    expect(r.passes).toBe(2); // pass 2 made progress, but the only command left is malformed: not retried
-    // everything after the bad line was skipped by ipvsadm -R, and done by the per-command pass
+    expect(r.passes).toBe(2); // pass 2 did the rest; the malformed command is not sent again
+    expect(r.skipped).toHaveLength(2);
+    // everything after the bad line was skipped by ipvsadm -R, and done by the second pass
     expect(parseSave(fake.sh('-S', '-n')).services.map(serviceKey)).toEqual(['udp:10.0.0.1:53']);
     expect(r.applied.map((c) => serviceKey(c.service))).toEqual(['udp:10.0.0.1:53', 'udp:10.0.0.1:53']);
+  });
+
+  it('finds one bad line among many without running every command alone', async () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => dest(`10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`, 1, 'masq', 8080));
+    const want: IpvsTable = { services: [
+      { ...V1, scheduler: 'wrr', ops: false, destinations: many(500) },
+      { ...V2, scheduler: 'rr', ops: true, schedFlags: 'bogus', destinations: [dest('10.0.0.5', 1, 'masq', 53)] },
+      { protocol: 'tcp', family: 4, address: '10.0.0.1', port: 443, scheduler: 'wrr', ops: false, destinations: many(500) },
+    ] };
+    const keys = want.services.map(serviceKey);
+    const r = await converge(fake.inProcess(), want, keys);
+    expect(r.failures.map((f) => f.args.join(' '))).toEqual(['-A -u 10.0.0.1:53 -s rr -o -b bogus']);
+    expect(r.remaining.map((c) => serviceKey(c.service))).toEqual(['udp:10.0.0.1:53', 'udp:10.0.0.1:53']);
+    expect(r.applied).toHaveLength(1002);
+    expect(r.runs).toBeLessThan(20);
   });
 
   it('reports a kernel without IPVS as an error, changing nothing', async () => {
