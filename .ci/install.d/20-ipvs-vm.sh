@@ -7,6 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 test/e2e/vm/ipvs-vm.sh --build-only
-test/e2e/vm/ipvs-vm.sh -C none -- sh -c 'modprobe ip_vs && ipvsadm -A -t 192.0.2.1:80 -s rr && ipvsadm -S -n' \
+test/e2e/vm/ipvs-vm.sh -C none -w / -- sh -c 'modprobe ip_vs && ipvsadm -A -t 192.0.2.1:80 -s rr && ipvsadm -S -n' \
   | grep -qx -- '-A -t 192.0.2.1:80 -s rr' || { echo "20-ipvs-vm: the IPVS guest does not work" >&2; exit 1; }
 echo "20-ipvs-vm: IPVS guest ready"

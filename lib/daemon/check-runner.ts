@@ -5,13 +5,16 @@
 import type { Config, RealServer, VirtualService } from '../config/model.js';
 import type { CheckResult } from '../../checks/types.js';
 import { applyResult, forceStatus, INITIAL_STATE, type RealCheckState, type Transition } from './hysteresis.js';
-import { realId } from './real-id.js';
+import { checkKey, realId } from './real-id.js';
 
 /** What one probe of a real does; the daemon binds checkers and targets. */
 export type ProbeFn = (v: VirtualService, r: RealServer, mode: 'negotiate' | 'connect', signal: AbortSignal) => Promise<CheckResult>;
 
 export interface RealEntry {
+  /** checkKey() of the members: what they share. */
   readonly id: string;
+  /** The original's real id of the first member (monitorfile lines show it). */
+  readonly realId: string;
   /** Every (virtual, real) pair that shares this id, in config order. */
   readonly members: readonly { readonly virtual: VirtualService; readonly real: RealServer }[];
   state: RealCheckState;
@@ -60,7 +63,7 @@ export class CheckRunner {
     const groups = new Map<string, { virtual: VirtualService; real: RealServer }[]>();
     for (const virtual of config.virtuals) {
       for (const real of virtual.reals) {
-        const id = realId(virtual, real);
+        const id = checkKey(virtual, real);
         let g = groups.get(id);
         if (!g) groups.set(id, (g = []));
         g.push({ virtual, real });
@@ -72,13 +75,14 @@ export class CheckRunner {
       const old = this.entries.get(id);
       if (old) {
         // Same object: a check in flight reports into the kept state.
-        Object.assign(old, { members });
+        Object.assign(old, { members, realId: realId(members[0]!.virtual, members[0]!.real) });
         next.set(id, old);
         continue;
       }
       const interval = members[0]!.virtual.checkinterval * 1000;
       next.set(id, {
         id,
+        realId: realId(members[0]!.virtual, members[0]!.real),
         members,
         state: initial(id, members),
         checked: false,

@@ -6,7 +6,7 @@ import type { Config, DaemonStatus, RealServer, VirtualService } from '../config
 import type { CheckResult } from '../../checks/types.js';
 import { CheckRunner, type ProbeFn, type RealEntry } from './check-runner.js';
 import { INITIAL_STATE, type RealCheckState, type Transition } from './hysteresis.js';
-import { realAddress, realId } from './real-id.js';
+import { checkKey, realAddress, realId } from './real-id.js';
 import { IpvsReconciler, formatCommandLine, type ConvergeResult, type IpvsadmRunner } from '../ipvs/ipvsadm.js';
 import { desiredState, serviceOf, type DesiredState, type RealState } from '../ipvs/desired.js';
 import { logLineFor } from '../ipvs/log-lines.js';
@@ -155,8 +155,8 @@ export class Director {
       }
     }
     const keys = purge.map((v) => serviceKey(serviceOf(v)));
-    const drop = new Set(keys);
-    const result = await this.reconciler.converge((current) => ({ services: current.services.filter((s) => !drop.has(serviceKey(s))) }), keys);
+    // Only these services are managed here, and none of them is wanted any more.
+    const result = await this.reconciler.converge({ services: [] }, keys);
     this.report(result, undefined, 'stop');
   }
 
@@ -182,7 +182,7 @@ export class Director {
     const lines = [`Status: ${this.status}, ${this.config.virtuals.length} virtual services`];
     for (const v of this.config.virtuals) {
       for (const r of v.reals) {
-        const e = this.runner.get(realId(v, r));
+        const e = this.runner.get(checkKey(v, r));
         const st = this.stateOf(v, r);
         const last = e?.lastResult ? `, last check ${e.lastResult.ok ? 'ok' : 'failed'}: ${e.lastResult.message}` : '';
         lines.push(`  ${v.id} real ${realAddress(r)} ${st}${e && e.state.failCount > 0 ? ` (${e.state.failCount} soft failures)` : ''}${last}`);
@@ -212,7 +212,7 @@ export class Director {
   }
 
   private stateOf(v: VirtualService, r: RealServer): RealState {
-    const e = this.runner.get(realId(v, r));
+    const e = this.runner.get(checkKey(v, r));
     if (!e || !e.checked) return 'unknown';
     return e.state.status === 'up' ? 'up' : e.state.status === 'down' ? 'down' : 'unknown';
   }
@@ -286,14 +286,14 @@ export class Director {
     for (const line of result?.log ?? []) this.deps.log.log(line);
     for (const { virtual, real } of e.members) {
       if (result && !result.skipMonitorfile && virtual.monitorfile) {
-        this.deps.monitor.write(virtual.monitorfile, e.id, result.ok ? 'up' : 'down', result.message);
+        this.deps.monitor.write(virtual.monitorfile, realId(virtual, real), result.ok ? 'up' : 'down', result.message);
       }
       if (t.kind === 'soft-failure') this.deps.log.log(softFailure(real.ip, real.port, virtual.id, t.count, t.limit));
       if (t.kind === 'reset-soft-failure' || (t.kind === 'up' && t.resetFrom > 0))
         this.deps.log.log(resettingSoftFailure(real.ip, real.port, virtual.id));
     }
     if (t.kind === 'up' || t.kind === 'down') {
-      this.deps.log.debug(2, `${t.kind === 'up' ? 'Enabled' : 'Disabled'} real server=${e.id}`);
+      this.deps.log.debug(2, `${t.kind === 'up' ? 'Enabled' : 'Disabled'} real server=${e.realId}`);
       if (this.status !== 'starting') void this.requestConverge();
     }
   }

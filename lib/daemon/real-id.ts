@@ -33,6 +33,17 @@ export function realId(v: VirtualService, r: RealServer): string {
   ].join(':');
 }
 
+/**
+ * What a check's outcome depends on: the real id without weight and forwarding
+ * method. Reals with the same key are checked once; a reload that changes only
+ * a weight keeps the real's state (the original re-added it with full weight).
+ */
+export function checkKey(v: VirtualService, r: RealServer): string {
+  const request = r.request ?? v.request;
+  const receive = r.receive ?? v.receive;
+  return [checkSpec(v), v.protocol, r.ip, r.port, v.virtualhost ?? '', v.checkport ?? '', quotemeta(request), quotemeta(receive)].join(':');
+}
+
 /** `<rip:port>` as log lines and alerts name a real. */
 export function realAddress(r: { ip: string; port: number }): string {
   return `${r.ip}:${r.port}`;

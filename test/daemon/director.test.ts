@@ -1,0 +1,234 @@
+// The director's IPVS semantics (spec §4.3-§4.7 with the §10 fixes), driven by a
+// scripted probe against the fake ipvsadm in-process (the same code paths run on
+// the real kernel table in test/e2e/daemon.test.ts).
+import { afterEach, describe, expect, it } from 'vitest';
+import { Director } from '../../lib/daemon/director.js';
+import type { VirtualService } from '../../lib/config/model.js';
+import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
+import { parse } from '../config/parse-helpers.js';
+
+interface Harness {
+  director: Director;
+  fake: FakeIpvsadm;
+  logs: string[];
+  alerts: { subject: string; real: string; remind: boolean }[];
+  monitor: string[];
+  fallbackRuns: string[];
+  up: Map<string, boolean>;
+  table(): string[];
+}
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function harness(text: string, preset: string[][] = []): Promise<Harness> {
+  const r = await parse(text);
+  if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
+  const fake = fakeIpvsadm();
+  for (const args of preset) fake.sh(...args);
+  const h: Partial<Harness> = { fake, logs: [], alerts: [], monitor: [], fallbackRuns: [], up: new Map() };
+  const director = new Director(r.config, {
+    log: { log: (m) => h.logs!.push(m), debug: () => undefined },
+    ipvsadm: fake.inProcess(),
+    alerts: {
+      alert: (ev) => h.alerts!.push({ subject: ev.subject, real: ev.real, remind: ev.remind }),
+      sendReminders: () => 0,
+    },
+    monitor: { write: (path, id, state, message) => h.monitor!.push(`${path} ${state} ${message} ${id.split(':')[3]}`) },
+    probe: async (_v: VirtualService, real) => {
+      const ok = h.up!.get(`${real.ip}:${real.port}`) ?? false;
+      return { ok, message: ok ? 'OK' : 'down', durationMs: 1 };
+    },
+    timeoutSeconds: () => 1,
+    fallbackCommand: (cmd, args) => h.fallbackRuns!.push([cmd, ...args].join(' ')),
+  });
+  h.director = director;
+  h.table = () =>
+    fake
+      .sh('-S', '-n')
+      .split('\n')
+      .filter(Boolean);
+  cleanups.push(async () => {
+    await director.stop().catch(() => undefined);
+    fake.cleanup();
+  });
+  return h as Harness;
+}
+
+const NAT = `checkinterval=1
+quiescent=yes
+fallback=127.0.0.9:80 masq
+fallbackcommand=/usr/local/bin/fb
+virtual=192.0.2.1:80
+    real=127.0.0.2:80 masq 3
+    real=127.0.0.3:80 masq 1
+    monitorfile="/tmp/mon.log"
+`;
+
+describe('Director', () => {
+  it('adds nothing before a check, then exactly the reals that passed', async () => {
+    const h = await harness(NAT);
+    h.up.set('127.0.0.2:80', true);
+    await h.director.start();
+    expect(h.table()).toEqual(['-A -t 192.0.2.1:80 -s wrr']);
+    expect(h.logs).toEqual(['Added virtual server: 192.0.2.1:80']);
+    await h.director.run();
+    expect(h.table()).toEqual(['-A -t 192.0.2.1:80 -s wrr', '-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 3']);
+    expect(h.logs.slice(1)).toEqual(['Added real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 3)']);
+    // No start-up flap (§10): the down real was never given weight, no fallback came and went.
+    expect(h.logs.join('\n')).not.toMatch(/fallback|127\.0\.0\.3/);
+    expect(h.fallbackRuns).toEqual([]);
+    expect(h.monitor).toEqual(['/tmp/mon.log up OK 127.0.0.2', '/tmp/mon.log down down 127.0.0.3']);
+  });
+
+  it('quiesces a real that goes down (quiescent=yes), restores it, and mails both', async () => {
+    const h = await harness(NAT);
+    h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true);
+    await h.director.start();
+    await h.director.run();
+    h.up.set('127.0.0.3:80', false);
+    await waitFor(() => h.logs.includes('Quiescent real server: 127.0.0.3:80 (192.0.2.1:80) (Weight set to 0)'));
+    expect(h.table()).toContain('-a -t 192.0.2.1:80 -r 127.0.0.3:80 -m -w 0');
+    h.up.set('127.0.0.3:80', true);
+    await waitFor(() => h.logs.includes('Restored real server: 127.0.0.3:80 (192.0.2.1:80) (Weight set to 1)'));
+    expect(h.table()).toContain('-a -t 192.0.2.1:80 -r 127.0.0.3:80 -m -w 1');
+    expect(h.alerts.filter((a) => a.real === '127.0.0.3:80').map((a) => [a.subject.split(':')[0], a.remind])).toEqual([
+      ['Added real server', false],
+      ['Quiescent real server', true],
+      ['Restored real server', false],
+    ]);
+  });
+
+  it('brings the fallback in exactly while no real is up, and runs fallbackcommand on each change', async () => {
+    const h = await harness(NAT);
+    h.up.set('127.0.0.2:80', true);
+    await h.director.start();
+    await h.director.run();
+    h.up.set('127.0.0.2:80', false);
+    await waitFor(() => h.logs.some((l) => l.startsWith('Added fallback')));
+    expect(h.table()).toEqual([
+      '-A -t 192.0.2.1:80 -s wrr',
+      '-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 0',
+      '-a -t 192.0.2.1:80 -r 127.0.0.9:80 -m -w 1',
+    ]);
+    expect(h.logs).toContain('Quiescent real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 0)');
+    expect(h.fallbackRuns).toEqual(['/usr/local/bin/fb start 192.0.2.1:80 tcp']);
+    const quiesce = h.alerts.find((a) => a.subject.startsWith('Quiescent'))!;
+    expect(quiesce).toEqual({ subject: 'Quiescent real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 0)', real: '127.0.0.2:80', remind: true });
+
+    h.up.set('127.0.0.3:80', true);
+    await waitFor(() => h.logs.some((l) => l.startsWith('Deleted fallback')));
+    expect(h.table()).toEqual([
+      '-A -t 192.0.2.1:80 -s wrr',
+      '-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 0',
+      '-a -t 192.0.2.1:80 -r 127.0.0.3:80 -m -w 1',
+    ]);
+    expect(h.fallbackRuns).toEqual(['/usr/local/bin/fb start 192.0.2.1:80 tcp', '/usr/local/bin/fb stop 192.0.2.1:80 tcp']);
+    expect(h.alerts.find((a) => a.subject.startsWith('Deleted fallback'))!.remind).toBe(false);
+  });
+
+  it('deletes a down real with quiescent=no, and purges unknown reals of its virtuals only', async () => {
+    const text = NAT.replace('quiescent=yes', 'quiescent=no');
+    const h = await harness(text, [
+      ['-A', '-t', '192.0.2.1:80', '-s', 'wrr'],
+      ['-a', '-t', '192.0.2.1:80', '-r', '127.0.0.77:80', '-m', '-w', '1'],
+      ['-A', '-t', '192.0.2.99:80', '-s', 'rr'],
+      ['-a', '-t', '192.0.2.99:80', '-r', '127.0.0.78:80', '-m', '-w', '1'],
+    ]);
+    h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true);
+    await h.director.start();
+    expect(h.logs).toContain('Purged real server (start): 127.0.0.77:80 (192.0.2.1:80)');
+    await h.director.run();
+    h.up.set('127.0.0.3:80', false);
+    await waitFor(() => h.logs.some((l) => l.startsWith('Deleted real server: 127.0.0.3:80')));
+    expect(h.table()).toEqual([
+      '-A -t 192.0.2.1:80 -s wrr',
+      '-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 3',
+      '-A -t 192.0.2.99:80 -s rr',
+      '-a -t 192.0.2.99:80 -r 127.0.0.78:80 -m -w 1',
+    ]);
+  });
+
+  it('keeps a real that was already in the table until its first result', async () => {
+    const h = await harness(NAT, [
+      ['-A', '-t', '192.0.2.1:80', '-s', 'wrr'],
+      ['-a', '-t', '192.0.2.1:80', '-r', '127.0.0.3:80', '-m', '-w', '7'],
+    ]);
+    await h.director.start();
+    expect(h.table()).toContain('-a -t 192.0.2.1:80 -r 127.0.0.3:80 -m -w 7');
+    h.up.set('127.0.0.3:80', true);
+    await h.director.run();
+    expect(h.table()).toContain('-a -t 192.0.2.1:80 -r 127.0.0.3:80 -m -w 1');
+    expect(h.logs).toContain('Restored real server: 127.0.0.3:80 (192.0.2.1:80) (Weight set to 1)');
+  });
+
+  it('repairs drift (ipvsadm -C behind its back) on the next convergence', async () => {
+    const h = await harness(NAT);
+    h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true);
+    await h.director.start();
+    await h.director.run();
+    const before = h.table();
+    h.fake.sh('-C');
+    expect(h.table()).toEqual([]);
+    await h.director.requestConverge();
+    expect(h.table()).toEqual(before);
+  });
+
+  it('reload: drops a removed virtual, changes a weight, keeps live reals throughout', async () => {
+    const h = await harness(NAT + 'virtual=192.0.2.2:80\n    real=127.0.0.4:80 masq\n');
+    h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true).set('127.0.0.4:80', true);
+    await h.director.start();
+    await h.director.run();
+    const next = await parse(NAT.replace('masq 3', 'masq 5') + 'virtual=192.0.2.3:80\n    real=127.0.0.4:80 masq\n');
+    await h.director.reload(next.config!);
+    await waitFor(() => h.table().includes('-a -t 192.0.2.3:80 -r 127.0.0.4:80 -m -w 1'));
+    expect(h.table()).toEqual([
+      '-A -t 192.0.2.1:80 -s wrr',
+      '-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 5',
+      '-a -t 192.0.2.1:80 -r 127.0.0.3:80 -m -w 1',
+      '-A -t 192.0.2.3:80 -s wrr',
+      '-a -t 192.0.2.3:80 -r 127.0.0.4:80 -m -w 1',
+    ]);
+    expect(h.logs).toContain('Purged virtual server (start): 192.0.2.2:80');
+    // The weight change of a live real is an edit, never a delete and re-add.
+    expect(h.logs.filter((l) => l.includes('127.0.0.2:80') && /Deleted|Quiescent/.test(l))).toEqual([]);
+  });
+
+  it('stop: cleanstop=yes purges its virtuals, cleanstop=no leaves the table as it is', async () => {
+    const h = await harness(NAT + 'virtual=192.0.2.2:80\n    real=127.0.0.4:80 masq\n    cleanstop=no\n');
+    h.up.set('127.0.0.2:80', true).set('127.0.0.4:80', true);
+    await h.director.start();
+    await h.director.run();
+    await h.director.stop();
+    expect(h.table()).toEqual(['-A -t 192.0.2.2:80 -s wrr', '-a -t 192.0.2.2:80 -r 127.0.0.4:80 -m -w 1']);
+    expect(h.logs.slice(-2)).toEqual([
+      'Purged real server (stop): 127.0.0.2:80 (192.0.2.1:80)',
+      'Purged virtual server (stop): 192.0.2.1:80',
+    ]);
+  });
+
+  it('fails the start when IPVS cannot be used', async () => {
+    const r = await parse(NAT);
+    const fake = fakeIpvsadm();
+    cleanups.push(() => fake.cleanup());
+    const d = new Director(r.config!, {
+      log: { log: () => undefined, debug: () => undefined },
+      ipvsadm: fake.inProcess({ FAKE_IPVSADM_NO_IPVS: '1' }),
+      alerts: { alert: () => undefined, sendReminders: () => 0 },
+      monitor: { write: () => undefined },
+      probe: async () => ({ ok: true, message: 'OK', durationMs: 0 }),
+      timeoutSeconds: () => 1,
+    });
+    await expect(d.start()).rejects.toThrow(/IPVS is not available/);
+  });
+});
+
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
