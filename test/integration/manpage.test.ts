@@ -173,8 +173,10 @@ describe('man/ldirectord.8 content', () => {
   });
 
   it('the directive lists match the parser', () => {
-    const global = new Set([...parserDirectives('lib/config/global-directives.ts'), ...parserDirectives('lib/config/scan.ts')]);
-    const virtual = parserDirectives('lib/config/virtual-directives.ts');
+    // scan.ts recognises the block starts (global level) and, as a fast path, real= lines.
+    const scan = [...parserDirectives('lib/config/scan.ts')];
+    const global = new Set([...parserDirectives('lib/config/global-directives.ts'), ...scan.filter((d) => d.startsWith('virtual'))]);
+    const virtual = new Set([...parserDirectives('lib/config/virtual-directives.ts'), ...scan.filter((d) => !d.startsWith('virtual'))]);
     // A directive the parser knows but this test (and so the man page) does not: add it to both.
     expect([...global].filter((d) => !(GLOBAL_DIRECTIVES as readonly string[]).includes(d))).toEqual([]);
     expect([...virtual].filter((d) => !(VIRTUAL_DIRECTIVES as readonly string[]).includes(d))).toEqual([]);
