@@ -79,7 +79,15 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const loc = locateConfig(given);
   if (!loc.path) {
-    if (!args.debug) process.stderr.write(`${configNotFound(loc.config)}\n`);
+    // As the original's init_error: to stderr and to the (default) log; with -d the
+    // log is stderr itself.
+    process.stderr.write(`${configNotFound(loc.config)}\n`);
+    if (!args.debug) {
+      const fallbackLog = new Logger({ debug: false, supervised: false, logfile: '/var/log/ldirectord.log', cfgname: loc.cfgName });
+      fallbackLog.log(configNotFound(loc.config));
+      fallbackLog.log(`Exiting with exit_status ${EXIT.generic}: ${configNotFound(loc.config)}`);
+      await fallbackLog.close();
+    }
     return EXIT.generic;
   }
   const configPath = loc.path.startsWith('/') ? loc.path : resolve(loc.path);

@@ -87,7 +87,8 @@ export class CheckRunner {
         state: initial(id, members),
         checked: false,
         lastChange: now,
-        connectsSinceNegotiate: 0,
+        // A combined check starts with a negotiate, whatever the initial state.
+        connectsSinceNegotiate: Number.POSITIVE_INFINITY,
         // Spread first checks so a big farm does not probe everything at once,
         // while still getting a first result quickly.
         nextDue: now + Math.floor(this.random() * Math.min(interval, 1000)),
@@ -163,7 +164,12 @@ export class CheckRunner {
   private async checkOnce(e: RealEntry): Promise<void> {
     const { virtual, real } = e.members[0]!;
     const kind = virtual.checktype.kind;
-    if (kind === 'off') return;
+    if (kind === 'off') {
+      // Never checked, never brought up: down once, as the original's start-up leaves
+      // such reals (out of the table, the fallback in), and then left alone.
+      if (!e.checked) this.apply(e, forceStatus(e.state, 'down'), undefined);
+      return;
+    }
     if (this.deps.inMaintenance && (await this.deps.inMaintenance(real))) {
       this.apply(e, forceStatus(e.state, 'down'), MAINTENANCE_RESULT);
       return;

@@ -48,7 +48,8 @@ export function watchConfig(o: ConfigWatchOptions): ConfigWatch {
   };
 
   const start = (): void => {
-    if (watcher || (!autoreload && !callback)) return;
+    // Watched even with autoreload=no and no callback: the change is still logged.
+    if (watcher) return;
     watcher = watch(o.path, { ignoreInitial: true, atomic: true });
     watcher.on('all', soon);
     timer = setInterval(() => {
@@ -66,8 +67,6 @@ export function watchConfig(o: ConfigWatchOptions): ConfigWatch {
     setAutoreload(a, cb) {
       autoreload = a;
       callback = cb;
-      if (!autoreload && !callback) stop();
-      else start();
     },
     close: stop,
   };

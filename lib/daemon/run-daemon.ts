@@ -94,7 +94,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     ...(config.globals.emailalertfrom !== undefined ? { emailalertfrom: config.globals.emailalertfrom } : {}),
   });
   const monitor = new MonitorFiles({ onError: (path, err) => log(monitorWriteError(path, err)) });
-  const maintenance = config.globals.maintenancedir ? createMaintenanceCheck(config.globals.maintenancedir) : undefined;
+  // Follows maintenancedir across reloads.
+  const maintenanceChecks = new Map<string, ReturnType<typeof createMaintenanceCheck>>();
+  const maintenance = async (r: VirtualService['reals'][number]): Promise<boolean> => {
+    const dir = config.globals.maintenancedir;
+    if (!dir) return false;
+    let check = maintenanceChecks.get(dir);
+    if (!check) maintenanceChecks.set(dir, (check = createMaintenanceCheck(dir)));
+    return check(r);
+  };
   director = new Director(config, {
     log: { log, debug: (l, m) => logger.debug(l, m) },
     ipvsadm: createIpvsadmRunner(opts.ipvsadmPath),
@@ -102,7 +110,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     monitor,
     probe,
     timeoutSeconds,
-    ...(maintenance ? { inMaintenance: maintenance } : {}),
+    inMaintenance: maintenance,
     fallbackCommand: (cmd, args) => runFallbackCommand(cmd, args, log),
   });
 

@@ -158,14 +158,17 @@ describe('CheckRunner', () => {
     await h.runner.stop();
   });
 
-  it('never probes checktype=off, brings checktype=on up without probing', async () => {
+  it('never probes checktype=off (down once, as the original leaves it), brings checktype=on up without probing', async () => {
     const cfg = await config('virtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    checktype=off\nvirtual=10.0.0.2:80\n    real=127.0.0.3:80 gate\n    checktype=on\n');
     const h = harness(() => true);
     h.runner.update(cfg);
     h.runner.start();
     await vi.advanceTimersByTimeAsync(30_000);
     expect(h.calls).toEqual([]);
-    expect(h.transitions.map((t) => [t.id, t.t.kind])).toEqual([['127.0.0.3:80', 'up']]);
+    expect(h.transitions.map((t) => [t.id, t.t.kind])).toEqual([
+      ['127.0.0.2:80', 'down'],
+      ['127.0.0.3:80', 'up'],
+    ]);
     await h.runner.stop();
   });
 
