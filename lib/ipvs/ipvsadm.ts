@@ -136,7 +136,11 @@ export interface ConvergeResult {
   readonly after?: IpvsTable;
   /** The commands the first diff asked for, in the order they were sent. */
   readonly planned: readonly IpvsCommand[];
-  /** The planned commands whose effect the final read-back shows. */
+  /**
+   * The commands sent whose effect the read-back after their pass showed, in the order sent:
+   * the planned ones, and those of later passes when the desired state (a function of the
+   * table) asked for more meanwhile.
+   */
   readonly applied: readonly IpvsCommand[];
   /** What a diff of the final table still asks for; empty when ok. */
   readonly remaining: readonly IpvsCommand[];
@@ -185,6 +189,7 @@ export async function converge(
   let after: IpvsTable | undefined;
   let planned: IpvsCommand[] = [];
   let remaining: IpvsCommand[] = [];
+  const applied: IpvsCommand[] = [];
   const failures: CommandFailure[] = [];
   const skipped: IpvsCommand[] = [];
   const skippedKeys = new Set<string>();
@@ -194,14 +199,13 @@ export async function converge(
   let failedServices = new Set<string>();
 
   const result = (error?: IpvsadmError): ConvergeResult => {
-    const open = new Set(remaining.map(commandTarget));
     return {
       ok: error === undefined && remaining.length === 0,
       ...(error ? { error } : {}),
       ...(before ? { before } : {}),
       ...(after ? { after } : {}),
       planned,
-      applied: error ? [] : planned.filter((c) => !open.has(commandTarget(c))),
+      applied: error ? [] : applied,
       remaining,
       failures, skipped, batchStderr: batchErrors.join('\n'), passes, runs,
     };
@@ -257,7 +261,8 @@ export async function converge(
   };
   try {
     before = o.current ?? await readTable(counted);
-    planned = diffTable(before, resolveDesired(desired, before), managedKeys);
+    let target = resolveDesired(desired, before);
+    planned = diffTable(before, target, managedKeys);
     remaining = planned;
     after = before;
 
@@ -286,7 +291,16 @@ export async function converge(
         else if (!batch) for (const c of dests) await runOne(c);
       }
       after = readBack ?? await readTable(counted);
-      remaining = diffTable(after, resolveDesired(desired, after), managedKeys);
+      // Applied: what the read-back shows of the table this pass aimed at. A desired state
+      // that is a function of the table (check results keep arriving) may then ask for more:
+      // the next pass sends that, and it is reported too.
+      const open = diffTable(after, target, managedKeys);
+      const openTargets = new Set(open.map(commandTarget));
+      for (const c of runnable) if (!openTargets.has(commandTarget(c))) applied.push(c);
+      if (typeof desired === 'function') {
+        target = desired(after);
+        remaining = diffTable(after, target, managedKeys);
+      } else remaining = open;
       if (passes > 1 && signature(remaining) === tried) break; // nothing changed: another pass would fail alike
     }
     return result();
