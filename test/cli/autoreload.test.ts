@@ -43,7 +43,7 @@ function weights(): string[] {
 
 beforeAll(async () => {
   server = http.createServer((_q, res) => res.end('OK\n'));
-  await new Promise<void>((r) => server.listen(PORT, REAL, r));
+  await new Promise<void>((r, j) => server.once('error', j).listen(PORT, REAL, r));
   writeFileSync(join(sb.dir, 'callback.sh'), `#!/bin/sh\necho "$@" >> ${callbackOut}\n`);
   chmodSync(join(sb.dir, 'callback.sh'), 0o755);
 });

@@ -50,7 +50,7 @@ afterAll(() => {
 beforeAll(async () => {
   for (const ip of [REAL1, REAL2]) {
     const s = http.createServer((_q, res) => res.end('OK\n'));
-    await new Promise<void>((r) => s.listen(PORT, ip, r));
+    await new Promise<void>((r, j) => s.once('error', j).listen(PORT, ip, r));
     servers.push(s);
   }
 });

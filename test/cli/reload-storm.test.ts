@@ -47,7 +47,7 @@ const rejectionsLogged = (): number =>
 beforeAll(async () => {
   for (const ip of REALS) {
     const s = http.createServer((_q, res) => res.end('OK\n'));
-    await new Promise<void>((r) => s.listen(PORT, ip, r));
+    await new Promise<void>((r, j) => s.once('error', j).listen(PORT, ip, r));
     servers.push(s);
   }
 });
