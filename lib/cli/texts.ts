@@ -18,6 +18,8 @@ export const USAGE_TEXT = `Usage:
 
     ldirectord [-t|--test] [configfile]
 
+    ldirectord [configfile] sync [sync options] [user@]host[:/path]...
+
     ldirectord [-h|-?|--help|-v|--version]
 
 Options:
@@ -45,6 +47,10 @@ Options:
     to the running daemon.
 
     status of the running daemon for the specified configuration.
+
+    sync the configuration file to standby directors over SSH: each peer
+    validates it with its own ldirectord -t before it replaces the old one.
+    See ldirectord(8) for the options.
 
 `;
 
