@@ -190,6 +190,21 @@ export class Sftp {
     await this.call<void>((cb) => this.sftp.chmod(path, mode, cb));
   }
 
+  /** Like stat, but a symbolic link is reported as itself. */
+  async lstat(path: string): Promise<Stats | undefined> {
+    try {
+      return await this.call<Stats>((cb) => this.sftp.lstat(path, cb));
+    } catch (err) {
+      if ((err as { code?: number }).code === 2) return undefined;
+      throw err;
+    }
+  }
+
+  /** The canonical path, symbolic links resolved (the server's realpath(3)). */
+  realpath(path: string): Promise<string> {
+    return this.call<string>((cb) => this.sftp.realpath(path, cb));
+  }
+
   chown(path: string, uid: number, gid: number): Promise<void> {
     return this.call<void>((cb) => this.sftp.chown(path, uid, gid, cb));
   }

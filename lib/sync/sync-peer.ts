@@ -62,10 +62,14 @@ export async function syncPeer(peer: PeerAddress, s: SyncSettings): Promise<Peer
     });
     const sf = await session.sftp(deadline);
     sftp = sf;
-    const existing = await bounded(sf.stat(peer.path), deadline, `stat ${peer.path}`);
-    if (existing && !existing.isFile()) throw new StepFailure(`${peer.path} exists and is not a regular file`);
+    // A symbolic link (/etc/ha.d/ldirectord.cf -> /etc/ldirectord.cf, say) stays one: the
+    // file it points to is replaced, so the temporary file goes beside that file.
+    const link = await bounded(sf.lstat(peer.path), deadline, `lstat ${peer.path}`);
+    const dest = link?.isSymbolicLink() ? await bounded(sf.realpath(peer.path), deadline, `realpath ${peer.path}`) : peer.path;
+    const existing = dest === peer.path ? link : await bounded(sf.stat(dest), deadline, `stat ${dest}`);
+    if (existing && !existing.isFile()) throw new StepFailure(`${dest} exists and is not a regular file`);
     const mode = (existing ? existing.mode : s.localMode) & 0o7777;
-    const tmp = tempPathFor(peer.path);
+    const tmp = tempPathFor(dest);
     temp = tmp;
     await bounded(sf.writeNew(tmp, s.content, mode), deadline, `upload to ${tmp}`);
     if (existing) {
@@ -79,7 +83,7 @@ export async function syncPeer(peer: PeerAddress, s: SyncSettings): Promise<Peer
       const output = check.output.split(tmp).join(peer.path);
       throw new StepFailure(`rejected by ${s.remoteLdirectord} -t (${describeExit(check)}); ${peer.path} left unchanged`, output);
     }
-    await bounded(sf.atomicRename(tmp, peer.path), deadline, `rename to ${peer.path}`);
+    await bounded(sf.atomicRename(tmp, dest), deadline, `rename to ${dest}`);
     temp = undefined;
     const installed = `${peer.path} validated and installed`;
     if (!s.reload) return { peer, ok: true, summary: installed };

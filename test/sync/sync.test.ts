@@ -2,7 +2,7 @@
 // 127.0.90.x (this file's address range). The peer's "remote ldirectord" is this
 // project's own bin/ldirectord (built by `npm run build`), or a small wrapper around it
 // that records its arguments or misbehaves on purpose.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,20 @@ describe.skipIf(!haveSshd)('ldirectord sync against real sshd', () => {
     expect(readFileSync(remote, 'utf8')).toBe(config(7));
     expect(statSync(remote).mode & 0o7777).toBe(0o640);
     expect(leftovers(remoteDir)).toEqual([]);
+  });
+
+  it('a symbolic link stays a link: the file it points to is replaced', async () => {
+    const realDir = join(dir, 'link-target');
+    mkdirSync(realDir);
+    const target = join(realDir, 'real.cf');
+    writeFileSync(target, config(1));
+    const link = join(dir, 'link.cf');
+    symlinkSync(target, link);
+    const r = await sync([...auth(a), `--remote-ldirectord=${BIN}`, peer(a, link)]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe(config(7));
+    expect(leftovers(realDir)).toEqual([]);
   });
 
   it('creates a missing file with the local mode; the default path is the local one', async () => {
