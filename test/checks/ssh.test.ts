@@ -1,7 +1,7 @@
 // service=ssh against a real OpenSSH server (test/support/sshd.ts), an ssh2 server that
 // accepts a password, and misbehaving peers, on 127.0.91.x (this file's address range).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +84,35 @@ describe.skipIf(!haveSshd)('service=ssh against real OpenSSH', () => {
       expect(r.ok, r.detail).toBe(false);
       expect(r.detail).toBe(`127.0.91.1:2222: login as ${login} failed`);
       expect(r.wallMs).toBeLessThan(10_000);
+    }
+  });
+
+  it('drives the daemon: the real with a live sshd goes in, the one without stays out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssh-daemon-'));
+    symlinkSync(join(PROJECT, 'test/support/fake-ipvsadm'), join(dir, 'ipvsadm'));
+    writeFileSync(join(dir, 'ssh.cf'), [
+      'checkinterval=1', 'negotiatetimeout=3', 'quiescent=no',
+      'virtual=192.0.2.91:22', '    real=127.0.91.1:2222 masq 1', '    real=127.0.91.2:2299 masq 1',
+      '    service=ssh', '    receive="^SSH-2\\.0-OpenSSH"', '',
+    ].join('\n'));
+    const env = { ...process.env, FAKE_IPVSADM_STATE: join(dir, 'table.json') };
+    // -d: foreground, log on stderr, and ./ipvsadm (the test fake) instead of the system's.
+    const daemon = spawn(process.execPath, [join(PROJECT, 'bin/ldirectord'), '-d', 'ssh.cf', 'start'], { cwd: dir, env });
+    let log = '';
+    daemon.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
+    try {
+      const until = Date.now() + 20_000;
+      while (!/Added real server: 127\.0\.91\.1:2222/.test(log) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      expect(log).toMatch(/Added real server: 127\.0\.91\.1:2222/);
+      await new Promise((r) => setTimeout(r, 2000)); // a few more check rounds
+      const table = execFileSync(join(dir, 'ipvsadm'), ['-S', '-n'], { env, encoding: 'utf8' });
+      expect(table).toContain('-r 127.0.91.1:2222');
+      expect(table).not.toContain('127.0.91.2');
+      expect(log).not.toMatch(/Added real server: 127\.0\.91\.2/);
+    } finally {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
