@@ -9,6 +9,7 @@
 // @cert-authority lines are skipped: host certificates are not supported.
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { ServerHostKeyAlgorithm } from 'ssh2';
 
 export interface KnownHostLine {
   readonly file: string;
@@ -151,18 +152,21 @@ export function verifyHostKey(
 }
 
 /** ssh2 host key algorithm names for the key types known for a host, most wanted first. */
-export function knownAlgorithms(lines: readonly KnownHostLine[], host: string, port: number): string[] {
+export function knownAlgorithms(lines: readonly KnownHostLine[], host: string, port: number): ServerHostKeyAlgorithm[] {
   const name = hostKeyName(host, port);
-  const algs: string[] = [];
+  const algs: ServerHostKeyAlgorithm[] = [];
   for (const l of lines) {
     if (l.marker !== undefined || !hostsFieldMatches(l.hosts, name)) continue;
     const names = l.keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [l.keyType];
-    for (const n of names) if (SUPPORTED_HOST_KEY_ALGORITHMS.includes(n) && !algs.includes(n)) algs.push(n);
+    for (const n of names) {
+      const alg = SUPPORTED_HOST_KEY_ALGORITHMS.find((a) => a === n);
+      if (alg !== undefined && !algs.includes(alg)) algs.push(alg);
+    }
   }
   return algs;
 }
 
 /** What ssh2 can verify, in its default order of preference. */
-export const SUPPORTED_HOST_KEY_ALGORITHMS: readonly string[] = [
+export const SUPPORTED_HOST_KEY_ALGORITHMS: readonly ServerHostKeyAlgorithm[] = [
   'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
 ];

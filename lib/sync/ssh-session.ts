@@ -75,7 +75,7 @@ export class SshSession {
       username: o.user,
       // The runner's deadline governs; ssh2's own would only race it.
       readyTimeout: 2_147_483_647,
-      algorithms: { serverHostKey: serverHostKey as never },
+      algorithms: { serverHostKey },
       hostVerifier: (key: Buffer): boolean => {
         const verdict = verifyHostKey(o.knownHosts, o.host, o.port, key, o.knownHostsFiles);
         if (!verdict.ok) hostKeyProblem = verdict.message;
