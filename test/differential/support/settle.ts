@@ -1,0 +1,45 @@
+// When a phase is over: both directors have had time for every check the phase needs, the
+// original has logged enough check passes, and neither table has changed for a while.
+import type { Director } from './director.js';
+
+export interface SettleOptions {
+  /** At least this long after the event. */
+  readonly minMs: number;
+  /** The original must have run this many check passes since the event. */
+  readonly passes: number;
+  /** Neither table may have changed for this long. */
+  readonly quietMs: number;
+  /** Give up (the phase is then reported as not settled). */
+  readonly maxMs: number;
+}
+
+const CHECKING = /^DEBUG2: Checking /;
+
+/** The original's passes since t: the most any one "Checking ..." line was repeated. */
+export function passesSince(d: Director, t: number): number {
+  const count = new Map<string, number>();
+  for (const l of d.stderr) if (l.at >= t && CHECKING.test(l.text)) count.set(l.text, (count.get(l.text) ?? 0) + 1);
+  return Math.max(0, ...count.values());
+}
+
+/** When the table last changed (ours also reads it with `-R`, so calls say nothing). */
+function lastChange(d: Director): number {
+  const h = d.ipvs.history;
+  return h[h.length - 1]!.at;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves true once settled, false after maxMs. */
+export async function settle(directors: readonly Director[], since: number, o: SettleOptions): Promise<boolean> {
+  for (;;) {
+    const now = Date.now();
+    const ok =
+      now - since >= o.minMs &&
+      directors.every((d) => d.which !== 'original' || passesSince(d, since) >= o.passes) &&
+      directors.every((d) => now - lastChange(d) >= o.quietMs);
+    if (ok) return true;
+    if (now - since >= o.maxMs) return false;
+    await sleep(200);
+  }
+}
