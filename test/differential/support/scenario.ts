@@ -48,6 +48,10 @@ export interface Scenario {
   comeBack?(net: Net, backends: ReadonlyMap<string, Backend>): Promise<void>;
   /** Backend names the default down/up phases stop and restart. */
   readonly downs?: readonly string[];
+  /** Files the config needs (scripts, directories), before the directors start. */
+  prepare?(net: Net): void;
+  /** The down phase changes no table on either side (checktype=off): skip that sanity check. */
+  readonly static?: boolean;
   /** Compare e-mail alerts (the config must send them to ctx.smtp). */
   readonly mail?: boolean;
   /** Slowest check of the config (checkinterval + timeout), failurecount: how long phases take. */

@@ -3,8 +3,10 @@
 import type { Director } from './director.js';
 
 export interface SettleOptions {
-  /** At least this long after the event. */
+  /** At least this long after the event (at start: after the director put its virtuals in place). */
   readonly minMs: number;
+  /** The start phase: count minMs from each director's "Added virtual server" line. */
+  readonly fromVirtuals?: boolean;
   /** The original must have run this many check passes since the event. */
   readonly passes: number;
   /** Neither table may have changed for this long. */
@@ -30,12 +32,27 @@ function lastChange(d: Director): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const VIRTUAL_ADDED = /^Added virtual server: /;
+
+/**
+ * When this director's phase really began. A Node or Perl start-up can take seconds on a
+ * loaded machine, and ours logs nothing when its first checks are done: its checks start
+ * right after it has put the virtual services in place, so time is counted from there.
+ */
+function origin(d: Director, since: number, fromVirtuals: boolean): number | undefined {
+  if (!fromVirtuals) return since;
+  return d.log.find((l) => l.at >= since && VIRTUAL_ADDED.test(l.text))?.at;
+}
+
 /** Resolves true once settled, false after maxMs. */
 export async function settle(directors: readonly Director[], since: number, o: SettleOptions): Promise<boolean> {
   for (;;) {
     const now = Date.now();
     const ok =
-      now - since >= o.minMs &&
+      directors.every((d) => {
+        const from = origin(d, since, o.fromVirtuals ?? false);
+        return from !== undefined && now - from >= o.minMs;
+      }) &&
       directors.every((d) => d.which !== 'original' || passesSince(d, since) >= o.passes) &&
       directors.every((d) => now - lastChange(d) >= o.quietMs);
     if (ok) return true;

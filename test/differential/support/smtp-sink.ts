@@ -9,7 +9,11 @@ export interface Mail {
   readonly subject: string;
   /** The body, CRLFs as LFs. */
   readonly body: string;
-  /** Header lines other than Date and Message-ID (they differ by nature). */
+  /**
+   * Header lines other than Date and Message-ID (they differ by nature), and other than MIME
+   * headers that state RFC 2045's defaults for a message without them (ours sends them, the
+   * original does not; a reader sees the same text/plain US-ASCII message either way).
+   */
   readonly headers: readonly string[];
 }
 
@@ -18,6 +22,8 @@ export interface SmtpSink {
   readonly mails: Mail[];
   close(): Promise<void>;
 }
+
+const MIME_DEFAULTS = new Set(['mime-version: 1.0', 'content-type: text/plain; charset=us-ascii', 'content-transfer-encoding: 7bit']);
 
 export function parseMail(at: number, from: string, to: readonly string[], raw: string): Mail {
   const text = raw.replace(/\r\n/g, '\n');
@@ -33,7 +39,7 @@ export function parseMail(at: number, from: string, to: readonly string[], raw: 
     to,
     subject,
     body,
-    headers: headers.filter((h) => !/^(date|message-id):/i.test(h)),
+    headers: headers.filter((h) => !/^(date|message-id):/i.test(h) && !MIME_DEFAULTS.has(h.toLowerCase().replace(/\s+/g, ' '))),
   };
 }
 
