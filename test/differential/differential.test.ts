@@ -60,7 +60,7 @@ describe.skipIf(!haveOriginal)('differential: the original and ours side by side
       if (rec instanceof Error) throw rec;
       expect(rec, 'the scenario did not run').toBeDefined();
       const exp = sc.expected(rec!.net);
-      const problems = [...sanity(rec!, sc.static), ...rec!.phases.flatMap((ph) => judgePhase(ph, exp[ph.phase]))];
+      const problems = [...sanity(rec!, { ...(sc.downChanges ? { downChanges: sc.downChanges } : {}), ...(sc.mail ? { mail: true } : {}) }), ...rec!.phases.flatMap((ph) => judgePhase(ph, exp[ph.phase]))];
       const timing = rec!.phases.map((ph) => `${ph.phase} ${ph.ms} ms`).join(', ');
       expect(
         problems,

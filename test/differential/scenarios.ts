@@ -97,6 +97,7 @@ virtual=1
       { name: 'r2', kind: 'dns', host: n.ip(2), port: 53 },
     ],
     downs: ['r1'],
+    downChanges: 'ours',
     // The dns check of ours waits out its timeout for an answer from a closed port.
     timing: { passSeconds: 3 },
     config: (c) => `${FAST}quiescent=no
@@ -146,7 +147,7 @@ virtual=192.0.2.5:53
         stop: { messages: { onlyOriginal: [/^Purged real server \(stop\): /], reason: REASON.udpConnectNoReceive } },
       };
     },
-    static: true,
+    downChanges: 'none',
   },
   {
     name: 'real-range',
@@ -422,7 +423,7 @@ virtual=192.0.2.21:25
     about: 'checktype=off with a fallback: no real is ever checked',
     backends: (n) => http2(n),
     downs: ['r1'],
-    static: true,
+    downChanges: 'none',
     config: (c) => `${FAST}quiescent=no
 virtual=192.0.2.22:80
 	real=${c.ip(1)}:80 masq

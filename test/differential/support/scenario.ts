@@ -50,8 +50,8 @@ export interface Scenario {
   readonly downs?: readonly string[];
   /** Files the config needs (scripts, directories), before the directors start. */
   prepare?(net: Net): void;
-  /** The down phase changes no table on either side (checktype=off): skip that sanity check. */
-  readonly static?: boolean;
+  /** Which tables the down phase must change (default both): a guard against a phase that did nothing. */
+  readonly downChanges?: 'both' | 'ours' | 'none';
   /** Compare e-mail alerts (the config must send them to ctx.smtp). */
   readonly mail?: boolean;
   /** Slowest check of the config (checkinterval + timeout), failurecount: how long phases take. */

@@ -53,17 +53,29 @@ export function judgePhase(rec: PhaseRecord, exp: Expected = {}): string[] {
 }
 
 /**
- * Guards against a scenario that proves nothing: the directors built a table, and taking
- * real servers down changed it on at least one side.
+ * Guards against a scenario that proves nothing: the directors built a table, the down phase
+ * changed the tables it should, and a mail scenario received mail on both sides.
  */
-export function sanity(rec: ScenarioRecord, isStatic = false): string[] {
+export function sanity(rec: ScenarioRecord, o: { downChanges?: 'both' | 'ours' | 'none'; mail?: boolean } = {}): string[] {
   const p: string[] = [];
   const get = (phase: string) => rec.phases.find((x) => x.phase === phase);
   const start = get('start');
   const down = get('down');
-  if (!start || start.original.table.length === 0 || start.ours.table.length === 0) p.push('[start] a director built no table');
-  if (!isStatic && start && down && start.original.table.join() === down.original.table.join() && start.ours.table.join() === down.ours.table.join()) {
-    p.push('[down] changed neither table');
+  if (!start || !down) return ['a phase is missing'];
+  if (start.original.table.length === 0 || start.ours.table.length === 0) p.push('[start] a director built no table');
+  const changed = {
+    original: start.original.table.join() !== down.original.table.join(),
+    ours: start.ours.table.join() !== down.ours.table.join(),
+  };
+  const want = o.downChanges ?? 'both';
+  const expect = { original: want === 'both', ours: want !== 'none' };
+  for (const side of ['original', 'ours'] as const) {
+    if (changed[side] !== expect[side]) p.push(`[down] ${side}: the table ${changed[side] ? 'changed' : 'did not change'}, expected otherwise`);
+  }
+  if (o.mail) {
+    for (const side of ['original', 'ours'] as const) {
+      if (rec.phases.every((ph) => ph[side].mails.length === 0)) p.push(`${side}: no mail received`);
+    }
   }
   return p;
 }
