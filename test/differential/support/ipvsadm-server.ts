@@ -1,12 +1,12 @@
 // A fast stand-in for ipvsadm: the test's fake (test/support/fake-ipvsadm.mjs, the same code
-// and table format the other tests use) served in this process over a unix socket, with a
-// tiny Perl client as the `./ipvsadm` each director runs. Starting the fake as its own Node
-// process costs 100-300 ms per call on a loaded 2-core machine, and the original runs
-// ipvsadm three times per change: with Perl (5 ms to start) the directors' timing stays close
+// and table format the other tests use) served in this process over loopback TCP, with a tiny
+// bash client as the `./ipvsadm` each director runs. Starting the fake as its own Node process
+// costs 100-300 ms per call on a loaded 2-core machine, and the original runs ipvsadm three
+// times per change: with a client that starts in milliseconds the directors' pace stays close
 // to what it is with the real ipvsadm. Every mutating call is followed by a snapshot of the
 // table, so a test can see states that lasted only milliseconds (the original's start-up flap).
 import { chmodSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { runFakeIpvsadm } from '../../support/fake-ipvsadm.mjs';
 
@@ -60,50 +60,68 @@ export function normalizeTable(save: string, thresholds: string): string[] {
 
 const READ_ONLY = /^-(L|l|S)$|^--(list|save)$/;
 
-// Request: "<n>\n" then n+1 fields "<bytes>\n<data>" (the arguments, then stdin).
-// Reply: "<exit>\n<stdout bytes>\n<stdout><stderr>".
-const CLIENT = (socket: string): string => `#!/usr/bin/perl
+// Request: "<n>\n" then n+1 fields "<bytes>\n<data>" (the arguments, then stdin); the server
+// answers as soon as the request is complete (bash cannot half-close a /dev/tcp socket).
+// Reply: "<exit>\n<stdout bytes>\n<stdout><stderr>", then the server closes.
+// The client is bash, not Perl or Node: it starts in a few milliseconds, and the original
+// runs ipvsadm three times per change, so on a loaded machine this is most of its pace.
+// The directors run with LC_ALL=C, so ${#a} counts bytes.
+const CLIENT = (port: number): string => `#!/bin/bash
 # ipvsadm for the differential tests: forwards to the fake served by the test process.
-use strict;
-use IO::Socket::UNIX;
-my $s = IO::Socket::UNIX->new(Peer => '${socket}') or die "fake ipvsadm server: $!\\n";
-binmode $s; binmode STDOUT; binmode STDERR;
-my $in = '';
-if (grep { $_ eq '-R' || $_ eq '--restore' } @ARGV) { local $/; binmode STDIN; $in = <STDIN>; $in = '' unless defined $in; }
-my $req = scalar(@ARGV) . "\\n";
-{ use bytes; $req .= length($_) . "\\n" . $_ for (@ARGV, $in); }
-print $s $req;
-shutdown($s, 1);
-my $resp = do { local $/; <$s> };
-die "fake ipvsadm server: no answer\\n" unless defined $resp && $resp =~ /\\A(\\d+)\\n(\\d+)\\n/;
-my ($code, $olen) = ($1, $2);
-my $rest = substr($resp, length($1) + length($2) + 2);
-print STDOUT substr($rest, 0, $olen);
-print STDERR substr($rest, $olen);
-exit $code;
+exec 3<>/dev/tcp/${HOST}/${port} || exit 3
+in=
+for a in "$@"; do
+  if [ "$a" = -R ] || [ "$a" = --restore ]; then in=$(cat; printf x); in=\${in%x}; fi
+done
+{
+  printf '%d\\n' $#
+  for a in "$@"; do printf '%d\\n%s' "\${#a}" "$a"; done
+  printf '%d\\n%s' "\${#in}" "$in"
+} >&3
+IFS= read -r code <&3 || exit 3
+IFS= read -r olen <&3 || exit 3
+out=
+[ "$olen" -gt 0 ] && IFS= read -r -d '' -N "$olen" out <&3
+printf '%s' "$out"
+err=
+IFS= read -r -d '' err <&3
+printf '%s' "$err" >&2
+exit "$code"
 `;
 
-function parseRequest(buf: Buffer): { args: string[]; stdin: string } {
+// In this file's loopback range (127.0.60.0-127.0.69.255); the port is the system's choice.
+const HOST = '127.0.69.250';
+
+/** The request, or undefined while it is incomplete. */
+export function parseRequest(buf: Buffer): { args: string[]; stdin: string } | undefined {
   let pos = 0;
-  const line = (): number => {
+  const line = (): number | undefined => {
     const nl = buf.indexOf(10, pos);
-    if (nl < 0) throw new Error('fake ipvsadm server: truncated request');
+    if (nl < 0) return undefined;
     const n = Number(buf.subarray(pos, nl).toString('latin1'));
     pos = nl + 1;
     return n;
   };
-  const field = (): string => {
+  const field = (): string | undefined => {
     const len = line();
+    if (len === undefined || pos + len > buf.length) return undefined;
     const s = buf.subarray(pos, pos + len).toString('utf8');
     pos += len;
     return s;
   };
   const n = line();
-  const args = Array.from({ length: n }, field);
-  return { args, stdin: field() };
+  if (n === undefined) return undefined;
+  const args: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = field();
+    if (a === undefined) return undefined;
+    args.push(a);
+  }
+  const stdin = field();
+  return stdin === undefined ? undefined : { args, stdin };
 }
 
-/** Serves the fake on `<dir>/ipvsadm.sock` with its table in `<dir>/ipvs.json`, and writes `<dir>/ipvsadm`. */
+/** Serves the fake on a loopback TCP port with its table in `<dir>/ipvs.json`, and writes `<dir>/ipvsadm`. */
 export async function startIpvsadmServer(dir: string): Promise<IpvsadmServer> {
   const env = { FAKE_IPVSADM_STATE: join(dir, 'ipvs.json') };
   const save = (): string[] =>
@@ -116,14 +134,19 @@ export async function startIpvsadmServer(dir: string): Promise<IpvsadmServer> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((sock) => {
     sockets.add(sock);
-    const chunks: Buffer[] = [];
-    sock.on('data', (c: Buffer) => chunks.push(c));
+    let buf = Buffer.alloc(0);
+    let answered = false;
     sock.on('error', () => sockets.delete(sock));
-    sock.on('end', () => {
-      sockets.delete(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('data', (c: Buffer) => {
+      if (answered) return;
+      buf = Buffer.concat([buf, c]);
+      const req = parseRequest(buf);
+      if (!req) return;
+      answered = true;
       let reply: string;
       try {
-        const { args, stdin } = parseRequest(Buffer.concat(chunks));
+        const { args, stdin } = req;
         const r = runFakeIpvsadm({ args, env, stdin });
         calls.push({ at: Date.now(), args, stdin, exitCode: r.exitCode });
         if (!READ_ONLY.test(args[0] ?? '')) {
@@ -139,10 +162,9 @@ export async function startIpvsadmServer(dir: string): Promise<IpvsadmServer> {
       sock.end(reply);
     });
   });
-  const socketPath = join(dir, 'ipvsadm.sock');
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, HOST, resolve));
   const program = join(dir, 'ipvsadm');
-  writeFileSync(program, CLIENT(socketPath));
+  writeFileSync(program, CLIENT((server.address() as AddressInfo).port));
   chmodSync(program, 0o755);
   return {
     program,
