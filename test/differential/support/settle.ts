@@ -16,6 +16,22 @@ export interface SettleOptions {
 }
 
 const CHECKING = /^DEBUG2: Checking /;
+const CHECKED_ID = /^DEBUG2: Checking [^:]*: real server=(.*) \(virtual=[^)]*\)$/;
+const DECIDED_ID = /^DEBUG2: (?:Enabled|Disabled) +real server=(\S+)/;
+
+/**
+ * At start: every real the original has checked has had its first result in ours too. Ours
+ * logs "Enabled/Disabled real server=<id>" (debug) with the original's real ids, but nothing
+ * when a whole round of first checks is done, and on a loaded machine that round can take
+ * longer than any fixed wait.
+ */
+function firstResultsIn(original: Director, ours: Director, since: number): boolean {
+  const ids = new Set<string>();
+  for (const l of original.stderr) if (l.at >= since) ids.add(CHECKED_ID.exec(l.text)?.[1] ?? '');
+  ids.delete('');
+  for (const l of ours.stderr) if (l.at >= since) ids.delete(DECIDED_ID.exec(l.text)?.[1] ?? '');
+  return ids.size === 0;
+}
 
 /** The original's passes since t: the most any one "Checking ..." line was repeated. */
 export function passesSince(d: Director, t: number): number {
@@ -54,6 +70,7 @@ export async function settle(directors: readonly Director[], since: number, o: S
         return from !== undefined && now - from >= o.minMs;
       }) &&
       directors.every((d) => d.which !== 'original' || passesSince(d, since) >= o.passes) &&
+      (!o.fromVirtuals || firstResultsIn(directors.find((d) => d.which === 'original')!, directors.find((d) => d.which === 'ours')!, since)) &&
       directors.every((d) => now - lastChange(d) >= o.quietMs);
     if (ok) return true;
     if (now - since >= o.maxMs) return false;
