@@ -6,6 +6,7 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DNS_ANSWER } from './support/backends.js';
+import { FALLBACK_LOG } from './support/run-scenario.js';
 import type { Net, Scenario } from './support/scenario.js';
 
 /** Globals every scenario shares: fast checks; -d sends the log to stderr anyway. */
@@ -18,6 +19,8 @@ export const REASON = {
   udpConnect: '§10 UDP connect uses the service check: the original pings, and a ping to the host answers whatever the service does',
   udpConnectNoReceive:
     '§10 UDP connect uses the service check; the dns check needs a receive (as the original\'s dns check does), so without one the reals never come up',
+  reloadState:
+    '§10 reload keeps state: ours keeps the fallbackcommand state too; the original rebuilds its virtuals and runs the command again (man DIFFERENCES, added)',
   sharedPurge:
     'man DIFFERENCES (added): at stop a real shared by several virtuals is logged and mailed as purged from each; the original marks it down in the first and skips the rest',
 } as const;
@@ -26,6 +29,8 @@ const http2 = (n: Net, port = 80) => [
   { name: 'r1', kind: 'http' as const, host: n.ip(1), port },
   { name: 'r2', kind: 'http' as const, host: n.ip(2), port },
 ];
+
+const FLAP = '§10 start/reload flap';
 
 /** The original's start: every real (and the fallback) goes in, out and in again. */
 const all = (...a: string[]) => a;
@@ -477,5 +482,29 @@ virtual=192.0.2.24:5060
 	scheduler=rr
 `,
     expected: (n) => ({ start: { flap: all(`${n.ip(1)}:443`, `${n.ip(2)}:443`, `${n.ip(3)}:5060`) } }),
+  },
+  {
+    name: 'fallbackcommand',
+    about: 'a fallback and a fallbackcommand (runs recorded and compared); both reals go down',
+    backends: (n) => http2(n),
+    downs: ['r1', 'r2'],
+    fallbackRuns: true,
+    config: (c) => `${FAST}quiescent=no
+fallbackcommand=${join(c.shared, 'fallback-recorder.sh')} ${join(c.dir, FALLBACK_LOG)}
+virtual=192.0.2.25:80
+	real=${c.ip(1)}:80 masq
+	real=${c.ip(2)}:80 masq
+	fallback=${c.ip(9)}:80 masq
+	service=http
+	receive="OK"
+`,
+    expected: (n) => ({
+      start: {
+        flap: all(`${n.ip(1)}:80`, `${n.ip(2)}:80`, `${n.ip(9)}:80`),
+        // The original's flap runs the command with every toggle of the fallback.
+        fallbackRuns: { onlyOriginal: [...Array<string>(3).fill('start 192.0.2.25:80 tcp'), ...Array<string>(3).fill('stop 192.0.2.25:80 tcp')], reason: FLAP },
+      },
+      reload: { fallbackRuns: { onlyOriginal: ['stop 192.0.2.25:80 tcp'], reason: REASON.reloadState } },
+    }),
   },
 ];

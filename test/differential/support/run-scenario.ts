@@ -1,6 +1,6 @@
 // Runs one scenario: both directors side by side on the same backends, through the phases
 // start -> down -> up -> reload -> stop, and records what each phase did on each side.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flaps, TRANSITION } from './analysis.js';
@@ -20,6 +20,8 @@ export interface SideRecord {
   readonly messages: readonly string[];
   /** Mails received in the phase: subject, then body, then From/To. */
   readonly mails: readonly string[];
+  /** fallbackcommand runs in the phase (their arguments). */
+  readonly fallbackRuns: readonly string[];
 }
 
 export interface PhaseRecord {
@@ -36,6 +38,11 @@ export interface ScenarioRecord {
   /** The directors' stderr, for failure reports. */
   readonly stderr: Record<Which, string>;
 }
+
+/** The file (in each director's directory) where the fallback recorder appends its runs. */
+export const FALLBACK_LOG = 'fallbackcommand.log';
+/** `fallbackcommand=<shared>/fallback-recorder.sh <log>`: appends "start|stop <vip:port> <proto>" to <log>. */
+const FALLBACK_RECORDER_SCRIPT = '#!/bin/sh\nlog=$1\nshift\necho "$*" >> "$log"\n';
 
 /** Scenario i's addresses: 127.0.(60 + i/4).(64 * (i%4) + j); SMTP receivers live in 127.0.69.0/24. */
 export function netFor(index: number, shared: string): Net {
@@ -61,6 +68,8 @@ export async function runScenario(sc: Scenario, index: number): Promise<Scenario
   const shared = join(base, 'shared');
   mkdirSync(shared);
   const net = netFor(index, shared);
+  writeFileSync(join(shared, 'fallback-recorder.sh'), FALLBACK_RECORDER_SCRIPT);
+  chmodSync(join(shared, 'fallback-recorder.sh'), 0o755);
   sc.prepare?.(net);
   const backends = await startBackends(sc.backends(net));
   const sinks = new Map<Which, SmtpSink>();
@@ -72,6 +81,7 @@ export async function runScenario(sc: Scenario, index: number): Promise<Scenario
     if (sc.mail) for (const w of ['original', 'ours'] as const) sinks.set(w, await startSmtpSink(smtpHost(index, w)));
     // A pass of checks on loopback: the check interval and a little; ours has no pass marker
     // in its log, so its phases are timed by this (the original's by its "Checking" lines).
+    const runsBefore: Record<Which, number> = { original: 0, ours: 0 };
     const passSeconds = sc.timing?.passSeconds ?? 1.5;
     const failurecount = sc.timing?.failurecount ?? 1;
     for (const phase of PHASES) {
@@ -106,6 +116,13 @@ export async function runScenario(sc: Scenario, index: number): Promise<Scenario
       // 90 s: on a loaded 2-core machine the original's start-up flap alone took 40 s.
       const settled = await settle(directors, t0, { minMs, passes, quietMs: 1500, maxMs: 90_000, fromVirtuals: phase === 'start' });
       const t1 = Date.now();
+      const runsSoFar = (which: Which): string[] => {
+        try {
+          return readFileSync(join(ctxOf(which).dir, FALLBACK_LOG), 'utf8').split('\n').filter(Boolean);
+        } catch {
+          return [];
+        }
+      };
       const side = (which: Which): SideRecord => {
         const d = directors.find((x) => x.which === which)!;
         const inPhase = (at: number) => at >= t0 && at <= t1;
@@ -114,9 +131,11 @@ export async function runScenario(sc: Scenario, index: number): Promise<Scenario
           flaps: flaps(d.ipvs.history, t0, t1),
           messages: d.log.filter((l) => inPhase(l.at) && TRANSITION.test(l.text)).map((l) => l.text),
           mails: (sinks.get(which)?.mails ?? []).filter((m) => inPhase(m.at)).map(mailText),
+          fallbackRuns: runsSoFar(which).slice(runsBefore[which]),
         };
       };
       phases.push({ phase, settled, ms: t1 - t0, original: side('original'), ours: side('ours') });
+      for (const w of ['original', 'ours'] as const) runsBefore[w] = runsSoFar(w).length;
     }
     return {
       net,

@@ -31,6 +31,8 @@ export interface Expected {
    * and mails that name these hosts may differ.
    */
   readonly flap?: readonly string[];
+  /** fallbackcommand runs ("start 192.0.2.1:80 tcp") only one side has. */
+  readonly fallbackRuns?: { readonly onlyOriginal?: readonly string[]; readonly onlyOurs?: readonly string[]; readonly reason: string };
   /** Transition messages (and mail subjects) only one side has, other than flap ones. */
   readonly messages?: { readonly onlyOriginal?: readonly RegExp[]; readonly onlyOurs?: readonly RegExp[]; readonly reason: string };
 }
@@ -52,6 +54,8 @@ export interface Scenario {
   prepare?(net: Net): void;
   /** Which tables the down phase must change (default both): a guard against a phase that did nothing. */
   readonly downChanges?: 'both' | 'ours' | 'none';
+  /** Compare fallbackcommand runs: the config runs FALLBACK_RECORDER with ctx.dir's FALLBACK_LOG first. */
+  readonly fallbackRuns?: boolean;
   /** Compare e-mail alerts (the config must send them to ctx.smtp). */
   readonly mail?: boolean;
   /** Slowest check of the config (checkinterval + timeout), failurecount: how long phases take. */

@@ -37,6 +37,11 @@ export function judgePhase(rec: PhaseRecord, exp: Expected = {}): string[] {
     p.push(`${at} the original flapped ${JSON.stringify(rec.original.flaps)}, expected ${JSON.stringify(wantFlap)}`);
   }
 
+  const f = multisetDiff(rec.original.fallbackRuns, rec.ours.fallbackRuns);
+  if (!sameSet(f.onlyOriginal, exp.fallbackRuns?.onlyOriginal ?? []) || !sameSet(f.onlyOurs, exp.fallbackRuns?.onlyOurs ?? [])) {
+    p.push(`${at} fallbackcommand runs differ other than expected\n  only the original: ${JSON.stringify(f.onlyOriginal)}\n  only ours: ${JSON.stringify(f.onlyOurs)}`);
+  }
+
   const flapHosts = wantFlap.map(hostOf);
   for (const [what, o, u] of [
     ['messages', rec.original.messages, rec.ours.messages],
@@ -56,7 +61,7 @@ export function judgePhase(rec: PhaseRecord, exp: Expected = {}): string[] {
  * Guards against a scenario that proves nothing: the directors built a table, the down phase
  * changed the tables it should, and a mail scenario received mail on both sides.
  */
-export function sanity(rec: ScenarioRecord, o: { downChanges?: 'both' | 'ours' | 'none'; mail?: boolean } = {}): string[] {
+export function sanity(rec: ScenarioRecord, o: { downChanges?: 'both' | 'ours' | 'none'; mail?: boolean; fallbackRuns?: boolean } = {}): string[] {
   const p: string[] = [];
   const get = (phase: string) => rec.phases.find((x) => x.phase === phase);
   const start = get('start');
@@ -71,6 +76,9 @@ export function sanity(rec: ScenarioRecord, o: { downChanges?: 'both' | 'ours' |
   const expect = { original: want === 'both', ours: want !== 'none' };
   for (const side of ['original', 'ours'] as const) {
     if (changed[side] !== expect[side]) p.push(`[down] ${side}: the table ${changed[side] ? 'changed' : 'did not change'}, expected otherwise`);
+  }
+  if (o.fallbackRuns && rec.phases.every((ph) => ph.original.fallbackRuns.length === 0 || ph.ours.fallbackRuns.length === 0)) {
+    p.push('fallbackcommand: no phase in which both sides ran it');
   }
   if (o.mail) {
     for (const side of ['original', 'ours'] as const) {
