@@ -26,6 +26,8 @@ export interface Director {
   /** Everything on stderr (the original's "DEBUG2: Checking ..." lines count its passes). */
   readonly stderr: LogLine[];
   readonly exited: Promise<number | null>;
+  /** The exit code (null: killed by a signal), once it has exited. */
+  readonly exit: { readonly code: number | null; readonly at: number } | undefined;
   reload(): void;
   /** SIGTERM, then waits for the exit (SIGKILL after `ms`). */
   stop(ms?: number): Promise<number | null>;
@@ -63,7 +65,13 @@ export async function startDirector(which: Which, dir: string, configText: strin
       if (!NOISE.test(text)) log.push({ at, text });
     }
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let exit: { code: number | null; at: number } | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      exit = { code, at: Date.now() };
+      resolve(code);
+    }),
+  );
   const signal = (s: NodeJS.Signals): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill(s);
   };
@@ -74,6 +82,9 @@ export async function startDirector(which: Which, dir: string, configText: strin
     log,
     stderr,
     exited,
+    get exit() {
+      return exit;
+    },
     reload: () => signal('SIGHUP'),
     stop: async (ms = 20_000) => {
       signal('SIGTERM');

@@ -35,6 +35,8 @@ export interface PhaseRecord {
 export interface ScenarioRecord {
   readonly net: Net;
   readonly phases: PhaseRecord[];
+  /** How each director ended: exit code, and the phase it exited in (only "stop" is right). */
+  readonly exits: Record<Which, { readonly code: number | null; readonly phase: Phase | undefined }>;
   /** The directors' stderr, for failure reports. */
   readonly stderr: Record<Which, string>;
 }
@@ -82,6 +84,7 @@ export async function runScenario(sc: Scenario, index: number): Promise<Scenario
     // A pass of checks on loopback: the check interval and a little; ours has no pass marker
     // in its log, so its phases are timed by this (the original's by its "Checking" lines).
     const runsBefore: Record<Which, number> = { original: 0, ours: 0 };
+    const phaseEnds: number[] = [];
     const passSeconds = sc.timing?.passSeconds ?? 1.5;
     const failurecount = sc.timing?.failurecount ?? 1;
     for (const phase of PHASES) {
@@ -135,11 +138,18 @@ export async function runScenario(sc: Scenario, index: number): Promise<Scenario
         };
       };
       phases.push({ phase, settled, ms: t1 - t0, original: side('original'), ours: side('ours') });
+      phaseEnds.push(t1);
       for (const w of ['original', 'ours'] as const) runsBefore[w] = runsSoFar(w).length;
     }
+    const exitOf = (which: Which) => {
+      const e = directors.find((d) => d.which === which)?.exit;
+      const ends = phases.map((p, i) => ({ phase: p.phase, end: phaseEnds[i]! }));
+      return { code: e?.code ?? null, phase: e ? ends.find((x) => e.at <= x.end)?.phase : undefined };
+    };
     return {
       net,
       phases,
+      exits: { original: exitOf('original'), ours: exitOf('ours') },
       stderr: {
         original: directors.find((d) => d.which === 'original')?.stderr.map((l) => `${l.at - tStart} ${l.text}`).join('\n') ?? '',
         ours: directors.find((d) => d.which === 'ours')?.stderr.map((l) => `${l.at - tStart} ${l.text}`).join('\n') ?? '',

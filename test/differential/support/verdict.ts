@@ -68,6 +68,10 @@ export function sanity(rec: ScenarioRecord, o: { downChanges?: 'both' | 'ours' |
   const down = get('down');
   if (!start || !down) return ['a phase is missing'];
   if (start.original.table.length === 0 || start.ours.table.length === 0) p.push('[start] a director built no table');
+  for (const side of ['original', 'ours'] as const) {
+    const e = rec.exits[side];
+    if (e.phase !== 'stop' || e.code !== 0) p.push(`${side} exited with ${e.code} in phase ${e.phase ?? '(none)'}; expected 0 at stop`);
+  }
   const changed = {
     original: start.original.table.join() !== down.original.table.join(),
     ours: start.ours.table.join() !== down.ours.table.join(),
