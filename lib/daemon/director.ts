@@ -113,6 +113,8 @@ export class Director {
   /** Second half of start-up: the initial checks; then the daemon is "running". */
   async run(): Promise<void> {
     await this.runner.checkAllNow();
+    // A stop during the first checks has purged the table: nothing may come back.
+    if (this.stopping) return;
     await this.requestConverge();
     this.status = 'running';
     this.runner.start();
@@ -120,6 +122,7 @@ export class Director {
   }
 
   async reload(next: Config): Promise<void> {
+    if (this.stopping) return;
     this.status = 'reloading';
     const old = new Set(this.managedKeys(this.config));
     const now = new Set(this.managedKeys(next));
@@ -131,8 +134,11 @@ export class Director {
     } catch {
       table = undefined;
     }
+    // A stop that came while the table was read has purged it and must stay the last word.
+    if (this.stopping) return;
     this.runner.update(next, this.initialStates(table ?? { services: [] }));
     await this.requestConverge();
+    if (this.stopping) return;
     this.status = 'running';
     this.armDriftRepair();
   }
@@ -154,7 +160,8 @@ export class Director {
         this.deps.alerts.alert({ subject: line, virtual: v, real: realAddress(r), remind: false });
       }
     }
-    const keys = purge.map((v) => serviceKey(serviceOf(v)));
+    // With the virtuals a reload dropped and no convergence has deleted yet.
+    const keys = [...new Set([...purge.map((v) => serviceKey(serviceOf(v))), ...this.dropped])];
     // Only these services are managed here, and none of them is wanted any more.
     const result = await this.reconciler.converge({ services: [] }, keys);
     this.report(result, undefined, 'stop');
@@ -162,6 +169,8 @@ export class Director {
 
   /** One convergence at a time; requests during one coalesce into one more. */
   requestConverge(): Promise<void> {
+    // After stop() has begun, only its own purge may touch the table.
+    if (this.stopping) return this.converging ?? Promise.resolve();
     if (this.converging) {
       this.again = true;
       return this.converging;
@@ -219,14 +228,19 @@ export class Director {
 
   private async convergeNow(): Promise<ConvergeResult | undefined> {
     let desired: DesiredState | undefined;
-    const managed = [...new Set([...this.managedKeys(this.config), ...this.dropped])];
+    // One config for the whole convergence: a reload may swap this.config while the table
+    // is being read, and the desired table must stay within the services managed here.
+    const config = this.config;
+    const dropped = this.dropped;
+    const managed = [...new Set([...this.managedKeys(config), ...dropped])];
     const result = await this.reconciler.converge((current) => {
-      desired = desiredState(this.config, { current, stateOf: (v, r) => this.stateOf(v, r), previouslyManaged: this.dropped });
+      desired = desiredState(config, { current, stateOf: (v, r) => this.stateOf(v, r), previouslyManaged: dropped });
       return desired.table;
     }, managed);
     this.report(result, desired, 'start');
     if (!result.error) {
-      if (result.ok) this.dropped = [];
+      // Only what this convergence deleted: a reload meanwhile may have dropped more.
+      if (result.ok) this.dropped = this.dropped.filter((k) => !dropped.includes(k));
       this.runFallbackCommands();
     }
     return result;
@@ -300,6 +314,7 @@ export class Director {
 
   private armDriftRepair(): void {
     if (this.driftTimer) clearInterval(this.driftTimer);
+    if (this.stopping) return;
     const interval = Math.min(...this.config.virtuals.map((v) => v.checkinterval), this.config.globals.checkinterval);
     this.driftTimer = setInterval(() => {
       void this.requestConverge();
