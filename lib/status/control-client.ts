@@ -22,7 +22,10 @@ export function askDaemon(path: string, request: string, timeoutMs = TIMEOUT_MS)
       if (size > MAX_REPLY) return fail(`answer from ${path} too large`);
       chunks.push(d);
     });
-    c.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    c.once('end', () => {
+      c.destroy();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     c.once('error', (e: NodeJS.ErrnoException) => fail(`${path}: ${e.code ?? e.message}`));
   });
 }

@@ -2,7 +2,7 @@
 // that answers one request line ("status") with the status document. The
 // command line's `status --json` reads the live state through it. Created and
 // removed only by the daemon that owns it.
-import { chmodSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 
 /** Bounds what a client may send before it is answered or dropped. */
@@ -22,44 +22,42 @@ export class ControlSocket {
    * Listens on `path`. A socket file left by a daemon that died is replaced;
    * one that answers belongs to a live process and is left alone. Never throws:
    * the daemon runs without the socket and the log says why.
+   *
+   * The socket is bound under a private name and renamed into place: it
+   * appears already listening and 0600, replaces a stale file atomically, and
+   * when the server closes, libuv's own unlink hits the private name, so the
+   * public one is removed only by close() below, and only while it is ours.
    */
   static async open(path: string, handler: ControlHandler, log: (m: string) => void): Promise<ControlSocket | undefined> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const server = net.createServer((c) => serve(c, handler));
-      server.maxConnections = 16;
-      const err = await listenPrivately(server, path);
-      if (!err) {
-        try {
-          chmodSync(path, 0o600);
-          return new ControlSocket(server, path, statSync(path).ino);
-        } catch (e) {
-          server.close();
-          log(`control socket ${path}: ${(e as Error).message}`);
-          return undefined;
-        }
-      }
-      if (err.code === 'EADDRINUSE' && attempt === 0 && !(await answers(path))) {
-        try {
-          unlinkSync(path);
-          continue;
-        } catch {
-          // fall through to the log line
-        }
-      }
-      log(`control socket ${path} not available (status --json will not see this daemon): ${err.code ?? err.message}`);
+    const unavailable = (why: string) => {
+      log(`control socket ${path} not available (status --json will not see this daemon): ${why}`);
       return undefined;
+    };
+    if (existsSync(path) && (await answers(path))) return unavailable('in use by another process');
+    const tmp = `${path}.${process.pid}.new`;
+    rmSync(tmp, { force: true });
+    const server = net.createServer((c) => serve(c, handler));
+    server.maxConnections = 16;
+    const err = await listenPrivately(server, tmp);
+    if (err) return unavailable(err.code ?? err.message);
+    try {
+      chmodSync(tmp, 0o600);
+      renameSync(tmp, path);
+      return new ControlSocket(server, path, statSync(path).ino);
+    } catch (e) {
+      server.close();
+      return unavailable((e as NodeJS.ErrnoException).code ?? (e as Error).message);
     }
-    return undefined;
   }
 
-  /** Stops listening and removes the file, if it is still ours. */
+  /** Removes the file, if it is still ours, and stops listening. */
   async close(): Promise<void> {
-    await new Promise<void>((r) => this.server.close(() => r()));
     try {
       if (statSync(this.path).ino === this.inode) unlinkSync(this.path);
     } catch {
       // already gone
     }
+    await new Promise<void>((r) => this.server.close(() => r()));
   }
 }
 
@@ -97,16 +95,19 @@ function answers(path: string): Promise<boolean> {
 
 function serve(c: net.Socket, handler: ControlHandler): void {
   let buf = '';
+  let answered = false;
   c.setEncoding('utf8');
   c.setTimeout(IDLE_MS, () => c.destroy());
   c.on('error', () => undefined);
   c.on('data', (d: string) => {
+    if (answered) return; // one request per connection
     buf += d;
     const nl = buf.indexOf('\n');
     if (nl < 0) {
       if (buf.length > MAX_REQUEST) c.destroy();
       return;
     }
+    answered = true;
     let reply: string;
     try {
       reply = handler(buf.slice(0, nl).trim());

@@ -137,6 +137,9 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
     expect(JSON.parse(String(j.stdout)).daemon.state).toBe('stopped');
     // --json belongs to status only
     expect((await run('-j', cfg, 'start')).exitCode).toBe(255);
+    // -t accepts the new directives without a word
+    const t = await run('-t', cfg);
+    expect([t.exitCode, String(t.stderr)]).toEqual([0, '']);
   });
 
   it('running: every virtual and real with state, table weight, last check, latency, counts', async () => {
