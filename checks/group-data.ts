@@ -1,5 +1,5 @@
 // The data-service checkers (spec §3.3): nntp, ldap, ldaps, dns, radius, mysql, pgsql,
-// oracle, sip, simpletcp. checks/registry.ts adds them to the registry.
+// oracle, sip, simpletcp; and ssh, an extension. checks/registry.ts adds them to the registry.
 import type { Checker } from './types.js';
 import { dnsChecker } from './dns.js';
 import { ldapCheckerPlain, ldapsChecker } from './ldap.js';
@@ -7,6 +7,7 @@ import { nntpChecker } from './nntp.js';
 import { radiusChecker } from './radius.js';
 import { simpletcpChecker } from './simpletcp.js';
 import { sipChecker } from './sip.js';
+import { sshChecker } from './ssh.js';
 import { mysqlChecker, oracleChecker, pgsqlChecker } from './sql.js';
 
 export const DATA_CHECKERS: Checker[] = [
@@ -20,4 +21,5 @@ export const DATA_CHECKERS: Checker[] = [
   oracleChecker,
   sipChecker,
   simpletcpChecker,
+  sshChecker,
 ];

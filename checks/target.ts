@@ -6,6 +6,7 @@ import type { CheckTarget } from './types.js';
 /** Service -> default port: the spec §2.6 table read right to left (ld_service_to_port). */
 export const SERVICE_DEFAULT_PORTS: Readonly<Partial<Record<Service, number>>> = {
   ftp: 21,
+  ssh: 22, // extension: never derived from a virtual's port (see SERVICES)
   smtp: 25,
   dns: 53,
   http: 80,

@@ -51,6 +51,38 @@ async function testConfig(given: string | undefined): Promise<number> {
   return r.code;
 }
 
+/**
+ * `[configfile] sync ...`: the config and the arguments after the word `sync`, or
+ * undefined when this is not a sync. A config file named "sync" keeps working with the
+ * original's commands (`ldirectord sync start`).
+ */
+export function syncInvocation(pos: readonly string[]): { given?: string; rest: readonly string[] } | undefined {
+  if (pos.length >= 2 && pos[1] === 'sync') return { given: pos[0]!, rest: pos.slice(2) };
+  if (pos[0] === 'sync' && !(pos.length >= 2 && (COMMANDS as readonly string[]).includes(pos[1]!))) return { rest: pos.slice(1) };
+  return undefined;
+}
+
+async function sync(given: string | undefined, rest: readonly string[]): Promise<number> {
+  const loc = locateConfig(given);
+  if (!loc.path) {
+    process.stderr.write(`${configNotFound(loc.config)}\n`);
+    return EXIT.generic;
+  }
+  // Loaded only here: ssh2 would slow down every `status` call of heartbeat and Pacemaker.
+  const { runSync } = await import('../sync/sync-command.js');
+  return runSync(
+    {
+      configPath: loc.path,
+      argv: rest,
+      validate: async (path) => {
+        const r = await loadConfig(path, false);
+        return { valid: r.config !== undefined, diagnostics: r.diagnostics.map(formatDiagnostic) };
+      },
+    },
+    { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) },
+  );
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseArgs(argv);
   if (!parsed.ok) {
@@ -66,6 +98,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.test) return testConfig(args.positional[0]);
 
   const pos = args.positional;
+  // Before the ipvsadm lookup: sync only talks to other directors.
+  const syncCall = syncInvocation(pos);
+  if (syncCall) return sync(syncCall.given, syncCall.rest);
   if (pos.length === 0) return usage();
   const [given, cmd] = pos.length >= 2 ? [pos[0], pos[1]!] : [undefined, pos[0]!];
   if (!(COMMANDS as readonly string[]).includes(cmd)) return usage();

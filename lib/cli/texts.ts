@@ -20,6 +20,8 @@ export const USAGE_TEXT = `Usage:
 
     ldirectord [-t|--test] [configfile]
 
+    ldirectord [configfile] sync [sync options] [user@]host[:/path]...
+
     ldirectord [-h|-?|--help|-v|--version]
 
 Options:
@@ -49,6 +51,10 @@ Options:
     status of the running daemon for the specified configuration. With
     -j|--json: every virtual and real server with its state, weight in the
     IPVS table and last check, as JSON on stdout (exit codes unchanged).
+
+    sync the configuration file to standby directors over SSH: each peer
+    validates it with its own ldirectord -t before it replaces the old one.
+    See ldirectord(8) for the options.
 
 `;
 

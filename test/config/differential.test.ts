@@ -77,6 +77,7 @@ it('has fixtures in every category', () => {
   expect(fixtures.filter((f) => f.category === 'good').length).toBeGreaterThan(0);
   expect(fixtures.filter((f) => f.category === 'bad').length).toBeGreaterThan(0);
   expect(fixtures.filter((f) => f.category === 'lenient').length).toBeGreaterThan(0);
+  expect(fixtures.filter((f) => f.category === 'extension').length).toBeGreaterThan(0);
 });
 
 // ---------------------------------------------------------------------------------------------

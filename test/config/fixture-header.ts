@@ -19,14 +19,16 @@
 // "Unknown command", so fixtures give only its beginning.
 //
 // Categories: good/ = both accept; bad/ = both reject; lenient/ = the original rejects and
-// ldirectord-ts accepts with a warning (spec section 10).
+// ldirectord-ts accepts with a warning (spec section 10); extension/ = the original rejects
+// a directive or value that ldirectord-ts adds on purpose (service=ssh, ...) and accepts
+// without a warning (its header gives the original's error as original-line/-message).
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type Category = 'good' | 'bad' | 'lenient';
-export const CATEGORIES: readonly Category[] = ['good', 'bad', 'lenient'];
+export type Category = 'good' | 'bad' | 'lenient' | 'extension';
+export const CATEGORIES: readonly Category[] = ['good', 'bad', 'lenient', 'extension'];
 
 export interface Expectation {
   readonly line: number;
@@ -96,7 +98,8 @@ export function parseFixture(path: string, text: string, category: Category): Fi
   const consistent =
     (category === 'good' && original === 'ok' && expect !== 'error') ||
     (category === 'bad' && original === 'error' && expect === 'error') ||
-    (category === 'lenient' && original === 'error' && expect === 'warning');
+    (category === 'lenient' && original === 'error' && expect === 'warning') ||
+    (category === 'extension' && original === 'error' && expect === 'ok');
   if (!consistent) {
     throw new Error(`${path}: expect=${expect}, original=${original} do not fit category ${category}`);
   }

@@ -1,0 +1,130 @@
+// service=ssh (an extension: the original has no such service): connect, read the
+// server's identification line ("SSH-2.0-OpenSSH_9.2p1 ..."), and complete the key
+// exchange with ssh2, which proves the daemon is alive past accept() (a wedged sshd, or
+// one out of MaxStartups slots, accepts and then stalls or drops the connection). With
+// login= set, also log in with passwd= (password, then keyboard-interactive) and
+// require success: up only when authentication succeeds.
+//
+// receive= (optional) is a regular expression matched against the identification line,
+// e.g. receive="OpenSSH_9\." to notice a host booted into the wrong image. The host key
+// is not verified: a health check asks whether the service works, not who it is (a
+// real's key may change on rebuild, and the director has no known_hosts for its reals).
+//
+// Ends at the runner's deadline whatever the peer does: the socket is destroyed when
+// the signal aborts, and ssh2's own ready timeout is not used.
+import ssh2, { type AnyAuthMethod } from 'ssh2';
+import type { VirtualService } from '../lib/config/model.js';
+import { CheckAbort, abortError, openSocket } from './connection.js';
+import { receiveMatches } from './data-io.js';
+import { Outcome } from './outcome.js';
+import type { CheckResult, CheckTarget, Checker } from './types.js';
+
+export interface SshCheckOptions {
+  /** Source address of the check's connections (default: the kernel's choice). */
+  readonly localAddress?: string;
+}
+
+/** RFC 4253 §4.2: at most 255 bytes per identification line; bound what we keep. */
+const BANNER_LIMIT = 8192;
+
+/** The identification line, once seen in the bytes the server sent first. */
+function findBanner(head: string): string | undefined {
+  for (const line of head.split('\n').slice(0, -1)) {
+    const text = line.replace(/\r$/, '');
+    if (text.startsWith('SSH-')) return text;
+  }
+  return undefined;
+}
+
+function authMethods(user: string, password: string): AnyAuthMethod[] {
+  return [
+    { type: 'password', username: user, password },
+    {
+      type: 'keyboard-interactive',
+      username: user,
+      // Servers with PAM ask for the password this way; answer every prompt with it.
+      prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => password)),
+    },
+  ];
+}
+
+export async function probeSsh(target: CheckTarget, signal: AbortSignal, options: SshCheckOptions = {}): Promise<CheckResult> {
+  const outcome = new Outcome();
+  const where = `${target.host}:${target.port}`;
+  const { login, passwd } = target.virtual;
+  let socket;
+  try {
+    socket = await openSocket({
+      host: target.host, port: target.port, signal,
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+    });
+  } catch (err) {
+    return outcome.down('-', { detail: `${where}: ${(err as CheckAbort).message}` });
+  }
+  const sock = socket;
+  const client = new ssh2.Client();
+  return new Promise<CheckResult>((resolve) => {
+    let head = '';
+    let banner: string | undefined;
+    let settled = false;
+    const finish = (result: CheckResult): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+      client.end();
+      sock.destroy();
+      resolve(result);
+    };
+    const down = (why: string): void => finish(outcome.down('-', { detail: `${where}: ${why}` }));
+    const onAbort = (): void => {
+      const stage = banner === undefined ? 'before an SSH identification line' : `after "${banner.slice(0, 100)}"`;
+      down(`${abortError(signal).message} ${stage}`);
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    sock.on('data', (chunk: Buffer) => {
+      if (banner !== undefined || head.length > BANNER_LIMIT) return;
+      head += chunk.toString('latin1');
+      banner = findBanner(head);
+      if (banner === undefined) return;
+      if (!/^SSH-(2\.0|1\.99)-/.test(banner)) down(`not an SSH-2 server: "${banner.slice(0, 100)}"`);
+      else if (target.receive !== '' && !receiveMatches(target.receive, banner)) {
+        down(`identification "${banner.slice(0, 100)}" does not match receive`);
+      }
+    });
+    client.on('handshake', () => {
+      if (login === '') finish(outcome.up('-', { detail: `${where}: key exchange completed with "${banner ?? '?'}"` }));
+    });
+    client.on('ready', () => finish(outcome.up('-', { detail: `${where}: logged in as ${login}` })));
+    client.on('error', (err: Error & { level?: string }) => {
+      if (err.level === 'client-authentication') down(`login as ${login} failed`);
+      else down(`${banner === undefined ? '' : `after "${banner.slice(0, 100)}": `}${err.message}`);
+    });
+    client.on('close', () => down(banner === undefined ? 'connection closed before an SSH identification line' : 'connection closed during the SSH handshake'));
+    client.connect({
+      sock,
+      username: login === '' ? 'ldirectord' : login,
+      // The runner's signal is the deadline.
+      readyTimeout: 2_147_483_647,
+      // Not pinned: see the header comment.
+      hostVerifier: () => true,
+      authHandler: login === '' ? ['none'] : authMethods(login, passwd),
+    });
+  });
+}
+
+export function createSshChecker(options: SshCheckOptions = {}): Checker {
+  return {
+    name: 'ssh',
+    defaultPort: 22,
+    timeoutSeconds: (virtual: VirtualService) => virtual.negotiatetimeout,
+    probe: (target, signal) => probeSsh(target, signal, options),
+  };
+}
+
+export const sshChecker = createSshChecker();
