@@ -237,7 +237,10 @@ export class Director {
         const e = this.runner.get(checkKey(v, r));
         const st = this.stateOf(v, r);
         const last = e?.lastResult ? `, last check ${e.lastResult.ok ? 'ok' : 'failed'}: ${e.lastResult.message}` : '';
-        lines.push(`  ${v.id} real ${realAddress(r)} ${st}${e && e.state.failCount > 0 ? ` (${e.state.failCount} soft failures)` : ''}${last}`);
+        const rising = e && e.state.successCount > 0 ? ` (${e.state.successCount}/${v.successcount} successes)` : '';
+        const view = this.realView(v, r);
+        const ramp = view.rampEndsAt !== undefined ? ` (slow start: weight ${view.wantWeight} of ${r.weight})` : '';
+        lines.push(`  ${v.id} real ${realAddress(r)} ${st}${e && e.state.failCount > 0 ? ` (${e.state.failCount} soft failures)` : ''}${rising}${ramp}${last}`);
       }
     }
     return lines;

@@ -66,6 +66,8 @@ describe('successcount', () => {
     // First pass at start-up: not up yet, so the fallback goes in at once.
     expect(h.table()).toEqual(['-A -t 192.0.2.1:80 -s wrr', '-a -t 192.0.2.1:80 -r 127.0.0.9:80 -m -w 1']);
     expect(h.lines()).toContain('Soft success real server: 127.0.0.2:80 (tcp:192.0.2.1:80) success 1/3');
+    // the SIGUSR1 dump shows the rise
+    expect(h.director.statusLines()).toContain('  tcp:192.0.2.1:80 real 127.0.0.2:80 down (1/3 successes), last check ok: OK');
     await waitFor(() => h.lines().some((l) => l.startsWith('Added real server')));
     expect(h.lines().filter((l) => /Soft success|Added real|Deleted fallback/.test(l))).toEqual([
       'Soft success real server: 127.0.0.2:80 (tcp:192.0.2.1:80) success 1/3',
@@ -161,6 +163,7 @@ describe('slowstart', () => {
     const v = h.director.currentConfig.virtuals[0]!;
     expect(h.director.realView(v, v.reals[0]!)).toMatchObject({ state: 'up', wantWeight: 1 });
     expect(h.director.realView(v, v.reals[0]!).rampEndsAt).toBeGreaterThan(Date.now() + 5000);
+    expect(h.director.statusLines()).toContain('  tcp:192.0.2.1:80 real 127.0.0.2:80 up (slow start: weight 1 of 4), last check ok: OK');
     h.up.set('127.0.0.2:80', false);
     await waitFor(() => h.table().includes('-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 0'));
     h.up.set('127.0.0.2:80', true);
