@@ -6,16 +6,18 @@ export interface ParsedArgs {
   readonly help: boolean;
   readonly version: boolean;
   readonly test: boolean;
+  /** status --json (ldirectord-ts). */
+  readonly json: boolean;
   readonly positional: readonly string[];
 }
 
 export type ArgsResult = { ok: true; args: ParsedArgs } | { ok: false; unknown: string };
 
-const SHORT: Record<string, keyof Omit<ParsedArgs, 'positional'>> = { d: 'debug', h: 'help', '?': 'help', v: 'version', t: 'test' };
-const LONG: Record<string, keyof Omit<ParsedArgs, 'positional'>> = { debug: 'debug', help: 'help', version: 'version', test: 'test' };
+const SHORT: Record<string, keyof Omit<ParsedArgs, 'positional'>> = { d: 'debug', h: 'help', '?': 'help', v: 'version', t: 'test', j: 'json' };
+const LONG: Record<string, keyof Omit<ParsedArgs, 'positional'>> = { debug: 'debug', help: 'help', version: 'version', test: 'test', json: 'json' };
 
 export function parseArgs(argv: readonly string[]): ArgsResult {
-  const flags = { debug: false, help: false, version: false, test: false };
+  const flags = { debug: false, help: false, version: false, test: false, json: false };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
@@ -35,5 +37,14 @@ export function parseArgs(argv: readonly string[]): ArgsResult {
       }
     } else break;
   }
-  return { ok: true, args: { ...flags, positional: argv.slice(i) } };
+  let positional = argv.slice(i);
+  // `status --json` / `status -j`: the one option taken after the command, where
+  // people write it. The original ignores words after the command, so this
+  // only adds a meaning to lines it treated as a plain status.
+  const last = positional.at(-1);
+  if ((last === '--json' || last === '-j') && positional.at(-2) === 'status') {
+    positional = positional.slice(0, -1);
+    flags.json = true;
+  }
+  return { ok: true, args: { ...flags, positional } };
 }

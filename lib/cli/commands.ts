@@ -2,7 +2,9 @@
 // the pid file, with the original's messages, streams and exit codes (spec §1.3).
 import { spawn } from 'node:child_process';
 import { EXIT, type Command } from './texts.js';
-import { pidFilePath, readPidState } from './pidfile.js';
+import { controlSocketPath, pidFilePath, readPidState } from './pidfile.js';
+import { askDaemon } from '../status/control-client.js';
+import { formatDocument, staleDocument, stoppedDocument, unreachableDocument, type StatusDocument } from '../status/document.js';
 
 export interface CommandContext {
   readonly command: Command;
@@ -12,6 +14,8 @@ export interface CommandContext {
   /** Arguments of the daemon's own command line, `[<cfg>,] start`, so that it reads `<bin> <cfg> start`. */
   readonly argv: readonly string[];
   readonly debug: boolean;
+  /** status --json: stdout carries the status document instead of the "stopped" line. */
+  readonly json?: boolean;
   readonly supervised: boolean;
   readonly log: (message: string) => void;
   /** Runs the daemon in this process (foreground: -d or supervised=yes). */
@@ -62,7 +66,9 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
         return EXIT.ok;
       case 'status':
         process.stderr.write(`${TEXT.running(ctx.configPath, state.pid)}\n`);
-        await ctx.statusOfChildren();
+        // JSON reports this instance only: children's status lines would break the document.
+        if (ctx.json) process.stdout.write(formatDocument(await liveStatus(ctx, state.pid)));
+        else await ctx.statusOfChildren();
         ctx.log(TEXT.running(ctx.configPath, state.pid));
         ctx.log(TEXT.exiting(command));
         return EXIT.ok;
@@ -89,13 +95,32 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
         ctx.log(TEXT.stale(pidFile, ctx.configPath));
         code = EXIT.generic;
       }
-      process.stdout.write(`${TEXT.stopped(ctx.configPath)}\n`);
+      if (!ctx.json) process.stdout.write(`${TEXT.stopped(ctx.configPath)}\n`);
+      else if (state.kind === 'stale') process.stdout.write(formatDocument(staleDocument(ctx.configPath, pidFile, state.pid)));
+      else process.stdout.write(formatDocument(stoppedDocument(ctx.configPath)));
       return code;
     }
     case 'reload':
     case 'force-reload':
       ctx.log(TEXT.stopped(ctx.configPath));
       return EXIT.generic;
+  }
+}
+
+/**
+ * The running daemon's own document, from its control socket. The exit code
+ * stays the original's 0 (the daemon runs); when it cannot answer, the document
+ * says why, and so does stderr.
+ */
+async function liveStatus(ctx: CommandContext, pid: number): Promise<StatusDocument> {
+  try {
+    const doc = JSON.parse(await askDaemon(controlSocketPath(ctx.cfgName), 'status')) as StatusDocument;
+    if (doc.daemon?.state === undefined) throw new Error(`unexpected answer: ${JSON.stringify(doc).slice(0, 200)}`);
+    return doc;
+  } catch (e) {
+    const why = `cannot read the daemon's state: ${(e as Error).message}`;
+    process.stderr.write(`${why}\n`);
+    return unreachableDocument(ctx.configPath, pid, why);
   }
 }
 

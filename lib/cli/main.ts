@@ -14,7 +14,7 @@ import { locateIpvsadm } from '../ipvs/ipvsadm.js';
 import { Logger } from '../daemon/log.js';
 import { runDaemon } from '../daemon/run-daemon.js';
 import { DAEMON_ENV, runCommand } from './commands.js';
-import { pidFilePath } from './pidfile.js';
+import { controlSocketPath, pidFilePath } from './pidfile.js';
 
 const MAN_PAGE = fileURLToPath(new URL('../../../man/ldirectord.8', import.meta.url));
 
@@ -105,6 +105,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [given, cmd] = pos.length >= 2 ? [pos[0], pos[1]!] : [undefined, pos[0]!];
   if (!(COMMANDS as readonly string[]).includes(cmd)) return usage();
   const command = cmd as Command;
+  // --json changes what status prints; with any other command it is a mistake.
+  if (args.json && command !== 'status') return usage();
 
   const ipvsadmPath = locateIpvsadm({ debug: args.debug });
   if (!ipvsadmPath) {
@@ -147,6 +149,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     debug: args.debug,
     foreground,
     pidFile: pidFilePath(loc.cfgName),
+    controlSocket: controlSocketPath(loc.cfgName),
     ipvsadmPath,
     ...(reportFd !== undefined ? { reportFd } : {}),
     reparse: () => loadConfig(configPath, args.debug),
@@ -168,6 +171,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     cfgName: loc.cfgName,
     argv: given !== undefined ? [given, 'start'] : ['start'],
     debug: args.debug,
+    json: args.json,
     supervised: config.globals.supervised,
     log,
     runForeground: async () => {

@@ -7,6 +7,14 @@ export function pidFilePath(cfgName: string, dir = process.env.LDIRECTORD_PIDDIR
   return `${dir}/ldirectord.${cfgName}.pid`;
 }
 
+/**
+ * The daemon's control socket (ldirectord-ts), beside its pid file and named
+ * like it, so that each instance has its own and the same tests move both.
+ */
+export function controlSocketPath(cfgName: string, dir = process.env.LDIRECTORD_PIDDIR ?? '/var/run'): string {
+  return `${dir}/ldirectord.${cfgName}.sock`;
+}
+
 export type PidState = { kind: 'none' } | { kind: 'stale'; pid: string } | { kind: 'running'; pid: number };
 
 export function readPidState(path: string): PidState {

@@ -16,6 +16,8 @@ export const USAGE_TEXT = `Usage:
     ldirectord [-d|--debug] [--] [configfile] start | stop | restart |
     try-restart | reload | force-reload | status
 
+    ldirectord [--] [configfile] status -j|--json
+
     ldirectord [-t|--test] [configfile]
 
     ldirectord [configfile] sync [sync options] [user@]host[:/path]...
@@ -46,7 +48,9 @@ Options:
     reload the configuration file. This is the same as sending a HUP signal
     to the running daemon.
 
-    status of the running daemon for the specified configuration.
+    status of the running daemon for the specified configuration. With
+    -j|--json: every virtual and real server with its state, weight in the
+    IPVS table and last check, as JSON on stdout (exit codes unchanged).
 
     sync the configuration file to standby directors over SSH: each peer
     validates it with its own ldirectord -t before it replaces the old one.

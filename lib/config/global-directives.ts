@@ -1,6 +1,7 @@
 // Top-level (global) directives, matched in the original's order (spec §2.2).
 // A handler never mutates on error, so a line can be re-tried in a lenient form.
-import type { DaemonStatus } from './model.js';
+import type { DaemonStatus, StatusAddress } from './model.js';
+import { readSlowStart, readStatusAddress, readSuccessCount, type Read } from './extension-values.js';
 import { LENIENT, MSG } from './messages.js';
 import {
   directive,
@@ -20,6 +21,9 @@ export interface GlobalDraft {
   checkinterval: number;
   checkcount: number;
   failurecount: number;
+  successcount: number;
+  slowstart: number;
+  statusaddress?: StatusAddress;
   fallback?: { part: FallbackPart; line: number };
   fallback6?: { part: FallbackPart; line: number };
   fallbackcommand?: string;
@@ -46,6 +50,8 @@ export function defaultGlobals(): GlobalDraft {
     checkinterval: 10,
     checkcount: 1,
     failurecount: 1,
+    successcount: 1,
+    slowstart: 0,
     autoreload: false,
     logfile: '/var/log/ldirectord.log',
     logfileLine: 0,
@@ -79,6 +85,10 @@ const fail = (error: string): Outcome => ({ error });
 function positiveNumber(value: string, error: string, set: (n: number) => void): Outcome {
   const d = firstDigits(value);
   return perlTrue(d) && Number(d) > 0 ? ok(() => set(Number(d))) : fail(error);
+}
+
+function extension<T>(r: Read<T>, set: (v: T) => void): Outcome {
+  return 'error' in r ? fail(r.error) : ok(() => set(r.value));
 }
 
 function yesNo(value: string, name: string, set: (b: boolean) => void): Outcome {
@@ -173,6 +183,11 @@ export function globalDirective(text: string, g: GlobalDraft, ctx: GlobalContext
     if (dir === '') return fail(MSG.maintenanceDirNotSpecified);
     return ok(() => (g.maintenancedir = dir), ctx.isDirectory(dir) ? undefined : [MSG.maintenanceDirMissing]);
   }
+  // ldirectord-ts extensions (none of these names is known to the original).
+  if ((v = directive(text, 'successcount')) !== undefined) return extension(readSuccessCount(v), (n) => (g.successcount = n));
+  if ((v = directive(text, 'slowstart')) !== undefined) return extension(readSlowStart(v), (n) => (g.slowstart = n));
+  if ((v = directive(text, 'statusaddress')) !== undefined)
+    return extension(readStatusAddress(v), (a) => (g.statusaddress = a));
   if (directive(text, 'timeout') !== undefined) return fail(MSG.timeoutDeprecated);
   return fail(MSG.unknownCommand(text));
 }

@@ -100,6 +100,10 @@ export interface VirtualService {
   readonly checkinterval: number;
   readonly checkcount: number;
   readonly failurecount: number;
+  /** ldirectord-ts: consecutive successes a down real needs to come back (1 = the original's behaviour). */
+  readonly successcount: number;
+  /** ldirectord-ts: seconds over which a recovered real's weight ramps up; 0 = off. */
+  readonly slowstart: number;
   readonly checkport?: number;
   readonly request: string;
   readonly receive: string;
@@ -131,6 +135,12 @@ export interface GlobalSettings {
   readonly checkinterval: number;
   readonly checkcount: number;
   readonly failurecount: number;
+  /** ldirectord-ts: default of the per-virtual successcount. */
+  readonly successcount: number;
+  /** ldirectord-ts: default of the per-virtual slowstart. */
+  readonly slowstart: number;
+  /** ldirectord-ts: where the status/metrics HTTP listener binds; none when unset. */
+  readonly statusaddress?: StatusAddress;
   readonly fallback?: FallbackServer;
   readonly fallback6?: FallbackServer;
   readonly fallbackcommand?: string;
@@ -147,6 +157,13 @@ export interface GlobalSettings {
   readonly emailalertfrom?: string;
   readonly cleanstop: boolean;
   readonly maintenancedir?: string;
+}
+
+/** A numeric listen address (IPv6 without brackets). */
+export interface StatusAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly family: Family;
 }
 
 export interface Config {

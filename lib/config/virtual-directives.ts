@@ -14,6 +14,7 @@ import {
   readSmtp,
 } from './perl-values.js';
 import { parseFallbackValue, splitRealAddress, type FallbackPart } from './real-line.js';
+import { readSlowStart, readSuccessCount } from './extension-values.js';
 
 export interface VirtualDraft {
   readonly family: Family;
@@ -44,6 +45,8 @@ export interface VirtualDraft {
   negotiatetimeout?: number;
   checkcount?: number;
   failurecount?: number;
+  successcount?: number;
+  slowstart?: number;
   checkinterval?: number;
   checkport?: number;
   httpmethod: 'GET' | 'HEAD';
@@ -167,6 +170,15 @@ export function virtualDirective(text: string, vs: VirtualDraft, ctx: VirtualCon
   }
   if ((v = directive(text, 'failurecount')) !== undefined)
     return nonZeroDigits(v, MSG.invalidFailureCount, (n) => (vs.failurecount = n));
+  // ldirectord-ts extensions: read strictly (the original has no such directives).
+  if ((v = directive(text, 'successcount')) !== undefined) {
+    const n = readSuccessCount(v);
+    return 'error' in n ? fail(n.error) : ok(() => (vs.successcount = n.value));
+  }
+  if ((v = directive(text, 'slowstart')) !== undefined) {
+    const n = readSlowStart(v);
+    return 'error' in n ? fail(n.error) : ok(() => (vs.slowstart = n.value));
+  }
   if ((v = directive(text, 'checkinterval')) !== undefined)
     return nonZeroDigits(v, MSG.invalidCheckInterval, (n) => (vs.checkinterval = n));
   if ((v = directive(text, 'checkport')) !== undefined) {

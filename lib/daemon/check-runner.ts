@@ -41,7 +41,7 @@ export interface CheckRunnerDeps {
   readonly random?: () => number;
 }
 
-const MAINTENANCE_RESULT: CheckResult = { ok: false, message: 'Server in maintenance', durationMs: 0 };
+export const MAINTENANCE_RESULT: CheckResult = { ok: false, message: 'Server in maintenance', durationMs: 0 };
 
 export class CheckRunner {
   private entries = new Map<string, RealEntry>();
@@ -192,8 +192,7 @@ export class CheckRunner {
       if (!result.ok) e.connectsSinceNegotiate = virtual.checktype.n;
       else e.connectsSinceNegotiate = mode === 'connect' ? e.connectsSinceNegotiate + 1 : 0;
     }
-    const failurecount = virtual.failurecount;
-    this.apply(e, applyResult(e.state, result.ok, failurecount), result);
+    this.apply(e, applyResult(e.state, result.ok, virtual.failurecount, virtual.successcount), result);
   }
 
   /**

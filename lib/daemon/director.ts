@@ -4,13 +4,14 @@
 // really applied is what gets logged and mailed (spec §4.3-§4.7, §10).
 import type { Config, DaemonStatus, RealServer, VirtualService } from '../config/model.js';
 import type { CheckResult } from '../../checks/types.js';
-import { CheckRunner, type ProbeFn, type RealEntry } from './check-runner.js';
+import { CheckRunner, MAINTENANCE_RESULT, type ProbeFn, type RealEntry } from './check-runner.js';
 import { INITIAL_STATE, type RealCheckState, type Transition } from './hysteresis.js';
 import { checkKey, realAddress, realId } from './real-id.js';
 import { IpvsReconciler, formatCommandLine, type ConvergeResult, type IpvsadmRunner } from '../ipvs/ipvsadm.js';
 import { desiredState, serviceOf, type DesiredState, type RealState } from '../ipvs/desired.js';
 import { logLineFor } from '../ipvs/log-lines.js';
-import { commandFailed, purgedRealServer, resettingSoftFailure, softFailure } from '../ipvs/messages.js';
+import { commandFailed, purgedRealServer, resettingSoftFailure, softFailure, softSuccess } from '../ipvs/messages.js';
+import { slowStartWeight } from './slow-start.js';
 import {
   canonicalAddress,
   destinationKey,
@@ -48,6 +49,25 @@ export interface DirectorDeps {
   readonly inMaintenance?: (r: RealServer) => Promise<boolean>;
   /** Runs `fallbackcommand start|stop <vip>:<vport> <proto>`; injectable for tests. */
   readonly fallbackCommand?: (command: string, args: readonly string[]) => void;
+  /** Told of every check and convergence (the metrics); nothing here depends on it. */
+  readonly observer?: DirectorObserver;
+  readonly now?: () => number;
+}
+
+export interface DirectorObserver {
+  /** A probe's result (not maintenance, not checktype=on/off, which probe nothing). */
+  checked(entry: RealEntry, result: CheckResult): void;
+  converged(result: ConvergeResult): void;
+}
+
+/** What the status shows of one configured real of a virtual. */
+export interface RealView {
+  readonly state: RealState;
+  readonly entry?: RealEntry;
+  /** The weight the director wants for it now (the slowstart step while ramping). */
+  readonly wantWeight: number;
+  /** When a slowstart ramp in progress reaches the full weight (ms since the epoch). */
+  readonly rampEndsAt?: number;
 }
 
 export class StartError extends Error {}
@@ -66,12 +86,19 @@ export class Director {
   /** Per virtual id: the fallbackcommand state last run ('start' | 'stop'). */
   private readonly fallbackState = new Map<string, 'start' | 'stop'>();
   private stopping = false;
+  private readonly now: () => number;
+  /** Entry id -> when it came up, for reals whose slowstart ramp may still run. */
+  private readonly rampStart = new Map<string, number>();
+  private rampTimer: NodeJS.Timeout | undefined;
+  /** The IPVS table as last read (start, every convergence). */
+  private lastTable: { readonly table: IpvsTable; readonly at: number } | undefined;
 
   constructor(
     config: Config,
     private readonly deps: DirectorDeps,
   ) {
     this.config = config;
+    this.now = deps.now ?? Date.now;
     this.reconciler = new IpvsReconciler(deps.ipvsadm);
     this.runner = new CheckRunner({
       probe: deps.probe,
@@ -93,6 +120,29 @@ export class Director {
     return this.runner.all();
   }
 
+  /** The IPVS table as last read, and when. */
+  get table(): { readonly table: IpvsTable; readonly at: number } | undefined {
+    return this.lastTable;
+  }
+
+  /** The last IPVS error logged, '' when the last convergence worked. */
+  get ipvsError(): string {
+    return this.lastIpvsError;
+  }
+
+  realView(v: VirtualService, r: RealServer): RealView {
+    const entry = this.runner.get(checkKey(v, r));
+    const since = entry ? this.rampStart.get(entry.id) : undefined;
+    const ramp = since !== undefined && v.slowstart > 0 ? slowStartWeight(r.weight, v.slowstart, this.now() - since) : undefined;
+    const state = this.stateOf(v, r);
+    return {
+      state,
+      ...(entry ? { entry } : {}),
+      wantWeight: state === 'up' ? this.weightOf(v, r) : 0,
+      ...(state === 'up' && ramp?.nextChangeInMs !== undefined && since !== undefined ? { rampEndsAt: since + v.slowstart * 1000 } : {}),
+    };
+  }
+
   /**
    * Reads the table (a failure here fails the start: IPVS is not usable), puts
    * the managed virtuals in place without touching reals of unknown state,
@@ -105,6 +155,7 @@ export class Director {
     } catch (err) {
       throw new StartError(`cannot read the IPVS table with ${this.deps.ipvsadm.path}: ${(err as Error).message}`);
     }
+    this.lastTable = { table, at: this.now() };
     this.runner.update(this.config, this.initialStates(table));
     const first = await this.convergeNow();
     if (first?.error) throw new StartError(`cannot change the IPVS table: ${first.error.message}`);
@@ -148,6 +199,7 @@ export class Director {
     this.stopping = true;
     this.status = 'stopping';
     if (this.driftTimer) clearInterval(this.driftTimer);
+    if (this.rampTimer) clearTimeout(this.rampTimer);
     await this.runner.stop();
     if (this.converging) await this.converging;
     const purge = this.config.virtuals.filter((v) => v.cleanstop);
@@ -194,7 +246,10 @@ export class Director {
         const e = this.runner.get(checkKey(v, r));
         const st = this.stateOf(v, r);
         const last = e?.lastResult ? `, last check ${e.lastResult.ok ? 'ok' : 'failed'}: ${e.lastResult.message}` : '';
-        lines.push(`  ${v.id} real ${realAddress(r)} ${st}${e && e.state.failCount > 0 ? ` (${e.state.failCount} soft failures)` : ''}${last}`);
+        const rising = e && e.state.successCount > 0 ? ` (${e.state.successCount}/${v.successcount} successes)` : '';
+        const view = this.realView(v, r);
+        const ramp = view.rampEndsAt !== undefined ? ` (slow start: weight ${view.wantWeight} of ${r.weight})` : '';
+        lines.push(`  ${v.id} real ${realAddress(r)} ${st}${e && e.state.failCount > 0 ? ` (${e.state.failCount} soft failures)` : ''}${rising}${ramp}${last}`);
       }
     }
     return lines;
@@ -214,7 +269,8 @@ export class Director {
         if (!have) continue;
         const address = canonicalAddress(real.ip)?.address ?? real.ip;
         const d = indexDestinations(have).get(destinationKey({ address, port: storedDestinationPort(svc, real.forward, real.port) }));
-        if (d && d.weight > 0) return { status: 'up', failCount: 0 };
+        // Already serving: no successcount to sit out, no slowstart ramp.
+        if (d && d.weight > 0) return { status: 'up', failCount: 0, successCount: 0 };
       }
       return INITIAL_STATE;
     };
@@ -234,10 +290,18 @@ export class Director {
     const dropped = this.dropped;
     const managed = [...new Set([...this.managedKeys(config), ...dropped])];
     const result = await this.reconciler.converge((current) => {
-      desired = desiredState(config, { current, stateOf: (v, r) => this.stateOf(v, r), previouslyManaged: dropped });
+      desired = desiredState(config, {
+        current,
+        stateOf: (v, r) => this.stateOf(v, r),
+        weightOf: (v, r) => this.weightOf(v, r),
+        previouslyManaged: dropped,
+      });
       return desired.table;
     }, managed);
+    if (result.after) this.lastTable = { table: result.after, at: this.now() };
     this.report(result, desired, 'start');
+    this.deps.observer?.converged(result);
+    this.armRampStep();
     if (!result.error) {
       // Only what this convergence deleted: a reload meanwhile may have dropped more.
       if (result.ok) this.dropped = this.dropped.filter((k) => !dropped.includes(k));
@@ -256,14 +320,70 @@ export class Director {
     }
     this.lastIpvsError = '';
     const servers = desired ?? desiredState(this.config, { current: { services: [] }, stateOf: () => 'unknown' });
+    const before = result.before ? indexServices(result.before) : undefined;
     for (const c of result.applied) {
       const line = logLineFor(c, servers, when);
       this.deps.log.log(line);
-      this.alertFor(c, line, servers);
+      if (!this.isRampStep(c, before, servers)) this.alertFor(c, line, servers);
     }
     for (const f of result.failures) {
       this.deps.log.log(commandFailed(formatCommandLine(this.deps.ipvsadm.path, f.args), f.stderr || `exit status ${f.exitCode}`));
     }
+  }
+
+  /**
+   * A slowstart step after the first (weight raised from one value above 0 to
+   * another while a ramp runs): logged like any change, but mailed only once,
+   * when the real comes back.
+   */
+  private isRampStep(c: IpvsCommand, before: ReturnType<typeof indexServices> | undefined, desired: DesiredState): boolean {
+    if (c.op !== 'edit-destination' || c.destination.weight === 0 || !before || this.rampStart.size === 0) return false;
+    const was = before.get(serviceKey(c.service));
+    const d = was ? indexDestinations(was).get(destinationKey(c.destination)) : undefined;
+    if (!d || d.weight === 0) return false;
+    const real = desired.servers.get(commandTarget(c))?.real;
+    const key = serviceKey(c.service);
+    const virtual = this.config.virtuals.find((v) => serviceKey(serviceOf(v)) === key);
+    const e = real && virtual ? this.runner.get(checkKey(virtual, real)) : undefined;
+    // Still in the map at the last step: finished ramps are forgotten after the report.
+    return e !== undefined && this.rampStart.has(e.id);
+  }
+
+  /** The configured weight, or the slowstart step while a ramp runs. */
+  private weightOf(v: VirtualService, r: RealServer): number {
+    if (v.slowstart === 0) return r.weight;
+    const e = this.runner.get(checkKey(v, r));
+    const since = e ? this.rampStart.get(e.id) : undefined;
+    if (since === undefined) return r.weight;
+    return slowStartWeight(r.weight, v.slowstart, this.now() - since).weight;
+  }
+
+  /** One timer for the next slowstart step of any real; finished ramps are forgotten. */
+  private armRampStep(): void {
+    if (this.rampTimer) clearTimeout(this.rampTimer);
+    this.rampTimer = undefined;
+    if (this.rampStart.size === 0 || this.stopping) return;
+    let next = Number.POSITIVE_INFINITY;
+    const running = new Set<string>();
+    for (const v of this.config.virtuals) {
+      if (v.slowstart === 0) continue;
+      for (const r of v.reals) {
+        const e = this.runner.get(checkKey(v, r));
+        const since = e ? this.rampStart.get(e.id) : undefined;
+        if (!e || since === undefined || e.state.status !== 'up') continue;
+        const p = slowStartWeight(r.weight, v.slowstart, this.now() - since);
+        if (p.nextChangeInMs === undefined) continue;
+        running.add(e.id);
+        next = Math.min(next, p.nextChangeInMs);
+      }
+    }
+    for (const id of [...this.rampStart.keys()]) if (!running.has(id)) this.rampStart.delete(id);
+    if (next === Number.POSITIVE_INFINITY) return;
+    // A little after the step boundary, so that the step has surely begun.
+    this.rampTimer = setTimeout(() => {
+      this.rampTimer = undefined;
+      void this.requestConverge();
+    }, next + 20);
   }
 
   private alertFor(c: IpvsCommand, subject: string, desired: DesiredState): void {
@@ -297,6 +417,7 @@ export class Director {
   }
 
   private onTransition(e: RealEntry, t: Transition, result: CheckResult | undefined): void {
+    if (result && result !== MAINTENANCE_RESULT) this.deps.observer?.checked(e, result);
     for (const line of result?.log ?? []) this.deps.log.log(line);
     for (const { virtual, real } of e.members) {
       if (result && !result.skipMonitorfile && virtual.monitorfile) {
@@ -305,7 +426,13 @@ export class Director {
       if (t.kind === 'soft-failure') this.deps.log.log(softFailure(real.ip, real.port, virtual.id, t.count, t.limit));
       if (t.kind === 'reset-soft-failure' || (t.kind === 'up' && t.resetFrom > 0))
         this.deps.log.log(resettingSoftFailure(real.ip, real.port, virtual.id));
+      const rising = t.kind === 'soft-success' ? t : t.kind === 'down' ? t.rising : undefined;
+      if (rising) this.deps.log.log(softSuccess(real.ip, real.port, virtual.id, rising.count, rising.limit));
     }
+    // A real that comes up once the daemon runs ramps (slowstart); the initial
+    // checks at start-up do not: the whole service starts at full weight.
+    if (t.kind === 'up' && this.status !== 'starting' && e.members.some((m) => m.virtual.slowstart > 0)) this.rampStart.set(e.id, this.now());
+    if (t.kind === 'down') this.rampStart.delete(e.id);
     if (t.kind === 'up' || t.kind === 'down') {
       this.deps.log.debug(2, `${t.kind === 'up' ? 'Enabled' : 'Disabled'} real server=${e.realId}`);
       if (this.status !== 'starting') void this.requestConverge();

@@ -16,6 +16,12 @@ import { removeOwnPidFile, writePidFile } from '../cli/pidfile.js';
 import { VERSION_LINE, configDiagnostic } from '../cli/texts.js';
 import { runFallbackCommand } from './fallback-command.js';
 import { watchConfig, type ConfigWatch } from './config-watch.js';
+import type { StatusAddress } from '../config/model.js';
+import { ControlSocket } from '../status/control-socket.js';
+import { StatusListener } from '../status/http-listener.js';
+import { buildStatus } from '../status/snapshot.js';
+import { formatDocument, type StatusDocument } from '../status/document.js';
+import type { DaemonMetrics } from '../status/metrics.js';
 
 export interface DaemonOptions {
   readonly config: Config;
@@ -32,6 +38,8 @@ export interface DaemonOptions {
   readonly reparse: () => Promise<{ config?: Config; diagnostics: readonly { severity: 'error' | 'warning'; line: number; message: string }[] }>;
   /** argv[0..1] to run `ldirectord <child> <cmd>` for execute= instances. */
   readonly selfCommand: readonly string[];
+  /** The control socket `status --json` asks (next to the pid file); not in the foreground. */
+  readonly controlSocket?: string;
 }
 
 const TERMINATING = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
@@ -88,6 +96,41 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
 
   let director: Director;
+  const startedAt = Date.now();
+  const reloads: { ok: number; failed: number; lastAt?: number } = { ok: 0, failed: 0 };
+  // prom-client is loaded only once a statusaddress asks for metrics; until then
+  // nothing is counted (a config without it costs nothing).
+  let metrics: DaemonMetrics | undefined;
+  let metricsLoading: Promise<DaemonMetrics> | undefined;
+  const status = (): StatusDocument =>
+    buildStatus(director, {
+      config: opts.configPath,
+      pid: process.pid,
+      startedAt,
+      reloads,
+      ...(listener.address !== undefined ? { statusAddress: listener.address } : {}),
+    });
+  const loadMetrics = (): Promise<DaemonMetrics> =>
+    (metricsLoading ??= import('../status/metrics.js').then((m) => (metrics = new m.DaemonMetrics(status, reloads))));
+  const listener: StatusListener = new StatusListener(
+    {
+      status: () => formatDocument(status()),
+      metrics: async () => {
+        const m = await loadMetrics();
+        return { contentType: m.contentType, body: await m.text() };
+      },
+    },
+    log,
+  );
+  const followStatusAddress = async (address: StatusAddress | undefined): Promise<void> => {
+    if (address) await loadMetrics();
+    await listener.bind(address);
+  };
+  let control: ControlSocket | undefined;
+  const closeStatus = async (): Promise<void> => {
+    await listener.close();
+    await control?.close();
+  };
   const alerter = new EmailAlerter({
     log,
     status: () => director.daemonStatus,
@@ -112,7 +155,19 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     timeoutSeconds,
     inMaintenance: maintenance,
     fallbackCommand: (cmd, args) => runFallbackCommand(cmd, args, log),
+    observer: {
+      checked: (entry, result) => metrics?.checked(entry, result),
+      converged: (result) => metrics?.converged(result),
+    },
   });
+  if (!opts.foreground && opts.controlSocket) {
+    control = await ControlSocket.open(
+      opts.controlSocket,
+      (request) => (request === 'status' ? formatDocument(status()) : `${JSON.stringify({ error: `unknown request: ${request}` })}\n`),
+      log,
+    );
+  }
+  await followStatusAddress(config.globals.statusaddress);
 
   let watcher: ConfigWatch | undefined;
   let finish!: (code: number) => void;
@@ -130,6 +185,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log(`error while stopping: ${(err as Error).message}`);
     }
     log(`Linux Director Daemon terminated on signal: ${signal.replace(/^SIG/, '')}`);
+    await closeStatus();
     if (!opts.foreground) removeOwnPidFile(opts.pidFile);
     await alerter.idle();
     await monitor.close();
@@ -151,6 +207,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       for (const d of parsed.diagnostics) log(configDiagnostic(d.severity, process.pid, opts.configPath, d.line, d.message));
       if (!parsed.config) {
         log('Configuration has errors: the running configuration stays in force');
+        reloads.failed++;
+        reloads.lastAt = Date.now();
+        metrics?.reloaded(false);
         return;
       }
       const old = config;
@@ -166,6 +225,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       }
       runChildren(opts.selfCommand, [...after].filter((n) => !before.has(n)), 'start', log);
       await director.reload(config);
+      reloads.ok++;
+      reloads.lastAt = Date.now();
+      metrics?.reloaded(true);
+      await followStatusAddress(config.globals.statusaddress);
       watcher?.setAutoreload(config.globals.autoreload, config.globals.callback);
     });
   };
@@ -184,6 +247,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const why = err instanceof StartError ? err.message : `start-up failed: ${(err as Error).stack ?? err}`;
     log(why);
     report(opts.reportFd, `error: ${why}\n`);
+    await closeStatus();
     if (!opts.foreground) removeOwnPidFile(opts.pidFile);
     await logger.close();
     return 1;

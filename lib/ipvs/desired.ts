@@ -23,6 +23,8 @@ export interface DesiredOptions {
   readonly current: IpvsTable;
   /** The check state of a real of a virtual. */
   readonly stateOf: (virtual: VirtualService, real: RealServer) => RealState;
+  /** The weight an up real gets: its configured one unless given (slowstart ramps). */
+  readonly weightOf?: (virtual: VirtualService, real: RealServer) => number;
   /**
    * Service keys of the previous config (on reload): those no longer configured are
    * managed too, so that they get deleted.
@@ -107,7 +109,7 @@ export function desiredState(config: Config, o: DesiredOptions): DesiredState {
       switch (o.stateOf(v, r)) {
         case 'up':
           anyUp = true;
-          reals.push({ ...stored, forward: r.forward, weight: r.weight, upperThreshold: r.upperThreshold, lowerThreshold: r.lowerThreshold });
+          reals.push({ ...stored, forward: r.forward, weight: o.weightOf?.(v, r) ?? r.weight, upperThreshold: r.upperThreshold, lowerThreshold: r.lowerThreshold });
           break;
         case 'down':
           // quiescing is `-e -w 0` without -x/-y in the original: thresholds end up 0

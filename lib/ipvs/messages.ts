@@ -67,3 +67,10 @@ export const inaccessibleServer = (rip: string, v: string): string => `Inaccessi
  * meaningless, spec §4.8).
  */
 export const commandFailed = (commandLine: string, reason: string): string => `system(${commandLine}) failed: ${reason}`;
+
+/**
+ * ldirectord-ts (successcount > 1), worded like the soft failure line:
+ * `Soft success real server: 10.0.0.2:80 (tcp:10.0.0.1:80) success 1/3`.
+ */
+export const softSuccess = (ip: string, port: number, vid: string, count: number, limit: number): string =>
+  `Soft success real server: ${ip}:${port} (${vid}) success ${count}/${limit}`;

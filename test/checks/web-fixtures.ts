@@ -22,6 +22,8 @@ export function makeVirtual(over: Partial<VirtualService> = {}): VirtualService 
     checkinterval: 10,
     checkcount: 1,
     failurecount: 1,
+    successcount: 1,
+    slowstart: 0,
     request: '/',
     receive: '',
     httpmethod: 'GET',

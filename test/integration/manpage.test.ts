@@ -45,6 +45,8 @@ const GLOBAL_DIRECTIVES = [
   'failurecount', 'fallback', 'fallback6', 'fallbackcommand', 'autoreload', 'callback', 'logfile',
   'execute', 'fork', 'supervised', 'quiescent', 'readdquiescent', 'emailalert', 'emailalertfreq',
   'emailalertstatus', 'emailalertfrom', 'smtp', 'cleanstop', 'maintenancedir', 'virtual', 'virtual6',
+  // ldirectord-ts additions
+  'successcount', 'slowstart', 'statusaddress',
 ] as const;
 
 /** Spec §2.3: every directive of a virtual= / virtual6= block. */
@@ -55,6 +57,8 @@ const VIRTUAL_DIRECTIVES = [
   'service', 'httpmethod', 'virtualhost', 'fallback', 'fallback6', 'fallbackcommand', 'quiescent',
   'emailalert', 'emailalertfreq', 'emailalertstatus', 'cleanstop', 'smtp', 'monitorfile', 'servicename',
   'comment',
+  // ldirectord-ts additions
+  'successcount', 'slowstart',
 ] as const;
 
 const CHECKTYPES = ['connect', 'negotiate', 'ping', 'external', 'external-perl', 'on', 'off'] as const;

@@ -14,12 +14,12 @@ const real = (ip: string, o: Partial<RealServer> = {}): RealServer => ({
 const virtual = (o: Partial<VirtualService> = {}): VirtualService => ({
   id: 'tcp:10.0.0.1:80', name: '10.0.0.1:80', family: 4, protocol: 'tcp', ip: '10.0.0.1', port: 80, line: 1,
   reals: [], checktype: { kind: 'negotiate' }, service: 'http', checkcommand: '/bin/true', checktimeout: 5,
-  negotiatetimeout: 30, checkinterval: 10, checkcount: 1, failurecount: 1, request: '/', receive: '', httpmethod: 'GET',
+  negotiatetimeout: 30, checkinterval: 10, checkcount: 1, failurecount: 1, successcount: 1, slowstart: 0, request: '/', receive: '', httpmethod: 'GET',
   login: '', passwd: '', database: '', secret: '', scheduler: 'wrr', ops: false, quiescent: false, cleanstop: true, email,
   ...o,
 });
 const globals = (o: Partial<GlobalSettings> = {}): GlobalSettings => ({
-  checkinterval: 10, checkcount: 1, failurecount: 1, autoreload: false, logfile: '/var/log/ldirectord.log', execute: [],
+  checkinterval: 10, checkcount: 1, failurecount: 1, successcount: 1, slowstart: 0, autoreload: false, logfile: '/var/log/ldirectord.log', execute: [],
   fork: false, supervised: false, quiescent: false, readdquiescent: false, email, cleanstop: true, ...o,
 });
 const config = (virtuals: VirtualService[], g: Partial<GlobalSettings> = {}): Config => ({ file: '/etc/ldirectord.cf', globals: globals(g), virtuals });

@@ -32,6 +32,8 @@ export function testVirtual(overrides: Partial<VirtualService> = {}): VirtualSer
     checkinterval: 5,
     checkcount: 1,
     failurecount: 1,
+    successcount: 1,
+    slowstart: 0,
     request: '/',
     receive: '',
     httpmethod: 'GET',
