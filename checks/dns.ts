@@ -306,3 +306,41 @@ export function createDnsChecker(options: DnsCheckerOptions = {}): Checker {
 }
 
 export const dnsChecker: Checker = createDnsChecker();
+
+/**
+ * checktype=connect on a udp dns virtual (§10: a UDP "connect" runs the service check).
+ * With a receive it is the dns check. Without one, the dns check could never pass (an
+ * empty receive is always down there, as in the original), yet the seed tutorial's
+ * config has none and the original kept its reals in by pinging: here the real is up
+ * when it answers a DNS query at all (any reply code), which proves the server runs
+ * where a ping proves only the host. The query is the request's name, else the root NS.
+ */
+export function createDnsConnectChecker(options: DnsCheckerOptions = {}): Checker {
+  const full = createDnsChecker(options);
+  return {
+    name: 'dns-connect',
+    defaultPort: 53,
+    timeoutSeconds: full.timeoutSeconds,
+    async probe(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+      if (target.receive.length > 0) return full.probe(target, signal);
+      const out = new Outcome();
+      const scope = new Scope(signal);
+      // The default request is "/": no name.
+      const asked = parseDnsRequest(target.request);
+      const q = asked.name.length > 0 ? question(asked.name, asked.type) : { name: '.', type: 'NS' as const };
+      // Resent every second until the deadline: one lost datagram must not fail the check.
+      const resend: ResolverDefaults = { searchlist: [], ndots: 1, retrans: 1, retry: 3600 };
+      try {
+        const reply = await udpQuery(scope, target.host, target.port, encodeQuery(q), resend);
+        if (!reply) return out.down(DNS_MESSAGES.timeout, { detail: `${q.name} ${q.type}: no reply` });
+        return out.up(DNS_MESSAGES.success, { detail: `${q.name} ${q.type}: ${reply.rcode ?? '?'}, ${reply.answers?.length ?? 0} answer(s)` });
+      } catch (err) {
+        return out.down(DNS_MESSAGES.timeout, { detail: `${q.name} ${q.type}: ${why(err, scope)}` });
+      } finally {
+        scope.close();
+      }
+    },
+  };
+}
+
+export const dnsConnectChecker: Checker = createDnsConnectChecker();

@@ -1,7 +1,7 @@
 // The data-service checkers (spec §3.3): nntp, ldap, ldaps, dns, radius, mysql, pgsql,
 // oracle, sip, simpletcp; and ssh, an extension. checks/registry.ts adds them to the registry.
 import type { Checker } from './types.js';
-import { dnsChecker } from './dns.js';
+import { dnsChecker, dnsConnectChecker } from './dns.js';
 import { ldapCheckerPlain, ldapsChecker } from './ldap.js';
 import { nntpChecker } from './nntp.js';
 import { radiusChecker } from './radius.js';
@@ -15,6 +15,7 @@ export const DATA_CHECKERS: Checker[] = [
   ldapCheckerPlain,
   ldapsChecker,
   dnsChecker,
+  dnsConnectChecker,
   radiusChecker,
   mysqlChecker,
   pgsqlChecker,

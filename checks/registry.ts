@@ -41,8 +41,11 @@ export function selectChecker(
   registry: ReadonlyMap<string, Checker> = CHECKERS,
 ): Checker | undefined {
   const kind = virtual.checktype.kind;
-  const connectOrService = (): Checker | undefined =>
-    virtual.protocol === 'udp' ? serviceChecker(virtual.service, registry) : registry.get('connect');
+  const connectOrService = (): Checker | undefined => {
+    if (virtual.protocol !== 'udp') return registry.get('connect');
+    // dns: the check still passes without a receive (see createDnsConnectChecker).
+    return virtual.service === 'dns' ? registry.get('dns-connect') : serviceChecker(virtual.service, registry);
+  };
   switch (kind) {
     case 'negotiate':
       return serviceChecker(virtual.service, registry);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dnsPacket from 'dns-packet';
 import {
-  createDnsChecker, DNS_MESSAGES as M, parseDnsRequest, question, resolverDefaults, reverseName, searchNames,
+  createDnsChecker, createDnsConnectChecker, DNS_MESSAGES as M, parseDnsRequest, question, resolverDefaults, reverseName, searchNames,
   type ResolverDefaults,
 } from '../../checks/dns.js';
 import {
@@ -211,3 +211,65 @@ describe('dns against hand-written peers', () => {
 });
 
 describeMisbehavingPeers('dns over TCP', dns, tcpV({ negotiatetimeout: 0.5, request: '/a.test', receive: '.' }), '127.0.22.9', [M.timeout]);
+
+// checktype=connect on a udp dns virtual (seed tutorial 3 has no request/receive).
+describe('dns-connect: a udp connect check on service=dns', () => {
+  const connect = createDnsConnectChecker({ defaults: () => NO_SEARCH });
+  let servfail: UdpServer;
+  let garbage: UdpServer;
+  let silent: UdpServer;
+  const NOT_DNS = '127.0.22.3';
+  beforeAll(async () => {
+    servfail = await udpServer(NOT_DNS, (m) => {
+      const q = dnsPacket.decode(m);
+      return [dnsPacket.encode({ type: 'response', id: q.id, flags: 2, questions: q.questions })];
+    });
+    garbage = await udpServer(NOT_DNS, () => [Buffer.from('hello, not DNS\n')]);
+    silent = await udpServer(NOT_DNS, () => undefined);
+  });
+  afterAll(async () => {
+    await Promise.all([servfail, garbage, silent].map((s) => s.close()));
+  });
+
+  it.skipIf(!dnsmasq)('without request and receive: any DNS reply is up (a root NS query to dnsmasq)', async () => {
+    const own = await startDnsmasq(dnsmasq as string, '127.0.22.4', PORT, ['www.example.test,192.0.2.10']);
+    try {
+      const r = await run(connect, testTarget(udpV(), '127.0.22.4', PORT));
+      expect(r).toMatchObject({ ok: true, message: M.success });
+      expect(r.detail).toMatch(/^\. NS: /);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('any reply code counts: a SERVFAIL still proves a DNS server answers there', async () => {
+    const r = await run(connect, testTarget(udpV(), NOT_DNS, servfail.port));
+    expect(r).toMatchObject({ ok: true, message: M.success });
+    expect(r.detail).toContain('SERVFAIL');
+    expect(dnsPacket.decode(servfail.received.at(-1)!).questions).toEqual([{ name: '.', type: 'NS', class: 'IN' }]);
+  });
+
+  it('the request names the query when one is set', async () => {
+    await run(connect, testTarget(udpV({ request: '/www.example.test' }), NOT_DNS, servfail.port));
+    expect(dnsPacket.decode(servfail.received.at(-1)!).questions).toEqual([{ name: 'www.example.test', type: 'A', class: 'IN' }]);
+  });
+
+  it('a UDP peer that answers with something other than DNS is down by the deadline', async () => {
+    const r = await run(connect, testTarget(udpV({ negotiatetimeout: 1.5 }), NOT_DNS, garbage.port));
+    expect(r).toMatchObject({ ok: false, message: M.timeout });
+    expect(r.elapsedMs).toBeLessThan(r.limitMs + LATE_MS);
+  });
+
+  it('a silent port is down by the deadline, after resending each second', async () => {
+    const before = silent.received.length;
+    const r = await run(connect, testTarget(udpV({ negotiatetimeout: 2.5 }), NOT_DNS, silent.port));
+    expect(r).toMatchObject({ ok: false, message: M.timeout });
+    expect(r.elapsedMs).toBeLessThan(r.limitMs + LATE_MS);
+    expect(silent.received.length - before).toBeGreaterThanOrEqual(2);
+  });
+
+  it('with a receive it is the dns check itself (mismatch is down)', async () => {
+    const r = await run(connect, testTarget(udpV({ request: '/a.test', receive: '.' }), NOT_DNS, servfail.port));
+    expect(r).toMatchObject({ ok: false, message: M.timeout });
+  });
+});

@@ -38,6 +38,8 @@ describe('checker registry', () => {
     expect(selectChecker(makeVirtual({ service: 'https' }))?.name).toBe('https');
     expect(selectChecker(makeVirtual({ checktype: { kind: 'connect' } }))?.name).toBe('connect');
     expect(selectChecker(makeVirtual({ checktype: { kind: 'connect' }, protocol: 'udp', service: 'none' }))?.name).toBe('none');
+    expect(selectChecker(makeVirtual({ checktype: { kind: 'connect' }, protocol: 'udp', service: 'dns' }))?.name).toBe('dns-connect');
+    expect(selectChecker(makeVirtual({ checktype: { kind: 'negotiate' }, protocol: 'udp', service: 'dns' }))?.name).toBe('dns');
     expect(selectChecker(makeVirtual({ checktype: { kind: 'ping' } }))?.name).toBe('ping');
     expect(selectChecker(makeVirtual({ checktype: { kind: 'external-perl' } }))?.name).toBe('external-perl');
     expect(selectChecker(makeVirtual({ checktype: { kind: 'off' } }))?.name).toBe('off');
