@@ -3,8 +3,6 @@
 // table is not yet right, find out which command fails and why (ipvsadm's own stderr),
 // apply the rest, verify again (see converge()). No shell anywhere: argument arrays and
 // stdin. Locating ipvsadm follows the original (spec §1.5).
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import path from 'node:path';
 import { execa } from 'execa';
 import { commandArgs, commandTarget, restoreLine, type IpvsCommand } from './commands.js';
 import { diffTable } from './diff.js';
@@ -12,37 +10,9 @@ import { IpvsadmError, ipvsadmFailure } from './errors.js';
 import { LISTING_COMMANDS, parseListings, readTable } from './read-table.js';
 import { serviceKey, type IpvsTable } from './table.js';
 
-// ---------------------------------------------------------------- locating ----
-
-/** Where the original looks for ipvsadm, in order (spec §1.5). */
-export const IPVSADM_PATHS: readonly string[] = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'];
-
-export interface LocateOptions {
-  /** Debug mode (-d): `./ipvsadm` in `cwd` wins if that file exists (spec §1.5). */
-  readonly debug?: boolean;
-  readonly cwd?: string;
-  /** Injectable for tests. */
-  readonly isFile?: (p: string) => boolean;
-  readonly isExecutable?: (p: string) => boolean;
-}
-
-function isFile(p: string): boolean {
-  try { return statSync(p).isFile(); } catch { return false; }
-}
-function isExecutable(p: string): boolean {
-  try { accessSync(p, fsConstants.X_OK); return isFile(p); } catch { return false; }
-}
-
-/** The ipvsadm to run, or undefined when there is none (the original dies "Can not find ipvsadm"). */
-export function locateIpvsadm(o: LocateOptions = {}): string | undefined {
-  const file = o.isFile ?? isFile;
-  const exec = o.isExecutable ?? isExecutable;
-  if (o.debug) {
-    const local = path.join(o.cwd ?? process.cwd(), 'ipvsadm');
-    if (file(local)) return local;
-  }
-  return IPVSADM_PATHS.find((p) => exec(p));
-}
+// Locating lives in locate.ts (no execa there: `status` needs it and nothing else);
+// re-exported for the callers that already import it from here.
+export { IPVSADM_PATHS, locateIpvsadm, type LocateOptions } from './locate.js';
 
 // ----------------------------------------------------------------- running ----
 
