@@ -135,6 +135,17 @@ export class CheckRunner {
       this.launch(e);
     }
     await Promise.all(this.inFlight);
+    if (this.stopped) {
+      // Start-up: every real was just checked at the same moment. Left at a fixed cadence
+      // from there, all of them would be probed in the same instant of every interval
+      // (10,000 sockets at once, then nothing); spread the next checks over one interval
+      // instead, which keeps every real within its checkinterval.
+      const now = this.now();
+      for (const e of this.entries.values()) {
+        const interval = e.members[0]!.virtual.checkinterval * 1000;
+        e.nextDue = now + Math.floor(this.random() * interval);
+      }
+    }
   }
 
   private arm(e: RealEntry): void {

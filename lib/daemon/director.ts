@@ -52,6 +52,31 @@ export interface DirectorDeps {
 
 export class StartError extends Error {}
 
+interface ServiceIndex {
+  /** serviceKey() of each virtual, in config order. */
+  readonly keys: readonly string[];
+  /** The first virtual of each service key. */
+  readonly byKey: ReadonlyMap<string, VirtualService>;
+}
+
+/**
+ * Per config, computed once: every convergence needs the managed keys, and every applied
+ * command its virtual (a linear search cost 10,000 x 1,000 serviceOf() calls when 10,000
+ * reals came up at once: bench/RESULTS.md, scale).
+ */
+const serviceIndexes = new WeakMap<Config, ServiceIndex>();
+function serviceIndex(config: Config): ServiceIndex {
+  let index = serviceIndexes.get(config);
+  if (!index) {
+    const keys = config.virtuals.map((v) => serviceKey(serviceOf(v)));
+    const byKey = new Map<string, VirtualService>();
+    keys.forEach((k, i) => { if (!byKey.has(k)) byKey.set(k, config.virtuals[i]!); });
+    index = { keys, byKey };
+    serviceIndexes.set(config, index);
+  }
+  return index;
+}
+
 export class Director {
   private config: Config;
   private status: DaemonStatus = 'starting';
@@ -132,7 +157,9 @@ export class Director {
       table = undefined;
     }
     this.runner.update(next, this.initialStates(table ?? { services: [] }));
-    await this.requestConverge();
+    // The table was read a moment ago: the convergence starts from it instead of listing
+    // 10,000 destinations again (one ipvsadm run less per reload).
+    await this.requestConverge(table);
     this.status = 'running';
     this.armDriftRepair();
   }
@@ -161,15 +188,17 @@ export class Director {
   }
 
   /** One convergence at a time; requests during one coalesce into one more. */
-  requestConverge(): Promise<void> {
+  requestConverge(current?: IpvsTable): Promise<void> {
     if (this.converging) {
       this.again = true;
       return this.converging;
     }
     this.converging = (async () => {
+      let known = current;
       do {
         this.again = false;
-        await this.convergeNow();
+        await this.convergeNow(known);
+        known = undefined;
       } while (this.again && !this.stopping);
     })().finally(() => {
       this.converging = null;
@@ -191,8 +220,8 @@ export class Director {
     return lines;
   }
 
-  private managedKeys(config: Config): string[] {
-    return config.virtuals.map((v) => serviceKey(serviceOf(v)));
+  private managedKeys(config: Config): readonly string[] {
+    return serviceIndex(config).keys;
   }
 
   /** A real already in the table with weight > 0 counts as up for failurecount (spec §4.9). */
@@ -217,13 +246,14 @@ export class Director {
     return e.state.status === 'up' ? 'up' : e.state.status === 'down' ? 'down' : 'unknown';
   }
 
-  private async convergeNow(): Promise<ConvergeResult | undefined> {
+  /** `current`: a table read just now, to start from (else converge reads it). */
+  private async convergeNow(current?: IpvsTable): Promise<ConvergeResult | undefined> {
     let desired: DesiredState | undefined;
     const managed = [...new Set([...this.managedKeys(this.config), ...this.dropped])];
-    const result = await this.reconciler.converge((current) => {
-      desired = desiredState(this.config, { current, stateOf: (v, r) => this.stateOf(v, r), previouslyManaged: this.dropped });
+    const result = await this.reconciler.converge((table) => {
+      desired = desiredState(this.config, { current: table, stateOf: (v, r) => this.stateOf(v, r), previouslyManaged: this.dropped });
       return desired.table;
-    }, managed);
+    }, managed, current);
     this.report(result, desired, 'start');
     if (!result.error) {
       if (result.ok) this.dropped = [];
@@ -255,7 +285,7 @@ export class Director {
   private alertFor(c: IpvsCommand, subject: string, desired: DesiredState): void {
     if (c.op === 'add-service' || c.op === 'edit-service' || c.op === 'delete-service') return;
     const key = serviceKey(c.service);
-    const virtual = this.config.virtuals.find((v) => serviceKey(serviceOf(v)) === key);
+    const virtual = serviceIndex(this.config).byKey.get(key);
     if (!virtual) return;
     const known = desired.servers.get(commandTarget(c));
     const rip = known?.configured ?? destinationKey(c.destination);

@@ -166,6 +166,8 @@ export async function converge(
   const batchErrors: string[] = [];
   let passes = 0;
   const malformed = new Set<string>();
+  /** argsText() of every command sent so far. */
+  const sent = new Set<string>();
   let failedServices = new Set<string>();
 
   const result = (error?: IpvsadmError): ConvergeResult => {
@@ -256,10 +258,17 @@ export async function converge(
       } else {
         for (const c of runnable) if (isServiceCommand(c)) await runOne(c);
         const dests = runnable.filter((c) => !isServiceCommand(c) && !skip(c));
-        const batch = dests.length > ONE_BY_ONE_MAX ? await runBatch(dests) : undefined;
+        // Commands no pass has sent yet (check results that arrived meanwhile) have not
+        // failed: they go in one batch, read back in the same process, however few. One by
+        // one is for the few that a batch did not apply, to get ipvsadm's message for each.
+        const fresh = dests.length > 0 && dests.every((c) => !sent.has(argsText(c)));
+        const batch = dests.length > ONE_BY_ONE_MAX || fresh ? await runBatch(dests, LISTING_COMMANDS) : undefined;
         if (batch?.stopped) await pinpoint(dests);
-        else if (!batch) for (const c of dests) await runOne(c);
+        else if (batch) {
+          try { readBack = parseListings(batch.stdout); } catch { readBack = undefined; }
+        } else for (const c of dests) await runOne(c);
       }
+      for (const c of runnable) sent.add(argsText(c));
       after = readBack ?? await readTable(counted);
       // Applied: what the read-back shows of the table this pass aimed at. A desired state
       // that is a function of the table (check results keep arriving) may then ask for more:
@@ -295,9 +304,10 @@ export class IpvsReconciler {
     return p;
   }
 
-  converge(desired: DesiredTable, managed: Iterable<string>): Promise<ConvergeResult> {
+  /** `current`: the table as the caller has just read it (saves one listing). */
+  converge(desired: DesiredTable, managed: Iterable<string>, current?: IpvsTable): Promise<ConvergeResult> {
     const keys = [...managed];
-    return this.#enqueue(() => converge(this.runner, desired, keys, this.options));
+    return this.#enqueue(() => converge(this.runner, desired, keys, current ? { ...this.options, current } : this.options));
   }
 
   read(): Promise<IpvsTable> {
