@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../bin/ldirectord', import.meta.url));
+// BENCH_BIN: another build to measure (e.g. the main checkout's, for a before/after run).
+export const BIN = process.env.BENCH_BIN ?? fileURLToPath(new URL('../bin/ldirectord', import.meta.url));
 export const ORIGINAL = '/usr/sbin/ldirectord';
 const FAKE = fileURLToPath(new URL('./fake-ipvsadm-timed', import.meta.url));
 const LOOP_STATS = fileURLToPath(new URL('./loop-stats.mjs', import.meta.url));

@@ -6,7 +6,7 @@
 //   kills:  1% of the servers killed at random moments; detection latency = start of
 //           the ipvsadm run that takes the real out - the moment it was killed
 // Usage: node bench/scale.mjs [--check connect|http] [--reals 10000] [--runs 3]
-//        [--steady 30] [--kill-window 20] [--how refuse|hang]
+//        [--steady 30] [--kill-window 20] [--how refuse|hang] [--second 1 (reals on 127.<second>.x.y)]
 import { loadavg } from 'node:os';
 import { changeTime, generateConfig, procStat, realAddresses, sleep, startDaemon, startServers, summary, waitFor } from './daemon-harness.mjs';
 
@@ -94,6 +94,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     steadyS: Number(arg('steady', 30)),
     killWindowS: Number(arg('kill-window', 20)),
     how: arg('how', 'refuse'),
+    range: { second: Number(arg('second', 1)), third: 0 },
   };
   const runs = Number(arg('runs', 3));
   const results = [];

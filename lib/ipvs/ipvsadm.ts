@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { commandArgs, commandTarget, restoreLine, type IpvsCommand } from './commands.js';
 import { diffTable } from './diff.js';
 import { IpvsadmError, ipvsadmFailure } from './errors.js';
-import { LISTING_COMMANDS, parseListings, readTable } from './read-table.js';
+import { LISTING_COMMANDS, parseListings, readListings, readTable } from './read-table.js';
 import { serviceKey, type IpvsTable } from './table.js';
 
 // Locating lives in locate.ts (no execa there: `status` needs it and nothing else);
@@ -312,5 +312,10 @@ export class IpvsReconciler {
 
   read(): Promise<IpvsTable> {
     return this.#enqueue(() => readTable(this.runner));
+  }
+
+  /** The raw listings (see readListings()): to tell cheaply that nothing changed. */
+  readListings(): Promise<string> {
+    return this.#enqueue(() => readListings(this.runner));
   }
 }
