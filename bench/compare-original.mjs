@@ -66,7 +66,8 @@ export async function compareOriginal({ count = 200, perVirtual = 10, hungShare 
     for (const [k, s] of sides.entries()) {
       const seen = await s.servers.checks({ from, to, intervalMs: INTERVAL * 1000, slackMs: 500 });
       s.cycle = { median: seen.gapP50, p99: seen.gapP99, max: seen.gapMax };
-      s.cpu = (c1[k].cpu - c0[k].cpu + c1[k].childCpu - c0[k].childCpu) / ((to - from) / 1000);
+      s.cpu = (c1[k].cpu - c0[k].cpu) / ((to - from) / 1000);
+      s.ipvsadmCpu = (c1[k].childCpu - c0[k].childCpu) / ((to - from) / 1000);
       log(`  ${s.which}: cycle ${JSON.stringify(s.cycle)}`);
     }
     // kills: live reals, at random moments, on both sides alike
@@ -91,7 +92,7 @@ export async function compareOriginal({ count = 200, perVirtual = 10, hungShare 
         const c = changeTime(calls, s.reals[i], t);
         return c === undefined ? undefined : c - t;
       });
-      out[s.which] = { startupMs: s.startupMs, cycle: s.cycle, cpu: s.cpu, detection: { ...summary(lat), missed: lat.filter((x) => x === undefined).length } };
+      out[s.which] = { startupMs: s.startupMs, cycle: s.cycle, cpu: s.cpu, ipvsadmCpu: s.ipvsadmCpu, detection: { ...summary(lat), missed: lat.filter((x) => x === undefined).length } };
       log(`  ${s.which}: detection ${JSON.stringify(out[s.which].detection)}`);
     }
     out.ratio = {
