@@ -12,7 +12,7 @@ import { changeTime, generateConfig, procStat, realAddresses, sleep, startDaemon
 
 const REFERENCE = fileURLToPath(new URL('./connect-reference.mjs', import.meta.url));
 
-export async function ciRatios({ reals: count = 500, interval = 1, timeout = 1, windowS = 8, kills = 5, statusRounds = 7 } = {}) {
+export async function ciRatios({ reals: count = 500, interval = 2, timeout = 1, windowS = 10, kills = 5, statusRounds = 7 } = {}) {
   const status = benchStatus(statusRounds);
   const reals = realAddresses(count, { second: 0, third: 70 });
   const servers = await startServers(reals, 'tcp');
