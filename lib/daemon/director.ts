@@ -209,8 +209,11 @@ export class Director {
       let known = current;
       do {
         this.again = false;
-        await this.convergeNow(known);
-        known = undefined;
+        const result = await this.convergeNow(known);
+        // Check results that came in meanwhile: the table this convergence has just read
+        // back is where the next one starts (a 10,000-destination listing less per round;
+        // drift by others is still caught by the drift check and by each read-back).
+        known = result && !result.error ? result.after : undefined;
       } while (this.again && !this.stopping);
     })().finally(() => {
       this.converging = null;
