@@ -102,5 +102,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(`run ${r + 1}/${runs}: ${o.reals} reals, ${o.check}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     results.push(await scaleRun({ ...o, log: (m) => console.error(m) }));
   }
-  console.log(JSON.stringify({ node: process.version, at: new Date().toISOString(), options: o, results }, null, 1));
+  const med = (f) => { const xs = results.map(f).filter((x) => x !== undefined).sort((a, b) => a - b); return { median: xs[Math.floor(xs.length / 2)], min: xs[0], max: xs[xs.length - 1] }; };
+  const summaryRow = {
+    cpu: med((r) => r.steady.cpu), ipvsadmCpu: med((r) => r.steady.ipvsadmCpu), onTime: med((r) => r.steady.onTime),
+    gapP99: med((r) => r.steady.gapP99), peakRssMB: med((r) => r.steady.peakRssMB), rssMB: med((r) => r.steady.rssMB),
+    loopP99: med((r) => r.steady.loop?.p99), loopMax: med((r) => r.steady.loop?.max), checksPerSecond: med((r) => r.steady.checksPerSecond),
+    detectionP50: med((r) => r.detection.median), detectionP99: med((r) => r.detection.p99), missed: med((r) => r.detection.missed),
+    load: med((r) => r.steady.load), startupMs: med((r) => r.startupMs),
+  };
+  console.log(JSON.stringify({ node: process.version, at: new Date().toISOString(), nice: process.env.BENCH_NICE ?? '0', options: o, summary: summaryRow, results }, null, 1));
 }
