@@ -51,7 +51,7 @@ export async function ciRatios({ reals: count = 500, interval = 2, timeout = 1, 
     };
   } finally {
     await daemon.stop();
-    servers.close();
+    await servers.close();
     daemon.cleanup();
   }
 }

@@ -104,7 +104,7 @@ export async function compareOriginal({ count = 200, perVirtual = 10, hungShare 
   } finally {
     for (const s of sides) {
       await s.daemon.stop();
-      s.servers.close();
+      await s.servers.close();
       if (!process.env.BENCH_KEEP) s.daemon.cleanup();
     }
   }

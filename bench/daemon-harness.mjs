@@ -4,7 +4,7 @@
 // as ./ipvsadm, and its CPU and memory read from /proc.
 import { fork, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,6 +36,9 @@ export function generateConfig(reals, { perVirtual = 10, check = 'connect', inte
 
 export async function startServers(reals, kind, hung = []) {
   const child = fork(fileURLToPath(new URL('./scale-servers.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // The servers get the daemon's priority (BENCH_NICE): their accept times are what
+  // "checked on time" is measured by.
+  if (process.env.BENCH_NICE) setPriority(child.pid, Number(process.env.BENCH_NICE));
   const pending = [];
   child.on('message', (m) => pending.shift()?.(m));
   const ask = (m) => new Promise((resolve) => { pending.push(resolve); child.send(m); });
@@ -45,7 +48,13 @@ export async function startServers(reals, kind, hung = []) {
     kill: (i, how = 'refuse') => ask({ cmd: 'kill', i, how }),
     checks: (o) => ask({ cmd: 'checks', ...o }).then((m) => m.checks),
     times: (indices) => ask({ cmd: 'times', indices }).then((m) => m.times),
-    close: () => { child.disconnect(); child.kill(); },
+    /** Resolves once the process is gone (its addresses are free for the next run). */
+    close: () => new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.disconnect();
+      child.kill();
+    }),
   };
 }
 

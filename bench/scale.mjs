@@ -77,7 +77,7 @@ export async function scaleRun({
     return { count, check, startupMs, steady, detection };
   } finally {
     await daemon.stop();
-    servers.close();
+    await servers.close();
     if (!process.env.BENCH_KEEP) daemon.cleanup();
   }
 }
