@@ -142,7 +142,9 @@ const ONE_BY_ONE_MAX = 32;
  * that of the LAST line only) but stops at the first line it cannot parse (exit status
  * 2); the read-back tells what happened either way. Later passes work on what the read-back
  * still lacks: service commands one by one, so that each refusal comes with ipvsadm's own
- * message; destination commands one by one when they are few, else in a batch again. A
+ * message; destination commands one by one when they are few, else in a batch again (and
+ * in a batch, with the read-back, when none of them was sent before: check results that
+ * arrived meanwhile, not refusals to explain). A
  * batch that stopped at a line ipvsadm could not parse is bisected to that line, so one bad
  * line among 10,000 costs a few batches, not 10,000 processes. A command refused as
  * malformed (exit status 2) would be refused again and is not re-sent, nor are the
