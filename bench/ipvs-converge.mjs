@@ -106,6 +106,58 @@ const one = async (big) => {
 results.scenarios.push(await one(true));
 results.scenarios.push(await one(false));
 
+// A reload of a 10,000-real config (1,000 virtuals x 10) in which one real's weight
+// changed, through the daemon's Director (what SIGHUP runs): the table work it does and
+// what it sends. checktype=on puts every real up without a probe: the guest has no real
+// servers, and this measures the table work only.
+async function reloadScenario() {
+  const { Director } = await import(pathToFileURL(path.join(ROOT, lib, 'lib/daemon/director.js')).href);
+  const { parseConfig } = await import(pathToFileURL(path.join(ROOT, lib, 'lib/config/parse.js')).href);
+  const text = (changed) => {
+    const out = ['checkinterval=3600', 'cleanstop=no', 'quiescent=yes', ''];
+    for (let v = 0; v < 1000; v++) {
+      out.push(`virtual=192.0.${2 + (v >> 8)}.${v & 255}:80`, '    checktype=on', '    scheduler=wlc');
+      for (let r = 0; r < 10; r++) {
+        const n = v * 10 + r;
+        out.push(`    real=10.9.${n >> 8}.${n & 255}:8080 masq ${changed && n === 4321 ? 7 : 1}`);
+      }
+    }
+    return `${out.join('\n')}\n`;
+  };
+  const cfg = async (changed) => (await parseConfig(text(changed), { file: 'reload.cf', openForAppend: () => null })).config;
+  const logged = [];
+  const director = new Director(await cfg(false), {
+    log: { log: (m) => logged.push(m), debug: () => undefined },
+    ipvsadm: runner,
+    alerts: { alert: () => undefined, sendReminders: () => 0 },
+    monitor: { write: () => undefined },
+    probe: async () => ({ ok: true, message: 'on', durationMs: 0 }),
+    timeoutSeconds: () => 1,
+  });
+  sh(['-C']);
+  await director.start();
+  await director.run();
+  const next = await cfg(true);
+  const samples = [];
+  for (let k = 0; k < 3; k++) {
+    runs = [];
+    logged.length = 0;
+    const t0 = now();
+    await director.reload(k % 2 === 0 ? next : await cfg(false));
+    const total = now() - t0;
+    const ipvsadmMs = runs.reduce((a, x) => a + x.ms, 0);
+    samples.push({ totalMs: ms(total), ipvsadmMs: ms(ipvsadmMs), ownMs: ms(total - ipvsadmMs), runs: runs.map((x) => `${x.what}: ${ms(x.ms)} ms`), logged: [...logged] });
+  }
+  await director.stop();
+  const table = await readTable(base);
+  samples.sort((a, b) => a.totalMs - b.totalMs);
+  const m = samples[1];
+  process.stderr.write(`  reload, one line changed: ${m.totalMs} ms\n`);
+  return { name: 'reload of a 10,000-real config, one weight changed (median of 3)', ok: table.services.length >= 1000, changes: m.logged.length,
+    commands: m.logged.length, passes: 1, totalMs: m.totalMs, ipvsadmMs: m.ipvsadmMs, ownMs: m.ownMs, runs: m.runs, logged: m.logged,
+    minMs: samples[0].totalMs, maxMs: samples[2].totalMs };
+}
+
 // what the time is made of
 const listing = sh(['-R'], '-L -n\n-L -n --thresholds\n').stdout;
 const t1 = now(); const parsed = parseListings(listing); const parseMs = now() - t1;
@@ -121,6 +173,7 @@ results.parts = {
 };
 const tableAfter = await readTable(runner);
 results.finalDestinations = tableAfter.services.reduce((a, s) => a + s.destinations.length, 0);
+results.scenarios.push(await reloadScenario());
 
 if (argv.includes('--json')) {
   process.stdout.write(JSON.stringify(results) + '\n');
@@ -131,6 +184,8 @@ if (argv.includes('--json')) {
   for (const s of results.scenarios) {
     console.log(`${s.name.padEnd(58)}${String(s.changes).padStart(7)}${String(s.totalMs).padStart(10)}${String(s.ipvsadmMs).padStart(12)}${String(s.ownMs).padStart(8)}  ${s.ok ? 'yes' : 'NO'}`);
   }
+  const reload = results.scenarios.find((x) => x.name.startsWith('reload'));
+  console.log(`\nreload, one line changed: ${reload.runs.join('; ')}; logged: ${reload.logged.join(' | ')}`);
   console.log('\nbreakdown of "add 10,000":');
   for (const r of results.scenarios[0].runs) console.log(`  ${r}`);
   const p = results.parts;

@@ -19,7 +19,14 @@
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Client, type Dispatcher, type buildConnector } from 'undici';
+import type { Dispatcher, buildConnector } from 'undici';
+
+/**
+ * undici is loaded on the first http check, not with the daemon: a config without http
+ * checks does not carry it (~20 MB of RSS; bench/RESULTS.md, scale).
+ */
+let undici: Promise<typeof import('undici')> | undefined;
+const loadUndici = (): Promise<typeof import('undici')> => (undici ??= import('undici'));
 import type { VirtualService } from '../lib/config/model.js';
 import { Outcome } from './outcome.js';
 import { perlMatch, translatePerlRegex } from './regex.js';
@@ -132,6 +139,7 @@ async function exchange(
   options: HttpCheckOptions,
 ): Promise<Exchange> {
   const origin = via ?? url;
+  const { Client } = await loadUndici();
   const client = new Client(origin.origin, {
     connect: connector(options.trust),
     pipelining: 0,

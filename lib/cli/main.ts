@@ -10,9 +10,9 @@ import { COMMANDS, EXIT, USAGE_TEXT, VERSION_TEXT, configDiagnostic, configNotFo
 import { parseConfig, formatDiagnostic } from '../config/parse.js';
 import type { ParseResult } from '../config/model.js';
 import { translateReceive } from '../config/receive.js';
-import { locateIpvsadm } from '../ipvs/ipvsadm.js';
+import { locateIpvsadm } from '../ipvs/locate.js';
 import { Logger } from '../daemon/log.js';
-import { runDaemon } from '../daemon/run-daemon.js';
+import type { DaemonOptions } from '../daemon/run-daemon.js';
 import { DAEMON_ENV, runCommand } from './commands.js';
 import { controlSocketPath, pidFilePath } from './pidfile.js';
 
@@ -30,6 +30,16 @@ function showManual(): number {
   }
   process.stdout.write(USAGE_TEXT);
   return EXIT.ok;
+}
+
+/**
+ * The daemon (checks, undici, the SQL drivers, execa, chokidar, ...) is loaded only
+ * when this process becomes the daemon: `status`, which heartbeat runs every few
+ * seconds, `stop`, `reload` and `-t` never pay for it (bench/RESULTS.md, status).
+ */
+async function runDaemonLazily(opts: DaemonOptions): Promise<number> {
+  const { runDaemon } = await import('../daemon/run-daemon.js');
+  return runDaemon(opts);
 }
 
 export async function loadConfig(path: string, debug: boolean): Promise<ParseResult> {
@@ -142,7 +152,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     cfgname: loc.cfgName,
   });
   const log = (m: string) => logger.log(m);
-  const daemonOptions = (reportFd: number | undefined, foreground: boolean) => ({
+  const daemonOptions = (reportFd: number | undefined, foreground: boolean): DaemonOptions => ({
     config,
     configPath,
     cfgName: loc.cfgName,
@@ -161,7 +171,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const fd = Number(process.env[DAEMON_ENV]);
     delete process.env[DAEMON_ENV];
     await logger.close();
-    return runDaemon(daemonOptions(fd, false));
+    return runDaemonLazily(daemonOptions(fd, false));
   }
 
   log(`Invoking ldirectord invoked as: ${process.argv[1]} ${argv.join(' ')} `);
@@ -176,7 +186,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     log,
     runForeground: async () => {
       await logger.close();
-      return runDaemon(daemonOptions(undefined, true));
+      return runDaemonLazily(daemonOptions(undefined, true));
     },
     statusOfChildren: async () => {
       for (const name of config.globals.execute) {

@@ -22,7 +22,9 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 import { constants as fsConstants, readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { hostname as osHostname, userInfo } from 'node:os';
-import { createTransport } from 'nodemailer';
+// nodemailer is loaded with the first alert, not with the daemon (most configs send none).
+let nodemailer: Promise<typeof import('nodemailer')> | undefined;
+const loadNodemailer = (): Promise<typeof import('nodemailer')> => (nodemailer ??= import('nodemailer'));
 import type { DaemonStatus, VirtualService } from '../config/model.js';
 import { ReminderTable } from './alert-reminders.js';
 import { ALERT_TEXT, alertBody, alertId, alertSubject, composeRawMail } from './alert-message.js';
@@ -243,6 +245,7 @@ export class EmailAlerter {
       newline: job.transport.kind === 'smtp' ? '\r\n' : '\n',
     });
     const envelope = { ...(job.envelopeFrom !== undefined ? { from: job.envelopeFrom } : {}), to: [...job.to] };
+    const { createTransport } = await loadNodemailer();
     let transporter;
     if (job.transport.kind === 'smtp') {
       transporter = createTransport({

@@ -22,6 +22,7 @@ import {
   type IpvsTable,
 } from '../ipvs/table.js';
 import type { IpvsCommand } from '../ipvs/commands.js';
+import { parseListings } from '../ipvs/read-table.js';
 import { commandTarget } from '../ipvs/commands.js';
 import { runFallbackCommand } from './fallback-command.js';
 
@@ -72,6 +73,31 @@ export interface RealView {
 
 export class StartError extends Error {}
 
+interface ServiceIndex {
+  /** serviceKey() of each virtual, in config order. */
+  readonly keys: readonly string[];
+  /** The first virtual of each service key. */
+  readonly byKey: ReadonlyMap<string, VirtualService>;
+}
+
+/**
+ * Per config, computed once: every convergence needs the managed keys, and every applied
+ * command its virtual (a linear search cost 10,000 x 1,000 serviceOf() calls when 10,000
+ * reals came up at once: bench/RESULTS.md, scale).
+ */
+const serviceIndexes = new WeakMap<Config, ServiceIndex>();
+function serviceIndex(config: Config): ServiceIndex {
+  let index = serviceIndexes.get(config);
+  if (!index) {
+    const keys = config.virtuals.map((v) => serviceKey(serviceOf(v)));
+    const byKey = new Map<string, VirtualService>();
+    keys.forEach((k, i) => { if (!byKey.has(k)) byKey.set(k, config.virtuals[i]!); });
+    index = { keys, byKey };
+    serviceIndexes.set(config, index);
+  }
+  return index;
+}
+
 export class Director {
   private config: Config;
   private status: DaemonStatus = 'starting';
@@ -83,6 +109,16 @@ export class Director {
   private again = false;
   private lastIpvsError = '';
   private driftTimer: NodeJS.Timeout | undefined;
+  /**
+   * The listings as ipvsadm printed them when a drift check last found the table as
+   * wanted, while no check result or reload has come in since (`dirty`): the next drift
+   * check that reads the same text has nothing to do, and skips parsing, the desired state
+   * and the diff (10,000 reals: most of the daemon's idle CPU).
+   */
+  private quietListing: string | undefined;
+  private dirty = true;
+  /** What the last convergence found to do, for the drift check. */
+  private lastConverge: { planned: number; ok: boolean } | undefined;
   /** Per virtual id: the fallbackcommand state last run ('start' | 'stop'). */
   private readonly fallbackState = new Map<string, 'start' | 'stop'>();
   private stopping = false;
@@ -175,6 +211,7 @@ export class Director {
   async reload(next: Config): Promise<void> {
     if (this.stopping) return;
     this.status = 'reloading';
+    this.dirty = true;
     const old = new Set(this.managedKeys(this.config));
     const now = new Set(this.managedKeys(next));
     this.dropped = [...new Set([...this.dropped, ...[...old].filter((k) => !now.has(k))])];
@@ -188,7 +225,9 @@ export class Director {
     // A stop that came while the table was read has purged it and must stay the last word.
     if (this.stopping) return;
     this.runner.update(next, this.initialStates(table ?? { services: [] }));
-    await this.requestConverge();
+    // The table was read a moment ago: the convergence starts from it instead of listing
+    // 10,000 destinations again (one ipvsadm run less per reload).
+    await this.requestConverge(table);
     if (this.stopping) return;
     this.status = 'running';
     this.armDriftRepair();
@@ -220,7 +259,7 @@ export class Director {
   }
 
   /** One convergence at a time; requests during one coalesce into one more. */
-  requestConverge(): Promise<void> {
+  requestConverge(current?: IpvsTable): Promise<void> {
     // After stop() has begun, only its own purge may touch the table.
     if (this.stopping) return this.converging ?? Promise.resolve();
     if (this.converging) {
@@ -228,9 +267,14 @@ export class Director {
       return this.converging;
     }
     this.converging = (async () => {
+      let known = current;
       do {
         this.again = false;
-        await this.convergeNow();
+        const result = await this.convergeNow(known);
+        // Check results that came in meanwhile: the table this convergence has just read
+        // back is where the next one starts (a 10,000-destination listing less per round;
+        // drift by others is still caught by the drift check and by each read-back).
+        known = result && !result.error ? result.after : undefined;
       } while (this.again && !this.stopping);
     })().finally(() => {
       this.converging = null;
@@ -255,8 +299,8 @@ export class Director {
     return lines;
   }
 
-  private managedKeys(config: Config): string[] {
-    return config.virtuals.map((v) => serviceKey(serviceOf(v)));
+  private managedKeys(config: Config): readonly string[] {
+    return serviceIndex(config).keys;
   }
 
   /** A real already in the table with weight > 0 counts as up for failurecount (spec §4.9). */
@@ -282,23 +326,25 @@ export class Director {
     return e.state.status === 'up' ? 'up' : e.state.status === 'down' ? 'down' : 'unknown';
   }
 
-  private async convergeNow(): Promise<ConvergeResult | undefined> {
+  /** `current`: a table read just now, to start from (else converge reads it). */
+  private async convergeNow(current?: IpvsTable): Promise<ConvergeResult | undefined> {
     let desired: DesiredState | undefined;
     // One config for the whole convergence: a reload may swap this.config while the table
     // is being read, and the desired table must stay within the services managed here.
     const config = this.config;
     const dropped = this.dropped;
     const managed = [...new Set([...this.managedKeys(config), ...dropped])];
-    const result = await this.reconciler.converge((current) => {
+    const result = await this.reconciler.converge((table) => {
       desired = desiredState(config, {
-        current,
+        current: table,
         stateOf: (v, r) => this.stateOf(v, r),
         weightOf: (v, r) => this.weightOf(v, r),
         previouslyManaged: dropped,
       });
       return desired.table;
-    }, managed);
+    }, managed, current);
     if (result.after) this.lastTable = { table: result.after, at: this.now() };
+    this.lastConverge = { planned: result.planned.length, ok: result.ok && !result.error };
     this.report(result, desired, 'start');
     this.deps.observer?.converged(result);
     this.armRampStep();
@@ -389,7 +435,7 @@ export class Director {
   private alertFor(c: IpvsCommand, subject: string, desired: DesiredState): void {
     if (c.op === 'add-service' || c.op === 'edit-service' || c.op === 'delete-service') return;
     const key = serviceKey(c.service);
-    const virtual = this.config.virtuals.find((v) => serviceKey(serviceOf(v)) === key);
+    const virtual = serviceIndex(this.config).byKey.get(key);
     if (!virtual) return;
     const known = desired.servers.get(commandTarget(c));
     const rip = known?.configured ?? destinationKey(c.destination);
@@ -434,6 +480,7 @@ export class Director {
     if (t.kind === 'up' && this.status !== 'starting' && e.members.some((m) => m.virtual.slowstart > 0)) this.rampStart.set(e.id, this.now());
     if (t.kind === 'down') this.rampStart.delete(e.id);
     if (t.kind === 'up' || t.kind === 'down') {
+      this.dirty = true;
       this.deps.log.debug(2, `${t.kind === 'up' ? 'Enabled' : 'Disabled'} real server=${e.realId}`);
       if (this.status !== 'starting') void this.requestConverge();
     }
@@ -444,8 +491,27 @@ export class Director {
     if (this.stopping) return;
     const interval = Math.min(...this.config.virtuals.map((v) => v.checkinterval), this.config.globals.checkinterval);
     this.driftTimer = setInterval(() => {
-      void this.requestConverge();
+      void this.repairDrift();
       this.deps.alerts.sendReminders();
     }, interval * 1000);
+  }
+
+  /** Reads the table; converges unless it is, to the byte, the table last found right. */
+  private async repairDrift(): Promise<void> {
+    if (this.converging) return this.requestConverge();
+    let text: string;
+    let table: IpvsTable;
+    try {
+      text = await this.reconciler.readListings();
+      if (text === this.quietListing && !this.dirty) return;
+      table = parseListings(text);
+    } catch {
+      return this.requestConverge(); // reports the error as every convergence does
+    }
+    if (this.converging) return this.requestConverge();
+    this.dirty = false;
+    await this.requestConverge(table);
+    const last = this.lastConverge;
+    this.quietListing = !this.dirty && last?.ok && last.planned === 0 ? text : undefined;
   }
 }

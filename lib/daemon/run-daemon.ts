@@ -5,7 +5,7 @@ import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import type { Config, VirtualService } from '../config/model.js';
 import { selectChecker, buildTarget } from '../../checks/index.js';
-import type { CheckResult } from '../../checks/types.js';
+import type { CheckResult, CheckTarget } from '../../checks/types.js';
 import { Director, StartError } from './director.js';
 import { Logger } from './log.js';
 import { EmailAlerter } from './alerts.js';
@@ -44,10 +44,24 @@ export interface DaemonOptions {
 
 const TERMINATING = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 
-function probe(v: VirtualService, r: VirtualService['reals'][number], mode: 'negotiate' | 'connect', signal: AbortSignal): Promise<CheckResult> {
+type Real = VirtualService['reals'][number];
+
+/**
+ * Targets depend only on the (immutable) virtual and real: built once, not on every
+ * probe (10,000 reals every few seconds). A reload brings new objects, so the old
+ * entries go with the old config.
+ */
+const targets = new WeakMap<Real, CheckTarget>();
+function targetOf(v: VirtualService, r: Real): CheckTarget {
+  let t = targets.get(r);
+  if (!t || t.virtual !== v) targets.set(r, (t = buildTarget(v, r)));
+  return t;
+}
+
+function probe(v: VirtualService, r: Real, mode: 'negotiate' | 'connect', signal: AbortSignal): Promise<CheckResult> {
   const checker = selectChecker(v, v.checktype.kind === 'combined' ? mode : undefined);
   if (!checker) return Promise.resolve({ ok: false, message: `no checker for ${v.service}`, durationMs: 0 });
-  return checker.probe(buildTarget(v, r), signal);
+  return checker.probe(targetOf(v, r), signal);
 }
 
 function timeoutSeconds(v: VirtualService, mode: 'negotiate' | 'connect'): number {

@@ -3,46 +3,16 @@
 // table is not yet right, find out which command fails and why (ipvsadm's own stderr),
 // apply the rest, verify again (see converge()). No shell anywhere: argument arrays and
 // stdin. Locating ipvsadm follows the original (spec §1.5).
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import path from 'node:path';
 import { execa } from 'execa';
 import { commandArgs, commandTarget, restoreLine, type IpvsCommand } from './commands.js';
 import { diffTable } from './diff.js';
 import { IpvsadmError, ipvsadmFailure } from './errors.js';
-import { LISTING_COMMANDS, parseListings, readTable } from './read-table.js';
+import { LISTING_COMMANDS, parseListings, readListings, readTable } from './read-table.js';
 import { serviceKey, type IpvsTable } from './table.js';
 
-// ---------------------------------------------------------------- locating ----
-
-/** Where the original looks for ipvsadm, in order (spec §1.5). */
-export const IPVSADM_PATHS: readonly string[] = ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'];
-
-export interface LocateOptions {
-  /** Debug mode (-d): `./ipvsadm` in `cwd` wins if that file exists (spec §1.5). */
-  readonly debug?: boolean;
-  readonly cwd?: string;
-  /** Injectable for tests. */
-  readonly isFile?: (p: string) => boolean;
-  readonly isExecutable?: (p: string) => boolean;
-}
-
-function isFile(p: string): boolean {
-  try { return statSync(p).isFile(); } catch { return false; }
-}
-function isExecutable(p: string): boolean {
-  try { accessSync(p, fsConstants.X_OK); return isFile(p); } catch { return false; }
-}
-
-/** The ipvsadm to run, or undefined when there is none (the original dies "Can not find ipvsadm"). */
-export function locateIpvsadm(o: LocateOptions = {}): string | undefined {
-  const file = o.isFile ?? isFile;
-  const exec = o.isExecutable ?? isExecutable;
-  if (o.debug) {
-    const local = path.join(o.cwd ?? process.cwd(), 'ipvsadm');
-    if (file(local)) return local;
-  }
-  return IPVSADM_PATHS.find((p) => exec(p));
-}
+// Locating lives in locate.ts (no execa there: `status` needs it and nothing else);
+// re-exported for the callers that already import it from here.
+export { IPVSADM_PATHS, locateIpvsadm, type LocateOptions } from './locate.js';
 
 // ----------------------------------------------------------------- running ----
 
@@ -172,7 +142,9 @@ const ONE_BY_ONE_MAX = 32;
  * that of the LAST line only) but stops at the first line it cannot parse (exit status
  * 2); the read-back tells what happened either way. Later passes work on what the read-back
  * still lacks: service commands one by one, so that each refusal comes with ipvsadm's own
- * message; destination commands one by one when they are few, else in a batch again. A
+ * message; destination commands one by one when they are few, else in a batch again (and
+ * in a batch, with the read-back, when none of them was sent before: check results that
+ * arrived meanwhile, not refusals to explain). A
  * batch that stopped at a line ipvsadm could not parse is bisected to that line, so one bad
  * line among 10,000 costs a few batches, not 10,000 processes. A command refused as
  * malformed (exit status 2) would be refused again and is not re-sent, nor are the
@@ -196,6 +168,8 @@ export async function converge(
   const batchErrors: string[] = [];
   let passes = 0;
   const malformed = new Set<string>();
+  /** argsText() of every command sent so far. */
+  const sent = new Set<string>();
   let failedServices = new Set<string>();
 
   const result = (error?: IpvsadmError): ConvergeResult => {
@@ -286,10 +260,17 @@ export async function converge(
       } else {
         for (const c of runnable) if (isServiceCommand(c)) await runOne(c);
         const dests = runnable.filter((c) => !isServiceCommand(c) && !skip(c));
-        const batch = dests.length > ONE_BY_ONE_MAX ? await runBatch(dests) : undefined;
+        // Commands no pass has sent yet (check results that arrived meanwhile) have not
+        // failed: they go in one batch, read back in the same process, however few. One by
+        // one is for the few that a batch did not apply, to get ipvsadm's message for each.
+        const fresh = dests.length > 0 && dests.every((c) => !sent.has(argsText(c)));
+        const batch = dests.length > ONE_BY_ONE_MAX || fresh ? await runBatch(dests, LISTING_COMMANDS) : undefined;
         if (batch?.stopped) await pinpoint(dests);
-        else if (!batch) for (const c of dests) await runOne(c);
+        else if (batch) {
+          try { readBack = parseListings(batch.stdout); } catch { readBack = undefined; }
+        } else for (const c of dests) await runOne(c);
       }
+      for (const c of runnable) sent.add(argsText(c));
       after = readBack ?? await readTable(counted);
       // Applied: what the read-back shows of the table this pass aimed at. A desired state
       // that is a function of the table (check results keep arriving) may then ask for more:
@@ -325,12 +306,18 @@ export class IpvsReconciler {
     return p;
   }
 
-  converge(desired: DesiredTable, managed: Iterable<string>): Promise<ConvergeResult> {
+  /** `current`: the table as the caller has just read it (saves one listing). */
+  converge(desired: DesiredTable, managed: Iterable<string>, current?: IpvsTable): Promise<ConvergeResult> {
     const keys = [...managed];
-    return this.#enqueue(() => converge(this.runner, desired, keys, this.options));
+    return this.#enqueue(() => converge(this.runner, desired, keys, current ? { ...this.options, current } : this.options));
   }
 
   read(): Promise<IpvsTable> {
     return this.#enqueue(() => readTable(this.runner));
+  }
+
+  /** The raw listings (see readListings()): to tell cheaply that nothing changed. */
+  readListings(): Promise<string> {
+    return this.#enqueue(() => readListings(this.runner));
   }
 }

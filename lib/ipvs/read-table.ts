@@ -301,12 +301,19 @@ export function parseSave(text: string): IpvsTable {
  */
 export async function readTable(runner: IpvsadmRunner, attempts = 3): Promise<IpvsTable> {
   for (let i = 1; ; i++) {
-    const r = await runner.run(['-R'], LISTING_COMMANDS);
-    if (r.exitCode !== 0) throw ipvsadmFailure(['-R'], r.exitCode, r.stderr);
+    const text = await readListings(runner);
     try {
-      return parseListings(r.stdout);
+      return parseListings(text);
     } catch (e) {
       if (i >= attempts || !(e instanceof IpvsadmError) || !/changed while/.test(e.message)) throw e;
     }
   }
 }
+
+/** The listings readTable() parses, as ipvsadm printed them (one process). */
+export async function readListings(runner: IpvsadmRunner): Promise<string> {
+  const r = await runner.run(['-R'], LISTING_COMMANDS);
+  if (r.exitCode !== 0) throw ipvsadmFailure(['-R'], r.exitCode, r.stderr);
+  return r.stdout;
+}
+

@@ -186,12 +186,26 @@ export function formatIPv6(words: readonly number[]): string {
  * An address in ipvsadm's printed form: `10.0.0.1` or `[2001:db8::1]`, from any of
  * `10.0.0.1`, `2001:DB8:0::1`, `[2001:db8::1]`. Undefined when it is not an IP address.
  */
-export function canonicalAddress(text: string): { family: IpvsFamily; address: string } | undefined {
+export function canonicalAddress(text: string): Readonly<{ family: IpvsFamily; address: string }> | undefined {
+  // Memoised: every convergence canonicalises every configured and listed address again
+  // (10,000 reals: 20,000 parses per check interval). The same few texts come back, so a
+  // bounded map, emptied when full, keeps nearly every hit.
+  if (canonicalCache.has(text)) return canonicalCache.get(text);
+  const result = canonicalAddressUncached(text);
+  if (canonicalCache.size >= CANONICAL_CACHE_MAX) canonicalCache.clear();
+  canonicalCache.set(text, result);
+  return result;
+}
+
+const CANONICAL_CACHE_MAX = 1 << 17;
+const canonicalCache = new Map<string, Readonly<{ family: IpvsFamily; address: string }> | undefined>();
+
+function canonicalAddressUncached(text: string): Readonly<{ family: IpvsFamily; address: string }> | undefined {
   const v4 = parseIPv4(text);
-  if (v4) return { family: 4, address: v4.join('.') };
+  if (v4) return Object.freeze({ family: 4, address: v4.join('.') });
   const inner = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   const v6 = parseIPv6(inner);
-  if (v6) return { family: 6, address: `[${formatIPv6(v6)}]` };
+  if (v6) return Object.freeze({ family: 6, address: `[${formatIPv6(v6)}]` });
   return undefined;
 }
 
@@ -201,7 +215,8 @@ export function parseAddressPort(text: string): { family: IpvsFamily; address: s
   if (!m) return undefined;
   const port = Number(m[2]);
   if (port > 65535) return undefined;
-  const a = m[1]!.startsWith('[') ? canonicalAddress(m[1]!) : parseIPv4(m[1]!) ? canonicalAddress(m[1]!) : undefined;
+  // without brackets the text has no colon, so only an IPv4 address can come out
+  const a = canonicalAddress(m[1]!);
   if (!a || (m[1]!.startsWith('[') && a.family !== 6)) return undefined;
   return { ...a, port };
 }

@@ -77,7 +77,9 @@ describe('successcount', () => {
     ]);
     const t1 = h.logs.find((l) => l.line.endsWith('success 1/3'))!.at;
     const t3 = h.logs.find((l) => l.line.startsWith('Added real'))!.at;
-    expect(t3 - t1).toBeGreaterThanOrEqual(1500); // two more check intervals of 1 s
+    // two more checks: after start-up the next one is spread over one interval (1 s), the
+    // third a full interval later (20 ms timer slots)
+    expect(t3 - t1).toBeGreaterThanOrEqual(960);
     expect(h.table()).toEqual(['-A -t 192.0.2.1:80 -s wrr', '-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 2']);
   });
 

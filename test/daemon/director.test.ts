@@ -176,6 +176,25 @@ describe('Director', () => {
     expect(h.table()).toEqual(before);
   });
 
+  it('drift check: a table read back unchanged costs one listing; a changed one is repaired', async () => {
+    const h = await harness(NAT);
+    h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true);
+    await h.director.start();
+    await h.director.run();
+    const before = h.table();
+    // checkinterval=1: the first tick finds the table right and remembers its listing;
+    // the ticks after it only list the table
+    await new Promise((r) => setTimeout(r, 2500));
+    const n = h.fake.calls().length;
+    await new Promise((r) => setTimeout(r, 2000));
+    const quiet = h.fake.calls().slice(n);
+    expect(quiet.length).toBeGreaterThan(0);
+    for (const c of quiet) expect([c.args.join(' '), c.stdin]).toEqual(['-R', '-L -n\n-L -n --thresholds\n']);
+    h.fake.sh('-C');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(h.table()).toEqual(before);
+  });
+
   it('reload: drops a removed virtual, changes a weight, keeps live reals throughout', async () => {
     const h = await harness(NAT + 'virtual=192.0.2.2:80\n    real=127.0.0.4:80 masq\n');
     h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true).set('127.0.0.4:80', true);

@@ -1,0 +1,179 @@
+// Shared by bench/scale.mjs, bench/compare-original.mjs and the CI ratio check: generated
+// configs on 127.x.y.z addresses, the real servers' process (bench/scale-servers.mjs), a
+// daemon (ours or the original) run in -d mode in a directory with the timed fake ipvsadm
+// as ./ipvsadm, and its CPU and memory read from /proc.
+import { fork, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { setPriority, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// BENCH_BIN: another build to measure (e.g. the main checkout's, for a before/after run).
+export const BIN = process.env.BENCH_BIN ?? fileURLToPath(new URL('../bin/ldirectord', import.meta.url));
+export const ORIGINAL = '/usr/sbin/ldirectord';
+const FAKE = fileURLToPath(new URL('./fake-ipvsadm-timed', import.meta.url));
+const LOOP_STATS = fileURLToPath(new URL('./loop-stats.mjs', import.meta.url));
+const CLK_TCK = 100; // USER_HZ on Linux
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Real i at 127.<second>.<third + i/250>.<1 + i%250>, port 8080. */
+export function realAddresses(count, { second, third = 0 }) {
+  return Array.from({ length: count }, (_, i) => ({ ip: `127.${second}.${third + Math.floor(i / 250)}.${1 + (i % 250)}`, port: 8080 }));
+}
+
+/** `perVirtual` reals per virtual; check 'connect' or 'http' (negotiate, GET /health, receive OK). */
+export function generateConfig(reals, { perVirtual = 10, check = 'connect', interval = 5, timeout = 3 } = {}) {
+  const out = [`checktimeout=${timeout}`, `negotiatetimeout=${timeout}`, `checkinterval=${interval}`, 'quiescent=yes', ''];
+  for (let v = 0; v * perVirtual < reals.length; v++) {
+    out.push(`virtual=10.${(v >> 8) & 255}.${v & 255}.1:80`);
+    for (const r of reals.slice(v * perVirtual, (v + 1) * perVirtual)) out.push(`    real=${r.ip}:${r.port} masq 1`);
+    if (check === 'connect') out.push('    checktype=connect');
+    else out.push('    checktype=negotiate', '    service=http', '    request="/health"', '    receive="OK"');
+    out.push('    scheduler=wlc', '');
+  }
+  return out.join('\n');
+}
+
+export async function startServers(reals, kind, hung = []) {
+  const child = fork(fileURLToPath(new URL('./scale-servers.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // The servers get the daemon's priority (BENCH_NICE): their accept times are what
+  // "checked on time" is measured by.
+  if (process.env.BENCH_NICE) setPriority(child.pid, Number(process.env.BENCH_NICE));
+  const pending = [];
+  child.on('message', (m) => pending.shift()?.(m));
+  const ask = (m) => new Promise((resolve) => { pending.push(resolve); child.send(m); });
+  await ask({ cmd: 'start', reals, kind, hung });
+  return {
+    pid: child.pid,
+    kill: (i, how = 'refuse') => ask({ cmd: 'kill', i, how }),
+    checks: (o) => ask({ cmd: 'checks', ...o }).then((m) => m.checks),
+    times: (indices) => ask({ cmd: 'times', indices }).then((m) => m.times),
+    /** Resolves once the process is gone (its addresses are free for the next run). */
+    close: () => new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.disconnect();
+      child.kill();
+    }),
+  };
+}
+
+/** utime+stime and the waited-for children's, in seconds; RSS now and peak, in MB. */
+export function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return {
+    user: Number(f[11]) / CLK_TCK,
+    system: Number(f[12]) / CLK_TCK,
+    cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK,
+    childCpu: (Number(f[13]) + Number(f[14])) / CLK_TCK,
+    rssMB: kb('VmRSS') / 1024,
+    peakRssMB: kb('VmHWM') / 1024,
+  };
+}
+
+/**
+ * Starts `which` ('ours' or 'original') with `-d <cfg> start` in a fresh directory whose
+ * ./ipvsadm is the timed fake. Ours runs with bench/loop-stats.mjs preloaded.
+ */
+export function startDaemon(configText, which = 'ours', { beforeStart } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), `ldirectord-${which}-`));
+  const cfg = join(dir, 'bench.cf');
+  writeFileSync(cfg, configText);
+  symlinkSync(FAKE, join(dir, 'ipvsadm'));
+  const env = {
+    ...process.env,
+    FAKE_IPVSADM_STATE: join(dir, 'state.json'),
+    BENCH_IPVSADM_LOG: join(dir, 'ipvsadm.jsonl'),
+    BENCH_LOOP_STATS: join(dir, 'loop.json'),
+  };
+  beforeStart?.(env.FAKE_IPVSADM_STATE);
+  // BENCH_DAEMON_NODE_ARGS: extra node options for our daemon (e.g. --cpu-prof when profiling).
+  const extra = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const cmd = which === 'ours' ? [process.execPath, ...extra, '--import', LOOP_STATS, BIN, '-d', cfg, 'start'] : [ORIGINAL, '-d', cfg, 'start'];
+  const errFd = openSync(join(dir, 'daemon.log'), 'w');
+  // The machine's hard limit of open files (20,000 here) is enough: 10,000 listeners
+  // live in the servers' process, the daemon holds only the checks in flight.
+  // BENCH_NICE=-10: run the daemon at that priority, as a director's one service would
+  // be; on this shared machine other tenants' test runs otherwise starve it (load 10+ on
+  // 2 cores). Its CPU-seconds do not depend on it; timeliness does (RESULTS.md says which).
+  const nice = process.env.BENCH_NICE ? ['nice', '-n', process.env.BENCH_NICE] : [];
+  const argv = [...nice, ...cmd];
+  const child = spawn(argv[0], argv.slice(1), { cwd: dir, env, stdio: ['ignore', errFd, errFd] });
+  closeSync(errFd);
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  return {
+    dir,
+    pid: child.pid,
+    get exited() { return exited; },
+    /** Destinations in the fake table with weight > 0. */
+    upCount() {
+      try {
+        const t = JSON.parse(readFileSync(env.FAKE_IPVSADM_STATE, 'utf8'));
+        return t.services.reduce((n, s) => n + s.dests.filter((d) => d.weight > 0).length, 0);
+      } catch { return 0; }
+    },
+    /** Destinations in the fake table with weight 0. */
+    zeroCount() {
+      try {
+        const t = JSON.parse(readFileSync(env.FAKE_IPVSADM_STATE, 'utf8'));
+        return t.services.reduce((n, s) => n + s.dests.filter((d) => d.weight === 0).length, 0);
+      } catch { return 0; }
+    },
+    /** Every ipvsadm run so far: {t, end, args, stdin}. */
+    ipvsadmCalls() {
+      if (!existsSync(env.BENCH_IPVSADM_LOG)) return [];
+      return readFileSync(env.BENCH_IPVSADM_LOG, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    },
+    /** Event-loop delay and memory since the previous call (ours only). */
+    async loopStats() {
+      try { rmSync(env.BENCH_LOOP_STATS); } catch { /* none yet */ }
+      process.kill(child.pid, 'SIGUSR2');
+      for (let i = 0; i < 50 && !existsSync(env.BENCH_LOOP_STATS); i++) await sleep(100);
+      try { return JSON.parse(readFileSync(env.BENCH_LOOP_STATS, 'utf8')); } catch { return undefined; }
+    },
+    async stop() {
+      if (!exited) {
+        child.kill('SIGTERM');
+        for (let i = 0; i < 200 && !exited; i++) await sleep(100);
+        if (!exited) child.kill('SIGKILL');
+      }
+    },
+    cleanup() { rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+export async function waitFor(what, predicate, timeoutMs, everyMs = 250) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await predicate()) return;
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * When the daemon first asked ipvsadm to take `real` out (weight 0 or delete) at or after
+ * `since`: the start time of that ipvsadm process, or undefined.
+ */
+export function changeTime(calls, real, since) {
+  const needle = `-r ${real.ip}:${real.port}`;
+  for (const c of calls) {
+    if (c.t < since) continue;
+    const lines = [c.args.join(' '), ...(c.stdin ?? '').split('\n')];
+    for (const l of lines) {
+      if (!l.includes(`${needle} `) && !l.endsWith(needle)) continue;
+      if (/^-d\b/.test(l) || /(^|\s)-w 0(\s|$)/.test(l)) return c.t;
+    }
+  }
+  return undefined;
+}
+
+export function summary(xs) {
+  const s = xs.filter((x) => x !== undefined && !Number.isNaN(x)).sort((a, b) => a - b);
+  const at = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { n: s.length, median: at(0.5), p99: at(0.99), min: s[0], max: s[s.length - 1] };
+}

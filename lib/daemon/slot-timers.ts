@@ -1,0 +1,103 @@
+// Timers grouped into slots: everything due within the same `slotMs` shares one Node
+// timer. With 10,000 reals the check runner would otherwise keep ~20,000 Node timers in
+// flight (one schedule and one deadline per real and check); in 20 ms slots a 5 s
+// interval has at most 250 of each, and no AbortController per check (bench/RESULTS.md).
+// A due time is rounded up to its slot: nothing fires early, nothing more than slotMs late.
+import { setMaxListeners } from 'node:events';
+
+export const SLOT_MS = 20;
+
+const slotOf = (due: number, slotMs: number): number => Math.ceil(due / slotMs) * slotMs;
+
+/** Calls `fire(item)` once each item's due time has come; items can be taken back. */
+export class SlotTimers<T> {
+  private readonly slots = new Map<number, { timer: NodeJS.Timeout; items: Set<T> }>();
+
+  constructor(
+    private readonly fire: (item: T) => void,
+    private readonly now: () => number,
+    private readonly slotMs = SLOT_MS,
+  ) {}
+
+  /** Schedules `item` at `due`; returns the slot to pass to remove(). */
+  add(item: T, due: number): number {
+    const key = slotOf(due, this.slotMs);
+    let slot = this.slots.get(key);
+    if (!slot) {
+      const items = new Set<T>();
+      const timer = setTimeout(() => {
+        this.slots.delete(key);
+        for (const it of items) this.fire(it);
+      }, Math.max(0, key - this.now()));
+      this.slots.set(key, (slot = { timer, items }));
+    }
+    slot.items.add(item);
+    return key;
+  }
+
+  remove(item: T, key: number): void {
+    const slot = this.slots.get(key);
+    if (!slot) return;
+    slot.items.delete(item);
+    if (slot.items.size === 0) {
+      clearTimeout(slot.timer);
+      this.slots.delete(key);
+    }
+  }
+
+  clear(): void {
+    for (const slot of this.slots.values()) clearTimeout(slot.timer);
+    this.slots.clear();
+  }
+}
+
+export interface Deadline {
+  /** Aborts at the deadline (shared by every check of the slot). */
+  readonly signal: AbortSignal;
+  /** Resolves `graceMs` after the abort: for probes that ignore their signal. */
+  readonly expired: Promise<void>;
+  /** The check is over (whatever its outcome): the slot's timer goes when none is left. */
+  release(): void;
+}
+
+/** One AbortController and one timer per slot of deadlines, shared by the checks in it. */
+export class DeadlineSlots {
+  private readonly slots = new Map<number, { users: number; timer: NodeJS.Timeout; deadline: Deadline }>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly graceMs: number,
+    private readonly slotMs = SLOT_MS,
+  ) {}
+
+  join(due: number, reason: () => Error): Deadline {
+    const key = slotOf(due, this.slotMs);
+    const have = this.slots.get(key);
+    if (have) {
+      have.users++;
+      return have.deadline;
+    }
+    const controller = new AbortController();
+    // every check of the slot listens on this one signal
+    setMaxListeners(0, controller.signal);
+    let expire!: () => void;
+    const expired = new Promise<void>((resolve) => (expire = resolve));
+    const release = (): void => {
+      const slot = this.slots.get(key);
+      if (!slot || slot.deadline !== deadline) return;
+      if (--slot.users === 0) {
+        clearTimeout(slot.timer);
+        this.slots.delete(key);
+      }
+    };
+    const deadline: Deadline = { signal: controller.signal, expired, release };
+    const timer = setTimeout(() => {
+      this.slots.delete(key);
+      controller.abort(reason());
+      // Give well-behaved probes a moment to report their own timeout message.
+      setTimeout(expire, this.graceMs);
+    }, Math.max(0, key - this.now()));
+    this.slots.set(key, { users: 1, timer, deadline });
+    return deadline;
+  }
+}

@@ -1,0 +1,36 @@
+// Regression check for issue 7 (scale): a scaled-down `bench/ci-ratios.mjs` run (500 reals
+// on 127.0.70-71.x, the real daemon in -d mode with the timed fake ipvsadm, `status` timed
+// against `node -e 0` and the original). Only ratios of figures taken in the same run are
+// compared, each against the baseline recorded in bench/RESULTS.md, failing at more than
+// twice the baseline: a busy CI machine slows both sides of a ratio alike, a regression
+// (the daemon loaded for `status`, a timer or socket per check too many, a converge per
+// check) does not.
+import { describe, expect, it } from 'vitest';
+import { ciRatios } from '../../bench/ci-ratios.mjs';
+
+interface Ratios {
+  statusVsNode: number;
+  statusVsOriginal?: number;
+  checkCpuVsBare: number;
+  detectionVsBound: number;
+}
+
+/** Baselines: the higher of two runs on the 2-core development machine (bench/RESULTS.md, CI ratios). */
+const BASELINE = {
+  statusVsNode: 1.7,
+  statusVsOriginal: 0.5,
+  checkCpuVsBare: 1.75,
+  detectionVsBound: 0.8,
+} as const;
+const TOLERANCE = 2;
+
+describe('scale ratios (bench/ci-ratios.mjs)', () => {
+  it('stays within twice the recorded baselines', { timeout: 180_000 }, async () => {
+    const r = (await ciRatios()) as Ratios;
+    const report = JSON.stringify(r);
+    expect(r.statusVsNode, report).toBeLessThan(BASELINE.statusVsNode * TOLERANCE);
+    if (r.statusVsOriginal !== undefined) expect(r.statusVsOriginal, report).toBeLessThan(BASELINE.statusVsOriginal * TOLERANCE);
+    expect(r.checkCpuVsBare, report).toBeLessThan(BASELINE.checkCpuVsBare * TOLERANCE);
+    expect(r.detectionVsBound, report).toBeLessThan(BASELINE.detectionVsBound * TOLERANCE);
+  });
+});

@@ -1,0 +1,70 @@
+// Slot timers: grouped, never early, at most one slot late; deadlines shared per slot.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DeadlineSlots, SlotTimers } from '../../lib/daemon/slot-timers.js';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('SlotTimers', () => {
+  it('fires each item once at the end of its slot, never early', async () => {
+    const fired: [string, number][] = [];
+    const t = new SlotTimers<string>((x) => fired.push([x, Date.now()]), Date.now, 20);
+    t.add('a', 101);
+    t.add('b', 119);
+    t.add('c', 120);
+    t.add('d', 121);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(fired).toEqual([['a', 120], ['b', 120], ['c', 120], ['d', 140]]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('takes items back, and drops the Node timer of an empty slot', async () => {
+    const fired: string[] = [];
+    const t = new SlotTimers<string>((x) => fired.push(x), Date.now, 20);
+    const ka = t.add('a', 50);
+    const kb = t.add('b', 55);
+    t.remove('a', ka);
+    expect(vi.getTimerCount()).toBe(1);
+    t.remove('b', kb);
+    expect(vi.getTimerCount()).toBe(0);
+    t.add('c', 70);
+    t.clear();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(fired).toEqual([]);
+  });
+});
+
+describe('DeadlineSlots', () => {
+  it('shares one signal per slot, aborts at the slot end, then expires after the grace', async () => {
+    const d = new DeadlineSlots(Date.now, 50, 20);
+    const a = d.join(1005, () => new Error('late'));
+    const b = d.join(1019, () => new Error('late'));
+    expect(a.signal).toBe(b.signal);
+    let expired = false;
+    void a.expired.then(() => (expired = true));
+    await vi.advanceTimersByTimeAsync(1019);
+    expect(a.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(a.signal.aborted).toBe(true);
+    expect((a.signal.reason as Error).message).toBe('late');
+    await vi.advanceTimersByTimeAsync(49);
+    expect(expired).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(expired).toBe(true);
+  });
+
+  it('clears the slot timer when every check of it is over before the deadline', () => {
+    const d = new DeadlineSlots(Date.now, 50, 20);
+    const a = d.join(3000, () => new Error('late'));
+    const b = d.join(3000, () => new Error('late'));
+    a.release();
+    expect(vi.getTimerCount()).toBe(1);
+    b.release();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(d.join(3000, () => new Error('late')).signal).not.toBe(a.signal);
+  });
+});
