@@ -91,7 +91,11 @@ export function startDaemon(configText, which = 'ours', { beforeStart } = {}) {
   };
   beforeStart?.(env.FAKE_IPVSADM_STATE);
   // BENCH_DAEMON_NODE_ARGS: extra node options for our daemon (e.g. --cpu-prof when profiling).
-  const extra = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // The launcher's own node options (its #! line, e.g. --max-semi-space-size) are passed
+  // too, so that the bench measures the daemon as installed.
+  const shebang = readFileSync(BIN, 'utf8').split('\n')[0];
+  const launcherOpts = (/[/ ]node( .*)?$/.exec(shebang)?.[1] ?? '').split(' ').filter(Boolean);
+  const extra = [...launcherOpts, ...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const cmd = which === 'ours' ? [process.execPath, ...extra, '--import', LOOP_STATS, BIN, '-d', cfg, 'start'] : [ORIGINAL, '-d', cfg, 'start'];
   const errFd = openSync(join(dir, 'daemon.log'), 'w');
   // The machine's hard limit of open files (20,000 here) is enough: 10,000 listeners

@@ -19,11 +19,15 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import dnsPacket from 'dns-packet';
+import type dnsPacketModule from 'dns-packet';
 import type { DecodedPacket, RecordType } from 'dns-packet';
+import { lazyRequire } from './lazy-require.js';
 import type { Checker, CheckResult, CheckTarget } from './types.js';
 import { Outcome } from './outcome.js';
 import { connectTcp, ipv6Hex, receiveMatches, Scope, why, withoutSlash } from './data-io.js';
+
+// Loaded on the first dns check (see lazy-require.ts).
+const dnsPacket = lazyRequire<typeof dnsPacketModule>('dns-packet');
 
 export const DNS_MESSAGES = {
   timeout: 'Connection timed out',
@@ -146,7 +150,7 @@ type Reply = DecodedPacket & { rcode?: string };
 
 function accept(buf: Buffer, id: number): Reply | undefined {
   try {
-    const reply = dnsPacket.decode(buf) as Reply;
+    const reply = dnsPacket().decode(buf) as Reply;
     return reply.type === 'response' && reply.id === id ? reply : undefined;
   } catch {
     return undefined;
@@ -155,10 +159,10 @@ function accept(buf: Buffer, id: number): Reply | undefined {
 
 function encodeQuery(q: { name: string; type: RecordType }): { id: number; data: Buffer } {
   const id = Math.floor(Math.random() * 0x10000);
-  const data = dnsPacket.encode({
+  const data = dnsPacket().encode({
     type: 'query',
     id,
-    flags: dnsPacket.RECURSION_DESIRED,
+    flags: dnsPacket().RECURSION_DESIRED,
     questions: [{ name: q.name, type: q.type, class: 'IN' }],
   });
   return { id, data };

@@ -17,10 +17,14 @@
 import { createHash, createHmac, randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import radius from 'radius';
+import type radiusModule from 'radius';
+import { lazyRequire } from './lazy-require.js';
 import type { Checker, CheckResult, CheckTarget } from './types.js';
 import { Outcome } from './outcome.js';
 import { ipv6Hex, Scope, why } from './data-io.js';
+
+// Loaded on the first radius check (see lazy-require.ts).
+const radius = lazyRequire<typeof radiusModule>('radius');
 
 const ACCESS_ACCEPT = 2;
 const MESSAGE_AUTHENTICATOR = 80;
@@ -62,7 +66,7 @@ export function accessRequest(
   const nas: [string, string | Buffer] = net.isIPv4(localAddress)
     ? ['NAS-IP-Address', localAddress]
     : ['NAS-IPv6-Address', Buffer.from(ipv6Hex(localAddress), 'hex')];
-  return radius.encode({
+  return radius().encode({
     code: 'Access-Request',
     secret,
     identifier,

@@ -6,11 +6,18 @@
 // maintained, RFC 5321 reply parsing with multi-line replies and the EHLO→HELO
 // fallback built in). We open the socket ourselves and hand it over (`connection`), so
 // the bytes read are counted and capped, and the runner's signal ends it at once.
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type SMTPConnectionType from 'nodemailer/lib/smtp-connection';
 import type { VirtualService } from '../lib/config/model.js';
 import { openSocket } from './connection.js';
 import { Outcome } from './outcome.js';
 import type { CheckResult, CheckTarget, Checker } from './types.js';
+
+// nodemailer is loaded on the first smtp check, not with the registry (~9 MB of RSS in
+// every daemon; issue 7, RSS < 200 MB).
+type SmtpModule = { default: typeof SMTPConnectionType };
+let smtpModule: Promise<SmtpModule> | undefined;
+const loadSmtp = (): Promise<SmtpModule> =>
+  (smtpModule ??= import('nodemailer/lib/smtp-connection') as Promise<SmtpModule>);
 
 export const SMTP_HELO_NAME = 'localhost.localdomain';
 export const SMTP_MAX_BYTES = 64 * 1024;
@@ -23,6 +30,13 @@ export async function probeSmtp(target: CheckTarget, signal: AbortSignal): Promi
     socket = await openSocket({ host: target.host, port: target.port, signal });
   } catch (err) {
     return outcome.down('-', { detail: `${where}: ${(err as Error).message}` });
+  }
+  let SMTPConnection: typeof SMTPConnectionType;
+  try {
+    SMTPConnection = (await loadSmtp()).default;
+  } catch (err) {
+    socket.destroy();
+    return outcome.down('-', { detail: `${where}: nodemailer: ${(err as Error).message}` });
   }
   const timeoutMs = Math.max(1, target.virtual.negotiatetimeout) * 1000;
   const connection = new SMTPConnection({

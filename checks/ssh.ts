@@ -12,12 +12,17 @@
 //
 // Ends at the runner's deadline whatever the peer does: the socket is destroyed when
 // the signal aborts, and ssh2's own ready timeout is not used.
-import ssh2, { type AnyAuthMethod } from 'ssh2';
+import type { AnyAuthMethod } from 'ssh2';
 import type { VirtualService } from '../lib/config/model.js';
 import { CheckAbort, abortError, openSocket } from './connection.js';
 import { receiveMatches } from './data-io.js';
 import { Outcome } from './outcome.js';
 import type { CheckResult, CheckTarget, Checker } from './types.js';
+
+// ssh2 is loaded on the first ssh check, not with the registry: it costs ~16 MB of RSS in
+// every daemon, and few configs have an ssh service (issue 7, RSS < 200 MB).
+let ssh2Module: Promise<typeof import('ssh2')> | undefined;
+const loadSsh2 = (): Promise<typeof import('ssh2')> => (ssh2Module ??= import('ssh2'));
 
 export interface SshCheckOptions {
   /** Source address of the check's connections (default: the kernel's choice). */
@@ -62,6 +67,13 @@ export async function probeSsh(target: CheckTarget, signal: AbortSignal, options
     return outcome.down('-', { detail: `${where}: ${(err as CheckAbort).message}` });
   }
   const sock = socket;
+  let ssh2: typeof import('ssh2');
+  try {
+    ssh2 = await loadSsh2();
+  } catch (err) {
+    sock.destroy();
+    return outcome.down('-', { detail: `${where}: ssh2: ${(err as Error).message}` });
+  }
   const client = new ssh2.Client();
   return new Promise<CheckResult>((resolve) => {
     let head = '';

@@ -244,7 +244,9 @@ copy_program() {
     fi
   fi
   # The #! line names node by absolute path (agents run with a minimal PATH).
-  sed -i "1s|^#!.*\$|#!$NODE_BIN|" "$stage/bin/ldirectord"
+  # Node's options on the source #! line (after `env -S node`) are kept: see bin/ldirectord.
+  node_opts=$(head -n1 "$stage/bin/ldirectord" | sed -n 's|^#!.*[/ ]node\( .*\)\{0,1\}$|\1|p')
+  sed -i "1s|^#!.*\$|#!$NODE_BIN$node_opts|" "$stage/bin/ldirectord"
   chmod 0755 "$stage/bin/ldirectord" "$stage/scripts/install-system.sh"
   chmod -R u+rwX,go+rX,go-w "$stage"
   if [ -e "$target" ]; then mv "$target" "$old"; fi
