@@ -137,7 +137,9 @@ function start(ctx: CommandContext): Promise<number> {
  */
 function spawnDaemon(ctx: CommandContext): Promise<number> {
   return new Promise((resolve) => {
-    const args = [process.argv[1]!, ...ctx.argv];
+    // Node's own options (the V8 ones on bin/ldirectord's #! line) go to the daemon too:
+    // it is the process they were set for.
+    const args = [...process.execArgv, process.argv[1]!, ...ctx.argv];
     const child = spawn(process.execPath, args, {
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],

@@ -69,7 +69,8 @@ const NODE_REPORTS = `${W}/node-reports`;
 const CLI_ENV = { NODE_OPTIONS: `--report-uncaught-exception --report-on-fatalerror --report-compact --report-directory=${NODE_REPORTS}` };
 mkdirSync(NODE_REPORTS, { recursive: true });
 async function cli(name, args, o = {}) {
-  const go = () => run(process.execPath, [BIN, ...args], { cwd: o.cwd ?? '/', env: CLI_ENV });
+  // The program itself, as an admin or heartbeat runs it (its #! line, with node's options)
+  const go = () => run(BIN, args, { cwd: o.cwd ?? '/', env: CLI_ENV });
   let r = await go();
   let spawnError;
   if (r.exitCode === null) {
