@@ -33,6 +33,42 @@ const FLAP = '§10 start/reload flap';
 /** The original's start: every real (and the fallback) goes in, out and in again. */
 const all = (...a: string[]) => a;
 
+/**
+ * Seed tutorial 3's udp DNS virtual with checktype=connect: the original pings, ours asks
+ * each real a DNS query, so a dead DNS server goes out only in ours (§10 U). `checkLines`
+ * are the request/receive lines, if any.
+ */
+function udpDnsConnect(name: string, about: string, vip: string, checkLines: string): Scenario {
+  return {
+    name,
+    about,
+    backends: (n) => [
+      { name: 'r1', kind: 'dns', host: n.ip(1), port: 53 },
+      { name: 'r2', kind: 'dns', host: n.ip(2), port: 53 },
+    ],
+    downs: ['r1'],
+    downChanges: 'ours',
+    // The dns check of ours waits out its timeout for an answer from a closed port.
+    timing: { passSeconds: 3 },
+    config: (c) => `${FAST}quiescent=no
+virtual=${vip}:53
+	real=${c.ip(1)}:53 gate
+	real=${c.ip(2)}:53 gate
+	protocol=udp
+	scheduler=rr
+	checktype=connect
+${checkLines}`,
+    expected: (n) => ({
+      start: { flap: all(`${n.ip(1)}:53`, `${n.ip(2)}:53`) },
+      down: {
+        table: { onlyOriginal: [`-a -u ${vip}:53 -r ${n.ip(1)}:53 -g -w 1`], reason: REASON.udpConnect },
+        messages: { onlyOurs: [new RegExp(`^Deleted real server: ${n.ip(1)}:53 `)], reason: REASON.udpConnect },
+      },
+      up: { messages: { onlyOurs: [new RegExp(`^Added real server: ${n.ip(1)}:53 `)], reason: REASON.udpConnect } },
+    }),
+  };
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'tutorial-nat-quiescent-fallback',
@@ -92,65 +128,14 @@ virtual=1
 `,
     expected: (n) => ({ start: { flap: all(`${n.ip(1)}:0`, `${n.ip(2)}:0`) } }),
   },
-  {
-    name: 'tutorial-udp-dns-connect',
-    about: 'seed tutorial 3: udp DNS virtual with checktype=connect (plus request/receive so that our dns check can pass)',
-    backends: (n) => [
-      { name: 'r1', kind: 'dns', host: n.ip(1), port: 53 },
-      { name: 'r2', kind: 'dns', host: n.ip(2), port: 53 },
-    ],
-    downs: ['r1'],
-    downChanges: 'ours',
-    // The dns check of ours waits out its timeout for an answer from a closed port.
-    timing: { passSeconds: 3 },
-    config: (c) => `${FAST}quiescent=no
-virtual=192.0.2.4:53
-	real=${c.ip(1)}:53 gate
-	real=${c.ip(2)}:53 gate
-	protocol=udp
-	scheduler=rr
-	checktype=connect
-	request="www.example.com"
-	receive="${DNS_ANSWER.replace(/\./g, '\\.')}"
-`,
-    expected: (n) => ({
-      start: { flap: all(`${n.ip(1)}:53`, `${n.ip(2)}:53`) },
-      down: {
-        table: { onlyOriginal: [`-a -u 192.0.2.4:53 -r ${n.ip(1)}:53 -g -w 1`], reason: REASON.udpConnect },
-        messages: { onlyOurs: [new RegExp(`^Deleted real server: ${n.ip(1)}:53 `)], reason: REASON.udpConnect },
-      },
-      up: { messages: { onlyOurs: [new RegExp(`^Added real server: ${n.ip(1)}:53 `)], reason: REASON.udpConnect } },
-    }),
-  },
-  {
-    name: 'tutorial-udp-dns-connect-verbatim',
-    about: 'seed tutorial 3 as written: udp DNS with checktype=connect and no request/receive',
-    backends: (n) => [
-      { name: 'r1', kind: 'dns', host: n.ip(1), port: 53 },
-      { name: 'r2', kind: 'dns', host: n.ip(2), port: 53 },
-    ],
-    downs: ['r1'],
-    downChanges: 'ours',
-    timing: { passSeconds: 3 },
-    config: (c) => `${FAST}quiescent=no
-virtual=192.0.2.5:53
-	real=${c.ip(1)}:53 gate
-	real=${c.ip(2)}:53 gate
-	protocol=udp
-	scheduler=rr
-	checktype=connect
-`,
-    // Ours asks each real a DNS query (any answer is up): the reals come up as with the
-    // original, and a dead DNS server goes out where the original's ping keeps it.
-    expected: (n) => ({
-      start: { flap: all(`${n.ip(1)}:53`, `${n.ip(2)}:53`) },
-      down: {
-        table: { onlyOriginal: [`-a -u 192.0.2.5:53 -r ${n.ip(1)}:53 -g -w 1`], reason: REASON.udpConnect },
-        messages: { onlyOurs: [new RegExp(`^Deleted real server: ${n.ip(1)}:53 `)], reason: REASON.udpConnect },
-      },
-      up: { messages: { onlyOurs: [new RegExp(`^Added real server: ${n.ip(1)}:53 `)], reason: REASON.udpConnect } },
-    }),
-  },
+  udpDnsConnect(
+    'tutorial-udp-dns-connect',
+    'seed tutorial 3: udp DNS virtual with checktype=connect, with request/receive (our dns check proper)',
+    '192.0.2.4',
+    `\trequest="www.example.com"\n\treceive="${DNS_ANSWER.replace(/\./g, '\\.')}"\n`,
+  ),
+  // Without a receive ours is up on any DNS reply: the reals come up as with the original.
+  udpDnsConnect('tutorial-udp-dns-connect-verbatim', 'seed tutorial 3 as written: udp DNS with checktype=connect and no request/receive', '192.0.2.5', ''),
   {
     name: 'real-range',
     about: 'a real range ip1->ip4, masq, quiescent=no; the third address goes down',
