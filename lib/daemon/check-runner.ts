@@ -52,6 +52,9 @@ const timedOut = (): Error => new Error('check timed out');
 
 export class CheckRunner {
   private entries = new Map<string, RealEntry>();
+  /** The virtuals of the config last taken, as a list and as a set. */
+  private virtuals: readonly VirtualService[] = [];
+  private virtualSet = new Set<VirtualService>();
   private stopped = true;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -74,8 +77,62 @@ export class CheckRunner {
   /**
    * Takes a (new) config. Ids that stay keep their state, fail counts and
    * schedule; new ids start `initial(id)` (unknown unless the daemon knows better).
+   * A reload keeps the objects of the virtuals it did not change (reload-scope.ts): only
+   * the reals of the virtuals that went or came are looked at then.
    */
   update(config: Config, initial: (id: string, members: RealEntry['members']) => RealCheckState = () => INITIAL_STATE): void {
+    const nextSet = new Set(config.virtuals);
+    const gone = this.virtuals.filter((v) => !nextSet.has(v));
+    const came = config.virtuals.filter((v) => !this.virtualSet.has(v));
+    this.virtuals = config.virtuals;
+    this.virtualSet = nextSet;
+    const pairs = (vs: readonly VirtualService[]): number => vs.reduce((n, v) => n + v.reals.length, 0);
+    // Each member of an entry touched below is sorted into config order: cheaper than a
+    // rebuild only while few virtuals changed.
+    if (this.entries.size === 0 || pairs(gone) + pairs(came) > this.entries.size / 4) {
+      this.rebuild(config, initial);
+      return;
+    }
+    const touched = new Map<string, { virtual: VirtualService; real: RealServer }[]>();
+    const membersOf = (id: string): { virtual: VirtualService; real: RealServer }[] => {
+      let m = touched.get(id);
+      if (!m) touched.set(id, (m = [...(this.entries.get(id)?.members ?? [])]));
+      return m;
+    };
+    for (const virtual of gone) {
+      for (const real of virtual.reals) {
+        const m = membersOf(checkKey(virtual, real));
+        for (let i = m.length - 1; i >= 0; i--) if (m[i]!.virtual === virtual) m.splice(i, 1);
+      }
+    }
+    for (const virtual of came) {
+      for (const real of virtual.reals) {
+        const m = membersOf(checkKey(virtual, real));
+        if (!m.some((x) => x.virtual === virtual && x.real === real)) m.push({ virtual, real });
+      }
+    }
+    const order = new Map<VirtualService, number>();
+    config.virtuals.forEach((v, i) => { if (!order.has(v)) order.set(v, i); });
+    const rank = (x: { virtual: VirtualService; real: RealServer }): number =>
+      order.get(x.virtual)! * 1e6 + x.virtual.reals.indexOf(x.real);
+    const now = this.now();
+    for (const [id, members] of touched) {
+      const old = this.entries.get(id);
+      if (members.length === 0) {
+        if (old) this.disarm(old);
+        this.entries.delete(id);
+        continue;
+      }
+      members.sort((a, b) => rank(a) - rank(b));
+      const e = old ?? this.newEntry(id, members, initial, now);
+      // Same object: a check in flight reports into the kept state.
+      Object.assign(e, { members, realId: realId(members[0]!.virtual, members[0]!.real) });
+      this.entries.set(id, e);
+      if (!this.stopped && e.slot === undefined && !e.running) this.arm(e);
+    }
+  }
+
+  private rebuild(config: Config, initial: (id: string, members: RealEntry['members']) => RealCheckState): void {
     const groups = new Map<string, { virtual: VirtualService; real: RealServer }[]>();
     for (const virtual of config.virtuals) {
       for (const real of virtual.reals) {
@@ -95,27 +152,33 @@ export class CheckRunner {
         next.set(id, old);
         continue;
       }
-      const interval = members[0]!.virtual.checkinterval * 1000;
-      next.set(id, {
-        id,
-        realId: realId(members[0]!.virtual, members[0]!.real),
-        members,
-        state: initial(id, members),
-        checked: false,
-        lastChange: now,
-        // A combined check starts with a negotiate, whatever the initial state.
-        connectsSinceNegotiate: Number.POSITIVE_INFINITY,
-        // Spread first checks so a big farm does not probe everything at once,
-        // while still getting a first result quickly.
-        nextDue: now + Math.floor(this.random() * Math.min(interval, 1000)),
-        running: false,
-      });
+      next.set(id, this.newEntry(id, members, initial, now));
     }
     for (const [id, e] of this.entries) {
       if (!next.has(id)) this.disarm(e);
     }
     this.entries = next;
     if (!this.stopped) for (const e of next.values()) if (e.slot === undefined && !e.running) this.arm(e);
+  }
+
+  private newEntry(
+    id: string, members: RealEntry['members'], initial: (id: string, members: RealEntry['members']) => RealCheckState, now: number,
+  ): RealEntry {
+    const interval = members[0]!.virtual.checkinterval * 1000;
+    return {
+      id,
+      realId: realId(members[0]!.virtual, members[0]!.real),
+      members,
+      state: initial(id, members),
+      checked: false,
+      lastChange: now,
+      // A combined check starts with a negotiate, whatever the initial state.
+      connectsSinceNegotiate: Number.POSITIVE_INFINITY,
+      // Spread first checks so a big farm does not probe everything at once,
+      // while still getting a first result quickly.
+      nextDue: now + Math.floor(this.random() * Math.min(interval, 1000)),
+      running: false,
+    };
   }
 
   get(id: string): RealEntry | undefined {

@@ -8,7 +8,7 @@ import { CheckRunner, MAINTENANCE_RESULT, type ProbeFn, type RealEntry } from '.
 import { INITIAL_STATE, type RealCheckState, type Transition } from './hysteresis.js';
 import { checkKey, realAddress, realId } from './real-id.js';
 import { IpvsReconciler, formatCommandLine, type ConvergeResult, type IpvsadmRunner } from '../ipvs/ipvsadm.js';
-import { desiredState, serviceOf, type DesiredState, type RealState } from '../ipvs/desired.js';
+import { desiredState, serviceOf, virtualKey, type DesiredState, type RealState } from '../ipvs/desired.js';
 import { logLineFor } from '../ipvs/log-lines.js';
 import { commandFailed, purgedRealServer, resettingSoftFailure, softFailure, softSuccess } from '../ipvs/messages.js';
 import { slowStartWeight } from './slow-start.js';
@@ -17,6 +17,7 @@ import {
   destinationKey,
   indexDestinations,
   indexServices,
+  replaceServices,
   serviceKey,
   storedDestinationPort,
   type IpvsTable,
@@ -25,6 +26,7 @@ import type { IpvsCommand } from '../ipvs/commands.js';
 import { parseListings } from '../ipvs/read-table.js';
 import { commandTarget } from '../ipvs/commands.js';
 import { runFallbackCommand } from './fallback-command.js';
+import { planReload } from './reload-scope.js';
 
 export interface DirectorLog {
   log(message: string): void;
@@ -73,6 +75,12 @@ export interface RealView {
 
 export class StartError extends Error {}
 
+/** What a convergence looks at: every managed service, or those with these keys. */
+type Scope = ReadonlySet<string> | 'all';
+
+const covers = (have: Scope, want: Scope): boolean =>
+  have === 'all' || (want !== 'all' && [...want].every((k) => have.has(k)));
+
 interface ServiceIndex {
   /** serviceKey() of each virtual, in config order. */
   readonly keys: readonly string[];
@@ -89,7 +97,7 @@ const serviceIndexes = new WeakMap<Config, ServiceIndex>();
 function serviceIndex(config: Config): ServiceIndex {
   let index = serviceIndexes.get(config);
   if (!index) {
-    const keys = config.virtuals.map((v) => serviceKey(serviceOf(v)));
+    const keys = config.virtuals.map(virtualKey);
     const byKey = new Map<string, VirtualService>();
     keys.forEach((k, i) => { if (!byKey.has(k)) byKey.set(k, config.virtuals[i]!); });
     index = { keys, byKey };
@@ -107,6 +115,8 @@ export class Director {
   private dropped: string[] = [];
   private converging: Promise<void> | null = null;
   private again = false;
+  /** What the next convergence must look at: what changed since the last one took its scope. */
+  private pending: Set<string> | 'all' = 'all';
   private lastIpvsError = '';
   private driftTimer: NodeJS.Timeout | undefined;
   /**
@@ -193,7 +203,8 @@ export class Director {
     }
     this.lastTable = { table, at: this.now() };
     this.runner.update(this.config, this.initialStates(table));
-    const first = await this.convergeNow();
+    this.pending = new Set();
+    const first = await this.convergeNow('all', { table, scope: 'all' });
     if (first?.error) throw new StartError(`cannot change the IPVS table: ${first.error.message}`);
   }
 
@@ -208,26 +219,33 @@ export class Director {
     this.armDriftRepair();
   }
 
-  async reload(next: Config): Promise<void> {
+  async reload(edited: Config): Promise<void> {
     if (this.stopping) return;
+    // Only the virtuals the edit concerns (and those dropped) are read and converged; the
+    // rest stay as the last convergence left them, and the drift check still compares all.
+    const plan = planReload(this.config, edited);
+    const next = plan.config;
     this.status = 'reloading';
     this.dirty = true;
     const old = new Set(this.managedKeys(this.config));
     const now = new Set(this.managedKeys(next));
     this.dropped = [...new Set([...this.dropped, ...[...old].filter((k) => !now.has(k))])];
+    const scope: Scope = plan.scope === 'all' ? 'all' : new Set([...plan.scope, ...this.dropped]);
     this.config = next;
     let table: IpvsTable | undefined;
     try {
-      table = await this.reconciler.read();
+      // Nothing changed for the table (say, a comment edited): nothing to read either.
+      table = scope !== 'all' && scope.size === 0 ? { services: [] } : await this.reconciler.read(scope === 'all' ? undefined : scope);
     } catch {
       table = undefined;
     }
     // A stop that came while the table was read has purged it and must stay the last word.
     if (this.stopping) return;
+    // New check entries belong to changed virtuals only, which the scoped read holds.
     this.runner.update(next, this.initialStates(table ?? { services: [] }));
     // The table was read a moment ago: the convergence starts from it instead of listing
     // 10,000 destinations again (one ipvsadm run less per reload).
-    await this.requestConverge(table);
+    await this.requestConverge(scope, table);
     if (this.stopping) return;
     this.status = 'running';
     this.armDriftRepair();
@@ -258,23 +276,30 @@ export class Director {
     this.report(result, undefined, 'stop');
   }
 
-  /** One convergence at a time; requests during one coalesce into one more. */
-  requestConverge(current?: IpvsTable): Promise<void> {
+  /**
+   * One convergence at a time; requests during one coalesce into one more, whose scope is
+   * everything asked for meanwhile. `current`: the table (of at least `scope`) read just now.
+   */
+  requestConverge(scope: Scope = 'all', current?: IpvsTable): Promise<void> {
     // After stop() has begun, only its own purge may touch the table.
     if (this.stopping) return this.converging ?? Promise.resolve();
+    if (scope === 'all' || this.pending === 'all') this.pending = 'all';
+    else for (const k of scope) this.pending.add(k);
     if (this.converging) {
       this.again = true;
       return this.converging;
     }
     this.converging = (async () => {
-      let known = current;
+      let known = current ? { table: current, scope } : undefined;
       do {
         this.again = false;
-        const result = await this.convergeNow(known);
+        const taken = this.pending;
+        this.pending = new Set();
+        const result = await this.convergeNow(taken, known);
         // Check results that came in meanwhile: the table this convergence has just read
         // back is where the next one starts (a 10,000-destination listing less per round;
         // drift by others is still caught by the drift check and by each read-back).
-        known = result && !result.error ? result.after : undefined;
+        known = result?.after && !result.error ? { table: result.after, scope: result.scope } : undefined;
       } while (this.again && !this.stopping);
     })().finally(() => {
       this.converging = null;
@@ -326,24 +351,36 @@ export class Director {
     return e.state.status === 'up' ? 'up' : e.state.status === 'down' ? 'down' : 'unknown';
   }
 
-  /** `current`: a table read just now, to start from (else converge reads it). */
-  private async convergeNow(current?: IpvsTable): Promise<ConvergeResult | undefined> {
+  /**
+   * `known`: a table read just now, to start from when it holds the whole scope (else
+   * converge reads it). Services a reload dropped are always in the scope: they go.
+   */
+  private async convergeNow(
+    scope: Scope, known?: { readonly table: IpvsTable; readonly scope: Scope },
+  ): Promise<(ConvergeResult & { readonly scope: Scope }) | undefined> {
     let desired: DesiredState | undefined;
     // One config for the whole convergence: a reload may swap this.config while the table
     // is being read, and the desired table must stay within the services managed here.
     const config = this.config;
     const dropped = this.dropped;
     const managed = [...new Set([...this.managedKeys(config), ...dropped])];
+    const only = scope === 'all' ? undefined : new Set([...scope, ...dropped]);
+    const current = known && covers(known.scope, only ?? 'all') ? known.table : undefined;
     const result = await this.reconciler.converge((table) => {
       desired = desiredState(config, {
         current: table,
         stateOf: (v, r) => this.stateOf(v, r),
         weightOf: (v, r) => this.weightOf(v, r),
         previouslyManaged: dropped,
+        ...(only ? { scope: only } : {}),
       });
       return desired.table;
-    }, managed, current);
-    if (result.after) this.lastTable = { table: result.after, at: this.now() };
+    }, managed, { ...(current ? { current } : {}), ...(only ? { scope: only } : {}) });
+    if (result.after) {
+      // A scoped read is fresh for its services; the others are as last read.
+      const table = only && this.lastTable ? replaceServices(this.lastTable.table, result.after, only) : result.after;
+      this.lastTable = { table, at: this.now() };
+    }
     this.lastConverge = { planned: result.planned.length, ok: result.ok && !result.error };
     this.report(result, desired, 'start');
     this.deps.observer?.converged(result);
@@ -353,7 +390,7 @@ export class Director {
       if (result.ok) this.dropped = this.dropped.filter((k) => !dropped.includes(k));
       this.runFallbackCommands();
     }
-    return result;
+    return { ...result, scope: only ?? 'all' };
   }
 
   private report(result: ConvergeResult, desired: DesiredState | undefined, when: 'start' | 'stop'): void {
@@ -482,7 +519,7 @@ export class Director {
     if (t.kind === 'up' || t.kind === 'down') {
       this.dirty = true;
       this.deps.log.debug(2, `${t.kind === 'up' ? 'Enabled' : 'Disabled'} real server=${e.realId}`);
-      if (this.status !== 'starting') void this.requestConverge();
+      if (this.status !== 'starting') void this.requestConverge(new Set(e.members.map((m) => virtualKey(m.virtual))));
     }
   }
 
@@ -510,7 +547,7 @@ export class Director {
     }
     if (this.converging) return this.requestConverge();
     this.dirty = false;
-    await this.requestConverge(table);
+    await this.requestConverge('all', table);
     const last = this.lastConverge;
     this.quietListing = !this.dirty && last?.ok && last.planned === 0 ? text : undefined;
   }

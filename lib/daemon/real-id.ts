@@ -17,6 +17,16 @@ function quotemeta(s: string): string {
 }
 
 export function realId(v: VirtualService, r: RealServer): string {
+  const memo = realIds.get(r);
+  if (memo && memo.virtual === v) return memo.key;
+  const key = realIdUncached(v, r);
+  realIds.set(r, { virtual: v, key });
+  return key;
+}
+
+const realIds = new WeakMap<RealServer, { virtual: VirtualService; key: string }>();
+
+function realIdUncached(v: VirtualService, r: RealServer): string {
   const request = r.request ?? v.request;
   const receive = r.receive ?? v.receive;
   return [

@@ -30,6 +30,8 @@ export interface DesiredOptions {
    * managed too, so that they get deleted.
    */
   readonly previouslyManaged?: Iterable<string>;
+  /** Service keys: only these virtuals are looked at (a convergence scoped to them). */
+  readonly scope?: ReadonlySet<string>;
 }
 
 /** A configured server of a virtual, as log lines need it. */
@@ -81,6 +83,15 @@ export function fallbackOf(config: Config, v: VirtualService): (FallbackServer &
   return { ...fb, port: fb.port ?? v.port ?? 0 };
 }
 
+const virtualKeys = new WeakMap<VirtualService, string>();
+
+/** serviceKey(serviceOf(v)), once per virtual (config objects are never changed). */
+export function virtualKey(v: VirtualService): string {
+  let key = virtualKeys.get(v);
+  if (key === undefined) virtualKeys.set(v, (key = serviceKey(serviceOf(v))));
+  return key;
+}
+
 export function desiredState(config: Config, o: DesiredOptions): DesiredState {
   const current = indexServices(o.current);
   const readd = config.globals.readdquiescent;
@@ -89,10 +100,11 @@ export function desiredState(config: Config, o: DesiredOptions): DesiredState {
   const managed = new Set<string>();
 
   for (const v of config.virtuals) {
-    const svc = serviceOf(v);
-    const key = serviceKey(svc);
-    if (managed.has(key)) continue; // the same virtual twice: the first one counts
+    const key = virtualKey(v);
+    // the same virtual twice: the first one counts
+    if (managed.has(key) || (o.scope !== undefined && !o.scope.has(key))) continue;
     managed.add(key);
+    const svc = serviceOf(v);
     const label = serviceLabel(svc);
     const have = indexDestinations(current.get(key) ?? { destinations: [] });
     const reals: IpvsDestination[] = [];

@@ -3,6 +3,7 @@
 // table is not yet right, find out which command fails and why (ipvsadm's own stderr),
 // apply the rest, verify again (see converge()). No shell anywhere: argument arrays and
 // stdin. Locating ipvsadm follows the original (spec §1.5).
+import { finished } from 'node:stream/promises';
 import { execa } from 'execa';
 import { commandArgs, commandTarget, restoreLine, type IpvsCommand } from './commands.js';
 import { diffTable } from './diff.js';
@@ -37,21 +38,38 @@ export interface RunnerOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Beyond this much output ipvsadm is stopped (a runaway, not a table: 10,000 destinations list in 1.4 MB). */
+const MAX_STDOUT = 512 * 1024 * 1024;
+
 export function createIpvsadmRunner(file: string, o: RunnerOptions = {}): IpvsadmRunner {
   const timeout = o.timeoutMs ?? 60_000;
   return {
     path: file,
     async run(args, input) {
-      const r = await execa(file, [...args], {
+      const sub = execa(file, [...args], {
         reject: false,
         timeout,
         ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
         stripFinalNewline: false,
-        maxBuffer: 512 * 1024 * 1024,
+        // stdout is collected here as bytes and decoded once: execa decodes chunk by chunk
+        // into a rope of strings, which the first search through a 1.4 MB listing (10,000
+        // destinations) copies into one string again (bench/RESULTS.md, reload).
+        buffer: { stdout: false },
+        maxBuffer: 1024 * 1024,
         // ipvsadm's texts are not translated, but strerror() is: keep them greppable.
         env: { LC_ALL: 'C', ...o.env },
         ...(o.signal ? { cancelSignal: o.signal } : {}),
       });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      sub.stdout?.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_STDOUT) chunks.push(chunk);
+        else sub.kill();
+      });
+      const stdoutDone = sub.stdout ? finished(sub.stdout).catch(() => undefined) : undefined;
+      const r = await sub;
+      await stdoutDone;
       if (r.timedOut || r.isCanceled) {
         throw new IpvsadmError('timeout', r.timedOut ? `ipvsadm did not finish within ${timeout} ms` : 'ipvsadm was cancelled', { args });
       }
@@ -61,7 +79,7 @@ export function createIpvsadmRunner(file: string, o: RunnerOptions = {}): Ipvsad
         }
         throw new IpvsadmError('spawn', `cannot run ${file}: ${String(r.code ?? r.shortMessage ?? 'unknown error')}`, { args });
       }
-      return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode };
+      return { stdout: Buffer.concat(chunks, Math.min(size, MAX_STDOUT)).toString('utf8'), stderr: String(r.stderr), exitCode: r.exitCode };
     },
   };
 }
@@ -84,6 +102,12 @@ export interface ConvergeOptions {
   readonly maxPasses?: number;
   /** A table the caller has just read: saves the first read. */
   readonly current?: IpvsTable;
+  /**
+   * Service keys: only these services are parsed from the listings, compared and changed;
+   * the rest of the table is neither read nor touched (a convergence after one real changed
+   * state concerns its virtuals only). `current` must hold at least these services.
+   */
+  readonly scope?: ReadonlySet<string>;
 }
 
 export interface CommandFailure {
@@ -153,7 +177,8 @@ const ONE_BY_ONE_MAX = 32;
 export async function converge(
   runner: IpvsadmRunner, desired: DesiredTable, managed: Iterable<string>, o: ConvergeOptions = {},
 ): Promise<ConvergeResult> {
-  const managedKeys = [...managed];
+  const scope = o.scope;
+  const managedKeys = scope ? [...managed].filter((k) => scope.has(k)) : [...managed];
   const maxPasses = Math.max(1, o.maxPasses ?? 4);
   let runs = 0;
   const counted: IpvsadmRunner = { path: runner.path, run: (a, i) => { runs++; return runner.run(a, i); } };
@@ -234,7 +259,7 @@ export async function converge(
     if (range[0]) await runOne(range[0]);
   };
   try {
-    before = o.current ?? await readTable(counted);
+    before = o.current ?? await readTable(counted, scope);
     let target = resolveDesired(desired, before);
     planned = diffTable(before, target, managedKeys);
     remaining = planned;
@@ -255,7 +280,7 @@ export async function converge(
         // everything at once, with the verifying listings at the end
         if (first.stopped) await pinpoint(runnable);
         else {
-          try { readBack = parseListings(first.stdout); } catch { readBack = undefined; }
+          try { readBack = parseListings(first.stdout, scope); } catch { readBack = undefined; }
         }
       } else {
         for (const c of runnable) if (isServiceCommand(c)) await runOne(c);
@@ -267,11 +292,11 @@ export async function converge(
         const batch = dests.length > ONE_BY_ONE_MAX || fresh ? await runBatch(dests, LISTING_COMMANDS) : undefined;
         if (batch?.stopped) await pinpoint(dests);
         else if (batch) {
-          try { readBack = parseListings(batch.stdout); } catch { readBack = undefined; }
+          try { readBack = parseListings(batch.stdout, scope); } catch { readBack = undefined; }
         } else for (const c of dests) await runOne(c);
       }
       for (const c of runnable) sent.add(argsText(c));
-      after = readBack ?? await readTable(counted);
+      after = readBack ?? await readTable(counted, scope);
       // Applied: what the read-back shows of the table this pass aimed at. A desired state
       // that is a function of the table (check results keep arriving) may then ask for more:
       // the next pass sends that, and it is reported too.
@@ -298,7 +323,7 @@ export async function converge(
 export class IpvsReconciler {
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly runner: IpvsadmRunner, readonly options: Omit<ConvergeOptions, 'current'> = {}) {}
+  constructor(readonly runner: IpvsadmRunner, readonly options: Omit<ConvergeOptions, 'current' | 'scope'> = {}) {}
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
     const p = this.#tail.then(job);
@@ -306,14 +331,15 @@ export class IpvsReconciler {
     return p;
   }
 
-  /** `current`: the table as the caller has just read it (saves one listing). */
-  converge(desired: DesiredTable, managed: Iterable<string>, current?: IpvsTable): Promise<ConvergeResult> {
+  /** `o.current`: the table as the caller has just read it (saves one listing); `o.scope`: see ConvergeOptions. */
+  converge(desired: DesiredTable, managed: Iterable<string>, o: Pick<ConvergeOptions, 'current' | 'scope'> = {}): Promise<ConvergeResult> {
     const keys = [...managed];
-    return this.#enqueue(() => converge(this.runner, desired, keys, current ? { ...this.options, current } : this.options));
+    return this.#enqueue(() => converge(this.runner, desired, keys, { ...this.options, ...o }));
   }
 
-  read(): Promise<IpvsTable> {
-    return this.#enqueue(() => readTable(this.runner));
+  /** The table, or only the services in `scope`. */
+  read(scope?: ReadonlySet<string>): Promise<IpvsTable> {
+    return this.#enqueue(() => readTable(this.runner, scope));
   }
 
   /** The raw listings (see readListings()): to tell cheaply that nothing changed. */

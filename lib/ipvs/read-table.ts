@@ -37,7 +37,8 @@ function parseError(message: string, line: number): IpvsadmError {
 interface MutableService { id: IpvsServiceId; svc: Omit<IpvsService, 'destinations'>; destinations: IpvsDestination[] }
 
 /** The service of a `-L -n` (or `--thresholds`) service line, or undefined if it is not one. */
-function parseServiceLine(text: string, lineNo: number): Omit<IpvsService, 'destinations'> | undefined {
+/** `lineNo` is asked for only to report an error. */
+function parseServiceLine(text: string, lineNo: () => number): Omit<IpvsService, 'destinations'> | undefined {
   let id: IpvsServiceId;
   let scheduler: string;
   let rest: string;
@@ -45,7 +46,7 @@ function parseServiceLine(text: string, lineNo: number): Omit<IpvsService, 'dest
   const f = a ? undefined : FWM_SERVICE.exec(text);
   if (a) {
     const ap = parseAddressPort(a[2]!);
-    if (!ap) throw parseError(`bad virtual address "${a[2]}"`, lineNo);
+    if (!ap) throw parseError(`bad virtual address "${a[2]}"`, lineNo());
     id = { protocol: a[1]!.toLowerCase() as IpvsProtocol, family: ap.family, address: ap.address, port: ap.port };
     scheduler = a[3]!;
     rest = a[4]!;
@@ -55,7 +56,7 @@ function parseServiceLine(text: string, lineNo: number): Omit<IpvsService, 'dest
     rest = f[4]!;
   } else return undefined;
   const m = SERVICE_FLAGS.exec(rest);
-  if (!m) throw parseError(`unknown service flags "${rest.trim()}"`, lineNo);
+  if (!m) throw parseError(`unknown service flags "${rest.trim()}"`, lineNo());
   const persistent = m[2] !== undefined ? Number(m[2]) : undefined;
   const netmask = canonicalNetmask(id.family, persistent, m[3]);
   const schedFlags = canonicalSchedFlags(scheduler, m[1]);
@@ -69,47 +70,186 @@ function parseServiceLine(text: string, lineNo: number): Omit<IpvsService, 'dest
   };
 }
 
-function checkHeader(lines: readonly string[], title: (l: string) => boolean, title2: RegExp, what: string): void {
-  if (!HEADER.test(lines[0] ?? '')) throw parseError(`expected the "IP Virtual Server version" line of ${what}`, 1);
-  if (!title(lines[1] ?? '')) throw parseError(`expected the column titles of ${what}`, 2);
-  if (!title2.test(lines[2] ?? '')) throw parseError(`expected the column titles of ${what}`, 3);
-}
-
 function splitLines(text: string): string[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
 
-/** Parses the output of `ipvsadm -L -n`. Thresholds are not in it and read as 0. */
-export function parseListing(text: string, firstLine = 1): IpvsTable {
-  const lines = splitLines(text);
-  try {
-    checkHeader(lines, (l) => l === TITLE_PLAIN, TITLE_PLAIN_2, '"ipvsadm -L -n"');
-  } catch (e) {
-    throw shiftLine(e, firstLine);
+// One pass over ipvsadm's stdout, line by line without splitting it into an array: a
+// 10,000-destination table is two listings of 1.4 MB, read after every convergence. With a
+// scope (service keys), the destinations of other services are skipped unparsed: a
+// convergence that concerns one virtual reads its part of the table, not the whole of it.
+
+type ListingKind = 'plain' | 'thresholds';
+
+const LISTING_NAME: Readonly<Record<ListingKind, string>> = {
+  plain: '"ipvsadm -L -n"',
+  thresholds: '"ipvsadm -L -n --thresholds"',
+};
+
+/** A service block of one listing: thresholds listings leave `svc.destinations` empty. */
+interface ListedService {
+  readonly key: string;
+  readonly svc: Omit<IpvsService, 'destinations'>;
+  readonly destinations: MutableDestination[];
+  /** The address tokens as printed, to match a destination across the two listings. */
+  readonly tokens: string[];
+  readonly thresholds: Array<{ upper: number; lower: number }>;
+}
+
+type MutableDestination = { -readonly [K in keyof IpvsDestination]: IpvsDestination[K] };
+
+interface Listing {
+  readonly kind: ListingKind;
+  readonly services: ListedService[];
+}
+
+/**
+ * Cursor over the lines of a text (a last line without '\n' counts; a final '\n' ends it).
+ * Line numbers are counted only when asked for (an error to report): skipping the
+ * destinations of a service outside the scope then costs one search, not one per line.
+ */
+class Lines {
+  pos = 0;
+  /** Where the line last read starts. */
+  private last = 0;
+  constructor(readonly text: string, private readonly firstLine = 1) {}
+  get done(): boolean {
+    return this.pos >= this.text.length;
   }
-  const services: MutableService[] = [];
-  for (let i = 3; i < lines.length; i++) {
-    const text = lines[i]!;
-    const lineNo = firstLine + i;
-    const svc = parseServiceLine(text, lineNo);
-    if (svc) {
-      services.push({ id: svc, svc, destinations: [] });
+  /** The number of the line last read. */
+  get lineNo(): number {
+    return this.lineAt(this.last);
+  }
+  /** The number of the line starting at `pos`. */
+  lineAt(pos: number): number {
+    let n = this.firstLine;
+    for (let i = this.text.indexOf('\n'); i >= 0 && i < pos; i = this.text.indexOf('\n', i + 1)) n++;
+    return n;
+  }
+  /** Whether the next line starts with `prefix` (nothing is copied). */
+  at(prefix: string): boolean {
+    return this.text.startsWith(prefix, this.pos);
+  }
+  peek(): string {
+    const end = this.text.indexOf('\n', this.pos);
+    return this.text.slice(this.pos, end < 0 ? this.text.length : end);
+  }
+  next(): string {
+    const line = this.peek();
+    this.last = this.pos;
+    this.pos += line.length + 1;
+    return line;
+  }
+  /** Moves past the destination lines that follow. */
+  skipDestinations(): void {
+    DESTINATION_RUN.lastIndex = this.pos;
+    const m = this.at('  -> ') ? DESTINATION_RUN.exec(this.text) : null;
+    if (m) this.pos = m.index + 1;
+    else if (this.at('  -> ')) this.pos = this.text.length;
+  }
+}
+
+/** The end of a run of destination lines: a line break not followed by another one. */
+const DESTINATION_RUN = /\n(?! {2}-> )/g;
+
+const HEADER_START = 'IP Virtual Server version';
+const isHeader = (line: string): boolean => line.startsWith(HEADER_START) && HEADER.test(line);
+
+/** Memoised: the same few thousand address tokens come back in every listing. */
+const addressPortCache = new Map<string, ReturnType<typeof parseAddressPort>>();
+function cachedAddressPort(token: string): ReturnType<typeof parseAddressPort> {
+  if (addressPortCache.has(token)) return addressPortCache.get(token);
+  const ap = parseAddressPort(token);
+  if (addressPortCache.size >= 1 << 17) addressPortCache.clear();
+  addressPortCache.set(token, ap);
+  return ap;
+}
+
+/** Memoised likewise: a table's service lines are the same from one listing to the next. */
+const serviceLineCache = new Map<string, { readonly svc: Omit<IpvsService, 'destinations'>; readonly key: string }>();
+function cachedServiceLine(text: string, lineNo: () => number): { readonly svc: Omit<IpvsService, 'destinations'>; readonly key: string } | undefined {
+  const hit = serviceLineCache.get(text);
+  if (hit) return hit;
+  const svc = parseServiceLine(text, lineNo);
+  if (!svc) return undefined;
+  const parsed = { svc: Object.freeze(svc), key: serviceKey(svc) };
+  if (serviceLineCache.size >= 1 << 14) serviceLineCache.clear();
+  serviceLineCache.set(text, parsed);
+  return parsed;
+}
+
+/**
+ * Reads one listing from its header line up to the next header line or the end. `expect`
+ * fixes the kind (a lone listing); otherwise the column titles tell.
+ */
+function scanListing(lines: Lines, scope: ReadonlySet<string> | undefined, expect?: ListingKind): Listing {
+  const start = lines.pos;
+  const first = (): number => lines.lineAt(start);
+  const header = lines.done ? '' : lines.next();
+  if (!isHeader(header)) {
+    throw parseError(`expected the "IP Virtual Server version" line of ${LISTING_NAME[expect ?? 'plain']}`, first());
+  }
+  const title = lines.done ? '' : lines.next();
+  const kind: ListingKind = expect ?? (TITLE_THRESHOLDS.test(title) ? 'thresholds' : 'plain');
+  const titleOk = kind === 'plain' ? title === TITLE_PLAIN : TITLE_THRESHOLDS.test(title);
+  if (!titleOk) throw parseError(`expected the column titles of ${LISTING_NAME[kind]}`, first() + 1);
+  const title2 = lines.done ? '' : lines.next();
+  if (!(kind === 'plain' ? TITLE_PLAIN_2 : TITLE_THRESHOLDS_2).test(title2)) {
+    throw parseError(`expected the column titles of ${LISTING_NAME[kind]}`, first() + 2);
+  }
+  const services: ListedService[] = [];
+  let cur: ListedService | undefined;
+  const lineNo = (): number => lines.lineNo;
+  while (!lines.done && !(lines.at(HEADER_START) && isHeader(lines.peek()))) {
+    const text = lines.next();
+    if (text.startsWith('  -> ')) {
+      if (!cur) throw parseError('real server outside any virtual service', lineNo());
+      if (kind === 'plain') {
+        const d = PLAIN_DEST.exec(text);
+        if (!d) throw parseError(`unknown line "${text}"`, lineNo());
+        const ap = cachedAddressPort(d[1]!);
+        if (!ap) throw parseError(`bad real server address "${d[1]}"`, lineNo());
+        cur.tokens.push(d[1]!);
+        cur.destinations.push({
+          address: ap.address, port: ap.port, forward: FORWARD_NAMES[d[2]!]!, weight: Number(d[3]),
+          upperThreshold: 0, lowerThreshold: 0,
+        });
+      } else {
+        const d = THRESHOLD_DEST.exec(text);
+        if (!d) throw parseError(`unknown line "${text}"`, lineNo());
+        if (!cachedAddressPort(d[1]!)) throw parseError(`bad real server address "${d[1]}"`, lineNo());
+        cur.tokens.push(d[1]!);
+        cur.thresholds.push({ upper: Number(d[2]), lower: Number(d[3]) });
+      }
       continue;
     }
-    const d = PLAIN_DEST.exec(text);
-    if (!d) throw parseError(`unknown line "${text}"`, lineNo);
-    const cur = services[services.length - 1];
-    if (!cur) throw parseError('real server outside any virtual service', lineNo);
-    const ap = parseAddressPort(d[1]!);
-    if (!ap) throw parseError(`bad real server address "${d[1]}"`, lineNo);
-    cur.destinations.push({
-      address: ap.address, port: ap.port, forward: FORWARD_NAMES[d[2]!]!, weight: Number(d[3]),
-      upperThreshold: 0, lowerThreshold: 0,
-    });
+    const parsed = cachedServiceLine(text, lineNo);
+    if (!parsed) throw parseError(`unknown line "${text}"`, lineNo());
+    const { svc, key } = parsed;
+    if (scope !== undefined && !scope.has(key)) {
+      // Not parsed, so not checked either: the drift check reads the whole table.
+      lines.skipDestinations();
+      cur = undefined;
+      continue;
+    }
+    cur = { key, svc, destinations: [], tokens: [], thresholds: [] };
+    services.push(cur);
   }
+  return { kind, services };
+}
+
+function tableOf(services: readonly ListedService[]): IpvsTable {
   return { services: services.map((s) => ({ ...s.svc, destinations: s.destinations })) };
+}
+
+/** Parses the output of `ipvsadm -L -n`. Thresholds are not in it and read as 0. */
+export function parseListing(text: string, firstLine = 1, scope?: ReadonlySet<string>): IpvsTable {
+  const lines = new Lines(text, firstLine);
+  const listing = scanListing(lines, scope, 'plain');
+  if (!lines.done) throw parseError(`unknown line "${lines.peek()}"`, lines.lineAt(lines.pos));
+  return tableOf(listing.services);
 }
 
 /** Thresholds by service key, then destination key, from `ipvsadm -L -n --thresholds`. */
@@ -117,56 +257,35 @@ export type ThresholdMap = Map<string, Map<string, { upper: number; lower: numbe
 
 /** Parses the output of `ipvsadm -L -n --thresholds`. */
 export function parseThresholdListing(text: string, firstLine = 1): ThresholdMap {
-  const lines = splitLines(text);
-  try {
-    checkHeader(lines, (l) => TITLE_THRESHOLDS.test(l), TITLE_THRESHOLDS_2, '"ipvsadm -L -n --thresholds"');
-  } catch (e) {
-    throw shiftLine(e, firstLine);
-  }
+  const lines = new Lines(text, firstLine);
+  const listing = scanListing(lines, undefined, 'thresholds');
+  if (!lines.done) throw parseError(`unknown line "${lines.peek()}"`, lines.lineAt(lines.pos));
   const out: ThresholdMap = new Map();
-  let cur: Map<string, { upper: number; lower: number }> | undefined;
-  for (let i = 3; i < lines.length; i++) {
-    const text = lines[i]!;
-    const lineNo = firstLine + i;
-    const svc = parseServiceLine(text, lineNo);
-    if (svc) {
-      cur = new Map();
-      out.set(serviceKey(svc), cur);
-      continue;
-    }
-    const d = THRESHOLD_DEST.exec(text);
-    if (!d) throw parseError(`unknown line "${text}"`, lineNo);
-    if (!cur) throw parseError('real server outside any virtual service', lineNo);
-    const ap = parseAddressPort(d[1]!);
-    if (!ap) throw parseError(`bad real server address "${d[1]}"`, lineNo);
-    cur.set(destinationKey(ap), { upper: Number(d[2]), lower: Number(d[3]) });
+  for (const s of listing.services) {
+    const m = new Map<string, { upper: number; lower: number }>();
+    s.tokens.forEach((t, i) => m.set(destinationKey(cachedAddressPort(t)!), s.thresholds[i]!));
+    out.set(s.key, m);
   }
   return out;
 }
 
-function shiftLine(e: unknown, firstLine: number): unknown {
-  if (e instanceof IpvsadmError && e.details.line !== undefined && firstLine !== 1) {
-    const line = e.details.line + firstLine - 1;
-    return new IpvsadmError('parse', e.message.replace(/line \d+/, `line ${line}`), { line });
-  }
-  return e;
-}
+const changedWhileRead = (): IpvsadmError => new IpvsadmError('parse', 'the IPVS table changed while it was read');
 
 /**
  * Adds the thresholds to a table read with `-L -n`. Throws when the two listings do not
  * show the same services and destinations (the table changed between them).
  */
 export function mergeThresholds(table: IpvsTable, thresholds: ThresholdMap): IpvsTable {
-  if (thresholds.size !== table.services.length) throw new IpvsadmError('parse', 'the IPVS table changed while it was read');
+  if (thresholds.size !== table.services.length) throw changedWhileRead();
   return {
     services: table.services.map((s) => {
       const t = thresholds.get(serviceKey(s));
-      if (!t || t.size !== s.destinations.length) throw new IpvsadmError('parse', 'the IPVS table changed while it was read');
+      if (!t || t.size !== s.destinations.length) throw changedWhileRead();
       return {
         ...s,
         destinations: s.destinations.map((d) => {
           const x = t.get(destinationKey(d));
-          if (!x) throw new IpvsadmError('parse', 'the IPVS table changed while it was read');
+          if (!x) throw changedWhileRead();
           return { ...d, upperThreshold: x.upper, lowerThreshold: x.lower };
         }),
       };
@@ -175,39 +294,37 @@ export function mergeThresholds(table: IpvsTable, thresholds: ThresholdMap): Ipv
 }
 
 /**
- * The listings in one stdout (ipvsadm -R running several -L commands prints them one
- * after the other), each with its kind and first line number.
+ * The table from the output of `-L -n` followed by `-L -n --thresholds` (in either order),
+ * or only the services whose keys `scope` holds. One ipvsadm process prints both listings
+ * from the same kernel table one after the other, so they show the same services and
+ * destinations in the same order unless the table changed in between: they are matched by
+ * position, and any difference is reported as such (readTable() then reads again).
  */
-export function splitListings(stdout: string): Array<{ kind: 'plain' | 'thresholds'; text: string; firstLine: number }> {
-  const lines = splitLines(stdout);
-  const out: Array<{ kind: 'plain' | 'thresholds'; text: string; firstLine: number }> = [];
-  let start = -1;
-  const flush = (end: number): void => {
-    if (start < 0) return;
-    const chunk = lines.slice(start, end);
-    out.push({ kind: TITLE_THRESHOLDS.test(chunk[1] ?? '') ? 'thresholds' : 'plain', text: chunk.join('\n') + '\n', firstLine: start + 1 });
-  };
-  for (let i = 0; i < lines.length; i++) {
-    if (HEADER.test(lines[i]!)) {
-      flush(i);
-      start = i;
-    } else if (start < 0) {
-      throw parseError(`unexpected line "${lines[i]}" before any listing`, i + 1);
-    }
-  }
-  flush(lines.length);
-  return out;
-}
-
-/** The table from the output of `-L -n` followed by `-L -n --thresholds` (in either order). */
-export function parseListings(stdout: string): IpvsTable {
-  const parts = splitListings(stdout);
-  const plain = parts.filter((p) => p.kind === 'plain');
-  const thr = parts.filter((p) => p.kind === 'thresholds');
+export function parseListings(stdout: string, scope?: ReadonlySet<string>): IpvsTable {
+  const lines = new Lines(stdout);
+  if (!lines.done && !isHeader(lines.peek())) throw parseError(`unexpected line "${lines.peek()}" before any listing`, 1);
+  const listings: Listing[] = [];
+  while (!lines.done) listings.push(scanListing(lines, scope));
+  const plain = listings.filter((l) => l.kind === 'plain');
+  const thr = listings.filter((l) => l.kind === 'thresholds');
   if (plain.length !== 1 || thr.length !== 1) {
     throw new IpvsadmError('parse', `expected one plain and one thresholds listing, got ${plain.length} and ${thr.length}`);
   }
-  return mergeThresholds(parseListing(plain[0]!.text, plain[0]!.firstLine), parseThresholdListing(thr[0]!.text, thr[0]!.firstLine));
+  const p = plain[0]!.services;
+  const t = thr[0]!.services;
+  if (p.length !== t.length) throw changedWhileRead();
+  for (let i = 0; i < p.length; i++) {
+    const a = p[i]!;
+    const b = t[i]!;
+    if (a.key !== b.key || a.tokens.length !== b.tokens.length) throw changedWhileRead();
+    for (let j = 0; j < a.tokens.length; j++) {
+      if (a.tokens[j] !== b.tokens[j]) throw changedWhileRead();
+      const d = a.destinations[j]!;
+      d.upperThreshold = b.thresholds[j]!.upper;
+      d.lowerThreshold = b.thresholds[j]!.lower;
+    }
+  }
+  return tableOf(p);
 }
 
 /** The restore-format input that prints both listings from one ipvsadm process. */
@@ -296,14 +413,15 @@ export function parseSave(text: string): IpvsTable {
  * Reads the kernel table: one ipvsadm process runs `-L -n` and `-L -n --thresholds`
  * (restore input may hold any ipvsadm command, listings included). One process instead
  * of two halves the cost of a read and narrows the window in which the table can change
- * between the two listings; if it did change, the read is repeated.
+ * between the two listings; if it did change, the read is repeated. With `scope`, only
+ * those services are parsed (ipvsadm still lists them all).
  * Throws IpvsadmError: `no-ipvs`, `spawn`, `timeout`, `failed` or `parse`.
  */
-export async function readTable(runner: IpvsadmRunner, attempts = 3): Promise<IpvsTable> {
+export async function readTable(runner: IpvsadmRunner, scope?: ReadonlySet<string>, attempts = 3): Promise<IpvsTable> {
   for (let i = 1; ; i++) {
     const text = await readListings(runner);
     try {
-      return parseListings(text);
+      return parseListings(text, scope);
     } catch (e) {
       if (i >= attempts || !(e instanceof IpvsadmError) || !/changed while/.test(e.message)) throw e;
     }

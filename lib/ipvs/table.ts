@@ -328,6 +328,25 @@ export function indexServices(table: IpvsTable): Map<string, IpvsService> {
   return m;
 }
 
+/**
+ * `table` with the services whose keys `scope` holds taken from `part` instead (a scoped
+ * read): replaced in place, dropped when `part` lacks them, appended when new.
+ */
+export function replaceServices(table: IpvsTable, part: IpvsTable, scope: ReadonlySet<string>): IpvsTable {
+  const fresh = indexServices(part);
+  const services: IpvsService[] = [];
+  for (const s of table.services) {
+    const k = serviceKey(s);
+    if (!scope.has(k)) services.push(s);
+    else if (fresh.has(k)) {
+      services.push(fresh.get(k)!);
+      fresh.delete(k);
+    }
+  }
+  for (const [k, s] of fresh) if (scope.has(k)) services.push(s);
+  return { services };
+}
+
 /** Destinations of one service by key. */
 export function indexDestinations(service: { readonly destinations: readonly IpvsDestination[] }): Map<string, IpvsDestination> {
   const m = new Map<string, IpvsDestination>();

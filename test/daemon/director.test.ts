@@ -215,6 +215,34 @@ describe('Director', () => {
     expect(h.logs.filter((l) => l.includes('127.0.0.2:80') && /Deleted|Quiescent/.test(l))).toEqual([]);
   });
 
+  it('reload: reads and changes only the virtuals the edit concerns; the drift check still sees the rest', async () => {
+    const two = NAT + 'virtual=192.0.2.2:80\n    real=127.0.0.4:80 masq\n';
+    const h = await harness(two);
+    h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true).set('127.0.0.4:80', true);
+    await h.director.start();
+    await h.director.run();
+    // Someone takes a real out of the virtual the edit below does not concern.
+    h.fake.sh('-d', '-t', '192.0.2.2:80', '-r', '127.0.0.4:80');
+    const n0 = h.fake.calls().length;
+    await h.director.reload((await parse(two.replace('masq 3', 'masq 5'))).config!);
+    const sent = h.fake.calls().slice(n0).flatMap((c) => (c.stdin ?? '').split('\n').filter((l) => l !== '' && !l.startsWith('-L')));
+    expect(sent).toEqual(['-e -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 5 -x 0 -y 0']);
+    expect(h.table()).not.toContain('-a -t 192.0.2.2:80 -r 127.0.0.4:80 -m -w 1');
+    // The drift check (every checkinterval, 1 s here) compares the whole table.
+    await waitFor(() => h.table().includes('-a -t 192.0.2.2:80 -r 127.0.0.4:80 -m -w 1'), 5000);
+  });
+
+  it('reload: an edit that changes no virtual (a comment) runs no ipvsadm at all', async () => {
+    const h = await harness(NAT);
+    h.up.set('127.0.0.2:80', true);
+    await h.director.start();
+    await h.director.run();
+    const n0 = h.fake.calls().length;
+    await h.director.reload((await parse(`# edited\n${NAT}`)).config!);
+    expect(h.fake.calls().slice(n0)).toEqual([]);
+    expect(h.table()).toEqual(['-A -t 192.0.2.1:80 -s wrr', '-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 3']);
+  });
+
   it('stop: cleanstop=yes purges its virtuals, cleanstop=no leaves the table as it is', async () => {
     const h = await harness(NAT + 'virtual=192.0.2.2:80\n    real=127.0.0.4:80 masq\n    cleanstop=no\n');
     h.up.set('127.0.0.2:80', true).set('127.0.0.4:80', true);

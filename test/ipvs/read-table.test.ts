@@ -5,9 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpvsadmError, ipvsadmFailure } from '../../lib/ipvs/errors.js';
 import { createIpvsadmRunner } from '../../lib/ipvs/ipvsadm.js';
 import {
-  LISTING_COMMANDS, mergeThresholds, parseListing, parseListings, parseSave, parseThresholdListing, readTable, splitListings,
+  LISTING_COMMANDS, mergeThresholds, parseListing, parseListings, parseSave, parseThresholdListing, readTable,
 } from '../../lib/ipvs/read-table.js';
-import type { IpvsTable } from '../../lib/ipvs/table.js';
+import { serviceKey, type IpvsTable } from '../../lib/ipvs/table.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -88,6 +88,34 @@ describe('parsing the real ipvsadm 1.31 output (fixtures)', () => {
   });
 });
 
+describe('reading only some services (a scoped convergence)', () => {
+  const both = (): string => fixture('list.txt') + fixture('thresholds.txt');
+  it('gives exactly the services in scope, as a full read does', () => {
+    const scope = new Set(['udp:10.0.0.1:53', 'fwm6:8', 'tcp:[2001:db8::1]:80']);
+    expect(parseListings(both(), scope)).toEqual({ services: EXPECTED.services.filter((s) => scope.has(serviceKey(s))) });
+    expect(parseListings(both(), new Set())).toEqual({ services: [] });
+    expect(parseListings(both(), new Set(['tcp:10.9.9.9:80']))).toEqual({ services: [] });
+  });
+
+  it('skips the destinations of other services unread, and still numbers the lines it reports', () => {
+    const broken = both().replace('  -> 192.168.10.200:80            7 ', '  -> garbage 7 ');
+    expect(() => parseListings(broken)).toThrow(/bad real server address "garbage"/);
+    expect(parseListings(broken, new Set(['udp:10.0.0.1:53'])).services).toHaveLength(1);
+    // an error after skipped lines names the right line
+    const lines = both().split('\n');
+    const at = lines.findIndex((l) => l.startsWith('  -> 10.0.0.5:53'));
+    lines[at] = '  -> 10.0.0.5:53 what';
+    expect(() => parseListings(lines.join('\n'), new Set(['udp:10.0.0.1:53']))).toThrow(new RegExp(`line ${at + 1}: unknown line`));
+  });
+
+  it('notices a service in scope that changed between the two listings (and only such a one)', () => {
+    // parseFewer drops the last destination, of fwm6:8
+    const racy = parseFewer(fixture('list.txt')) + fixture('thresholds.txt');
+    expect(() => parseListings(racy, new Set(['fwm6:8']))).toThrow(/changed while it was read/);
+    expect(parseListings(racy, new Set(['tcp:10.0.0.1:80'])).services).toHaveLength(1);
+  });
+});
+
 describe('Local forwarding (spec §4.1, §10: the original misread it)', () => {
   it('reads Local as local, not as the previous line\'s method', () => {
     const t = parseListing([
@@ -124,7 +152,7 @@ describe('refusing what it does not understand', () => {
 
   it('requires exactly one listing of each kind', () => {
     expect(() => parseListings(fixture('list.txt'))).toThrow(/one plain and one thresholds listing, got 1 and 0/);
-    expect(() => splitListings('junk\n' + fixture('list.txt'))).toThrow(/before any listing/);
+    expect(() => parseListings('junk\n' + fixture('list.txt'))).toThrow(/before any listing/);
   });
 
   it('refuses unknown -S lines', () => {
