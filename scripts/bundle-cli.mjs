@@ -50,9 +50,8 @@ export async function bundleCli(distDir = join(ROOT, 'dist')) {
     plugins: [lazyStaysOutside],
     sourcemap: true,
     logLevel: 'warning',
-    // A warning (e.g. another import.meta use) means the bundle may behave unlike the modules.
-    logOverride: {},
   }).then((r) => {
+    // A warning (another import.meta use, say) means the bundle may behave unlike the modules.
     if (r.warnings.length > 0) throw new Error(`bundle-cli: ${r.warnings.length} warning(s), see above`);
   });
 }

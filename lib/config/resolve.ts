@@ -1,7 +1,7 @@
 // Name and port resolution as the original does it: getaddrinfo(3) restricted to
 // the block's address family, first answer wins, IPv6 printed canonically in
 // brackets; ports by number (0..65535) or by /etc/services name.
-import { isIP } from 'node:net';
+import { isIP } from './ip-literal.js';
 import type { Family } from './model.js';
 import { getServiceByName } from './services-db.js';
 
