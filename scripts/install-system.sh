@@ -205,7 +205,7 @@ runtime_packages() {
 }
 
 copy_program() {
-  [ -f "$SRC/dist/lib/cli/main.js" ] || die "$SRC/dist is not built: run npm run build first"
+  [ -f "$SRC/dist/lib/cli/main.js" ] && [ -f "$SRC/dist/lib/cli/main.cjs" ] || die "$SRC/dist is not built: run npm run build first"
   [ -f "$SRC/man/ldirectord.8" ] || die "missing $SRC/man/ldirectord.8"
   local target stage old
   target=$(D "$LIBDIR")

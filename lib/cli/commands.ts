@@ -1,6 +1,5 @@
 // start / stop / restart / try-restart / reload / force-reload / status against
 // the pid file, with the original's messages, streams and exit codes (spec §1.3).
-import { spawn } from 'node:child_process';
 import { EXIT, type Command } from './texts.js';
 import { controlSocketPath, pidFilePath, readPidState } from './pidfile.js';
 import { askDaemon } from '../status/control-client.js';
@@ -140,7 +139,8 @@ function spawnDaemon(ctx: CommandContext): Promise<number> {
     // Node's own options (the V8 ones on bin/ldirectord's #! line) go to the daemon too:
     // it is the process they were set for.
     const args = [...process.execArgv, process.argv[1]!, ...ctx.argv];
-    const child = spawn(process.execPath, args, {
+    // Loaded here, not at start: status, stop and reload never spawn (see main.ts).
+    const child = process.getBuiltinModule('node:child_process').spawn(process.execPath, args, {
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
       env: { ...process.env, [DAEMON_ENV]: '3' },

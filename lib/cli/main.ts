@@ -1,8 +1,12 @@
 // The command line: same options, commands, streams and exit codes as the
 // original (spec §1), plus -t to test a config.
+//
+// Node modules that only some paths need (child_process here, net, dns/promises
+// elsewhere) are taken with process.getBuiltinModule where they are used: `status` runs
+// every few seconds, and each Node module it loads costs start-up time, all the more as
+// the V8 option on bin/ldirectord's #! line voids Node's code cache (bench/RESULTS.md, status).
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './args.js';
 import { locateConfig } from './config-path.js';
@@ -25,7 +29,7 @@ function usage(): number {
 
 function showManual(): number {
   if (existsSync(MAN_PAGE)) {
-    const r = spawnSync('man', ['-l', MAN_PAGE], { stdio: 'inherit' });
+    const r = process.getBuiltinModule('node:child_process').spawnSync('man', ['-l', MAN_PAGE], { stdio: 'inherit' });
     if (r.status === 0) return EXIT.ok;
   }
   process.stdout.write(USAGE_TEXT);
@@ -190,7 +194,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
     statusOfChildren: async () => {
       for (const name of config.globals.execute) {
-        spawnSync(process.execPath, [process.argv[1]!, name, 'status'], { stdio: 'inherit' });
+        process.getBuiltinModule('node:child_process').spawnSync(process.execPath, [process.argv[1]!, name, 'status'], { stdio: 'inherit' });
       }
     },
   });

@@ -18,7 +18,7 @@ import { perlTrue, splitEmailAddresses } from './perl-values.js';
 import type { GlobalDraft } from './global-directives.js';
 import type { VirtualDraft } from './virtual-directives.js';
 import type { ScanIssue } from './scan.js';
-import { isIPv6 } from 'node:net';
+import { isIPv6 } from './ip-literal.js';
 
 /** Larger ranges are refused: the original would loop over every address. */
 export const MAX_RANGE = 65536;

@@ -2,7 +2,7 @@
 // statusaddress). The original has no such directives, so there is no old
 // leniency to keep: values are read strictly and a bad one is an error with
 // its line, like every other directive.
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from './ip-literal.js';
 import type { StatusAddress } from './model.js';
 
 export type Read<T> = { value: T } | { error: string };

@@ -1,8 +1,7 @@
 // Name and port resolution as the original does it: getaddrinfo(3) restricted to
 // the block's address family, first answer wins, IPv6 printed canonically in
 // brackets; ports by number (0..65535) or by /etc/services name.
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { isIP } from './ip-literal.js';
 import type { Family } from './model.js';
 import { getServiceByName } from './services-db.js';
 
@@ -15,7 +14,8 @@ export const systemResolver: HostResolver = async (name, family) => {
   const literal = isIP(name);
   if (literal !== 0) return literal === family ? name : null;
   try {
-    const r = await lookup(name, { family, verbatim: true });
+    // Loaded on first use: most configs name addresses, not hosts (see cli/main.ts).
+    const r = await process.getBuiltinModule('node:dns/promises').lookup(name, { family, verbatim: true });
     return r.address;
   } catch {
     return null;

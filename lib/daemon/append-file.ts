@@ -15,8 +15,21 @@
 //   it to stderr, as the original does) and the next batch reopens the file;
 // - the queue is bounded (in UTF-16 code units, ~bytes); beyond it text goes
 //   straight to `onWriteError`.
-import { appendFileSync } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+//
+// node:fs's callback functions rather than node:fs/promises: this module is loaded by
+// every `status` (the logger), and node:fs/promises drags in readline and the streams,
+// start-up time that heartbeat's status calls would pay every few seconds.
+import { appendFile, appendFileSync, close, fstat, open, stat, type Stats } from 'node:fs';
+
+type Callback<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
+function promised<T>(run: (cb: Callback<T>) => void): Promise<T> {
+  return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
+}
+const statPath = (path: string) => promised<Stats>((cb) => stat(path, cb));
+const openAppend = (path: string) => promised<number>((cb) => open(path, 'a', cb));
+const fstatFd = (fd: number) => promised<Stats>((cb) => fstat(fd, cb));
+const appendFd = (fd: number, text: string) => promised<void>((cb) => appendFile(fd, text, (err) => cb(err, undefined)));
+const closeFd = (fd: number) => promised<void>((cb) => close(fd, (err) => cb(err ?? null, undefined)));
 
 export interface AppendFileOptions {
   /** Text that could not be written (a whole batch, newline-terminated lines) and why. */
@@ -31,7 +44,7 @@ export class AppendFile {
   private readonly maxQueuedBytes: number;
   private queue: string[] = [];
   private queuedBytes = 0;
-  private handle: FileHandle | null = null;
+  private handle: number | null = null;
   private ino = -1;
   private dev = -1;
   private reopenWanted = false;
@@ -100,7 +113,7 @@ export class AppendFile {
     try {
       while (this.queue.length > 0) {
         // Lines appended while the stat/open below runs join this batch.
-        let fh: FileHandle;
+        let fh: number;
         try {
           fh = await this.ensureOpen();
         } catch (err) {
@@ -109,7 +122,7 @@ export class AppendFile {
         }
         const text = this.take();
         try {
-          await fh.appendFile(text);
+          await appendFd(fh, text);
         } catch (err) {
           this.onWriteError(text, err as Error);
           await this.closeHandle();
@@ -120,20 +133,20 @@ export class AppendFile {
     }
   }
 
-  private async ensureOpen(): Promise<FileHandle> {
-    if (this.handle && !this.reopenWanted) {
-      const st = await stat(this.path).catch(() => null);
+  private async ensureOpen(): Promise<number> {
+    if (this.handle !== null && !this.reopenWanted) {
+      const st = await statPath(this.path).catch(() => null);
       if (st && st.ino === this.ino && st.dev === this.dev) return this.handle;
     }
     this.reopenWanted = false;
     await this.closeHandle();
-    const fh = await open(this.path, 'a');
+    const fh = await openAppend(this.path);
     try {
-      const st = await fh.stat();
+      const st = await fstatFd(fh);
       this.ino = st.ino;
       this.dev = st.dev;
     } catch (err) {
-      await fh.close().catch(() => undefined);
+      await closeFd(fh).catch(() => undefined);
       throw err;
     }
     this.handle = fh;
@@ -145,6 +158,6 @@ export class AppendFile {
     this.handle = null;
     this.ino = -1;
     this.dev = -1;
-    if (fh) await fh.close().catch(() => undefined);
+    if (fh !== null) await closeFd(fh).catch(() => undefined);
   }
 }

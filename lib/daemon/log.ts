@@ -85,8 +85,6 @@ export class Logger {
   private syslog: SyslogSender | null = null;
   private readonly pid: number;
   private readonly now: () => Date;
-  private readonly stdout: TextSink;
-  private readonly stderr: TextSink;
   /** Outputs replaced by reconfigure() that may still hold queued text. */
   private retired: Promise<void>[] = [];
 
@@ -94,10 +92,18 @@ export class Logger {
     this.opts = opts;
     this.pid = opts.pid ?? process.pid;
     this.now = opts.now ?? (() => new Date());
-    this.stdout = opts.stdout ?? process.stdout;
-    this.stderr = opts.stderr ?? process.stderr;
     this.targetNow = logTarget(opts);
     this.openTarget();
+  }
+
+  // Looked up when written to: process.stdout and process.stderr are created on first
+  // access (a stream each), which a `status` that logs to a file need not pay.
+  private get stdout(): TextSink {
+    return this.opts.stdout ?? process.stdout;
+  }
+
+  private get stderr(): TextSink {
+    return this.opts.stderr ?? process.stderr;
   }
 
   get target(): LogTarget {

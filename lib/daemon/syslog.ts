@@ -17,7 +17,6 @@
 // fails (no socket, logger missing, timeout) is handed to `onFailure` so the
 // logger can fall back to stderr; the queue is bounded, the oldest messages are
 // dropped first and counted.
-import { spawn } from 'node:child_process';
 import { SYSLOG_FACILITIES } from '../config/perl-values.js';
 
 /** Facility numbers of syslog(3) (RFC 3164 table 1). */
@@ -137,7 +136,8 @@ export class SyslogSender {
         clearTimeout(timer);
         resolve(reason);
       };
-      const child = spawn(this.opts.loggerCommand ?? 'logger', this.loggerArgs(), {
+      // Loaded on first use: the CLI's fast paths load this module with the logger (see cli/main.ts).
+      const child = process.getBuiltinModule('node:child_process').spawn(this.opts.loggerCommand ?? 'logger', this.loggerArgs(), {
         stdio: ['pipe', 'ignore', 'pipe'],
       });
       const timer = setTimeout(() => {

@@ -1,5 +1,4 @@
 // The command line's side of the control socket: one request, one answer.
-import net from 'node:net';
 
 const TIMEOUT_MS = 5000;
 /** A status document of thousands of reals is well under this. */
@@ -8,7 +7,8 @@ const MAX_REPLY = 64 * 1024 * 1024;
 /** Sends `request` and resolves with the whole answer; rejects with why not. */
 export function askDaemon(path: string, request: string, timeoutMs = TIMEOUT_MS): Promise<string> {
   return new Promise((resolve, reject) => {
-    const c = net.connect(path);
+    // Loaded on first use: only status --json of a running daemon asks it (see cli/main.ts).
+    const c = process.getBuiltinModule('node:net').connect(path);
     const chunks: Buffer[] = [];
     let size = 0;
     const fail = (why: string) => {

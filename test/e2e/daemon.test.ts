@@ -80,7 +80,7 @@ let g: Report;
 let vmSeconds = 0;
 
 beforeAll(async () => {
-  const build = buildDaemonForGuest();
+  const build = await buildDaemonForGuest();
   const t0 = performance.now();
   const vm = await execa(VM, ['-q', '-C', ROOT, '-t', '600', '--', 'bash', 'test/e2e/guest/daemon-e2e.sh', build],
     { cwd: ROOT, reject: false, timeout: 610_000 });

@@ -162,7 +162,7 @@ suite('scripts/install-system.sh into a DESTDIR', () => {
     const launcher = join(lib, 'bin/ldirectord');
     expect(readFileSync(launcher, 'utf8').split('\n')[0]).toBe(`#!${NODE} --max-semi-space-size=4`);
     expect(statSync(launcher).mode & 0o111).toBe(0o111);
-    for (const f of ['dist/lib/cli/main.js', 'man/ldirectord.8', 'system/ldirectord.service', 'package.json', 'scripts/install-system.sh']) {
+    for (const f of ['dist/lib/cli/main.js', 'dist/lib/cli/main.cjs', 'bin/package.json', 'man/ldirectord.8', 'system/ldirectord.service', 'package.json', 'scripts/install-system.sh']) {
       expect(existsSync(join(lib, f)), f).toBe(true);
     }
 

@@ -1,12 +1,15 @@
 // The daemon e2e guest runs the whole program: bin/ldirectord and everything it imports
 // from dist/ (lib/ and checks/). Rather than trusting a dist/ that may be stale, transpile
 // lib/**/*.ts and checks/**/*.ts into .cache/daemon-e2e/dist/ (git-ignored, inside the
-// share the guest sees) and copy bin/ldirectord unchanged next to it, so that its
-// `../dist/lib/cli/main.js` resolves to the fresh code. Packages resolve from the
-// project's node_modules (Node walks up from .cache/daemon-e2e/dist/...).
+// share the guest sees), bundle the CLI from them as `npm run build` does
+// (scripts/bundle-cli.mjs: dist/lib/cli/main.cjs) and copy bin/ldirectord and
+// bin/package.json unchanged next to it, so that its `../dist/lib/cli/main.cjs` is the
+// fresh code. Packages resolve from the project's node_modules (Node walks up from
+// .cache/daemon-e2e/dist/...).
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { bundleCli } from '../../../scripts/bundle-cli.mjs';
 import { ROOT } from './guest-build.js';
 
 function tsFiles(rel: string): string[] {
@@ -18,7 +21,7 @@ function tsFiles(rel: string): string[] {
 }
 
 /** Builds .cache/daemon-e2e/{bin,dist}; returns the build dir, relative to ROOT. */
-export function buildDaemonForGuest(): string {
+export async function buildDaemonForGuest(): Promise<string> {
   const outRel = '.cache/daemon-e2e';
   const out = path.join(ROOT, outRel);
   rmSync(out, { recursive: true, force: true });
@@ -31,8 +34,10 @@ export function buildDaemonForGuest(): string {
     mkdirSync(path.dirname(dest), { recursive: true });
     writeFileSync(dest, js);
   }
+  await bundleCli(path.join(out, 'dist'));
   mkdirSync(path.join(out, 'bin'), { recursive: true });
   copyFileSync(path.join(ROOT, 'bin/ldirectord'), path.join(out, 'bin/ldirectord'));
+  copyFileSync(path.join(ROOT, 'bin/package.json'), path.join(out, 'bin/package.json'));
   chmodSync(path.join(out, 'bin/ldirectord'), 0o755);
   return outRel;
 }
