@@ -53,6 +53,15 @@ await director.start();
 await director.run();
 const samples = [];
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+// For scale: what one ipvsadm run that lists the whole table costs this process (spawning
+// it, reading 1.4 MB from the pipe) with none of our table code.
+const bareRead = [];
+for (let k = 0; k < 5; k++) {
+  const c0 = cpuMs();
+  await fake.run(['-R'], '-L -n\n-L -n --thresholds\n');
+  bareRead.push(cpuMs() - c0);
+}
+bareRead.sort((a, b) => a - b);
 for (let k = 0; k < 9; k++) {
   runs = [];
   logged.length = 0;
@@ -72,6 +81,7 @@ rmSync(dir, { recursive: true, force: true });
 const stats = (f) => { const x = samples.map(f).sort((a, b) => a - b); return { median: +x[4].toFixed(1), min: +x[0].toFixed(1), max: +x[8].toFixed(1) }; };
 console.log(JSON.stringify({
   tableWorkCpuMs: stats((s) => s.cpuMs),
+  bareListingReadCpuMs: { median: +bareRead[2].toFixed(1), min: +bareRead[0].toFixed(1), max: +bareRead[4].toFixed(1) },
   wallMs: stats((s) => s.wallMs),
   ipvsadmWallMs: stats((s) => s.ipvsadmWallMs),
   ipvsadmRuns: samples[4].runs, commandsSent: samples.map((s) => s.commands), logged: samples[0].logged,

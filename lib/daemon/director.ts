@@ -232,10 +232,14 @@ export class Director {
     this.dropped = [...new Set([...this.dropped, ...[...old].filter((k) => !now.has(k))])];
     const scope: Scope = plan.scope === 'all' ? 'all' : new Set([...plan.scope, ...this.dropped]);
     this.config = next;
-    let table: IpvsTable | undefined;
+    // The table as last read serves as the starting point when the last convergence
+    // worked: the batch's read-back verifies it, and a pass more corrects a change made
+    // meanwhile by hand (one ipvsadm run, not two, per reload). Nothing changed for the
+    // table (say, a comment edited): nothing to read or run at all.
+    let table: IpvsTable | undefined = scope !== 'all' && scope.size === 0 ? { services: [] }
+      : scope !== 'all' && this.lastTable && this.lastIpvsError === '' && this.lastConverge?.ok ? this.lastTable.table : undefined;
     try {
-      // Nothing changed for the table (say, a comment edited): nothing to read either.
-      table = scope !== 'all' && scope.size === 0 ? { services: [] } : await this.reconciler.read(scope === 'all' ? undefined : scope);
+      table ??= await this.reconciler.read(scope === 'all' ? undefined : scope);
     } catch {
       table = undefined;
     }
@@ -243,8 +247,6 @@ export class Director {
     if (this.stopping) return;
     // New check entries belong to changed virtuals only, which the scoped read holds.
     this.runner.update(next, this.initialStates(table ?? { services: [] }));
-    // The table was read a moment ago: the convergence starts from it instead of listing
-    // 10,000 destinations again (one ipvsadm run less per reload).
     await this.requestConverge(scope, table);
     if (this.stopping) return;
     this.status = 'running';

@@ -81,7 +81,10 @@ describe('Director, overlapping work', () => {
     // Neither a drift repair nor a check may bring anything back.
     await sleep(1500);
     expect(table(fake)).toEqual([]);
-    expect(logs.filter((l) => /^Added/.test(l))).toHaveLength(4);
+    // Whatever the reload applied before the stop came, nothing was added after the purge.
+    const purged = logs.map((l) => /^Purged/.test(l)).lastIndexOf(true);
+    expect(purged).toBeGreaterThan(-1);
+    expect(logs.slice(purged + 1).filter((l) => /^Added/.test(l))).toEqual([]);
   });
 
   it('a stop during the first checks: nothing comes back after the purge', async () => {
