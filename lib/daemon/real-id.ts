@@ -16,17 +16,24 @@ function quotemeta(s: string): string {
   return s.replace(/[^A-Za-z0-9_]/g, '\\$&');
 }
 
-export function realId(v: VirtualService, r: RealServer): string {
-  const memo = realIds.get(r);
-  if (memo && memo.virtual === v) return memo.key;
-  const key = realIdUncached(v, r);
-  realIds.set(r, { virtual: v, key });
-  return key;
+/**
+ * Once per (virtual, real) pair: the keys are asked for every real at every convergence and
+ * reload (10,000 reals: 10,000 joins and 20,000 quotemeta replaces each time), and config
+ * objects are never changed.
+ */
+function perPair(compute: (v: VirtualService, r: RealServer) => string): (v: VirtualService, r: RealServer) => string {
+  const memo = new WeakMap<RealServer, { virtual: VirtualService; key: string }>();
+  return (v, r) => {
+    const hit = memo.get(r);
+    if (hit && hit.virtual === v) return hit.key;
+    const key = compute(v, r);
+    memo.set(r, { virtual: v, key });
+    return key;
+  };
 }
 
-const realIds = new WeakMap<RealServer, { virtual: VirtualService; key: string }>();
-
-function realIdUncached(v: VirtualService, r: RealServer): string {
+/** The original's real id (spec §3.1), which monitorfile lines show. */
+export const realId = perPair((v, r) => {
   const request = r.request ?? v.request;
   const receive = r.receive ?? v.receive;
   return [
@@ -41,30 +48,18 @@ function realIdUncached(v: VirtualService, r: RealServer): string {
     quotemeta(request),
     quotemeta(receive),
   ].join(':');
-}
+});
 
 /**
  * What a check's outcome depends on: the real id without weight and forwarding
  * method. Reals with the same key are checked once; a reload that changes only
  * a weight keeps the real's state (the original re-added it with full weight).
  */
-export function checkKey(v: VirtualService, r: RealServer): string {
-  // Asked for every real at every convergence (10,000 reals: 10,000 joins and 20,000
-  // quotemeta replaces each time); config objects are immutable, so once per pair.
-  const memo = checkKeys.get(r);
-  if (memo && memo.virtual === v) return memo.key;
-  const key = checkKeyUncached(v, r);
-  checkKeys.set(r, { virtual: v, key });
-  return key;
-}
-
-const checkKeys = new WeakMap<RealServer, { virtual: VirtualService; key: string }>();
-
-function checkKeyUncached(v: VirtualService, r: RealServer): string {
+export const checkKey = perPair((v, r) => {
   const request = r.request ?? v.request;
   const receive = r.receive ?? v.receive;
   return [checkSpec(v), v.protocol, r.ip, r.port, v.virtualhost ?? '', v.checkport ?? '', quotemeta(request), quotemeta(receive)].join(':');
-}
+});
 
 /** `<rip:port>` as log lines and alerts name a real. */
 export function realAddress(r: { ip: string; port: number }): string {
