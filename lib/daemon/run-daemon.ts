@@ -88,17 +88,20 @@ function runChildren(self: readonly string[], names: readonly string[], cmd: str
 }
 
 /**
- * The old generation may grow to twice what the last full GC left live, instead of V8's
- * own factor, which reaches 4 on a host with gigabytes of memory. At 10,000 reals the
- * daemon keeps 30-45 MB live, but every check and convergence promotes short-lived
- * objects into the old generation (15-25 MB/s), so with factor 4 the heap filled to
- * 170-200 MB of mostly garbage before each full GC: peak RSS 240-280 MB. With 2 the heap
- * stays under ~100 MB; the full GCs come about twice as often but each costs 5-40 ms,
- * well within the CPU budget (bench/RESULTS.md, scale). V8 reads the flag whenever it
- * sets the next limit, so setting it here, at run time, is enough, and it applies
- * however node was started (the #! line holds only what must be known at start-up).
+ * The old generation may grow by half of what the last full GC left live, instead of by
+ * V8's own factor, which reaches 4 on a host with gigabytes of memory. At 10,000 reals
+ * the daemon keeps 30-45 MB live (55-60 MB when a full GC falls inside a convergence),
+ * but checks and convergences promote short-lived objects into the old generation at
+ * 15-25 MB/s, so with factor 4 the heap filled to 170-220 MB of mostly garbage before
+ * each full GC: peak RSS 240-280 MB, against a target of 200. Measured at 10,000 reals
+ * (bench/RESULTS.md, scale), main-thread GC time over 30 s: factor ~5 (V8's) 2.5 s,
+ * factor 2 2.4 s, factor 1.5 2.0 s, peak RSS 280 / 181 / 142 MB: the full GCs come
+ * more often, but the scavenges, which cost far more, get cheaper with a smaller old
+ * generation. V8 reads the flag whenever it sets the next limit, so setting it here, at
+ * run time, is enough, and it applies however node was started (the #! line holds only
+ * what must be known when the heap is set up).
  */
-export const HEAP_GROWING_PERCENT = 100;
+export const HEAP_GROWING_PERCENT = 50;
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
