@@ -94,10 +94,10 @@ function runChildren(self: readonly string[], names: readonly string[], cmd: str
  * but checks and convergences promote short-lived objects into the old generation at
  * 15-25 MB/s, so with factor 4 the heap filled to 170-220 MB of mostly garbage before
  * each full GC: peak RSS 240-280 MB, against a target of 200. Measured at 10,000 reals
- * (bench/RESULTS.md, scale), main-thread GC time over 30 s: factor ~5 (V8's) 2.5 s,
- * factor 2 2.4 s, factor 1.5 2.0 s, peak RSS 280 / 181 / 142 MB: the full GCs come
- * more often, but the scavenges, which cost far more, get cheaper with a smaller old
- * generation. V8 reads the flag whenever it sets the next limit, so setting it here, at
+ * (bench/RESULTS.md, scale), factor ~5 (V8's) / 2 / 1.5: peak RSS 280-391 / 181-186 /
+ * 142-149 MB; the full GCs come more often (2 / 11 / 19 in 30 s) but cost under 1.3% of
+ * the main thread more than with factor 2, and the scavenges, which cost several times
+ * more, were no dearer. V8 reads the flag whenever it sets the next limit, so setting it here, at
  * run time, is enough, and it applies however node was started (the #! line holds only
  * what must be known when the heap is set up).
  */
