@@ -54,15 +54,27 @@ export class SlotTimers<T> {
 export interface Deadline {
   /** Aborts at the deadline (shared by every check of the slot). */
   readonly signal: AbortSignal;
-  /** Resolves `graceMs` after the abort: for probes that ignore their signal. */
+  /**
+   * Resolves `graceMs` after the abort: for probes that ignore their signal. One per
+   * check, dropped by release(): a promise shared by the slot would keep every finished
+   * check's race (its result and closures) reachable until the deadline, 3 s later, so
+   * that all of it survived the young generation (bench/RESULTS.md, scale: peak RSS).
+   */
   readonly expired: Promise<void>;
   /** The check is over (whatever its outcome): the slot's timer goes when none is left. */
   release(): void;
 }
 
+interface DeadlineSlot {
+  readonly controller: AbortController;
+  readonly timer: NodeJS.Timeout;
+  /** The `expired` resolvers of the checks not yet released. */
+  readonly waiters: Set<() => void>;
+}
+
 /** One AbortController and one timer per slot of deadlines, shared by the checks in it. */
 export class DeadlineSlots {
-  private readonly slots = new Map<number, { users: number; timer: NodeJS.Timeout; deadline: Deadline }>();
+  private readonly slots = new Map<number, DeadlineSlot>();
 
   constructor(
     private readonly now: () => number,
@@ -72,32 +84,35 @@ export class DeadlineSlots {
 
   join(due: number, reason: () => Error): Deadline {
     const key = slotOf(due, this.slotMs);
-    const have = this.slots.get(key);
-    if (have) {
-      have.users++;
-      return have.deadline;
+    let slot = this.slots.get(key);
+    if (!slot) {
+      const controller = new AbortController();
+      // every check of the slot listens on this one signal
+      setMaxListeners(0, controller.signal);
+      const waiters = new Set<() => void>();
+      const timer = setTimeout(() => {
+        this.slots.delete(key);
+        controller.abort(reason());
+        // Give well-behaved probes a moment to report their own timeout message.
+        setTimeout(() => {
+          for (const expire of waiters) expire();
+          waiters.clear();
+        }, this.graceMs);
+      }, Math.max(0, key - this.now()));
+      this.slots.set(key, (slot = { controller, timer, waiters }));
     }
-    const controller = new AbortController();
-    // every check of the slot listens on this one signal
-    setMaxListeners(0, controller.signal);
+    const joined = slot;
     let expire!: () => void;
     const expired = new Promise<void>((resolve) => (expire = resolve));
+    joined.waiters.add(expire);
     const release = (): void => {
-      const slot = this.slots.get(key);
-      if (!slot || slot.deadline !== deadline) return;
-      if (--slot.users === 0) {
-        clearTimeout(slot.timer);
+      if (!joined.waiters.delete(expire)) return;
+      // After the abort the slot is out of the map (a new one may have its key).
+      if (joined.waiters.size === 0 && this.slots.get(key) === joined) {
+        clearTimeout(joined.timer);
         this.slots.delete(key);
       }
     };
-    const deadline: Deadline = { signal: controller.signal, expired, release };
-    const timer = setTimeout(() => {
-      this.slots.delete(key);
-      controller.abort(reason());
-      // Give well-behaved probes a moment to report their own timeout message.
-      setTimeout(expire, this.graceMs);
-    }, Math.max(0, key - this.now()));
-    this.slots.set(key, { users: 1, timer, deadline });
-    return deadline;
+    return { signal: joined.controller.signal, expired, release };
   }
 }

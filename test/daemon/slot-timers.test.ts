@@ -67,4 +67,19 @@ describe('DeadlineSlots', () => {
     expect(vi.getTimerCount()).toBe(0);
     expect(d.join(3000, () => new Error('late')).signal).not.toBe(a.signal);
   });
+  it("drops a released check's expiry: only the checks still running see it", async () => {
+    const d = new DeadlineSlots(Date.now, 50, 20);
+    const done = d.join(1000, () => new Error('late'));
+    const hung = d.join(1000, () => new Error('late'));
+    const seen: string[] = [];
+    void done.expired.then(() => seen.push('done'));
+    void hung.expired.then(() => seen.push('hung'));
+    done.release();
+    done.release(); // twice is harmless
+    await vi.advanceTimersByTimeAsync(1050);
+    expect(hung.signal.aborted).toBe(true);
+    expect(seen).toEqual(['hung']);
+    hung.release();
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });
