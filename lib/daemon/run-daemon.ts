@@ -88,20 +88,19 @@ function runChildren(self: readonly string[], names: readonly string[], cmd: str
 }
 
 /**
- * The old generation may grow by half of what the last full GC left live, instead of by
+ * The old generation may grow to twice what the last full GC left live, instead of by
  * V8's own factor, which reaches 4 on a host with gigabytes of memory. At 10,000 reals
- * the daemon keeps 30-45 MB live (55-60 MB when a full GC falls inside a convergence),
- * but checks and convergences promote short-lived objects into the old generation at
- * 15-25 MB/s, so with factor 4 the heap filled to 170-220 MB of mostly garbage before
- * each full GC: peak RSS 240-280 MB, against a target of 200. Measured at 10,000 reals
- * (bench/RESULTS.md, scale), factor ~5 (V8's) / 2 / 1.5: peak RSS 280-391 / 181-186 /
- * 142-149 MB; the full GCs come more often (2 / 11 / 19 in 30 s) but cost under 1.3% of
- * the main thread more than with factor 2, and the scavenges, which cost several times
- * more, were no dearer. V8 reads the flag whenever it sets the next limit, so setting it here, at
- * run time, is enough, and it applies however node was started (the #! line holds only
- * what must be known when the heap is set up).
+ * the daemon keeps 30-50 MB live, but checks promote short-lived objects into the old
+ * generation at 15-25 MB/s, so with V8's factor the heap filled to 170-220 MB of mostly
+ * garbage before each full GC: peak RSS 230-280 MB, against a target of 200. Measured at
+ * 10,000 reals (bench/RESULTS.md, scale), factor ~4 (V8's) / 2 / 1.5: peak RSS 231 /
+ * 161-168 / 145-154 MB, CPU 0.27 / 0.24-0.29 / 0.32-0.37 of a core (the full GCs' marking
+ * runs on V8's helper threads, which count too): 2 keeps both under their targets.
+ * V8 reads the flag whenever it sets the next limit, so setting it here, at run time, is
+ * enough, and it applies however node was started (the #! line holds only what must be
+ * known when the heap is set up).
  */
-export const HEAP_GROWING_PERCENT = 50;
+export const HEAP_GROWING_PERCENT = 100;
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
