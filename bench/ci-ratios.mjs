@@ -4,16 +4,20 @@
 //   statusVsOriginal  the same / the original's status (when /usr/sbin/ldirectord exists)
 //   checkCpuVsBare    the daemon's CPU-seconds per connect check / a bare connect loop's
 //   detectionVsBound  p99 of death-to-ipvsadm-change / (checktimeout + checkinterval)
+//   reloadVsRead      CPU of a reload of a 2,000-real config with one weight changed (median of
+//                     21) / CPU of one ipvsadm run listing that table (bench/reload-host.mjs)
 // Reals on 127.0.70.1 - 127.0.71.250 (the CI's range).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchStatus } from './status.mjs';
+import { benchReload } from './reload-host.mjs';
 import { changeTime, generateConfig, procStat, realAddresses, sleep, startDaemon, startServers, summary, waitFor } from './daemon-harness.mjs';
 
 const REFERENCE = fileURLToPath(new URL('./connect-reference.mjs', import.meta.url));
 
 export async function ciRatios({ reals: count = 500, interval = 2, timeout = 1, windowS = 10, kills = 5, statusRounds = 7 } = {}) {
   const status = benchStatus(statusRounds);
+  const reload = await benchReload({ virtuals: 200, perVirtual: 10, reloads: 21 });
   const reals = realAddresses(count, { second: 0, third: 70 });
   const servers = await startServers(reals, 'tcp');
   const daemon = startDaemon(generateConfig(reals, { perVirtual: 10, check: 'connect', interval, timeout }));
@@ -46,8 +50,10 @@ export async function ciRatios({ reals: count = 500, interval = 2, timeout = 1, 
       ...(status.original ? { statusVsOriginal: status.ours.median / status.original.median } : {}),
       checkCpuVsBare: cpuPerCheck / ref.cpuPerConnect,
       detectionVsBound: summary(lat).p99 / ((interval + timeout) * 1000),
+      reloadVsRead: reload.tableWorkCpuMs.median / reload.bareListingReadCpuMs.median,
       onTime: seen.fraction,
-      raw: { status, cpuPerCheck, ref, detection: summary(lat), checks: seen.checks },
+      reload: { ipvsadmRuns: reload.ipvsadmRuns, commandsSent: reload.commandsSent },
+      raw: { status, cpuPerCheck, ref, detection: summary(lat), checks: seen.checks, reload },
     };
   } finally {
     await daemon.stop();

@@ -5,90 +5,104 @@
 // during the reload (reading and diffing the table, the check runner's update, spawning
 // ipvsadm and reading its output); ipvsadm's own CPU is in its process and not counted.
 // The same scenario with the real ipvsadm runs in the IPVS guest (bench/ipvs-converge.mjs).
-//   node bench/reload-host.mjs
+//   node bench/reload-host.mjs      (bench/ci-ratios.mjs runs a smaller one for CI)
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Director } from '../dist/lib/daemon/director.js';
 import { parseConfig } from '../dist/lib/config/parse.js';
 import { createIpvsadmRunner } from '../dist/lib/ipvs/ipvsadm.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ldirectord-reload-'));
-const fake = createIpvsadmRunner(fileURLToPath(new URL('./fake-ipvsadm-timed', import.meta.url)), {
-  env: { FAKE_IPVSADM_STATE: join(dir, 'state.json') },
-});
-let runs = [];
-const runner = {
-  path: fake.path,
-  async run(args, input) {
-    const t0 = performance.now();
-    const r = await fake.run(args, input);
-    runs.push({ lines: (input ?? '').split('\n').filter((l) => l && !l.startsWith('-L')).length, ms: performance.now() - t0 });
-    return r;
-  },
-};
-const text = (changed) => {
-  const out = ['checkinterval=3600', 'cleanstop=no', 'quiescent=yes', ''];
-  for (let v = 0; v < 1000; v++) {
-    out.push(`virtual=192.0.${2 + (v >> 8)}.${v & 255}:80`, '    checktype=on', '    scheduler=wlc');
-    for (let r = 0; r < 10; r++) {
-      const n = v * 10 + r;
-      out.push(`    real=10.9.${n >> 8}.${n & 255}:8080 masq ${changed && n === 4321 ? 7 : 1}`);
+/**
+ * `virtuals` x `perVirtual` reals (checktype=on), started and converged, then `reloads`
+ * reloads that alternately change one real's weight and change it back.
+ */
+export async function benchReload({ virtuals = 1000, perVirtual = 10, reloads = Number(process.env.BENCH_RELOADS ?? 21) } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'ldirectord-reload-'));
+  const fake = createIpvsadmRunner(fileURLToPath(new URL('./fake-ipvsadm-timed', import.meta.url)), {
+    env: { FAKE_IPVSADM_STATE: join(dir, 'state.json') },
+  });
+  let runs = [];
+  const runner = {
+    path: fake.path,
+    async run(args, input) {
+      const t0 = performance.now();
+      const r = await fake.run(args, input);
+      runs.push({ lines: (input ?? '').split('\n').filter((l) => l && !l.startsWith('-L')).length, ms: performance.now() - t0 });
+      return r;
+    },
+  };
+  const changedReal = Math.floor(virtuals * perVirtual * 0.4321);
+  const text = (changed) => {
+    const out = ['checkinterval=3600', 'cleanstop=no', 'quiescent=yes', ''];
+    for (let v = 0; v < virtuals; v++) {
+      out.push(`virtual=192.0.${2 + (v >> 8)}.${v & 255}:80`, '    checktype=on', '    scheduler=wlc');
+      for (let r = 0; r < perVirtual; r++) {
+        const n = v * perVirtual + r;
+        out.push(`    real=10.9.${n >> 8}.${n & 255}:8080 masq ${changed && n === changedReal ? 7 : 1}`);
+      }
     }
+    return `${out.join('\n')}\n`;
+  };
+  const cfg = async (changed) => (await parseConfig(text(changed), { file: 'reload.cf', openForAppend: () => null })).config;
+  const logged = [];
+  const director = new Director(await cfg(false), {
+    log: { log: (m) => logged.push(m), debug: () => undefined },
+    ipvsadm: runner,
+    alerts: { alert: () => undefined, sendReminders: () => 0 },
+    monitor: { write: () => undefined },
+    probe: async () => ({ ok: true, message: 'on', durationMs: 0 }),
+    timeoutSeconds: () => 1,
+  });
+  const samples = [];
+  const bareRead = [];
+  try {
+    await director.start();
+    await director.run();
+    const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+    // For scale: what one ipvsadm run that lists the whole table costs this process (spawning
+    // it, reading the listing from the pipe) with none of our table code.
+    for (let k = 0; k < 5; k++) {
+      const c0 = cpuMs();
+      await fake.run(['-R'], '-L -n\n-L -n --thresholds\n');
+      bareRead.push(cpuMs() - c0);
+    }
+    bareRead.sort((a, b) => a - b);
+    for (let k = 0; k < reloads; k++) {
+      runs = [];
+      logged.length = 0;
+      // A fresh parse each time, as a reload reads the file again (the parse is not table work:
+      // bench/run.mjs times it).
+      const next = await cfg(k % 2 === 0);
+      const t0 = performance.now();
+      const c0 = cpuMs();
+      await director.reload(next);
+      const cpu = cpuMs() - c0;
+      const total = performance.now() - t0;
+      const ipvsadm = runs.reduce((a, r) => a + r.ms, 0);
+      samples.push({ cpuMs: cpu, wallMs: total, ipvsadmWallMs: ipvsadm, runs: runs.length, commands: runs.reduce((a, r) => a + r.lines, 0), logged: [...logged] });
+    }
+  } finally {
+    await director.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
-  return `${out.join('\n')}\n`;
-};
-const cfg = async (changed) => (await parseConfig(text(changed), { file: 'reload.cf', openForAppend: () => null })).config;
-const logged = [];
-const director = new Director(await cfg(false), {
-  log: { log: (m) => logged.push(m), debug: () => undefined },
-  ipvsadm: runner,
-  alerts: { alert: () => undefined, sendReminders: () => 0 },
-  monitor: { write: () => undefined },
-  probe: async () => ({ ok: true, message: 'on', durationMs: 0 }),
-  timeoutSeconds: () => 1,
-});
-await director.start();
-await director.run();
-const samples = [];
-const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-// For scale: what one ipvsadm run that lists the whole table costs this process (spawning
-// it, reading 1.4 MB from the pipe) with none of our table code.
-const bareRead = [];
-for (let k = 0; k < 5; k++) {
-  const c0 = cpuMs();
-  await fake.run(['-R'], '-L -n\n-L -n --thresholds\n');
-  bareRead.push(cpuMs() - c0);
+  const stats = (f) => {
+    const x = samples.map(f).sort((a, b) => a - b);
+    // the first reload also compiles the code only reloads use (planning, comparing configs)
+    return { median: +x[x.length >> 1].toFixed(1), min: +x[0].toFixed(1), max: +x.at(-1).toFixed(1), first: +f(samples[0]).toFixed(1), reloads: x.length };
+  };
+  return {
+    reals: virtuals * perVirtual,
+    tableWorkCpuMs: stats((s) => s.cpuMs),
+    bareListingReadCpuMs: { median: +bareRead[2].toFixed(1), min: +bareRead[0].toFixed(1), max: +bareRead[4].toFixed(1) },
+    wallMs: stats((s) => s.wallMs),
+    ipvsadmWallMs: stats((s) => s.ipvsadmWallMs),
+    ipvsadmRuns: samples.map((s) => s.runs), commandsSent: samples.map((s) => s.commands), logged: samples[0].logged,
+    load: loadavg()[0],
+  };
 }
-bareRead.sort((a, b) => a - b);
-const RELOADS = Number(process.env.BENCH_RELOADS ?? 21);
-for (let k = 0; k < RELOADS; k++) {
-  runs = [];
-  logged.length = 0;
-  // A fresh parse each time, as a reload reads the file again (the parse is not table work:
-  // bench/run.mjs times it).
-  const next = await cfg(k % 2 === 0);
-  const t0 = performance.now();
-  const c0 = cpuMs();
-  await director.reload(next);
-  const cpu = cpuMs() - c0;
-  const total = performance.now() - t0;
-  const ipvsadm = runs.reduce((a, r) => a + r.ms, 0);
-  samples.push({ cpuMs: cpu, wallMs: total, ipvsadmWallMs: ipvsadm, runs: runs.length, commands: runs.reduce((a, r) => a + r.lines, 0), logged: [...logged] });
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await benchReload(), null, 1));
 }
-await director.stop();
-rmSync(dir, { recursive: true, force: true });
-const stats = (f) => {
-  const x = samples.map(f).sort((a, b) => a - b);
-  // the first reload also compiles the code only reloads use (planning, comparing configs)
-  return { median: +x[x.length >> 1].toFixed(1), min: +x[0].toFixed(1), max: +x.at(-1).toFixed(1), first: +f(samples[0]).toFixed(1), reloads: x.length };
-};
-console.log(JSON.stringify({
-  tableWorkCpuMs: stats((s) => s.cpuMs),
-  bareListingReadCpuMs: { median: +bareRead[2].toFixed(1), min: +bareRead[0].toFixed(1), max: +bareRead[4].toFixed(1) },
-  wallMs: stats((s) => s.wallMs),
-  ipvsadmWallMs: stats((s) => s.ipvsadmWallMs),
-  ipvsadmRuns: samples[samples.length >> 1].runs, commandsSent: samples.map((s) => s.commands), logged: samples[0].logged,
-  load: (await import('node:os')).loadavg()[0],
-}, null, 1));
