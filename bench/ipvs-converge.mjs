@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { reloadConfigText, reloadDirector } from './reload-fixture.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -113,27 +114,9 @@ results.scenarios.push(await one(false));
 async function reloadScenario() {
   const { Director } = await import(pathToFileURL(path.join(ROOT, lib, 'lib/daemon/director.js')).href);
   const { parseConfig } = await import(pathToFileURL(path.join(ROOT, lib, 'lib/config/parse.js')).href);
-  const text = (changed) => {
-    const out = ['checkinterval=3600', 'cleanstop=no', 'quiescent=yes', ''];
-    for (let v = 0; v < 1000; v++) {
-      out.push(`virtual=192.0.${2 + (v >> 8)}.${v & 255}:80`, '    checktype=on', '    scheduler=wlc');
-      for (let r = 0; r < 10; r++) {
-        const n = v * 10 + r;
-        out.push(`    real=10.9.${n >> 8}.${n & 255}:8080 masq ${changed && n === 4321 ? 7 : 1}`);
-      }
-    }
-    return `${out.join('\n')}\n`;
-  };
-  const cfg = async (changed) => (await parseConfig(text(changed), { file: 'reload.cf', openForAppend: () => null })).config;
+  const cfg = async (changed) => (await parseConfig(reloadConfigText({}, changed), { file: 'reload.cf', openForAppend: () => null })).config;
   const logged = [];
-  const director = new Director(await cfg(false), {
-    log: { log: (m) => logged.push(m), debug: () => undefined },
-    ipvsadm: runner,
-    alerts: { alert: () => undefined, sendReminders: () => 0 },
-    monitor: { write: () => undefined },
-    probe: async () => ({ ok: true, message: 'on', durationMs: 0 }),
-    timeoutSeconds: () => 1,
-  });
+  const director = reloadDirector(Director, await cfg(false), runner, logged);
   sh(['-C']);
   await director.start();
   await director.run();

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Director } from '../dist/lib/daemon/director.js';
 import { parseConfig } from '../dist/lib/config/parse.js';
 import { createIpvsadmRunner } from '../dist/lib/ipvs/ipvsadm.js';
+import { reloadConfigText, reloadDirector } from './reload-fixture.mjs';
 
 /**
  * `virtuals` x `perVirtual` reals (checktype=on), started and converged, then `reloads`
@@ -33,28 +34,10 @@ export async function benchReload({ virtuals = 1000, perVirtual = 10, reloads = 
       return r;
     },
   };
-  const changedReal = Math.floor(virtuals * perVirtual * 0.4321);
-  const text = (changed) => {
-    const out = ['checkinterval=3600', 'cleanstop=no', 'quiescent=yes', ''];
-    for (let v = 0; v < virtuals; v++) {
-      out.push(`virtual=192.0.${2 + (v >> 8)}.${v & 255}:80`, '    checktype=on', '    scheduler=wlc');
-      for (let r = 0; r < perVirtual; r++) {
-        const n = v * perVirtual + r;
-        out.push(`    real=10.9.${n >> 8}.${n & 255}:8080 masq ${changed && n === changedReal ? 7 : 1}`);
-      }
-    }
-    return `${out.join('\n')}\n`;
-  };
-  const cfg = async (changed) => (await parseConfig(text(changed), { file: 'reload.cf', openForAppend: () => null })).config;
+  const shape = { virtuals, perVirtual, changedReal: Math.floor(virtuals * perVirtual * 0.4321) };
+  const cfg = async (changed) => (await parseConfig(reloadConfigText(shape, changed), { file: 'reload.cf', openForAppend: () => null })).config;
   const logged = [];
-  const director = new Director(await cfg(false), {
-    log: { log: (m) => logged.push(m), debug: () => undefined },
-    ipvsadm: runner,
-    alerts: { alert: () => undefined, sendReminders: () => 0 },
-    monitor: { write: () => undefined },
-    probe: async () => ({ ok: true, message: 'on', durationMs: 0 }),
-    timeoutSeconds: () => 1,
-  });
+  const director = reloadDirector(Director, await cfg(false), runner, logged);
   const samples = [];
   const bareRead = [];
   try {
