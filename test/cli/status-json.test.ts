@@ -245,12 +245,15 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
     const done = `Restored real server: ${R1} (192.0.2.80:80) (Weight set to 4)`;
     const lines = (await eventually(logLines, (ls) => ls.some((l) => l.endsWith(done)))).slice(mark).map((l) => l.replace(/^\[[^\]]*\] /, ''));
     // (the quiesce of the previous step may land after the mark: the log is asynchronous)
-    expect(lines.filter((l) => l.includes(R1) && /^(Soft success|Restored|Added)/.test(l))).toEqual([
-      `Soft success real server: ${R1} (${VID}) success 1/2`,
-      `Restored real server: ${R1} (192.0.2.80:80) (Weight set to 2)`,
-      `Restored real server: ${R1} (192.0.2.80:80) (Weight set to 3)`,
-      `Restored real server: ${R1} (192.0.2.80:80) (Weight set to 4)`,
-    ]);
+    const mine = lines.filter((l) => l.includes(R1));
+    expect(mine.filter((l) => /^(Soft success|Added)/.test(l))).toEqual([`Soft success real server: ${R1} (${VID}) success 1/2`]);
+    // 2 from 0 s, 3 from 1 s, 4 from 2 s after it came up (the steps themselves: slow-start and
+    // director-rise-ramp tests). The weight follows the clock: on a busy machine a convergence
+    // that comes after the next step's time goes to that step, skipping one, never back.
+    const weights = mine.filter((l) => l.startsWith('Restored')).map((l) => Number(/Weight set to (\d+)\)$/.exec(l)?.[1]));
+    expect(weights.at(-1), mine.join('\n')).toBe(4);
+    expect(weights[0], mine.join('\n')).toBeLessThan(4);
+    expect(weights.every((w, i) => [2, 3, 4].includes(w) && (i === 0 || w > weights[i - 1]!)), mine.join('\n')).toBe(true);
     const after = (await statusJson()).doc.virtuals![0]!.reals[0]!;
     expect(after).toMatchObject({ state: 'up', ipvsWeight: 4, slowstart: null, successCount: 0 });
   });
