@@ -52,9 +52,8 @@ const timedOut = (): Error => new Error('check timed out');
 
 export class CheckRunner {
   private entries = new Map<string, RealEntry>();
-  /** The virtuals of the config last taken, as a list and as a set. */
-  private virtuals: readonly VirtualService[] = [];
-  private virtualSet = new Set<VirtualService>();
+  /** The virtuals of the config last taken. */
+  private virtuals = new Set<VirtualService>();
   private stopped = true;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -82,10 +81,9 @@ export class CheckRunner {
    */
   update(config: Config, initial: (id: string, members: RealEntry['members']) => RealCheckState = () => INITIAL_STATE): void {
     const nextSet = new Set(config.virtuals);
-    const gone = this.virtuals.filter((v) => !nextSet.has(v));
-    const came = config.virtuals.filter((v) => !this.virtualSet.has(v));
-    this.virtuals = config.virtuals;
-    this.virtualSet = nextSet;
+    const gone = [...this.virtuals].filter((v) => !nextSet.has(v));
+    const came = config.virtuals.filter((v) => !this.virtuals.has(v));
+    this.virtuals = nextSet;
     const pairs = (vs: readonly VirtualService[]): number => vs.reduce((n, v) => n + v.reals.length, 0);
     // Each member of an entry touched below is sorted into config order: cheaper than a
     // rebuild only while few virtuals changed.

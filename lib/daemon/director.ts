@@ -20,6 +20,7 @@ import {
   replaceServices,
   serviceKey,
   storedDestinationPort,
+  type IpvsService,
   type IpvsTable,
 } from '../ipvs/table.js';
 import type { IpvsCommand } from '../ipvs/commands.js';
@@ -184,8 +185,9 @@ export class Director {
     return {
       state,
       ...(entry ? { entry } : {}),
-      wantWeight: state === 'up' ? this.weightOf(v, r) : 0,
-      ...(state === 'up' && ramp?.nextChangeInMs !== undefined && since !== undefined ? { rampEndsAt: since + v.slowstart * 1000 } : {}),
+      // what weightOf() gives: the step while a ramp runs
+      wantWeight: state === 'up' ? (ramp?.weight ?? r.weight) : 0,
+      ...(state === 'up' && ramp?.nextChangeInMs !== undefined ? { rampEndsAt: since! + v.slowstart * 1000 } : {}),
     };
   }
 
@@ -272,7 +274,7 @@ export class Director {
       }
     }
     // With the virtuals a reload dropped and no convergence has deleted yet.
-    const keys = [...new Set([...purge.map((v) => serviceKey(serviceOf(v))), ...this.dropped])];
+    const keys = [...new Set([...purge.map(virtualKey), ...this.dropped])];
     // Only these services are managed here, and none of them is wanted any more.
     const result = await this.reconciler.converge({ services: [] }, keys);
     this.report(result, undefined, 'stop');
@@ -332,12 +334,14 @@ export class Director {
 
   /** A real already in the table with weight > 0 counts as up for failurecount (spec §4.9). */
   private initialStates(table: IpvsTable): (id: string, members: RealEntry['members']) => RealCheckState {
-    const services = indexServices(table);
+    // Indexed when a new entry first asks: a reload that adds no real asks nothing.
+    let services: Map<string, IpvsService> | undefined;
     return (_id, members) => {
+      services ??= indexServices(table);
       for (const { virtual, real } of members) {
-        const svc = serviceOf(virtual);
-        const have = services.get(serviceKey(svc));
+        const have = services.get(virtualKey(virtual));
         if (!have) continue;
+        const svc = serviceOf(virtual);
         const address = canonicalAddress(real.ip)?.address ?? real.ip;
         const d = indexDestinations(have).get(destinationKey({ address, port: storedDestinationPort(svc, real.forward, real.port) }));
         // Already serving: no successcount to sit out, no slowstart ramp.
@@ -365,8 +369,12 @@ export class Director {
     // is being read, and the desired table must stay within the services managed here.
     const config = this.config;
     const dropped = this.dropped;
-    const managed = [...new Set([...this.managedKeys(config), ...dropped])];
     const only = scope === 'all' ? undefined : new Set([...scope, ...dropped]);
+    // What may be changed: the managed services (of the scope), and those a reload dropped.
+    // A key of the scope that is neither (a late check result of a virtual gone and already
+    // deleted) is left alone.
+    const byKey = serviceIndex(config).byKey;
+    const managed = only ? [...only].filter((k) => byKey.has(k) || dropped.includes(k)) : [...new Set([...this.managedKeys(config), ...dropped])];
     const current = known && covers(known.scope, only ?? 'all') ? known.table : undefined;
     const result = await this.reconciler.converge((table) => {
       desired = desiredState(config, {
@@ -390,7 +398,7 @@ export class Director {
     if (!result.error) {
       // Only what this convergence deleted: a reload meanwhile may have dropped more.
       if (result.ok) this.dropped = this.dropped.filter((k) => !dropped.includes(k));
-      this.runFallbackCommands();
+      this.runFallbackCommands(only);
     }
     return { ...result, scope: only ?? 'all' };
   }
@@ -405,11 +413,13 @@ export class Director {
     }
     this.lastIpvsError = '';
     const servers = desired ?? desiredState(this.config, { current: { services: [] }, stateOf: () => 'unknown' });
-    const before = result.before ? indexServices(result.before) : undefined;
+    let before: Map<string, IpvsService> | undefined;
+    // indexed only when a ramp step needs it (the table may be the whole of a large one)
+    const beforeIndex = (): Map<string, IpvsService> => (before ??= indexServices(result.before ?? { services: [] }));
     for (const c of result.applied) {
       const line = logLineFor(c, servers, when);
       this.deps.log.log(line);
-      if (!this.isRampStep(c, before, servers)) this.alertFor(c, line, servers);
+      if (!this.isRampStep(c, beforeIndex, servers)) this.alertFor(c, line, servers);
     }
     for (const f of result.failures) {
       this.deps.log.log(commandFailed(formatCommandLine(this.deps.ipvsadm.path, f.args), f.stderr || `exit status ${f.exitCode}`));
@@ -421,14 +431,14 @@ export class Director {
    * another while a ramp runs): logged like any change, but mailed only once,
    * when the real comes back.
    */
-  private isRampStep(c: IpvsCommand, before: ReturnType<typeof indexServices> | undefined, desired: DesiredState): boolean {
-    if (c.op !== 'edit-destination' || c.destination.weight === 0 || !before || this.rampStart.size === 0) return false;
-    const was = before.get(serviceKey(c.service));
+  private isRampStep(c: IpvsCommand, before: () => Map<string, IpvsService>, desired: DesiredState): boolean {
+    if (c.op !== 'edit-destination' || c.destination.weight === 0 || this.rampStart.size === 0) return false;
+    const key = serviceKey(c.service);
+    const was = before().get(key);
     const d = was ? indexDestinations(was).get(destinationKey(c.destination)) : undefined;
     if (!d || d.weight === 0) return false;
     const real = desired.servers.get(commandTarget(c))?.real;
-    const key = serviceKey(c.service);
-    const virtual = this.config.virtuals.find((v) => serviceKey(serviceOf(v)) === key);
+    const virtual = serviceIndex(this.config).byKey.get(key);
     const e = real && virtual ? this.runner.get(checkKey(virtual, real)) : undefined;
     // Still in the map at the last step: finished ramps are forgotten after the report.
     return e !== undefined && this.rampStart.has(e.id);
@@ -449,20 +459,20 @@ export class Director {
     this.rampTimer = undefined;
     if (this.rampStart.size === 0 || this.stopping) return;
     let next = Number.POSITIVE_INFINITY;
-    const running = new Set<string>();
-    for (const v of this.config.virtuals) {
-      if (v.slowstart === 0) continue;
-      for (const r of v.reals) {
-        const e = this.runner.get(checkKey(v, r));
-        const since = e ? this.rampStart.get(e.id) : undefined;
-        if (!e || since === undefined || e.state.status !== 'up') continue;
-        const p = slowStartWeight(r.weight, v.slowstart, this.now() - since);
+    const now = this.now();
+    // Only the ramps under way, not every real: this runs after every convergence.
+    for (const [id, since] of this.rampStart) {
+      const e = this.runner.get(id);
+      let ramping = false;
+      for (const { virtual: v, real: r } of e?.state.status === 'up' ? e.members : []) {
+        if (v.slowstart === 0) continue;
+        const p = slowStartWeight(r.weight, v.slowstart, now - since);
         if (p.nextChangeInMs === undefined) continue;
-        running.add(e.id);
+        ramping = true;
         next = Math.min(next, p.nextChangeInMs);
       }
+      if (!ramping) this.rampStart.delete(id);
     }
-    for (const id of [...this.rampStart.keys()]) if (!running.has(id)) this.rampStart.delete(id);
     if (next === Number.POSITIVE_INFINITY) return;
     // A little after the step boundary, so that the step has surely begun.
     this.rampTimer = setTimeout(() => {
@@ -483,10 +493,13 @@ export class Director {
     this.deps.alerts.alert({ subject, virtual, real: rip, remind });
   }
 
-  /** fallbackcommand start|stop, once per change of "no real is up" (spec §4.5). */
-  private runFallbackCommands(): void {
+  /**
+   * fallbackcommand start|stop, once per change of "no real is up" (spec §4.5), for the
+   * virtuals of the convergence's scope: a real's state change puts its virtuals in one.
+   */
+  private runFallbackCommands(scope: ReadonlySet<string> | undefined): void {
     for (const v of this.config.virtuals) {
-      if (!v.fallbackcommand) continue;
+      if (!v.fallbackcommand || (scope && !scope.has(virtualKey(v)))) continue;
       const states = v.reals.map((r) => this.stateOf(v, r));
       if (states.includes('up') === false && states.includes('unknown')) continue;
       const want = states.includes('up') ? 'stop' : 'start';

@@ -17,18 +17,19 @@ function quotemeta(s: string): string {
 }
 
 /**
- * Once per (virtual, real) pair: the keys are asked for every real at every convergence and
- * reload (10,000 reals: 10,000 joins and 20,000 quotemeta replaces each time), and config
- * objects are never changed.
+ * Once per (virtual, real) pair: config objects are never changed, and the keys (and the
+ * checks' targets) are asked for every real at every convergence, reload or probe (10,000
+ * reals: 10,000 joins and 20,000 quotemeta replaces each time). A reload brings new objects;
+ * the old entries go with the old config.
  */
-function perPair(compute: (v: VirtualService, r: RealServer) => string): (v: VirtualService, r: RealServer) => string {
-  const memo = new WeakMap<RealServer, { virtual: VirtualService; key: string }>();
+export function perPair<T>(compute: (v: VirtualService, r: RealServer) => T): (v: VirtualService, r: RealServer) => T {
+  const memo = new WeakMap<RealServer, { virtual: VirtualService; value: T }>();
   return (v, r) => {
     const hit = memo.get(r);
-    if (hit && hit.virtual === v) return hit.key;
-    const key = compute(v, r);
-    memo.set(r, { virtual: v, key });
-    return key;
+    if (hit && hit.virtual === v) return hit.value;
+    const value = compute(v, r);
+    memo.set(r, { virtual: v, value });
+    return value;
   };
 }
 

@@ -8,6 +8,7 @@ import type { Config, VirtualService } from '../config/model.js';
 import { selectChecker, buildTarget } from '../../checks/index.js';
 import type { CheckResult, CheckTarget } from '../../checks/types.js';
 import { Director, StartError } from './director.js';
+import { perPair } from './real-id.js';
 import { Logger } from './log.js';
 import { EmailAlerter } from './alerts.js';
 import { MonitorFiles, monitorWriteError } from './monitorfile.js';
@@ -47,17 +48,8 @@ const TERMINATING = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 
 type Real = VirtualService['reals'][number];
 
-/**
- * Targets depend only on the (immutable) virtual and real: built once, not on every
- * probe (10,000 reals every few seconds). A reload brings new objects, so the old
- * entries go with the old config.
- */
-const targets = new WeakMap<Real, CheckTarget>();
-function targetOf(v: VirtualService, r: Real): CheckTarget {
-  let t = targets.get(r);
-  if (!t || t.virtual !== v) targets.set(r, (t = buildTarget(v, r)));
-  return t;
-}
+/** Targets depend only on the virtual and real: built once, not on every probe. */
+const targetOf: (v: VirtualService, r: Real) => CheckTarget = perPair(buildTarget);
 
 function probe(v: VirtualService, r: Real, mode: 'negotiate' | 'connect', signal: AbortSignal): Promise<CheckResult> {
   const checker = selectChecker(v, v.checktype.kind === 'combined' ? mode : undefined);
