@@ -2,53 +2,9 @@
 // in-process with a scripted probe: what reaches the table, what is logged and
 // mailed, and when. (The whole daemon with real HTTP checks: test/cli/status-json.test.ts.)
 import { afterEach, describe, expect, it } from 'vitest';
-import { Director } from '../../lib/daemon/director.js';
-import { fakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
-import { parse } from '../config/parse-helpers.js';
+import { closeHarnesses, harness, running, waitFor } from './helpers/director-harness.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-
-async function harness(text: string, preset: string[][] = []) {
-  const r = await parse(text);
-  if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
-  const fake = fakeIpvsadm();
-  for (const args of preset) fake.sh(...args);
-  const logs: { at: number; line: string }[] = [];
-  const alerts: string[] = [];
-  const up = new Map<string, boolean>();
-  /** When set, decides every probe instead of `up`. */
-  const script: { next?: () => boolean } = {};
-  const director = new Director(r.config, {
-    log: { log: (line) => logs.push({ at: Date.now(), line }), debug: () => undefined },
-    ipvsadm: fake.inProcess(),
-    alerts: { alert: (ev) => alerts.push(ev.subject), sendReminders: () => 0 },
-    monitor: { write: () => undefined },
-    probe: async (_v, real) => {
-      const ok = script.next ? script.next() : up.get(`${real.ip}:${real.port}`) ?? false;
-      return { ok, message: ok ? 'OK' : 'down', durationMs: 1 };
-    },
-    timeoutSeconds: () => 1,
-    fallbackCommand: () => undefined,
-  });
-  cleanups.push(async () => {
-    await director.stop().catch(() => undefined);
-    fake.cleanup();
-  });
-  const table = () => fake.sh('-S', '-n').split('\n').filter(Boolean);
-  const lines = () => logs.map((l) => l.line);
-  return { director, logs, lines, alerts, up, script, table };
-}
-
-async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+afterEach(closeHarnesses);
 
 const RISE = `checkinterval=1
 fallback=127.0.0.9:80 masq
@@ -59,24 +15,21 @@ virtual=192.0.2.1:80
 
 describe('successcount', () => {
   it('a real is added only after 3 passes in a row; the fallback stands in meanwhile', async () => {
-    const h = await harness(RISE);
-    h.up.set('127.0.0.2:80', true);
-    await h.director.start();
-    await h.director.run();
+    const h = await running(RISE, ['127.0.0.2:80']);
     // First pass at start-up: not up yet, so the fallback goes in at once.
     expect(h.table()).toEqual(['-A -t 192.0.2.1:80 -s wrr', '-a -t 192.0.2.1:80 -r 127.0.0.9:80 -m -w 1']);
-    expect(h.lines()).toContain('Soft success real server: 127.0.0.2:80 (tcp:192.0.2.1:80) success 1/3');
+    expect(h.logs).toContain('Soft success real server: 127.0.0.2:80 (tcp:192.0.2.1:80) success 1/3');
     // the SIGUSR1 dump shows the rise
     expect(h.director.statusLines()).toContain('  tcp:192.0.2.1:80 real 127.0.0.2:80 down (1/3 successes), last check ok: OK');
-    await waitFor(() => h.lines().some((l) => l.startsWith('Added real server')));
-    expect(h.lines().filter((l) => /Soft success|Added real|Deleted fallback/.test(l))).toEqual([
+    await waitFor(() => h.logs.some((l) => l.startsWith('Added real server')));
+    expect(h.logs.filter((l) => /Soft success|Added real|Deleted fallback/.test(l))).toEqual([
       'Soft success real server: 127.0.0.2:80 (tcp:192.0.2.1:80) success 1/3',
       'Soft success real server: 127.0.0.2:80 (tcp:192.0.2.1:80) success 2/3',
       'Added real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 2)',
       'Deleted fallback server: 127.0.0.9:80 (192.0.2.1:80)',
     ]);
-    const t1 = h.logs.find((l) => l.line.endsWith('success 1/3'))!.at;
-    const t3 = h.logs.find((l) => l.line.startsWith('Added real'))!.at;
+    const t1 = h.timed.find((l) => l.line.endsWith('success 1/3'))!.at;
+    const t3 = h.timed.find((l) => l.line.startsWith('Added real'))!.at;
     // two more checks: after start-up the next one is spread over one interval (1 s), the
     // third a full interval later (20 ms timer slots)
     expect(t3 - t1).toBeGreaterThanOrEqual(960);
@@ -91,9 +44,9 @@ describe('successcount', () => {
     h.script.next = () => results[Math.min(n++, results.length - 1)]!;
     await h.director.start();
     await h.director.run();
-    await waitFor(() => h.lines().some((l) => l.startsWith('Added real server')));
+    await waitFor(() => h.logs.some((l) => l.startsWith('Added real server')));
     expect(n).toBeGreaterThanOrEqual(4);
-    expect(h.lines().filter((l) => l.startsWith('Soft success'))).toEqual([
+    expect(h.logs.filter((l) => l.startsWith('Soft success'))).toEqual([
       'Soft success real server: 127.0.0.2:80 (tcp:192.0.2.1:80) success 1/2',
       'Soft success real server: 127.0.0.2:80 (tcp:192.0.2.1:80) success 1/2',
     ]);
@@ -108,7 +61,7 @@ describe('successcount', () => {
     await h.director.start();
     await h.director.run();
     expect(h.table()).toEqual(['-A -t 192.0.2.1:80 -s wrr', '-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 2']);
-    expect(h.lines().filter((l) => /Soft success|fallback/.test(l))).toEqual([]);
+    expect(h.logs.filter((l) => /Soft success|fallback/.test(l))).toEqual([]);
   });
 });
 
@@ -122,22 +75,16 @@ virtual=192.0.2.1:80
 
 describe('slowstart', () => {
   it('no ramp for the initial checks at start-up: full weights at once', async () => {
-    const h = await harness(RAMP);
-    h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true);
-    await h.director.start();
-    await h.director.run();
+    const h = await running(RAMP, ['127.0.0.2:80', '127.0.0.3:80']);
     expect(h.table()).toContain('-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 4');
   });
 
   it('a recovered real climbs 2, 3, 4 one second apart, logged each time, mailed once', async () => {
-    const h = await harness(RAMP);
-    h.up.set('127.0.0.3:80', true);
-    await h.director.start();
-    await h.director.run();
+    const h = await running(RAMP, ['127.0.0.3:80']);
     expect(h.table()).toEqual(['-A -t 192.0.2.1:80 -s wrr', '-a -t 192.0.2.1:80 -r 127.0.0.3:80 -m -w 1']);
     h.up.set('127.0.0.2:80', true);
     await waitFor(() => h.table().includes('-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 4'));
-    const ramp = h.logs.filter((l) => l.line.includes('127.0.0.2:80'));
+    const ramp = h.timed.filter((l) => l.line.includes('127.0.0.2:80'));
     expect(ramp.map((l) => l.line)).toEqual([
       'Added real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 2)',
       'Restored real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 3)',
@@ -147,7 +94,7 @@ describe('slowstart', () => {
     expect(ramp[1]!.at - ramp[0]!.at).toBeGreaterThanOrEqual(950);
     expect(ramp[2]!.at - ramp[1]!.at).toBeGreaterThanOrEqual(950);
     expect(ramp[2]!.at - ramp[0]!.at).toBeLessThan(5000);
-    expect(h.alerts.filter((a) => a.includes('127.0.0.2:80'))).toEqual(['Added real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 2)']);
+    expect(h.alerts.map((a) => a.subject).filter((a) => a.includes('127.0.0.2:80'))).toEqual(['Added real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 2)']);
     // the status view shows the ramp while it runs, and not after
     const v = h.director.currentConfig.virtuals[0]!;
     expect(h.director.realView(v, v.reals[0]!)).toMatchObject({ state: 'up', wantWeight: 4 });
@@ -156,10 +103,7 @@ describe('slowstart', () => {
 
   it('a real that goes down mid-ramp is quiesced, and ramps again from the start when back', async () => {
     // weight 4 over 10 s: 1, 2, 3 (3.3 s each), then 4
-    const h = await harness(RAMP.replace('slowstart=2', 'slowstart=10'));
-    h.up.set('127.0.0.3:80', true);
-    await h.director.start();
-    await h.director.run();
+    const h = await running(RAMP.replace('slowstart=2', 'slowstart=10'), ['127.0.0.3:80']);
     h.up.set('127.0.0.2:80', true);
     await waitFor(() => h.table().includes('-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 1'));
     const v = h.director.currentConfig.virtuals[0]!;
@@ -169,9 +113,9 @@ describe('slowstart', () => {
     h.up.set('127.0.0.2:80', false);
     await waitFor(() => h.table().includes('-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 0'));
     h.up.set('127.0.0.2:80', true);
-    await waitFor(() => h.lines().includes('Restored real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 1)'));
+    await waitFor(() => h.logs.includes('Restored real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 1)'));
     expect(h.table()).toContain('-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 1');
-    expect(h.lines().filter((l) => l.includes('127.0.0.2:80'))).toEqual([
+    expect(h.logs.filter((l) => l.includes('127.0.0.2:80'))).toEqual([
       'Added real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 1)',
       'Quiescent real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 0)',
       'Restored real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 1)',

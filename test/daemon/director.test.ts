@@ -3,59 +3,11 @@
 // the real kernel table in test/e2e/daemon.test.ts).
 import { afterEach, describe, expect, it } from 'vitest';
 import { Director } from '../../lib/daemon/director.js';
-import type { VirtualService } from '../../lib/config/model.js';
-import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
+import { fakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
 import { parse } from '../config/parse-helpers.js';
+import { closeHarnesses, harness, running, waitFor } from './helpers/director-harness.js';
 
-interface Harness {
-  director: Director;
-  fake: FakeIpvsadm;
-  logs: string[];
-  alerts: { subject: string; real: string; remind: boolean }[];
-  monitor: string[];
-  fallbackRuns: string[];
-  up: Map<string, boolean>;
-  table(): string[];
-}
-
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-
-async function harness(text: string, preset: string[][] = []): Promise<Harness> {
-  const r = await parse(text);
-  if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
-  const fake = fakeIpvsadm();
-  for (const args of preset) fake.sh(...args);
-  const h: Partial<Harness> = { fake, logs: [], alerts: [], monitor: [], fallbackRuns: [], up: new Map() };
-  const director = new Director(r.config, {
-    log: { log: (m) => h.logs!.push(m), debug: () => undefined },
-    ipvsadm: fake.inProcess(),
-    alerts: {
-      alert: (ev) => h.alerts!.push({ subject: ev.subject, real: ev.real, remind: ev.remind }),
-      sendReminders: () => 0,
-    },
-    monitor: { write: (path, id, state, message) => h.monitor!.push(`${path} ${state} ${message} ${id.split(':')[3]}`) },
-    probe: async (_v: VirtualService, real) => {
-      const ok = h.up!.get(`${real.ip}:${real.port}`) ?? false;
-      return { ok, message: ok ? 'OK' : 'down', durationMs: 1 };
-    },
-    timeoutSeconds: () => 1,
-    fallbackCommand: (cmd, args) => h.fallbackRuns!.push([cmd, ...args].join(' ')),
-  });
-  h.director = director;
-  h.table = () =>
-    fake
-      .sh('-S', '-n')
-      .split('\n')
-      .filter(Boolean);
-  cleanups.push(async () => {
-    await director.stop().catch(() => undefined);
-    fake.cleanup();
-  });
-  return h as Harness;
-}
+afterEach(closeHarnesses);
 
 const NAT = `checkinterval=1
 quiescent=yes
@@ -84,10 +36,7 @@ describe('Director', () => {
   });
 
   it('quiesces a real that goes down (quiescent=yes), restores it, and mails both', async () => {
-    const h = await harness(NAT);
-    h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true);
-    await h.director.start();
-    await h.director.run();
+    const h = await running(NAT, ['127.0.0.2:80', '127.0.0.3:80']);
     h.up.set('127.0.0.3:80', false);
     await waitFor(() => h.logs.includes('Quiescent real server: 127.0.0.3:80 (192.0.2.1:80) (Weight set to 0)'));
     expect(h.table()).toContain('-a -t 192.0.2.1:80 -r 127.0.0.3:80 -m -w 0');
@@ -102,10 +51,7 @@ describe('Director', () => {
   });
 
   it('brings the fallback in exactly while no real is up, and runs fallbackcommand on each change', async () => {
-    const h = await harness(NAT);
-    h.up.set('127.0.0.2:80', true);
-    await h.director.start();
-    await h.director.run();
+    const h = await running(NAT, ['127.0.0.2:80']);
     h.up.set('127.0.0.2:80', false);
     await waitFor(() => h.logs.some((l) => l.startsWith('Added fallback')));
     expect(h.table()).toEqual([
@@ -165,10 +111,7 @@ describe('Director', () => {
   });
 
   it('repairs drift (ipvsadm -C behind its back) on the next convergence', async () => {
-    const h = await harness(NAT);
-    h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true);
-    await h.director.start();
-    await h.director.run();
+    const h = await running(NAT, ['127.0.0.2:80', '127.0.0.3:80']);
     const before = h.table();
     h.fake.sh('-C');
     expect(h.table()).toEqual([]);
@@ -177,10 +120,7 @@ describe('Director', () => {
   });
 
   it('drift check: a table read back unchanged costs one listing; a changed one is repaired', async () => {
-    const h = await harness(NAT);
-    h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true);
-    await h.director.start();
-    await h.director.run();
+    const h = await running(NAT, ['127.0.0.2:80', '127.0.0.3:80']);
     const before = h.table();
     // checkinterval=1: the first tick finds the table right and remembers its listing;
     // the ticks after it only list the table
@@ -196,10 +136,7 @@ describe('Director', () => {
   });
 
   it('reload: drops a removed virtual, changes a weight, keeps live reals throughout', async () => {
-    const h = await harness(NAT + 'virtual=192.0.2.2:80\n    real=127.0.0.4:80 masq\n');
-    h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true).set('127.0.0.4:80', true);
-    await h.director.start();
-    await h.director.run();
+    const h = await running(NAT + 'virtual=192.0.2.2:80\n    real=127.0.0.4:80 masq\n', ['127.0.0.2:80', '127.0.0.3:80', '127.0.0.4:80']);
     const next = await parse(NAT.replace('masq 3', 'masq 5') + 'virtual=192.0.2.3:80\n    real=127.0.0.4:80 masq\n');
     await h.director.reload(next.config!);
     await waitFor(() => h.table().includes('-a -t 192.0.2.3:80 -r 127.0.0.4:80 -m -w 1'));
@@ -217,10 +154,7 @@ describe('Director', () => {
 
   it('reload: reads and changes only the virtuals the edit concerns; the drift check still sees the rest', async () => {
     const two = NAT + 'virtual=192.0.2.2:80\n    real=127.0.0.4:80 masq\n';
-    const h = await harness(two);
-    h.up.set('127.0.0.2:80', true).set('127.0.0.3:80', true).set('127.0.0.4:80', true);
-    await h.director.start();
-    await h.director.run();
+    const h = await running(two, ['127.0.0.2:80', '127.0.0.3:80', '127.0.0.4:80']);
     // Someone takes a real out of the virtual the edit below does not concern.
     h.fake.sh('-d', '-t', '192.0.2.2:80', '-r', '127.0.0.4:80');
     const n0 = h.fake.calls().length;
@@ -233,10 +167,7 @@ describe('Director', () => {
   });
 
   it('reload: an edit that changes no virtual (a comment) runs no ipvsadm at all', async () => {
-    const h = await harness(NAT);
-    h.up.set('127.0.0.2:80', true);
-    await h.director.start();
-    await h.director.run();
+    const h = await running(NAT, ['127.0.0.2:80']);
     const n0 = h.fake.calls().length;
     await h.director.reload((await parse(`# edited\n${NAT}`)).config!);
     expect(h.fake.calls().slice(n0)).toEqual([]);
@@ -244,10 +175,7 @@ describe('Director', () => {
   });
 
   it('stop: cleanstop=yes purges its virtuals, cleanstop=no leaves the table as it is', async () => {
-    const h = await harness(NAT + 'virtual=192.0.2.2:80\n    real=127.0.0.4:80 masq\n    cleanstop=no\n');
-    h.up.set('127.0.0.2:80', true).set('127.0.0.4:80', true);
-    await h.director.start();
-    await h.director.run();
+    const h = await running(NAT + 'virtual=192.0.2.2:80\n    real=127.0.0.4:80 masq\n    cleanstop=no\n', ['127.0.0.2:80', '127.0.0.4:80']);
     await h.director.stop();
     expect(h.table()).toEqual(['-A -t 192.0.2.2:80 -s wrr', '-a -t 192.0.2.2:80 -r 127.0.0.4:80 -m -w 1']);
     expect(h.logs.slice(-2)).toEqual([
@@ -259,23 +187,19 @@ describe('Director', () => {
   it('fails the start when IPVS cannot be used', async () => {
     const r = await parse(NAT);
     const fake = fakeIpvsadm();
-    cleanups.push(() => fake.cleanup());
-    const d = new Director(r.config!, {
-      log: { log: () => undefined, debug: () => undefined },
-      ipvsadm: fake.inProcess({ FAKE_IPVSADM_NO_IPVS: '1' }),
-      alerts: { alert: () => undefined, sendReminders: () => 0 },
-      monitor: { write: () => undefined },
-      probe: async () => ({ ok: true, message: 'OK', durationMs: 0 }),
-      timeoutSeconds: () => 1,
-    });
-    await expect(d.start()).rejects.toThrow(/IPVS is not available/);
+    try {
+      const d = new Director(r.config!, {
+        log: { log: () => undefined, debug: () => undefined },
+        ipvsadm: fake.inProcess({ FAKE_IPVSADM_NO_IPVS: '1' }),
+        alerts: { alert: () => undefined, sendReminders: () => 0 },
+        monitor: { write: () => undefined },
+        probe: async () => ({ ok: true, message: 'OK', durationMs: 0 }),
+        timeoutSeconds: () => 1,
+      });
+      await expect(d.start()).rejects.toThrow(/IPVS is not available/);
+    } finally {
+      fake.cleanup();
+    }
   });
 });
 
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,0 +1,85 @@
+// A Director against the fake ipvsadm in-process, with a scripted probe: what the director
+// tests (director.test.ts, director-rise-ramp.test.ts) drive and look at.
+import { Director } from '../../../lib/daemon/director.js';
+import { fakeIpvsadm, type FakeIpvsadm } from '../../support/fake-ipvsadm-helper.js';
+import { parse } from '../../config/parse-helpers.js';
+
+export interface Harness {
+  director: Director;
+  fake: FakeIpvsadm;
+  /** Log lines, in order. */
+  logs: string[];
+  /** The same, each with when it was logged. */
+  timed: { at: number; line: string }[];
+  alerts: { subject: string; real: string; remind: boolean }[];
+  monitor: string[];
+  fallbackRuns: string[];
+  /** `ip:port` -> what its probe answers (false when absent). */
+  up: Map<string, boolean>;
+  /** When set, decides every probe instead of `up`. */
+  script: { next?: () => boolean };
+  /** The table as `ipvsadm -S -n` lines. */
+  table(): string[];
+}
+
+const open: (() => Promise<void>)[] = [];
+
+/** Stops every director and removes every fake made since the last call (for afterEach). */
+export async function closeHarnesses(): Promise<void> {
+  for (const c of open.splice(0)) await c();
+}
+
+/** A director on `text`, the fake's table set up by `preset` (ipvsadm argument lists) first. */
+export async function harness(text: string, preset: string[][] = []): Promise<Harness> {
+  const r = await parse(text);
+  if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
+  const fake = fakeIpvsadm();
+  for (const args of preset) fake.sh(...args);
+  const h: Omit<Harness, 'director'> = {
+    fake, logs: [], timed: [], alerts: [], monitor: [], fallbackRuns: [], up: new Map(), script: {},
+    table: () => fake.sh('-S', '-n').split('\n').filter(Boolean),
+  };
+  const director = new Director(r.config, {
+    log: {
+      log: (line) => {
+        h.logs.push(line);
+        h.timed.push({ at: Date.now(), line });
+      },
+      debug: () => undefined,
+    },
+    ipvsadm: fake.inProcess(),
+    alerts: {
+      alert: (ev) => h.alerts.push({ subject: ev.subject, real: ev.real, remind: ev.remind }),
+      sendReminders: () => 0,
+    },
+    monitor: { write: (path, id, state, message) => h.monitor.push(`${path} ${state} ${message} ${id.split(':')[3]}`) },
+    probe: async (_v, real) => {
+      const ok = h.script.next ? h.script.next() : h.up.get(`${real.ip}:${real.port}`) ?? false;
+      return { ok, message: ok ? 'OK' : 'down', durationMs: 1 };
+    },
+    timeoutSeconds: () => 1,
+    fallbackCommand: (cmd, args) => h.fallbackRuns.push([cmd, ...args].join(' ')),
+  });
+  open.push(async () => {
+    await director.stop().catch(() => undefined);
+    fake.cleanup();
+  });
+  return { ...h, director };
+}
+
+/** A director on `text`, started and through its first checks with the reals `up` passing. */
+export async function running(text: string, up: readonly string[]): Promise<Harness> {
+  const h = await harness(text);
+  for (const real of up) h.up.set(real, true);
+  await h.director.start();
+  await h.director.run();
+  return h;
+}
+
+export async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
