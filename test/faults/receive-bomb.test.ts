@@ -8,12 +8,15 @@
 // hostile reals must be down (the one whose match cannot finish: at its checktimeout,
 // with the original's timeout message). Addresses: 127.0.131.0/24.
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, sandbox, type Sandbox } from '../cli/ns.js';
 import type { RealStatus, StatusDocument } from '../../lib/status/document.js';
+import { simpletcpChecker } from '../../checks/simpletcp.js';
+import { run as runCheck, tcpServer, testTarget, testVirtual, type TcpServer } from '../support/data-servers.js';
 
 const STATUS = '127.0.131.1';
 const STATUS_PORT = 9131;
@@ -24,6 +27,7 @@ const NO_UP = '127.0.131.4'; // "status " x 30,000, no "up": cannot match
 const UP_FIRST = '127.0.131.5'; // "up " then "status " x 30,000: the regex must run
 const BOMB = '127.0.131.6'; // 40 x "a" then "b": exponential for "(a+)+$"
 const CHECKTIMEOUT_S = 2;
+const LINES = '127.0.131.8'; // simpletcp: one 64 KiB line the regex must scan quadratically
 
 const canUnshare = (await execa('unshare', ['-m', 'true'], { reject: false })).exitCode === 0;
 if (process.env.CI && !canUnshare) it('has unshare (required in CI)', () => expect.fail('unshare -m does not work'));
@@ -39,6 +43,7 @@ const bodies = new Map<string, string>([
 /** When each server was asked (ms since the epoch). */
 const asked = new Map<string, number[]>();
 const servers: http.Server[] = [];
+let lineServer: TcpServer;
 let sb: Sandbox;
 let cfg: string;
 
@@ -52,6 +57,7 @@ beforeAll(async () => {
     await new Promise<void>((r, j) => s.once('error', j).listen(PORT, ip, r));
     servers.push(s);
   }
+  lineServer = await tcpServer(LINES, (socket) => socket.end(`up ${'status '.repeat(9_000)}\nbye\n`));
   sb = sandbox();
   cfg = join(sb.dir, 'lvs.cf');
   writeFileSync(
@@ -89,6 +95,7 @@ afterAll(async () => {
     }
   }
   if (sb) rmSync(sb.dir, { recursive: true, force: true });
+  await lineServer?.close();
   for (const s of servers) {
     s.closeAllConnections();
     await new Promise((r) => s.close(r));
@@ -204,4 +211,19 @@ describe.skipIf(!canUnshare)('a real whose body makes receive backtrack for ever
     const stopped = await run(cfg, 'stop');
     expect(stopped.exitCode, String(stopped.stderr)).toBe(0);
   }, 90_000);
+});
+
+describe('a line-based check whose line makes receive backtrack for ever', () => {
+  it('simpletcp is down at its timeout with the reason, and the event loop stays free', async () => {
+    const v = testVirtual({ service: 'simpletcp', negotiatetimeout: 1, checktimeout: 5, request: '/', receive: 'status.*up' });
+    const h = monitorEventLoopDelay({ resolution: 10 });
+    h.enable();
+    const r = await runCheck(simpletcpChecker, testTarget(v, LINES, lineServer.port));
+    h.disable();
+    expect(r).toMatchObject({ ok: false, message: '-' });
+    expect(r.detail).toMatch(/^receive did not finish matching (\d+ bytes within \d+\.\d s|line 1)$/);
+    expect(r.elapsedMs).toBeGreaterThanOrEqual(900);
+    expect(r.elapsedMs).toBeLessThan(3_000);
+    expect(h.max / 1e6).toBeLessThan(400);
+  }, 30_000);
 });
