@@ -22,7 +22,7 @@ export interface StatusRoutes {
 const LIMITS = { max: 64, requestMs: 5_000, answerMs: 10_000, stalledMs: 2_000 };
 
 /** A scraper's keep-alive connection makes one request per scrape; pipelining more gets 503 and a close. */
-const MAX_REQUESTS_PER_CONNECTION = 100;
+const MAX_REQUESTS_PER_CONNECTION = 10;
 
 const INDEX = 'ldirectord status listener\n\n/status    the status document (JSON)\n/metrics   Prometheus metrics\n';
 

@@ -14,6 +14,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, sandbox, type Sandbox } from '../cli/ns.js';
 import { askDaemon } from '../../lib/status/control-client.js';
+import { StatusListener } from '../../lib/status/http-listener.js';
 import type { StatusDocument } from '../../lib/status/document.js';
 import { fdCount, idleClients, nonReaders, tricklers, type Crowd } from './support/status-listener-clients.js';
 
@@ -38,6 +39,7 @@ const socketFile = () => join(sb.piddir, 'ldirectord.lvs.cf.sock');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
+  if (!canUnshare) return;
   for (const ip of REALS) {
     const s = net.createServer((c) => c.destroy());
     await new Promise<void>((r, j) => s.once('error', j).listen(REAL_PORT, ip, r));
@@ -129,7 +131,8 @@ describe.skipIf(!canUnshare)('status listeners shed idle and slow clients', () =
   it('statusaddress: /status and /metrics answer promptly under 200 idle connections, slowloris and a non-reader', async () => {
     const baseline = await fdCount(pid);
     const target = { host: LISTEN, port: STATUS_PORT };
-    // Many pipelined scrapes: more answer than the loopback socket buffers hold.
+    // A thousand pipelined scrapes, never read: answering them all at once would
+    // keep the daemon busy rendering /metrics for seconds.
     const scrape = `GET /metrics HTTP/1.1\r\nHost: ${LISTEN}\r\n\r\n`;
     const crowds = [
       idleClients(target, 200),
@@ -188,5 +191,46 @@ describe.skipIf(!canUnshare)('status listeners shed idle and slow clients', () =
     expect(cli.length).toBeGreaterThanOrEqual(1);
     expect(cli.filter((c) => c.code !== 0 || !c.answered), JSON.stringify(cli)).toEqual([]);
     expect(await fdsBackTo(baseline)).toBeLessThanOrEqual(baseline + 4);
+  }, 60_000);
+});
+
+// A /metrics of tens of thousands of series is larger than the ~4 MB a loopback
+// connection buffers, which a small test daemon's is not: the listener on its own,
+// with such a body, shows that a client that never reads it is dropped.
+describe('a client that never reads a large /metrics answer', () => {
+  it('is dropped within the answer deadline, and the listener answers others meanwhile', async () => {
+    const big = `# ${'x'.repeat(99)}\n`.repeat(160_000); // 16 MB
+    const l = new StatusListener({ status: () => '{"schema":1}\n', metrics: async () => ({ contentType: 'text/plain', body: big }) }, () => undefined);
+    const address = { host: LISTEN, port: STATUS_PORT + 1, family: 4 as const };
+    await l.bind(address);
+    try {
+      const t0 = Date.now();
+      const reader = net.connect(address.port, address.host);
+      reader.on('error', () => undefined);
+      reader.pause();
+      reader.write(`GET /metrics HTTP/1.1\r\nHost: ${LISTEN}\r\n\r\n`);
+      await sleep(500);
+      const others = await probe(2_000, async () => {
+        const res = await fetch(`http://${LISTEN}:${address.port}/status`, { signal: AbortSignal.timeout(PROMPT_MS) });
+        if (res.status !== 200) throw new Error(String(res.status));
+        await res.text();
+      });
+      expect(others.filter((a) => !a.ok), JSON.stringify(others)).toEqual([]);
+      // Past the answer deadline (10 s) the listener has dropped it: reading now yields
+      // what the kernel still held for it, not the whole answer, and then the end.
+      await sleep(Math.max(0, t0 + 13_000 - Date.now()));
+      let received = 0;
+      const ended = new Promise<boolean>((r) => {
+        reader.once('close', () => r(true));
+        setTimeout(() => r(false), 10_000);
+      });
+      reader.on('data', (d: Buffer) => (received += d.length));
+      reader.resume();
+      expect(await ended).toBe(true);
+      expect(received).toBeGreaterThan(0);
+      expect(received).toBeLessThan(big.length);
+    } finally {
+      await l.close();
+    }
   }, 60_000);
 });
