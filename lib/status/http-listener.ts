@@ -57,7 +57,9 @@ export class StatusListener {
       const over = new Promise<void>((r) => res.once('close', r));
       void over.then(() => slots.done(socket));
       const before = answered.get(socket) ?? Promise.resolve();
-      answered.set(socket, before.then(() => (res.destroyed || socket.destroyed ? undefined : this.handle(req, res))).then(() => over));
+      const answer = before.then(() => (res.destroyed || socket.destroyed ? undefined : this.handle(req, res)));
+      // an answer that failed to be written ends the connection; the chain goes on to its close
+      answered.set(socket, answer.catch(() => socket.destroy()).then(() => over));
     });
     server.on('connection', (socket: net.Socket) => slots.admit(socket));
     // The slots' deadlines bound requests and idle keep-alive; Node's own
