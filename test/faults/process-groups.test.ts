@@ -10,6 +10,8 @@ import { externalChecker } from '../../checks/external.js';
 import { createPingChecker } from '../../checks/ping.js';
 import { runFallbackCommand } from '../../lib/daemon/fallback-command.js';
 import { SyslogSender } from '../../lib/daemon/syslog.js';
+import { EmailAlerter } from '../../lib/daemon/alerts.js';
+import type { EmailSettings } from '../../lib/config/model.js';
 import { runBounded } from '../../lib/proc/run-bounded.js';
 import { makeTarget } from '../checks/web-fixtures.js';
 import { alive, killAll } from './support/ipvsadm-faults.js';
@@ -104,6 +106,18 @@ describe('external programs are bounded as process groups', () => {
     const flushed = await Promise.race([s.flush().then(() => 'flushed'), sleep(15_000).then(() => 'still waiting')]);
     expect(flushed).toBe('flushed');
     expect(failures).toEqual(['logger timed out']);
+    expect(await allGone(w.pids)).toEqual([]);
+  }, 20_000);
+
+  it('sendmail: a hung one is killed with what it started at the alert deadline', async () => {
+    const w = wrapper('sendmail.sh', 'cat >/dev/null\n');
+    const logs: string[] = [];
+    const alerter = new EmailAlerter({ log: (m) => logs.push(m), status: () => 'running', sendmailPaths: [w.file], timeouts: { totalMs: 1000 } });
+    const email: EmailSettings = { emailalert: ['root@localhost'], emailalertRaw: 'root@localhost', emailalertfreq: 0, emailalertstatus: new Set(['running']) };
+    alerter.alert({ subject: 'Deleted real server: 127.0.134.2:80 (127.0.134.1:80)', virtual: { name: '127.0.134.1:80', email }, real: '127.0.134.2:80', remind: false });
+    await Promise.race([alerter.idle(), sleep(15_000)]);
+    expect(logs.at(-1)).toMatch(/failed to send email/);
+    expect(w.pids()).toHaveLength(2);
     expect(await allGone(w.pids)).toEqual([]);
   }, 20_000);
 
