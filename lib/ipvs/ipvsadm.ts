@@ -10,7 +10,7 @@ import { IpvsadmError, ipvsadmFailure } from './errors.js';
 import { LISTING_COMMANDS, parseListings, readListings, readTable } from './read-table.js';
 import { serviceKey, type IpvsTable } from './table.js';
 
-// Locating lives in locate.ts (no execa there: `status` needs it and nothing else);
+// Locating lives in locate.ts (`status` needs it and nothing else of this module);
 // re-exported for the callers that already import it from here.
 export { IPVSADM_PATHS, locateIpvsadm, type LocateOptions } from './locate.js';
 
