@@ -292,13 +292,11 @@ export class Director {
       const v = serviceIndex(this.config).byKey.get(k);
       return v ? serviceLabel(serviceOf(v)) : k;
     };
-    if (result.error) {
-      // Nothing is known of the table: every service the purge was for may still be there.
-      throw new StopError(purgeFailed(keys.map(label), result.error.message, false));
-    }
     const servers = desiredState(this.config, { current: { services: [] }, stateOf: () => 'unknown' });
+    const purged = new Set<string>();
     for (const c of result.applied) {
       if (c.op === 'delete-service') {
+        purged.add(serviceKey(c.service));
         for (const { virtual, rip } of upReals.get(serviceKey(c.service)) ?? []) {
           const line = purgedRealServer('stop', rip, virtual.name);
           this.deps.log.log(line);
@@ -309,6 +307,10 @@ export class Director {
     }
     for (const f of result.failures) {
       this.deps.log.log(commandFailed(formatCommandLine(this.deps.ipvsadm.path, f.args), f.stderr || `exit status ${f.exitCode}`));
+    }
+    if (result.error) {
+      // Beyond what a read-back showed purged, nothing is known of the table.
+      throw new StopError(purgeFailed(keys.filter((k) => !purged.has(k)).map(label), result.error.message, false));
     }
     const left = result.after ? indexServices(result.after) : new Map<string, IpvsService>();
     const remaining = keys.filter((k) => left.has(k));
@@ -447,14 +449,6 @@ export class Director {
    * convergence looked at every managed service.
    */
   private report(result: ConvergeResult, desired: DesiredState | undefined, whole: boolean): void {
-    if (result.error) {
-      const msg = result.sent === 0 ? `IPVS table not changed: ${result.error.message}` : changesUnconfirmed(result.error.message);
-      // Once per distinct error, not once per check interval.
-      if (msg !== this.lastIpvsError) this.deps.log.log(msg);
-      this.lastIpvsError = msg;
-      return;
-    }
-    this.lastIpvsError = '';
     const servers = desired ?? desiredState(this.config, { current: { services: [] }, stateOf: () => 'unknown' });
     let before: Map<string, IpvsService> | undefined;
     // indexed only when a ramp step needs it (the table may be the whole of a large one)
@@ -468,6 +462,15 @@ export class Director {
     for (const f of result.failures) {
       this.deps.log.log(commandFailed(formatCommandLine(this.deps.ipvsadm.path, f.args), f.stderr || `exit status ${f.exitCode}`));
     }
+    if (result.error) {
+      // Once changes were sent, those after the last read-back may or may not have taken.
+      const msg = result.sent === 0 ? `IPVS table not changed: ${result.error.message}` : changesUnconfirmed(result.error.message);
+      // Once per distinct error, not once per check interval.
+      if (msg !== this.lastIpvsError) this.deps.log.log(msg);
+      this.lastIpvsError = msg;
+      return;
+    }
+    this.lastIpvsError = '';
     if (result.unapplied.length > 0 && result.after) {
       const services = indexServices(result.after);
       for (const c of result.unapplied) {

@@ -239,7 +239,8 @@ export async function converge(
       ...(before ? { before } : {}),
       ...(after ? { after } : {}),
       planned,
-      applied: error ? [] : applied,
+      // each verified by a read-back before the error
+      applied,
       remaining,
       unapplied: error ? [] : remaining.filter((c) => sent.has(argsText(c))),
       failures, skipped, batchStderr: batchErrors.join('\n'), passes, sent: sentCount, runs,
