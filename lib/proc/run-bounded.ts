@@ -278,11 +278,6 @@ export function runBounded(file: string, args: readonly string[], o: BoundedRunO
   });
 }
 
-/** A collected stdout as text. */
-export function stdoutText(r: BoundedRunResult): string {
-  return Buffer.concat(r.stdout as Buffer[]).toString('utf8');
-}
-
 /** What ended a run that did not exit 0, in a few words for a log line. */
 export function describeEnd(r: BoundedRunResult, timeoutMs?: number): string {
   switch (r.end) {
