@@ -202,10 +202,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     stopping = true;
     watcher?.close();
     runChildren(opts.selfCommand, config.globals.execute, 'stop', log);
+    let code = 0;
     try {
       await director.stop();
     } catch (err) {
       log(`error while stopping: ${(err as Error).message}`);
+      code = 1;
     }
     log(`Linux Director Daemon terminated on signal: ${signal.replace(/^SIG/, '')}`);
     await closeStatus();
@@ -213,7 +215,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     await alerter.idle();
     await monitor.close();
     await logger.close();
-    finish(0);
+    finish(code);
   };
 
   let reloading: Promise<void> = Promise.resolve();
