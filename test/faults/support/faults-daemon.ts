@@ -4,8 +4,9 @@
 import http from 'node:http';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa, execaSync } from 'execa';
-import { BIN, FAKE_IPVSADM, sandbox, type Sandbox } from '../../cli/ns.js';
+import { execa } from 'execa';
+import { BIN, sandbox, type Sandbox } from '../../cli/ns.js';
+import { runFakeIpvsadm } from '../../support/fake-ipvsadm.mjs';
 
 export { BIN };
 
@@ -90,10 +91,16 @@ export class Faulty {
     return parseWeights(this.save());
   }
 
-  /** ipvsadm -S -n of the fake's table. */
+  /**
+   * ipvsadm -S -n of the fake's table, run in this process: an ipvsadm process started
+   * synchronously would stall this process, and with it the real servers' answers, for as
+   * long as a loaded machine takes to start node, long enough to fail the daemon's checks.
+   */
   save(): string {
     if (!existsSync(this.sb.state)) return '';
-    return String(execaSync(FAKE_IPVSADM, ['-S', '-n'], { env: { FAKE_IPVSADM_STATE: this.sb.state } }).stdout);
+    const r = runFakeIpvsadm({ args: ['-S', '-n'], env: { FAKE_IPVSADM_STATE: this.sb.state }, stdin: '' });
+    if (r.exitCode !== 0) throw new Error(`fake ipvsadm -S -n: ${r.stderr}`);
+    return r.stdout;
   }
 
   /** Every ipvsadm run so far, in order. */
