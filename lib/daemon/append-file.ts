@@ -17,7 +17,7 @@
 //   written while it is full are not kept for later (the queue would only grow);
 // - lines that did not reach the file are counted, and the first batch that does
 //   is preceded by `resumeNotice` (the logger says once how many lines it lost,
-//   instead of nothing, as the original's buffered print does); a write cut short
+//   where the original's log never says so); a write cut short
 //   by the disk filling up leaves part of a line, which the next write ends with
 //   a newline so the lines after it stay whole;
 // - the queue is bounded (in UTF-16 code units, ~bytes); beyond it text goes
