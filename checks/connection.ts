@@ -21,8 +21,10 @@ export class CheckAbort extends Error {
   constructor(
     message: string,
     readonly kind: 'timeout' | 'refused' | 'closed' | 'overflow' | 'tls' | 'protocol' | 'error',
+    /** The socket error this was made from (its code tells callers what happened). */
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -35,11 +37,11 @@ export function abortError(signal: AbortSignal): CheckAbort {
 export function classifySocketError(err: unknown): CheckAbort {
   if (err instanceof CheckAbort) return err;
   const e = err as NodeJS.ErrnoException;
-  if (isCertificateVerifyError(e)) return new CheckAbort(`certificate verify failed (${e.code}: ${e.message})`, 'tls');
-  if (e.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return new CheckAbort(`hostname verification failed (${e.message})`, 'tls');
-  if (e.code === 'ECONNREFUSED') return new CheckAbort('connection refused', 'refused');
-  if (e.code === 'ECONNRESET' || e.code === 'EPIPE') return new CheckAbort(`connection reset (${e.code})`, 'closed');
-  return new CheckAbort(e.code ? `${e.message} (${e.code})` : e.message, 'error');
+  if (isCertificateVerifyError(e)) return new CheckAbort(`certificate verify failed (${e.code}: ${e.message})`, 'tls', e);
+  if (e.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return new CheckAbort(`hostname verification failed (${e.message})`, 'tls', e);
+  if (e.code === 'ECONNREFUSED') return new CheckAbort('connection refused', 'refused', e);
+  if (e.code === 'ECONNRESET' || e.code === 'EPIPE') return new CheckAbort(`connection reset (${e.code})`, 'closed', e);
+  return new CheckAbort(e.code ? `${e.message} (${e.code})` : e.message, 'error', e);
 }
 
 /** Connects (and for TLS completes the handshake) or rejects with a CheckAbort. */

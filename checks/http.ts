@@ -17,8 +17,6 @@
 // - TLS: see tls-trust.ts (chain verified against the system bundle, host name not, no
 //   SNI for an IP; virtualhost changes only the Host header, as in the original).
 import { STATUS_CODES } from 'node:http';
-import net from 'node:net';
-import tls from 'node:tls';
 import type { Dispatcher, buildConnector } from 'undici';
 
 /**
@@ -28,6 +26,7 @@ import type { Dispatcher, buildConnector } from 'undici';
 let undici: Promise<typeof import('undici')> | undefined;
 const loadUndici = (): Promise<typeof import('undici')> => (undici ??= import('undici'));
 import type { VirtualService } from '../lib/config/model.js';
+import { CheckAbort, openSocket } from './connection.js';
 import { Outcome } from './outcome.js';
 import { translatePerlRegex } from './regex.js';
 import { matchReceive } from './receive-match.js';
@@ -89,28 +88,26 @@ function hostPort(url: URL): string {
   return `${url.hostname}:${port}`;
 }
 
-/** undici connector: our own sockets, so that TLS follows tls-trust.ts (no SNI from the Host header). */
-function connector(trust: TlsTrust | undefined): buildConnector.connector {
+/**
+ * undici connector: our own sockets, so that TLS follows tls-trust.ts (no SNI from the
+ * Host header), opened by openSocket so that the check's signal ends the connect and
+ * the TLS handshake too: undici only acts on an abort once the connector has answered,
+ * so a real that accepts and never completes the handshake would otherwise hold the
+ * socket, its TLS state and the whole exchange for ever.
+ */
+function connector(trust: TlsTrust | undefined, signal: AbortSignal): buildConnector.connector {
   return (opts, callback) => {
     const host = stripBrackets(opts.hostname);
     const https = opts.protocol === 'https:';
     const port = Number(opts.port) || (https ? 443 : 80);
-    const socket: net.Socket = https
-      ? tls.connect({ ...tlsClientOptions(host, trust), host, port, ALPNProtocols: ['http/1.1'] })
-      : net.connect({ host, port });
-    let done = false;
-    socket.setNoDelay(true);
-    socket.once(https ? 'secureConnect' : 'connect', () => {
-      if (done) return;
-      done = true;
-      callback(null, socket);
-    });
-    socket.once('error', (err) => {
-      if (done) return;
-      done = true;
-      socket.destroy();
-      callback(err, null);
-    });
+    const tlsOptions = https ? { tls: { ...tlsClientOptions(host, trust), ALPNProtocols: ['http/1.1'] } } : {};
+    openSocket({ host, port, signal, ...tlsOptions }).then(
+      (socket) => {
+        socket.setNoDelay(true);
+        callback(null, socket);
+      },
+      (err: CheckAbort) => callback(err.cause instanceof Error ? err.cause : err, null),
+    );
   };
 }
 
@@ -142,7 +139,7 @@ async function exchange(
   const origin = via ?? url;
   const { Client } = await loadUndici();
   const client = new Client(origin.origin, {
-    connect: connector(options.trust),
+    connect: connector(options.trust, signal),
     pipelining: 0,
     maxHeaderSize: 16 * 1024,
     headersTimeout: 0,

@@ -43,6 +43,27 @@ export function systemCaBundle(): string | undefined {
   return systemBundle ?? undefined;
 }
 
+type CaSource = NonNullable<TlsTrust['ca']>;
+
+/** Contexts by CA source; a handful at most (the system bundle, or a test's CA). */
+const contexts = new Map<CaSource, tls.SecureContext>();
+const MAX_CONTEXTS = 8;
+
+/**
+ * One SecureContext per trust source, shared by every check: given `ca` instead,
+ * tls.connect would parse the whole bundle into a new context (~2 MB, and a few ms of
+ * CPU) for each connection.
+ */
+function secureContextFor(ca: CaSource): tls.SecureContext {
+  let context = contexts.get(ca);
+  if (!context) {
+    if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as CaSource);
+    context = tls.createSecureContext({ ca: ca as tls.SecureContextOptions['ca'] });
+    contexts.set(ca, context);
+  }
+  return context;
+}
+
 /**
  * tls.connect options for a check of `host` (an IP or a host name from an absolute URL).
  * `verifyHost` false (https) skips the name check; true (pops, imaps) keeps Node's.
@@ -51,7 +72,7 @@ export function tlsClientOptions(host: string, trust: TlsTrust = {}, verifyHost 
   const ca = trust.ca ?? systemCaBundle();
   const options: tls.ConnectionOptions = { rejectUnauthorized: true };
   if (!verifyHost) options.checkServerIdentity = () => undefined;
-  if (ca !== undefined) options.ca = ca as tls.ConnectionOptions['ca'];
+  if (ca !== undefined) options.secureContext = secureContextFor(ca);
   if (net.isIP(host) === 0) options.servername = host;
   return options;
 }
