@@ -54,15 +54,21 @@ export class Scope {
   private readonly cleanups: Array<() => void> = [];
   private closed = false;
   private readonly aborted: Promise<never>;
-  private readonly onAbort = (): void => this.close();
+  private rejectAborted: (err: AbortedError) => void = () => undefined;
+  private readonly onAbort = (): void => {
+    this.rejectAborted(new AbortedError());
+    this.close();
+  };
 
   constructor(readonly signal: AbortSignal) {
     this.aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(new AbortedError());
-      else signal.addEventListener('abort', () => reject(new AbortedError()), { once: true });
+      this.rejectAborted = reject;
     });
     this.aborted.catch(() => undefined);
-    signal.addEventListener('abort', this.onAbort, { once: true });
+    if (signal.aborted) this.onAbort();
+    // The one listener goes in close(): the runner's signal is shared by the checks whose
+    // deadlines fall together and outlives this one.
+    else signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
   get isAborted(): boolean {

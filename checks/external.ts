@@ -6,7 +6,7 @@
 // returned in `log`. stdio is not read, so a chatty command costs no memory.
 import { runBounded } from '../lib/proc/run-bounded.js';
 import type { VirtualService } from '../lib/config/model.js';
-import { untilAborted } from './abort.js';
+import { orAborted } from './abort.js';
 import { Outcome } from './outcome.js';
 import type { CheckResult, CheckTarget, Checker } from './types.js';
 
@@ -29,7 +29,7 @@ export async function runExternal(run: ExternalRun, timeoutSeconds: number, sign
   // Its own process group: at the timeout the command and whatever it started get
   // SIGTERM (SIGKILL 5 s later); the check does not wait for that.
   const child = runBounded(run.command, run.args, { signal, killGraceMs: 5000 });
-  const settled = await Promise.race([child, untilAborted(signal)]);
+  const settled = await orAborted(child, signal);
   if (settled === 'aborted' || settled.end === 'aborted') {
     const line = logAsPerl
       ? undefined

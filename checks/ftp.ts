@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import net from 'node:net';
 import { Client, enterPassiveModeIPv4, enterPassiveModeIPv6, FTPError } from 'basic-ftp';
 import type { VirtualService } from '../lib/config/model.js';
-import { untilAborted } from './abort.js';
+import { orAborted } from './abort.js';
 import { Outcome } from './outcome.js';
 import { translatePerlRegex } from './regex.js';
 import { matchReceive } from './receive-match.js';
@@ -117,7 +117,7 @@ export async function probeFtp(target: CheckTarget, signal: AbortSignal, options
     return outcome.up('-', { detail: `${where}: logged in as ${user}${got}` });
   })();
 
-  const settled = await Promise.race([conversation, untilAborted(signal)]);
+  const settled = await orAborted(conversation, signal);
   if (settled === 'aborted') {
     client.close();
     conversation.catch(() => undefined);

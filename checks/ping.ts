@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { runBounded } from '../lib/proc/run-bounded.js';
 import type { VirtualService } from '../lib/config/model.js';
-import { untilAborted } from './abort.js';
+import { orAborted } from './abort.js';
 import { Outcome } from './outcome.js';
 import type { CheckResult, CheckTarget, Checker } from './types.js';
 
@@ -45,7 +45,7 @@ export function createPingChecker(options: PingOptions = {}): Checker {
       for (let attempt = 1; attempt <= attempts; attempt++) {
         if (signal.aborted) break;
         const child = runBounded(command, pingArguments(target.host, target.virtual.checktimeout), { signal, killGraceMs: 1000 });
-        const result = await Promise.race([child, untilAborted(signal)]);
+        const result = await orAborted(child, signal);
         if (result === 'aborted' || result.end === 'aborted') {
           failures.push('timed out'); // the group is being killed; the check does not wait
           break;
