@@ -93,7 +93,7 @@ function common(o: { trickleHead?: string; trickleFill?: string; endlessHead?: s
   return [
     { label: 'accepts and never answers', mode: 'stall', says: TIMED_OUT },
     { label: 'trickles a byte every 50 ms', mode: 'trickle', head: o.trickleHead, fill: o.trickleFill, says: o.trickle ?? TIMED_OUT },
-    { label: 'sends without end', mode: 'endless', head: o.endlessHead, fill: o.endlessFill, says: o.endless ?? /./, concurrency: 10, count: 150 },
+    { label: 'sends without end', mode: 'endless', head: o.endlessHead, fill: o.endlessFill, says: o.endless ?? /./, concurrency: 10, count: 150, rssSlack: ENDLESS_RSS_SLACK },
     { label: 'resets right after accept', mode: 'reset', says: o.reset ?? CLOSED },
     { label: 'sends garbage', mode: 'garbage', says: o.garbage ?? /./ },
     { label: 'closes right after accept', mode: 'close', says: o.close ?? CLOSED },
