@@ -87,6 +87,9 @@ export function watchConfig(o: ConfigWatchOptions): ConfigWatch {
     if (watcher) return;
     watcher = watch(o.path, { ignoreInitial: true, atomic: true });
     watcher.on('all', soon);
+    // The path may turn into anything during a deploy (a directory, a symlink loop):
+    // the watcher's complaint about it must not end the daemon; the poll goes on.
+    watcher.on('error', soon);
     timer = setInterval(() => {
       if (statKey(o.path) !== lastStat) soon();
     }, o.pollMs ?? 2000);
