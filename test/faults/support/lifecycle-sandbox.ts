@@ -92,7 +92,7 @@ exec ${node} ${fake} "$@"
           // gone
         }
       }
-      rmSync(sb.dir, { recursive: true, force: true });
+      rmSync(sb.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
 }
