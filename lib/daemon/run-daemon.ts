@@ -142,6 +142,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log('Reloading Linux Director Daemon config on signal');
     if (action === 'reload') startReload.fn();
   });
+  let statusLines: () => string[] = () => ['Status: starting'];
+  process.on('SIGUSR1', () => {
+    for (const line of statusLines()) log(line);
+  });
   process.on('SIGUSR2', () => undefined);
   process.on('SIGPIPE', () => undefined);
 
@@ -224,9 +228,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       converged: (result) => metrics?.converged(result),
     },
   });
-  process.on('SIGUSR1', () => {
-    for (const line of director.statusLines()) log(line);
-  });
+  statusLines = () => director.statusLines();
 
   let watcher: ConfigWatch | undefined;
   let finish!: (code: number) => void;
@@ -378,9 +380,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return 1;
   }
   if (await abandoned([], true)) return finished;
-  const children = config.globals.execute;
-  await runChildren(opts.selfCommand, children, 'start', log);
-  if (await abandoned(children, true)) return finished;
+  const children: string[] = [];
+  for (const name of config.globals.execute) {
+    children.push(name);
+    await runChildren(opts.selfCommand, [name], 'start', log);
+    if (await abandoned(children, true)) return finished;
+  }
 
   lifecycle.set('running');
   report(opts.reportFd, 'ready\n');
