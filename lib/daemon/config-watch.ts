@@ -102,6 +102,8 @@ export function watchConfig(o: ConfigWatchOptions): ConfigWatch {
     if (debounce) clearTimeout(debounce);
   };
   start();
+  // An edit made while the daemon started has no event left to come: compare once now.
+  soon();
   return {
     setAutoreload(a, cb) {
       autoreload = a;
