@@ -2,6 +2,7 @@
 // or unreadable (a deploy under way) is an error to log, never an exception that ends
 // the daemon; and for autoreload, a file is taken only once it has stopped changing.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 
 export type ConfigText = { ok: true; text: string; sum: string; key: string } | { ok: false; why: string };
@@ -27,6 +28,20 @@ export async function readConfigText(path: string): Promise<ConfigText> {
     const key = (await statKey(path)) ?? '';
     const text = await readFile(path, 'utf8');
     return { ok: true, text, sum: createHash('md5').update(text).digest('hex'), key };
+  } catch (err) {
+    return { ok: false, why: reason(path, err) };
+  }
+}
+
+/**
+ * The file as it is at this instant, read in one go (a config is small): a reload on
+ * SIGHUP reads the file the moment its turn comes, so a writer that signals after each
+ * write has each version read, not a later one that the reload's own awaits let in.
+ */
+export function readConfigTextNow(path: string): ConfigText {
+  try {
+    const text = readFileSync(path, 'utf8');
+    return { ok: true, text, sum: createHash('md5').update(text).digest('hex'), key: '' };
   } catch (err) {
     return { ok: false, why: reason(path, err) };
   }

@@ -17,7 +17,7 @@ import { removeOwnPidFile, writePidFile } from '../cli/pidfile.js';
 import { VERSION_LINE, configDiagnostic } from '../cli/texts.js';
 import { runFallbackCommand } from './fallback-command.js';
 import { watchConfig, type ConfigWatch } from './config-watch.js';
-import { readConfigText } from './config-read.js';
+import { readConfigTextNow } from './config-read.js';
 import { runChildCommand, runChildren } from './execute-children.js';
 import { InstanceLock } from './instance-lock.js';
 import { Lifecycle } from './lifecycle.js';
@@ -284,7 +284,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     };
     let text = given;
     if (text === undefined) {
-      const file = await readConfigText(opts.configPath);
+      const file = readConfigTextNow(opts.configPath);
       if (!file.ok) {
         log(`${file.why}: the running configuration stays in force`);
         return failed();
