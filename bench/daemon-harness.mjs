@@ -21,11 +21,16 @@ export function realAddresses(count, { second, third = 0 }) {
   return Array.from({ length: count }, (_, i) => ({ ip: `127.${second}.${third + Math.floor(i / 250)}.${1 + (i % 250)}`, port: 8080 }));
 }
 
-/** `perVirtual` reals per virtual; check 'connect' or 'http' (negotiate, GET /health, receive OK). */
-export function generateConfig(reals, { perVirtual = 10, check = 'connect', interval = 5, timeout = 3 } = {}) {
-  const out = [`checktimeout=${timeout}`, `negotiatetimeout=${timeout}`, `checkinterval=${interval}`, 'quiescent=yes', ''];
+/**
+ * `perVirtual` reals per virtual; check 'connect' or 'http' (negotiate, GET /health, receive OK).
+ * Virtuals are 10.<n>.1:80 from n = firstVirtual; `globals: false` leaves out the global lines
+ * (for a second set of virtuals appended to a config).
+ */
+export function generateConfig(reals, { perVirtual = 10, check = 'connect', interval = 5, timeout = 3, firstVirtual = 0, globals = true } = {}) {
+  const out = globals ? [`checktimeout=${timeout}`, `negotiatetimeout=${timeout}`, `checkinterval=${interval}`, 'quiescent=yes', ''] : [];
   for (let v = 0; v * perVirtual < reals.length; v++) {
-    out.push(`virtual=10.${(v >> 8) & 255}.${v & 255}.1:80`);
+    const n = firstVirtual + v;
+    out.push(`virtual=10.${(n >> 8) & 255}.${n & 255}.1:80`);
     for (const r of reals.slice(v * perVirtual, (v + 1) * perVirtual)) out.push(`    real=${r.ip}:${r.port} masq 1`);
     if (check === 'connect') out.push('    checktype=connect');
     else out.push('    checktype=negotiate', '    service=http', '    request="/health"', '    receive="OK"');

@@ -1,8 +1,7 @@
 // Small I/O pieces shared by the data-service checkers (nntp, ldap, dns, radius, sql,
-// sip, simpletcp): Perl truthiness, receive matching, a scope that
+// sip, simpletcp): Perl truthiness, a scope that
 // ties sockets and timers to the runner's AbortSignal, and a bounded line reader.
 import net from 'node:net';
-import { perlMatch, translatePerlRegex } from './regex.js';
 import { describeError } from './outcome.js';
 
 /** Words for a CheckResult's `detail`: "timed out" once the signal aborted, else the error. */
@@ -18,15 +17,6 @@ export function perlTrue(value: string | undefined): boolean {
 /** Drops one leading '/' (requests are stored with one, spec §2.3). */
 export function withoutSlash(request: string): string {
   return request.startsWith('/') ? request.slice(1) : request;
-}
-
-/**
- * `subject =~ /receive/` as the original does it (Perl dialect, byte semantics). A
- * receive the translator cannot express never matches (the parser reports it).
- */
-export function receiveMatches(receive: string, subject: string | Uint8Array): boolean {
-  const t = translatePerlRegex(receive);
-  return t.ok && perlMatch(t.regex, subject);
 }
 
 /** `host` as it appears inside a URL or a SIP Via header: IPv6 in brackets. */

@@ -24,7 +24,8 @@ import type { DecodedPacket, RecordType } from 'dns-packet';
 import { lazyRequire } from './lazy-require.js';
 import type { Checker, CheckResult, CheckTarget } from './types.js';
 import { Outcome } from './outcome.js';
-import { connectTcp, ipv6Hex, receiveMatches, Scope, why, withoutSlash } from './data-io.js';
+import { connectTcp, ipv6Hex, Scope, why, withoutSlash } from './data-io.js';
+import { matchReceive } from './receive-match.js';
 
 // Loaded on the first dns check (see lazy-require.ts).
 const dnsPacket = lazyRequire<typeof dnsPacketModule>('dns-packet');
@@ -294,8 +295,11 @@ export function createDnsChecker(options: DnsCheckerOptions = {}): Checker {
           if (rr.type !== 'A' && rr.type !== 'AAAA' && rr.type !== 'PTR') continue;
           const text = rr.data as string;
           seen.push(`${rr.type} ${text}`);
-          if (target.receive.length > 0 && receiveMatches(target.receive, text)) {
-            return out.up(DNS_MESSAGES.success, { detail: `${rr.type} ${text}` });
+          if (target.receive.length === 0) continue;
+          const verdict = await matchReceive(target.receive, text, signal);
+          if (verdict.kind === 'match') return out.up(DNS_MESSAGES.success, { detail: `${rr.type} ${text}` });
+          if (verdict.kind === 'unfinished') {
+            return out.down(signal.aborted ? DNS_MESSAGES.timeout : DNS_MESSAGES.mismatch, { detail: `${rr.type} ${text}: ${verdict.detail}` });
           }
         }
         const detail = target.receive.length === 0 ? 'receive is empty' : `no answer matched: ${seen.join(', ') || 'none of type A, AAAA, PTR'}`;

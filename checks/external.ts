@@ -2,9 +2,9 @@
 // fwmark), virtual port (0 for fwmark), real IP, real port (the configured one, not
 // checkport); IPv6 addresses keep their brackets. No shell. Exit 0 is up; anything else,
 // including a failure to start it, is down. When the signal aborts (checktimeout) the
-// child gets SIGTERM, the check ends at once as down, and the original's log line is
+// child's process group gets SIGTERM, the check ends at once as down, and the original's log line is
 // returned in `log`. stdio is not read, so a chatty command costs no memory.
-import { execa } from 'execa';
+import { runBounded } from '../lib/proc/run-bounded.js';
 import type { VirtualService } from '../lib/config/model.js';
 import { untilAborted } from './abort.js';
 import { Outcome } from './outcome.js';
@@ -26,22 +26,11 @@ export interface ExternalRun {
 
 /** Runs a command to completion or until the signal aborts; never rejects. */
 export async function runExternal(run: ExternalRun, timeoutSeconds: number, signal: AbortSignal, outcome: Outcome, logAsPerl = false): Promise<CheckResult> {
-  const child = execa(run.command, [...run.args], {
-    shell: false,
-    reject: false,
-    stdin: 'ignore',
-    stdout: 'ignore',
-    stderr: 'ignore',
-    cancelSignal: signal,
-    killSignal: 'SIGTERM',
-    forceKillAfterDelay: 5000,
-    cleanup: true,
-    windowsHide: true,
-  });
+  // Its own process group: at the timeout the command and whatever it started get
+  // SIGTERM (SIGKILL 5 s later); the check does not wait for that.
+  const child = runBounded(run.command, run.args, { signal, killGraceMs: 5000 });
   const settled = await Promise.race([child, untilAborted(signal)]);
-  if (settled === 'aborted') {
-    // execa sends SIGTERM (and SIGKILL 5 s later); do not wait for the child.
-    child.catch(() => undefined);
+  if (settled === 'aborted' || settled.end === 'aborted') {
     const line = logAsPerl
       ? undefined
       : `system_timeout(${timeoutSeconds}, ${run.describe}) timed out, kill -TERM child`;
@@ -52,13 +41,13 @@ export async function runExternal(run: ExternalRun, timeoutSeconds: number, sign
     });
   }
   const result = settled;
-  if (result.exitCode === 0) {
+  if (result.end === 'exited' && result.exitCode === 0) {
     return outcome.up('-', { detail: `${run.describe}: exit 0`, skipMonitorfile: logAsPerl });
   }
   let why: string;
-  if (result.exitCode !== undefined) why = `exit ${result.exitCode}`;
-  else if (result.signal) why = `killed by ${result.signal}`;
-  else why = `exec failed: ${result.originalMessage || result.shortMessage}`;
+  if (result.end === 'spawn-error') why = `exec failed: ${result.error?.message ?? 'unknown error'}`;
+  else if (result.exitCode !== null) why = `exit ${result.exitCode}`;
+  else why = `killed by ${result.signal ?? 'a signal'}`;
   return outcome.down('-', { detail: `${run.describe}: ${why}`, skipMonitorfile: logAsPerl });
 }
 

@@ -16,7 +16,8 @@ import { Client, enterPassiveModeIPv4, enterPassiveModeIPv6, FTPError } from 'ba
 import type { VirtualService } from '../lib/config/model.js';
 import { untilAborted } from './abort.js';
 import { Outcome } from './outcome.js';
-import { perlMatch, translatePerlRegex } from './regex.js';
+import { translatePerlRegex } from './regex.js';
+import { matchReceive } from './receive-match.js';
 import type { CheckResult, CheckTarget, Checker } from './types.js';
 
 export const FTP_DEFAULT_MAX_BYTES = 1024 * 1024;
@@ -105,8 +106,13 @@ export async function probeFtp(target: CheckTarget, signal: AbortSignal, options
       client.close();
     }
     const got = needRetr ? `; retrieved ${sink.size} bytes${full ? ' (cut)' : ''}` : '';
-    if (target.receive !== '' && !perlMatch(regex.regex, sink.data())) {
-      return outcome.down('-', { detail: `${where}: logged in as ${user}${got}; receive did not match` });
+    if (target.receive !== '') {
+      step = 'matching receive';
+      const verdict = await matchReceive(target.receive, sink.data(), signal);
+      if (verdict.kind !== 'match') {
+        const why = verdict.kind === 'unfinished' ? verdict.detail : 'receive did not match';
+        return outcome.down('-', { detail: `${where}: logged in as ${user}${got}; ${why}` });
+      }
     }
     return outcome.up('-', { detail: `${where}: logged in as ${user}${got}` });
   })();

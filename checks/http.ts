@@ -29,7 +29,8 @@ let undici: Promise<typeof import('undici')> | undefined;
 const loadUndici = (): Promise<typeof import('undici')> => (undici ??= import('undici'));
 import type { VirtualService } from '../lib/config/model.js';
 import { Outcome } from './outcome.js';
-import { perlMatch, translatePerlRegex } from './regex.js';
+import { translatePerlRegex } from './regex.js';
+import { matchReceive } from './receive-match.js';
 import { hasOwnRequest, stripBrackets } from './target.js';
 import { isCertificateVerifyError, tlsClientOptions, type TlsTrust } from './tls-trust.js';
 import type { CheckResult, CheckTarget, Checker } from './types.js';
@@ -240,11 +241,16 @@ export async function probeHttp(service: HttpService, target: CheckTarget, signa
   }
   const detail = trail.join('; ') + (result.truncated ? `; body cut at ${result.body.length} bytes` : '');
   const success = result.status >= 200 && result.status < 300;
-  if (success && (target.receive === '' || perlMatch(regex.regex, result.body))) {
-    return outcome.up(result.statusLine, { detail });
+  if (!success) return outcome.down(result.statusLine, { detail });
+  if (target.receive === '') return outcome.up(result.statusLine, { detail });
+  const verdict = await matchReceive(target.receive, result.body, signal);
+  if (verdict.kind === 'match') return outcome.up(result.statusLine, { detail });
+  if (verdict.kind === 'unfinished' && signal.aborted) {
+    // The original's whole check runs under one alarm; this is how its timeout reads.
+    return outcome.down(TIMEOUT_STATUS_LINE, { detail: `${detail}; ${verdict.detail}` });
   }
-  if (success) return outcome.down(result.body.toString('utf8'), { detail: `${detail}; receive did not match` });
-  return outcome.down(result.statusLine, { detail });
+  const why = verdict.kind === 'unfinished' ? verdict.detail : 'receive did not match';
+  return outcome.down(result.body.toString('utf8'), { detail: `${detail}; ${why}` });
 }
 
 export function createHttpChecker(service: HttpService, options: HttpCheckOptions = {}): Checker {

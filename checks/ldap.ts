@@ -18,7 +18,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Checker, CheckResult, CheckTarget } from './types.js';
 import { Outcome } from './outcome.js';
-import { bracketed, perlTrue, receiveMatches, Scope, why } from './data-io.js';
+import { bracketed, perlTrue, Scope, why } from './data-io.js';
+import { matchReceive } from './receive-match.js';
 
 // ldapts is loaded on the first ldap check, not with the registry (~7 MB of RSS in every
 // daemon; issue 7, RSS < 200 MB).
@@ -133,7 +134,10 @@ export function ldapChecker(name: 'ldap' | 'ldaps'): Checker {
         if (dns.length !== 1) return out.down(M.noAnswer, { detail: `search of "${base}" returned ${dns.length} entries` });
         const dn = dns[0] as string;
         // Perl: `!($recstr =~ /.+/) || $dn =~ /$recstr/`
-        if (!/.+/.test(target.receive) || receiveMatches(target.receive, dn)) return out.up(M.success, { detail: `dn: ${dn}` });
+        if (!/.+/.test(target.receive)) return out.up(M.success, { detail: `dn: ${dn}` });
+        const verdict = await matchReceive(target.receive, dn, signal);
+        if (verdict.kind === 'match') return out.up(M.success, { detail: `dn: ${dn}` });
+        if (verdict.kind === 'unfinished') return out.down(signal.aborted ? M.noAnswer : M.mismatch, { detail: `dn: ${dn}; ${verdict.detail}` });
         return out.down(M.mismatch, { detail: `dn: ${dn}` });
       } catch (err) {
         return out.down(M.noAnswer, { detail: why(err, scope) });

@@ -9,7 +9,7 @@
 // short-lived process per attempt is cheap at health-check rates. It runs with an
 // argument array (no shell) and is killed when the signal aborts.
 import { existsSync } from 'node:fs';
-import { execa } from 'execa';
+import { runBounded } from '../lib/proc/run-bounded.js';
 import type { VirtualService } from '../lib/config/model.js';
 import { untilAborted } from './abort.js';
 import { Outcome } from './outcome.js';
@@ -44,24 +44,16 @@ export function createPingChecker(options: PingOptions = {}): Checker {
       const failures: string[] = [];
       for (let attempt = 1; attempt <= attempts; attempt++) {
         if (signal.aborted) break;
-        const child = execa(command, pingArguments(target.host, target.virtual.checktimeout), {
-          reject: false,
-          stdin: 'ignore',
-          stdout: 'ignore',
-          stderr: 'ignore',
-          cancelSignal: signal,
-          forceKillAfterDelay: 1000,
-        });
+        const child = runBounded(command, pingArguments(target.host, target.virtual.checktimeout), { signal, killGraceMs: 1000 });
         const result = await Promise.race([child, untilAborted(signal)]);
-        if (result === 'aborted') {
-          child.catch(() => undefined); // SIGTERM sent by execa; do not wait for the exit
-          failures.push('timed out');
+        if (result === 'aborted' || result.end === 'aborted') {
+          failures.push('timed out'); // the group is being killed; the check does not wait
           break;
         }
-        if (result.exitCode === 0) {
+        if (result.end === 'exited' && result.exitCode === 0) {
           return outcome.up('-', { detail: `pong from ${target.host} (attempt ${attempt}/${attempts})` });
         }
-        failures.push(result.isCanceled ? 'timed out' : result.exitCode !== undefined ? `exit ${result.exitCode}` : (result.shortMessage ?? 'failed'));
+        failures.push(result.end === 'spawn-error' ? (result.error?.message ?? 'failed') : result.exitCode !== null ? `exit ${result.exitCode}` : `killed by ${result.signal ?? 'a signal'}`);
       }
       return outcome.down('-', {
         detail: `no reply from ${target.host} after ${failures.length}/${attempts} attempts: ${failures.join(', ')}`,

@@ -15,8 +15,8 @@
 import type { AnyAuthMethod } from 'ssh2';
 import type { VirtualService } from '../lib/config/model.js';
 import { CheckAbort, abortError, openSocket } from './connection.js';
-import { receiveMatches } from './data-io.js';
 import { Outcome } from './outcome.js';
+import { matchReceive } from './receive-match.js';
 import type { CheckResult, CheckTarget, Checker } from './types.js';
 
 // ssh2 is loaded on the first ssh check, not with the registry: it costs ~16 MB of RSS in
@@ -78,6 +78,7 @@ export async function probeSsh(target: CheckTarget, signal: AbortSignal, options
   return new Promise<CheckResult>((resolve) => {
     let head = '';
     let banner: string | undefined;
+    let receiveOk: Promise<boolean> = Promise.resolve(true);
     let settled = false;
     const finish = (result: CheckResult): void => {
       if (settled) return;
@@ -104,15 +105,27 @@ export async function probeSsh(target: CheckTarget, signal: AbortSignal, options
       head += chunk.toString('latin1');
       banner = findBanner(head);
       if (banner === undefined) return;
-      if (!/^SSH-(2\.0|1\.99)-/.test(banner)) down(`not an SSH-2 server: "${banner.slice(0, 100)}"`);
-      else if (target.receive !== '' && !receiveMatches(target.receive, banner)) {
-        down(`identification "${banner.slice(0, 100)}" does not match receive`);
+      if (!/^SSH-(2\.0|1\.99)-/.test(banner)) {
+        down(`not an SSH-2 server: "${banner.slice(0, 100)}"`);
+      } else if (target.receive !== '') {
+        const shown = banner.slice(0, 100);
+        receiveOk = matchReceive(target.receive, banner, signal).then((verdict) => {
+          if (verdict.kind === 'match') return true;
+          down(verdict.kind === 'unfinished' ? `identification "${shown}": ${verdict.detail}` : `identification "${shown}" does not match receive`);
+          return false;
+        });
       }
     });
+    // The key exchange may finish before receive has been matched: up waits for it.
+    const upOnceMatched = (detail: string): void => {
+      void receiveOk.then((ok) => {
+        if (ok) finish(outcome.up('-', { detail }));
+      });
+    };
     client.on('handshake', () => {
-      if (login === '') finish(outcome.up('-', { detail: `${where}: key exchange completed with "${banner ?? '?'}"` }));
+      if (login === '') upOnceMatched(`${where}: key exchange completed with "${banner ?? '?'}"`);
     });
-    client.on('ready', () => finish(outcome.up('-', { detail: `${where}: logged in as ${login}` })));
+    client.on('ready', () => upOnceMatched(`${where}: logged in as ${login}`));
     client.on('error', (err: Error & { level?: string }) => {
       if (err.level === 'client-authentication') down(`login as ${login} failed`);
       else down(`${banner === undefined ? '' : `after "${banner.slice(0, 100)}": `}${err.message}`);

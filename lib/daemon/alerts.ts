@@ -18,7 +18,7 @@
 // arguments. The headers are the original's: From (emailalertfrom verbatim, else
 // <user>@<hostname>; for sendmail only when emailalertfrom is set), To (the
 // emailalert value as written), Subject.
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { spawnGroup, type GroupChild } from '../proc/run-bounded.js';
 import { constants as fsConstants, readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { hostname as osHostname, userInfo } from 'node:os';
@@ -246,6 +246,7 @@ export class EmailAlerter {
     });
     const envelope = { ...(job.envelopeFrom !== undefined ? { from: job.envelopeFrom } : {}), to: [...job.to] };
     const { createTransport } = await loadNodemailer();
+    const spawned: GroupChild[] = [];
     let transporter;
     if (job.transport.kind === 'smtp') {
       transporter = createTransport({
@@ -266,12 +267,16 @@ export class EmailAlerter {
       const path = await firstExecutable(this.opts.sendmailPaths ?? DEFAULT_SENDMAIL_PATHS);
       if (path === undefined) throw new Error('no sendmail found');
       transporter = createTransport({ sendmail: true, path, logger: false });
-      // nodemailer spawns sendmail through this (its documented test hook);
-      // a sendmail that hangs is killed at the overall deadline.
+      // nodemailer spawns sendmail through this (its documented test hook): as its own
+      // process group, killed whole at the overall deadline (a queue runner it forked
+      // must not outlive a sendmail that hangs).
       const inner = (transporter as unknown as { transporter?: { _spawn?: unknown } }).transporter;
       if (inner && typeof inner._spawn === 'function') {
-        inner._spawn = (cmd: string, args: string[]) =>
-          spawn(cmd, args, { timeout: totalMs, killSignal: 'SIGKILL' } satisfies SpawnOptions);
+        inner._spawn = (cmd: string, args: string[]) => {
+          const g = spawnGroup(cmd, args, ['pipe', 'ignore', 'ignore']);
+          spawned.push(g);
+          return g.child;
+        };
       }
     }
     let timer: NodeJS.Timeout | undefined;
@@ -282,6 +287,9 @@ export class EmailAlerter {
           timer = setTimeout(() => reject(new Error(`no answer within ${totalMs} ms`)), totalMs);
         }),
       ]);
+    } catch (err) {
+      for (const g of spawned) if (g.child.exitCode === null && g.child.signalCode === null) void g.kill(0);
+      throw err;
     } finally {
       clearTimeout(timer);
       transporter.close();

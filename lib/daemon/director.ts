@@ -9,8 +9,10 @@ import { INITIAL_STATE, type RealCheckState, type Transition } from './hysteresi
 import { checkKey, realAddress, realId } from './real-id.js';
 import { IpvsReconciler, formatCommandLine, type ConvergeResult, type IpvsadmRunner } from '../ipvs/ipvsadm.js';
 import { desiredState, serviceOf, virtualKey, type DesiredState, type RealState } from '../ipvs/desired.js';
-import { logLineFor } from '../ipvs/log-lines.js';
-import { commandFailed, purgedRealServer, resettingSoftFailure, softFailure, softSuccess } from '../ipvs/messages.js';
+import { logLineFor, tableShows } from '../ipvs/log-lines.js';
+import {
+  changeNotMade, changesUnconfirmed, commandFailed, purgeFailed, purgedRealServer, resettingSoftFailure, softFailure, softSuccess,
+} from '../ipvs/messages.js';
 import { slowStartWeight } from './slow-start.js';
 import {
   canonicalAddress,
@@ -19,6 +21,7 @@ import {
   indexServices,
   replaceServices,
   serviceKey,
+  serviceLabel,
   storedDestinationPort,
   type IpvsService,
   type IpvsTable,
@@ -76,6 +79,9 @@ export interface RealView {
 
 export class StartError extends Error {}
 
+/** The purge at stop did not leave the table as cleanstop wants it; the message names what remains. */
+export class StopError extends Error {}
+
 /** What a convergence looks at: every managed service, or those with these keys. */
 type Scope = ReadonlySet<string> | 'all';
 
@@ -119,6 +125,8 @@ export class Director {
   /** What the next convergence must look at: what changed since the last one took its scope. */
   private pending: Set<string> | 'all' = 'all';
   private lastIpvsError = '';
+  /** Per command target: the "not made" line last logged, so that a lasting refusal is logged once. */
+  private readonly notMade = new Map<string, string>();
   private driftTimer: NodeJS.Timeout | undefined;
   /**
    * The listings as ipvsadm printed them when a drift check last found the table as
@@ -255,7 +263,11 @@ export class Director {
     this.armDriftRepair();
   }
 
-  /** cleanstop: purge each managed virtual (its up reals first, as the original logs them). */
+  /**
+   * cleanstop: purge each managed virtual. What the table read back shows purged is
+   * logged and mailed (its up reals first, as the original logs them); a virtual still in
+   * the table, or a table that could not be read, is a StopError naming them.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.status = 'stopping';
@@ -265,19 +277,47 @@ export class Director {
     if (this.converging) await this.converging;
     const purge = this.config.virtuals.filter((v) => v.cleanstop);
     if (purge.length === 0) return;
-    for (const v of purge) {
-      for (const r of v.reals) {
-        if (this.stateOf(v, r) !== 'up') continue;
-        const line = purgedRealServer('stop', realAddress(r), v.name);
-        this.deps.log.log(line);
-        this.deps.alerts.alert({ subject: line, virtual: v, real: realAddress(r), remind: false });
-      }
-    }
     // With the virtuals a reload dropped and no convergence has deleted yet.
     const keys = [...new Set([...purge.map(virtualKey), ...this.dropped])];
+    // The reals up now, per service: "Purged real server (stop)" once the purge is confirmed.
+    const upReals = new Map<string, { virtual: VirtualService; rip: string }[]>();
+    for (const v of purge) {
+      const list = upReals.get(virtualKey(v)) ?? [];
+      for (const r of v.reals) if (this.stateOf(v, r) === 'up') list.push({ virtual: v, rip: realAddress(r) });
+      upReals.set(virtualKey(v), list);
+    }
     // Only these services are managed here, and none of them is wanted any more.
     const result = await this.reconciler.converge({ services: [] }, keys);
-    this.report(result, undefined, 'stop');
+    const label = (k: string): string => {
+      const v = serviceIndex(this.config).byKey.get(k);
+      return v ? serviceLabel(serviceOf(v)) : k;
+    };
+    const servers = desiredState(this.config, { current: { services: [] }, stateOf: () => 'unknown' });
+    const purged = new Set<string>();
+    for (const c of result.applied) {
+      if (c.op === 'delete-service') {
+        purged.add(serviceKey(c.service));
+        for (const { virtual, rip } of upReals.get(serviceKey(c.service)) ?? []) {
+          const line = purgedRealServer('stop', rip, virtual.name);
+          this.deps.log.log(line);
+          this.deps.alerts.alert({ subject: line, virtual, real: rip, remind: false });
+        }
+      }
+      this.deps.log.log(logLineFor(c, servers, 'stop'));
+    }
+    for (const f of result.failures) {
+      this.deps.log.log(commandFailed(formatCommandLine(this.deps.ipvsadm.path, f.args), f.stderr || `exit status ${f.exitCode}`));
+    }
+    if (result.error) {
+      // Beyond what a read-back showed purged, nothing is known of the table.
+      throw new StopError(purgeFailed(keys.filter((k) => !purged.has(k)).map(label), result.error.message, false));
+    }
+    const left = result.after ? indexServices(result.after) : new Map<string, IpvsService>();
+    const remaining = keys.filter((k) => left.has(k));
+    if (remaining.length > 0) {
+      const why = result.failures[0]?.stderr || result.batchStderr.split('\n')[0] || 'ipvsadm refused the purge';
+      throw new StopError(purgeFailed(remaining.map(label), why, true));
+    }
   }
 
   /**
@@ -392,7 +432,7 @@ export class Director {
       this.lastTable = { table, at: this.now() };
     }
     this.lastConverge = { planned: result.planned.length, ok: result.ok && !result.error };
-    this.report(result, desired, 'start');
+    this.report(result, desired, only === undefined);
     this.deps.observer?.converged(result);
     this.armRampStep();
     if (!result.error) {
@@ -403,27 +443,45 @@ export class Director {
     return { ...result, scope: only ?? 'all' };
   }
 
-  private report(result: ConvergeResult, desired: DesiredState | undefined, when: 'start' | 'stop'): void {
+  /**
+   * Logs and mails what the table read back shows changed; what was sent and does not
+   * show, with what the table shows instead; and ipvsadm's failures. `whole`: the
+   * convergence looked at every managed service.
+   */
+  private report(result: ConvergeResult, desired: DesiredState | undefined, whole: boolean): void {
+    const servers = desired ?? desiredState(this.config, { current: { services: [] }, stateOf: () => 'unknown' });
+    let before: Map<string, IpvsService> | undefined;
+    // indexed only when a ramp step needs it (the table may be the whole of a large one)
+    const beforeIndex = (): Map<string, IpvsService> => (before ??= indexServices(result.before ?? { services: [] }));
+    for (const c of result.applied) {
+      const line = logLineFor(c, servers, 'start');
+      this.deps.log.log(line);
+      if (this.notMade.size > 0) this.notMade.delete(commandTarget(c));
+      if (!this.isRampStep(c, beforeIndex, servers)) this.alertFor(c, line, servers);
+    }
+    for (const f of result.failures) {
+      this.deps.log.log(commandFailed(formatCommandLine(this.deps.ipvsadm.path, f.args), f.stderr || `exit status ${f.exitCode}`));
+    }
     if (result.error) {
-      const msg = `IPVS table not changed: ${result.error.message}`;
+      // Once changes were sent, those after the last read-back may or may not have taken.
+      const msg = result.sent === 0 ? `IPVS table not changed: ${result.error.message}` : changesUnconfirmed(result.error.message);
       // Once per distinct error, not once per check interval.
       if (msg !== this.lastIpvsError) this.deps.log.log(msg);
       this.lastIpvsError = msg;
       return;
     }
     this.lastIpvsError = '';
-    const servers = desired ?? desiredState(this.config, { current: { services: [] }, stateOf: () => 'unknown' });
-    let before: Map<string, IpvsService> | undefined;
-    // indexed only when a ramp step needs it (the table may be the whole of a large one)
-    const beforeIndex = (): Map<string, IpvsService> => (before ??= indexServices(result.before ?? { services: [] }));
-    for (const c of result.applied) {
-      const line = logLineFor(c, servers, when);
-      this.deps.log.log(line);
-      if (!this.isRampStep(c, beforeIndex, servers)) this.alertFor(c, line, servers);
+    if (result.unapplied.length > 0 && result.after) {
+      const services = indexServices(result.after);
+      for (const c of result.unapplied) {
+        const line = changeNotMade(logLineFor(c, servers, 'start'), tableShows(c, services));
+        const target = commandTarget(c);
+        if (this.notMade.get(target) === line) continue;
+        this.notMade.set(target, line);
+        this.deps.log.log(line);
+      }
     }
-    for (const f of result.failures) {
-      this.deps.log.log(commandFailed(formatCommandLine(this.deps.ipvsadm.path, f.args), f.stderr || `exit status ${f.exitCode}`));
-    }
+    if (whole && result.ok) this.notMade.clear();
   }
 
   /**

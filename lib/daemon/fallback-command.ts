@@ -2,7 +2,7 @@
 // original hands them to /bin/sh; here they are split into words the way the
 // shell would for the common cases (quotes, backslash escapes) and run without
 // a shell, so that no config value is ever interpreted as shell syntax.
-import { execa } from 'execa';
+import { describeEnd, runBounded } from '../proc/run-bounded.js';
 
 /** Splits a command line into words: whitespace separates, '…' and "…" group, \ escapes. */
 export function splitCommandLine(line: string): string[] {
@@ -42,14 +42,19 @@ export function splitCommandLine(line: string): string[] {
   return words;
 }
 
-/** Runs `<command line> <args…>` in the background; failures are logged as the original does. */
+/**
+ * Runs `<command line> <args…>` in the background, as its own process group killed whole
+ * after `timeoutMs`; failures are logged as the original does. What the command leaves
+ * running once it exited (a service it started) is left alone.
+ */
 export function runFallbackCommand(commandLine: string, args: readonly string[], log: (m: string) => void, timeoutMs = 60_000): void {
   const words = splitCommandLine(commandLine);
   const shown = [commandLine, ...args].join(' ');
   if (words.length === 0) return;
-  execa(words[0]!, [...words.slice(1), ...args], { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', timeout: timeoutMs })
+  void runBounded(words[0]!, [...words.slice(1), ...args], { stderr: 'collect', maxOutputBytes: 64 * 1024, timeoutMs, leaveHolders: true })
     .then((r) => {
-      if (r.exitCode !== 0) log(`system(${shown}) failed: ${String(r.stderr).trim() || r.shortMessage}`);
-    })
-    .catch((err: Error) => log(`system(${shown}) failed: ${err.message}`));
+      if (r.end === 'exited' && r.exitCode === 0) return;
+      const why = r.end === 'exited' && r.exitCode !== null ? r.stderr.trim() || describeEnd(r) : describeEnd(r, timeoutMs);
+      log(`system(${shown}) failed: ${why}`);
+    });
 }

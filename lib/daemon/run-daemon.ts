@@ -247,11 +247,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const signal = (lifecycle.stopSignal ?? 'SIGTERM').replace(/^SIG/, '');
     watcher?.close();
     await runChildren(opts.selfCommand, children, 'stop', log);
+    // A purge that failed leaves virtual services behind: the exit says so.
+    let code = 0;
     if (purge) {
       try {
         await director.stop();
       } catch (err) {
         log(`error while stopping: ${(err as Error).message}`);
+        code = 1;
       }
     }
     log(`Linux Director Daemon terminated on signal: ${signal}`);
@@ -262,7 +265,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     await alerter.idle();
     await monitor.close();
     await logger.close();
-    finish(0);
+    finish(code);
   };
   shutdown = () => stopDaemon(config.globals.execute, true);
 

@@ -18,6 +18,7 @@
 // logger can fall back to stderr; the queue is bounded, the oldest messages are
 // dropped first and counted.
 import { SYSLOG_FACILITIES } from '../config/perl-values.js';
+import { describeEnd, runBounded } from '../proc/run-bounded.js';
 
 /** Facility numbers of syslog(3) (RFC 3164 table 1). */
 export const FACILITY_CODES: Readonly<Record<string, number>> = {
@@ -126,36 +127,19 @@ export class SyslogSender {
   }
 
   /** Runs one logger process for a batch; null on success, else the reason. */
-  private runLogger(batch: readonly string[]): Promise<string | null> {
-    return new Promise((resolve) => {
-      let settled = false;
-      let stderr = '';
-      const done = (reason: string | null): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(reason);
-      };
-      // Loaded on first use: the CLI's fast paths load this module with the logger (see cli/main.ts).
-      const child = process.getBuiltinModule('node:child_process').spawn(this.opts.loggerCommand ?? 'logger', this.loggerArgs(), {
-        stdio: ['pipe', 'ignore', 'pipe'],
-      });
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        done('logger timed out');
-      }, this.opts.batchTimeoutMs ?? 10_000);
-      child.on('error', (err) => done(`logger: ${err.message}`));
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', (s: string) => {
-        if (stderr.length < 4096) stderr += s;
-      });
-      child.on('close', (code, signal) => {
-        if (code === 0) done(null);
-        else done(stderr.trim() || `logger exited with ${code ?? signal}`);
-      });
-      // EPIPE when logger dies early: the exit status reports it.
-      child.stdin!.on('error', () => undefined);
-      child.stdin!.end(batch.map((m) => `${m}\n`).join(''));
+  private async runLogger(batch: readonly string[]): Promise<string | null> {
+    const timeoutMs = this.opts.batchTimeoutMs ?? 10_000;
+    // Its own process group, killed whole at the deadline, pipes included.
+    const r = await runBounded(this.opts.loggerCommand ?? 'logger', this.loggerArgs(), {
+      input: batch.map((m) => `${m}\n`).join(''),
+      stderr: 'collect',
+      maxOutputBytes: 64 * 1024,
+      timeoutMs,
+      killGraceMs: 0,
     });
+    if (r.end === 'exited' && r.exitCode === 0 && !r.pipesHeld) return null;
+    if (r.end === 'timeout') return 'logger timed out';
+    if (r.end === 'spawn-error') return `logger: ${r.error?.message ?? 'cannot run'}`;
+    return r.stderr.trim() || `logger exited with ${r.exitCode ?? r.signal ?? describeEnd(r)}`;
   }
 }

@@ -3,15 +3,14 @@
 // table is not yet right, find out which command fails and why (ipvsadm's own stderr),
 // apply the rest, verify again (see converge()). No shell anywhere: argument arrays and
 // stdin. Locating ipvsadm follows the original (spec §1.5).
-import { finished } from 'node:stream/promises';
-import { execa } from 'execa';
+import { runBounded } from '../proc/run-bounded.js';
 import { commandArgs, commandTarget, restoreLine, type IpvsCommand } from './commands.js';
 import { diffTable } from './diff.js';
 import { IpvsadmError, ipvsadmFailure } from './errors.js';
 import { LISTING_COMMANDS, parseListings, readListings, readTable } from './read-table.js';
 import { serviceKey, type IpvsTable } from './table.js';
 
-// Locating lives in locate.ts (no execa there: `status` needs it and nothing else);
+// Locating lives in locate.ts (`status` needs it and nothing else of this module);
 // re-exported for the callers that already import it from here.
 export { IPVSADM_PATHS, locateIpvsadm, type LocateOptions } from './locate.js';
 
@@ -30,7 +29,7 @@ export interface IpvsadmRunner {
 }
 
 export interface RunnerOptions {
-  /** Per process; default 60 s (a 10,000-line batch takes seconds in the test VM). */
+  /** Per process; default 60 s (a 10,000-line batch takes seconds in the test VM), see defaultIpvsadmTimeoutMs(). */
   readonly timeoutMs?: number;
   /** Extra environment (the fake ipvsadm's state file, for instance). */
   readonly env?: Readonly<Record<string, string>>;
@@ -41,47 +40,58 @@ export interface RunnerOptions {
 /** Beyond this much output ipvsadm is stopped (a runaway, not a table: 10,000 destinations list in 1.4 MB). */
 const MAX_STDOUT = 512 * 1024 * 1024;
 
+/**
+ * LDIRECTORD_IPVSADM_TIMEOUT (seconds) overrides the default: a director whose ipvsadm may
+ * hang wants to give up sooner than a minute, and tests inject hangs.
+ */
+export function defaultIpvsadmTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const s = Number(env.LDIRECTORD_IPVSADM_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
+}
+
 export function createIpvsadmRunner(file: string, o: RunnerOptions = {}): IpvsadmRunner {
-  const timeout = o.timeoutMs ?? 60_000;
+  const timeout = o.timeoutMs ?? defaultIpvsadmTimeoutMs();
   return {
     path: file,
     async run(args, input) {
-      const sub = execa(file, [...args], {
-        reject: false,
-        timeout,
-        ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
-        stripFinalNewline: false,
-        // stdout is collected here as bytes and decoded once: execa decodes chunk by chunk
-        // into a rope of strings, which the first search through a 1.4 MB listing (10,000
-        // destinations) copies into one string again (bench/RESULTS.md, reload).
-        buffer: { stdout: false },
-        maxBuffer: 1024 * 1024,
+      // Its own process group, killed whole at the deadline, pipes included: a wrapper's
+      // child that inherited stdout must not keep every later IPVS change waiting.
+      const r = await runBounded(file, args, {
+        timeoutMs: timeout,
+        ...(input !== undefined ? { input } : {}),
+        stdout: 'collect',
+        stderr: 'collect',
+        maxOutputBytes: MAX_STDOUT,
         // ipvsadm's texts are not translated, but strerror() is: keep them greppable.
         env: { LC_ALL: 'C', ...o.env },
-        ...(o.signal ? { cancelSignal: o.signal } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
       });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      sub.stdout?.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_STDOUT) chunks.push(chunk);
-        else sub.kill();
-      });
-      const stdoutDone = sub.stdout ? finished(sub.stdout).catch(() => undefined) : undefined;
-      const r = await sub;
-      await stdoutDone;
-      if (r.timedOut || r.isCanceled) {
-        throw new IpvsadmError('timeout', r.timedOut ? `ipvsadm did not finish within ${timeout} ms` : 'ipvsadm was cancelled', { args });
+      switch (r.end) {
+        case 'timeout':
+          throw new IpvsadmError('timeout', `ipvsadm did not finish within ${timeout} ms (killed)`, { args });
+        case 'aborted':
+          throw new IpvsadmError('timeout', 'ipvsadm was cancelled', { args });
+        case 'overflow':
+          throw new IpvsadmError('failed', `ipvsadm wrote more than ${MAX_STDOUT} bytes (killed)`, { args });
+        case 'spawn-error':
+          throw new IpvsadmError('spawn', `cannot run ${file}: ${errorCode(r.error)}`, { args });
+        case 'exited':
+          break;
       }
-      if (r.exitCode === undefined) {
-        if (r.signal) {
-          throw new IpvsadmError('failed', `ipvsadm was killed by ${r.signal}`, { args, stderr: String(r.stderr ?? '') });
-        }
-        throw new IpvsadmError('spawn', `cannot run ${file}: ${String(r.code ?? r.shortMessage ?? 'unknown error')}`, { args });
+      if (r.pipesHeld) {
+        // What it printed may be incomplete: a process it left behind was still writing.
+        throw new IpvsadmError('timeout', `ipvsadm exited, but a process it started kept its output open (killed)`, { args });
       }
-      return { stdout: decodeAscii(chunks), stderr: String(r.stderr), exitCode: r.exitCode };
+      if (r.exitCode === null) {
+        throw new IpvsadmError('failed', `ipvsadm was killed by ${r.signal ?? 'a signal'}`, { args, stderr: r.stderr });
+      }
+      return { stdout: decodeAscii(r.stdout), stderr: r.stderr, exitCode: r.exitCode };
     },
   };
+}
+
+function errorCode(err: Error | undefined): string {
+  return (err as NodeJS.ErrnoException | undefined)?.code ?? err?.message ?? 'unknown error';
 }
 
 /** Where the output is put together: kept, so that its pages are not faulted in again per run. */
@@ -154,6 +164,12 @@ export interface ConvergeResult {
   readonly applied: readonly IpvsCommand[];
   /** What a diff of the final table still asks for; empty when ok. */
   readonly remaining: readonly IpvsCommand[];
+  /**
+   * Those of `remaining` that were sent, as they were sent: changes ipvsadm was asked for
+   * and the table read back does not show (not those the desired state asked for only
+   * after the last pass).
+   */
+  readonly unapplied: readonly IpvsCommand[];
   /** Commands that ipvsadm refused when run alone (later passes), with its own message. */
   readonly failures: readonly CommandFailure[];
   /** Destination commands not run because their service could not be added in that pass. */
@@ -161,6 +177,8 @@ export interface ConvergeResult {
   /** ipvsadm's stderr for the batches, each distinct text once (which line failed is not known from it). */
   readonly batchStderr: string;
   readonly passes: number;
+  /** Commands handed to ipvsadm (whatever became of them): 0 means the table was not touched. */
+  readonly sent: number;
   /** ipvsadm processes started. */
   readonly runs: number;
 }
@@ -197,6 +215,7 @@ export async function converge(
   const managedKeys = scope ? [...managed].filter((k) => scope.has(k)) : [...managed];
   const maxPasses = Math.max(1, o.maxPasses ?? 4);
   let runs = 0;
+  let sentCount = 0;
   const counted: IpvsadmRunner = { path: runner.path, run: (a, i) => { runs++; return runner.run(a, i); } };
   let before: IpvsTable | undefined;
   let after: IpvsTable | undefined;
@@ -220,9 +239,11 @@ export async function converge(
       ...(before ? { before } : {}),
       ...(after ? { after } : {}),
       planned,
-      applied: error ? [] : applied,
+      // each verified by a read-back before the error
+      applied,
       remaining,
-      failures, skipped, batchStderr: batchErrors.join('\n'), passes, runs,
+      unapplied: error ? [] : remaining.filter((c) => sent.has(argsText(c))),
+      failures, skipped, batchStderr: batchErrors.join('\n'), passes, sent: sentCount, runs,
     };
   };
   /** Destination command of a service that could not be added: noted, not run. */
@@ -235,6 +256,7 @@ export async function converge(
   /** Runs one command alone; records its refusal. Throws the no-ipvs error. */
   const runOne = async (c: IpvsCommand): Promise<void> => {
     const args = commandArgs(c);
+    sentCount++;
     const out = await counted.run(args);
     if (out.exitCode === 0) return;
     const failure = ipvsadmFailure(args, out.exitCode, out.stderr);
@@ -254,6 +276,7 @@ export async function converge(
       if (l === undefined) return undefined;
       lines.push(l);
     }
+    sentCount += cmds.length;
     const out = await counted.run(['-R'], lines.join('\n') + '\n' + tail);
     const text = out.stderr.trim();
     if (text !== '' && !batchErrors.includes(text)) batchErrors.push(text);

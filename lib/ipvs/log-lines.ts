@@ -9,7 +9,7 @@ import {
   quiescentServer, readdQuiescentServer, restoredServer, type PurgeWhen,
 } from './messages.js';
 import { commandTarget } from './commands.js';
-import { destinationKey, serviceLabel } from './table.js';
+import { destinationKey, indexDestinations, serviceKey, serviceLabel, type IpvsService } from './table.js';
 
 /**
  * The log line for an applied command, or undefined for none. `when` tags purges:
@@ -39,4 +39,17 @@ export function logLineFor(c: IpvsCommand, desired: DesiredState, when: PurgeWhe
     case 'delete-destination':
       return deletedServer(known.role, stored, v, mapped);
   }
+}
+
+/** What the table (indexServices()) holds of the entry a command is about, for changeNotMade(). */
+export function tableShows(c: IpvsCommand, services: ReadonlyMap<string, IpvsService>): string {
+  const v = serviceLabel(c.service);
+  const service = services.get(serviceKey(c.service));
+  if (!service) return `no virtual server ${v}`;
+  if (c.op === 'add-service' || c.op === 'edit-service' || c.op === 'delete-service') {
+    return `virtual server ${v} (scheduler ${service.scheduler}, ${service.destinations.length} server(s))`;
+  }
+  const rip = destinationKey(c.destination);
+  const d = indexDestinations(service).get(rip);
+  return d ? `${rip} in ${v} with weight ${d.weight}` : `no server ${rip} in ${v}`;
 }

@@ -74,3 +74,24 @@ export const commandFailed = (commandLine: string, reason: string): string => `s
  */
 export const softSuccess = (ip: string, port: number, vid: string, count: number, limit: number): string =>
   `Soft success real server: ${ip}:${port} (${vid}) success ${count}/${limit}`;
+
+/**
+ * ldirectord-ts: a change a convergence asked for that the table read back does not show
+ * (ipvsadm refused it or could not run), with what the kernel table shows instead:
+ * `IPVS change not made: Deleted real server: 10.0.0.2:80 (10.0.0.1:80); the kernel table shows 10.0.0.2:80 in 10.0.0.1:80 with weight 1`.
+ */
+export const changeNotMade = (line: string, shows: string): string => `IPVS change not made: ${line}; the kernel table shows ${shows}`;
+
+/**
+ * ldirectord-ts: ipvsadm failed while changes had been sent, and the table could not be
+ * read back: neither the changes nor their absence is known.
+ */
+export const changesUnconfirmed = (reason: string): string =>
+  `IPVS table changes not confirmed: ${reason}; the table is read again at the next check`;
+
+/**
+ * ldirectord-ts: the purge at stop (cleanstop) did not empty the table of these virtuals
+ * (`known`: the table read back shows them), or the table could not be read (they may remain).
+ */
+export const purgeFailed = (services: readonly string[], why: string, known: boolean): string =>
+  `IPVS purge at stop failed (${why}): virtual server(s) ${known ? 'still in the kernel table' : 'that may still be in the kernel table'}: ${services.join(', ')}`;

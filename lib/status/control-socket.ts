@@ -4,16 +4,23 @@
 // removed only by the daemon that owns it.
 import { chmodSync, existsSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import { ConnectionSlots } from './connection-slots.js';
 
 /** Bounds what a client may send before it is answered or dropped. */
 const MAX_REQUEST = 1024;
-const IDLE_MS = 5000;
+/**
+ * `status --json` writes its line as soon as it is connected and reads the
+ * answer at once; idle or non-reading clients lose their slot (see
+ * ConnectionSlots) instead of keeping it from the command line.
+ */
+const LIMITS = { max: 64, requestMs: 3_000, answerMs: 10_000, stalledMs: 2_000 };
 
 export type ControlHandler = (request: string) => string;
 
 export class ControlSocket {
   private constructor(
     private readonly server: net.Server,
+    private readonly slots: ConnectionSlots,
     readonly path: string,
     private readonly inode: number,
   ) {}
@@ -36,14 +43,17 @@ export class ControlSocket {
     if (existsSync(path) && (await answers(path))) return unavailable('in use by another process');
     const tmp = `${path}.${process.pid}.new`;
     rmSync(tmp, { force: true });
-    const server = net.createServer((c) => serve(c, handler));
-    server.maxConnections = 16;
+    const slots = new ConnectionSlots(LIMITS);
+    const server = net.createServer((c) => {
+      slots.admit(c);
+      if (!c.destroyed) serve(c, handler, slots);
+    });
     const err = await listenPrivately(server, tmp);
     if (err) return unavailable(err.code ?? err.message);
     try {
       chmodSync(tmp, 0o600);
       renameSync(tmp, path);
-      return new ControlSocket(server, path, statSync(path).ino);
+      return new ControlSocket(server, slots, path, statSync(path).ino);
     } catch (e) {
       server.close();
       return unavailable((e as NodeJS.ErrnoException).code ?? (e as Error).message);
@@ -57,7 +67,9 @@ export class ControlSocket {
     } catch {
       // already gone
     }
-    await new Promise<void>((r) => this.server.close(() => r()));
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    this.slots.destroyAll();
+    await closed;
   }
 }
 
@@ -93,11 +105,10 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-function serve(c: net.Socket, handler: ControlHandler): void {
+function serve(c: net.Socket, handler: ControlHandler, slots: ConnectionSlots): void {
   let buf = '';
   let answered = false;
   c.setEncoding('utf8');
-  c.setTimeout(IDLE_MS, () => c.destroy());
   c.on('error', () => undefined);
   c.on('data', (d: string) => {
     if (answered) return; // one request per connection
@@ -108,6 +119,7 @@ function serve(c: net.Socket, handler: ControlHandler): void {
       return;
     }
     answered = true;
+    slots.busy(c);
     let reply: string;
     try {
       reply = handler(buf.slice(0, nl).trim());

@@ -3,13 +3,26 @@
 // follows reloads (a changed address rebinds, a removed one closes), and a
 // failure to bind is logged and leaves the daemon running without it.
 import http from 'node:http';
+import type net from 'node:net';
 import type { StatusAddress } from '../config/model.js';
 import { formatStatusAddress } from '../config/extension-values.js';
+import { ConnectionSlots } from './connection-slots.js';
 
 export interface StatusRoutes {
   status(): string;
   metrics(): Promise<{ contentType: string; body: string }>;
 }
+
+/**
+ * A scraper sends its request at once and reads its answer at once: 5 s for
+ * a request and 10 s for an answer (a /metrics of thousands of reals is a
+ * few MB) leave a slow management network room, and bound what an idle,
+ * trickling or non-reading client can hold.
+ */
+const LIMITS = { max: 64, requestMs: 5_000, answerMs: 10_000, stalledMs: 2_000 };
+
+/** A scraper's keep-alive connection makes one request per scrape; pipelining more gets 503 and a close. */
+const MAX_REQUESTS_PER_CONNECTION = 10;
 
 const INDEX = 'ldirectord status listener\n\n/status    the status document (JSON)\n/metrics   Prometheus metrics\n';
 
@@ -33,10 +46,28 @@ export class StatusListener {
     if (want === this.bound && (want === undefined || this.server)) return;
     await this.close();
     if (!address || !want) return;
-    const server = http.createServer((req, res) => void this.handle(req, res));
-    server.maxConnections = 64;
-    server.requestTimeout = 10_000;
-    server.headersTimeout = 5_000;
+    const slots = new ConnectionSlots(LIMITS);
+    // Pipelined requests are answered one after the other, each once the one
+    // before it has been written out: a client that sends many and reads none
+    // costs the daemon one answer, not one per request.
+    const answered = new WeakMap<net.Socket, Promise<void>>();
+    const server = http.createServer((req, res) => {
+      const socket = req.socket;
+      slots.busy(socket);
+      const over = new Promise<void>((r) => res.once('close', r));
+      void over.then(() => slots.done(socket));
+      const before = answered.get(socket) ?? Promise.resolve();
+      const answer = before.then(() => (res.destroyed || socket.destroyed ? undefined : this.handle(req, res)));
+      // an answer that failed to be written ends the connection; the chain goes on to its close
+      answered.set(socket, answer.catch(() => socket.destroy()).then(() => over));
+    });
+    server.on('connection', (socket: net.Socket) => slots.admit(socket));
+    // The slots' deadlines bound requests and idle keep-alive; Node's own
+    // timeouts only as a second line.
+    server.keepAliveTimeout = LIMITS.requestMs;
+    server.headersTimeout = LIMITS.requestMs;
+    server.requestTimeout = LIMITS.answerMs;
+    server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
     const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
       server.once('error', resolve);
       server.listen({ host: address.host, port: address.port, exclusive: true }, () => {

@@ -83,4 +83,21 @@ describe('ControlSocket', () => {
     closers.push(() => new Promise((r) => { mute.close(() => r()); }));
     await expect(askDaemon(path, 'status', 300)).rejects.toThrow(/no answer .* within 0\.3 s/);
   });
+
+  it('the client asks again when a crowded daemon drops it unanswered, within its time', async () => {
+    const path = socketPath();
+    let seen = 0;
+    // drops the first two connections as a daemon making room would, answers the third
+    const crowded = net.createServer((c) => {
+      c.on('error', () => undefined).resume();
+      if (++seen <= 2) c.destroy();
+      else c.end('answer\n');
+    });
+    await new Promise<void>((r) => crowded.listen(path, r));
+    closers.push(() => new Promise((r) => { crowded.close(() => r()); }));
+    expect(await askDaemon(path, 'status')).toBe('answer\n');
+    expect(seen).toBe(3);
+    seen = -1_000_000;
+    await expect(askDaemon(path, 'status', 300)).rejects.toThrow(/closed the connection without an answer/);
+  });
 });

@@ -10,7 +10,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const VM = path.join(ROOT, 'test/e2e/vm/ipvs-vm.sh');
 
 /**
- * Transpiles lib/ipvs/*.ts and lib/config/model.ts, and writes the steps of the fake-vs-real
+ * Transpiles lib/ipvs/*.ts, what they import from elsewhere in lib/, and writes the steps of the fake-vs-real
  * sequence for test/e2e/guest/ipvs-e2e.sh; returns the output dir, relative to ROOT.
  */
 export function buildForGuest(steps: ReadonlyArray<readonly [readonly string[], string?]>): string {
@@ -18,6 +18,7 @@ export function buildForGuest(steps: ReadonlyArray<readonly [readonly string[], 
   const files = [
     ...readdirSync(path.join(ROOT, 'lib/ipvs')).filter((f) => f.endsWith('.ts')).map((f) => `lib/ipvs/${f}`),
     'lib/config/model.ts',
+    'lib/proc/run-bounded.ts',
   ];
   for (const rel of files) {
     const src = readFileSync(path.join(ROOT, rel), 'utf8');
