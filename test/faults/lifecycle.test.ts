@@ -28,11 +28,20 @@ beforeAll(async () => {
   servers.push(s);
 });
 afterAll(async () => {
-  for (const sb of boxes) sb.cleanup();
+  // Every box is cleaned even when one fails, so no daemon outlives the run.
+  const errors: unknown[] = [];
+  for (const sb of boxes) {
+    try {
+      sb.cleanup();
+    } catch (e) {
+      errors.push(e);
+    }
+  }
   for (const s of servers) {
     s.closeAllConnections();
     await new Promise((r) => s.close(r));
   }
+  if (errors.length > 0) throw errors[0];
 });
 
 /** Virtual services 192.0.2.(60+i):80, each with the one real. */

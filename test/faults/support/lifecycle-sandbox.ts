@@ -85,11 +85,14 @@ exec ${node} ${fake} "$@"
     daemons: (cfg) => procsOf(`${BIN}\0${cfg}\0start`),
     cleanup: () => {
       // Daemons, their launchers and hung ipvsadm runs: all name a file in the sandbox dir.
-      for (const pid of procsOf(sb.dir)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
+      // Twice: a launcher killed first may have spawned a daemon meanwhile.
+      for (let round = 0; round < 2; round++) {
+        for (const pid of procsOf(sb.dir)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
         }
       }
       rmSync(sb.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
