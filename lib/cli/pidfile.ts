@@ -1,6 +1,6 @@
 // Pid files as the original keeps them: /var/run/ldirectord.<CFGNAME>.pid, the
 // pid and a newline, "running" when /proc/<pid>/cmdline mentions ldirectord.
-import { readFileSync, unlinkSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, rmSync, unlinkSync, writeFileSync, renameSync } from 'node:fs';
 
 /** LDIRECTORD_PIDDIR moves pid files for tests; the default is the original's. */
 export function pidFilePath(cfgName: string, dir = process.env.LDIRECTORD_PIDDIR ?? '/var/run'): string {
@@ -39,8 +39,14 @@ export function readPidState(path: string): PidState {
 /** Written atomically so a concurrent `status` never reads a half-written file. */
 export function writePidFile(path: string, pid = process.pid): void {
   const tmp = `${path}.${pid}.tmp`;
-  writeFileSync(tmp, `${pid}\n`);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, `${pid}\n`);
+    renameSync(tmp, path);
+  } catch (err) {
+    // A full or failing pid dir must not keep the half-written file.
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** Removes the pid file only if it still names this process (fix of §10). */

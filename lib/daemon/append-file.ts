@@ -13,13 +13,20 @@
 //   rotated file gets at most the batch that was already being written;
 // - a failed open or write hands the batch to `onWriteError` (the logger prints
 //   it to stderr, as the original does) and the next batch reopens the file;
+//   on a full disk that is a few system calls per batch, no retry loop: lines
+//   written while it is full are not kept for later (the queue would only grow);
+// - lines that did not reach the file are counted, and the first batch that does
+//   is preceded by `resumeNotice` (the logger says once how many lines it lost,
+//   where the original's log never says so); a write cut short
+//   by the disk filling up leaves part of a line, which the next write ends with
+//   a newline so the lines after it stay whole;
 // - the queue is bounded (in UTF-16 code units, ~bytes); beyond it text goes
 //   straight to `onWriteError`.
 //
 // node:fs's callback functions rather than node:fs/promises: this module is loaded by
 // every `status` (the logger), and node:fs/promises drags in readline and the streams,
 // start-up time that heartbeat's status calls would pay every few seconds.
-import { appendFile, appendFileSync, close, fstat, open, stat, type Stats } from 'node:fs';
+import { appendFileSync, close, fstat, open, stat, write, type Stats } from 'node:fs';
 
 type Callback<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
 function promised<T>(run: (cb: Callback<T>) => void): Promise<T> {
@@ -28,20 +35,63 @@ function promised<T>(run: (cb: Callback<T>) => void): Promise<T> {
 const statPath = (path: string) => promised<Stats>((cb) => stat(path, cb));
 const openAppend = (path: string) => promised<number>((cb) => open(path, 'a', cb));
 const fstatFd = (fd: number) => promised<Stats>((cb) => fstat(fd, cb));
-const appendFd = (fd: number, text: string) => promised<void>((cb) => appendFile(fd, text, (err) => cb(err, undefined)));
+
+/** A write that stopped part-way: `written` bytes of the buffer are in the file. */
+type PartialWriteError = NodeJS.ErrnoException & { written: number };
+
+/** Writes the whole buffer (O_APPEND: at the end); a failure tells how much got in. */
+function appendAll(fd: number, buf: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let off = 0;
+    const next = (): void => {
+      if (off >= buf.length) return resolve();
+      write(fd, buf, off, buf.length - off, null, (err, n) => {
+        if (!err && n === 0) err = Object.assign(new Error('write wrote nothing'), { code: 'EIO' });
+        if (err) return reject(Object.assign(err, { written: off }));
+        off += n;
+        next();
+      });
+    };
+    next();
+  });
+}
 const closeFd = (fd: number) => promised<void>((cb) => close(fd, (err) => cb(err ?? null, undefined)));
 
+/** Lines that did not reach the file since `since` (the last error: `error`). */
+export interface LostLines {
+  readonly lines: number;
+  readonly since: Date;
+  readonly error: Error;
+}
+
 export interface AppendFileOptions {
-  /** Text that could not be written (a whole batch, newline-terminated lines) and why. */
+  /** Text that could not be written (newline-terminated lines) and why. */
   readonly onWriteError: (text: string, err: Error) => void;
   /** Queued characters beyond which new text is refused (given to onWriteError). Default 16 Mi. */
   readonly maxQueuedBytes?: number;
+  /** Text (whole lines) written ahead of the first batch that reaches the file after lines were lost. */
+  readonly resumeNotice?: (lost: LostLines) => string;
+  /** Default `() => new Date()`. */
+  readonly now?: () => Date;
+}
+
+const NEWLINE = 0x0a;
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 export class AppendFile {
   readonly path: string;
   private readonly onWriteError: (text: string, err: Error) => void;
   private readonly maxQueuedBytes: number;
+  private readonly resumeNotice: ((lost: LostLines) => string) | undefined;
+  private readonly now: () => Date;
+  private lost: { lines: number; since: Date; error: Error } | undefined;
+  /** The file (inode) whose last line a failed write left unfinished. */
+  private unfinished: { ino: number; dev: number } | undefined;
   private queue: string[] = [];
   private queuedBytes = 0;
   private handle: number | null = null;
@@ -55,6 +105,8 @@ export class AppendFile {
     this.path = path;
     this.onWriteError = opts.onWriteError;
     this.maxQueuedBytes = opts.maxQueuedBytes ?? 16 * 1024 * 1024;
+    this.resumeNotice = opts.resumeNotice;
+    this.now = opts.now ?? (() => new Date());
   }
 
   /** Queues text (whole lines, newline included). Never throws, never waits. */
@@ -64,7 +116,7 @@ export class AppendFile {
       return;
     }
     if (this.queuedBytes + text.length > this.maxQueuedBytes) {
-      this.onWriteError(text, new Error(`${this.path}: write queue full`));
+      this.fail(text, new Error(`${this.path}: write queue full`));
       return;
     }
     this.queue.push(text);
@@ -92,7 +144,7 @@ export class AppendFile {
     try {
       appendFileSync(this.path, text);
     } catch (err) {
-      this.onWriteError(text, err as Error);
+      this.fail(text, err as Error);
     }
   }
 
@@ -117,20 +169,46 @@ export class AppendFile {
         try {
           fh = await this.ensureOpen();
         } catch (err) {
-          this.onWriteError(this.take(), err as Error);
+          this.fail(this.take(), err as Error);
           continue;
         }
         const text = this.take();
+        const unfinished = this.unfinished?.ino === this.ino && this.unfinished.dev === this.dev;
+        const head = (unfinished ? '\n' : '') + (this.lost && this.resumeNotice ? this.resumeNotice(this.lost) : '');
+        const buf = Buffer.from(head + text);
         try {
-          await appendFd(fh, text);
+          await appendAll(fh, buf);
+          this.lost = undefined;
+          this.unfinished = undefined;
         } catch (err) {
-          this.onWriteError(text, err as Error);
+          this.partlyWritten(buf, Buffer.byteLength(head), err as PartialWriteError);
           await this.closeHandle();
         }
       }
     } finally {
       this.writer = null;
     }
+  }
+
+  /** `buf` (`headBytes` of it the head) got only `err.written` bytes into the file. */
+  private partlyWritten(buf: Buffer, headBytes: number, err: PartialWriteError): void {
+    const written = Math.min(err.written ?? 0, buf.length);
+    if (written > 0) this.unfinished = buf[written - 1] === NEWLINE ? undefined : { ino: this.ino, dev: this.dev };
+    // The notice is in once the head is: only what comes after it is lost now.
+    if (written >= headBytes) this.lost = undefined;
+    // From the first line of the batch that is not whole in the file.
+    const from = written > 0 ? Math.max(headBytes, buf.lastIndexOf(NEWLINE, written - 1) + 1) : headBytes;
+    this.fail(buf.subarray(from).toString(), err);
+  }
+
+  /** Text that does not reach the file: counted for the resume notice, and handed on. */
+  private fail(text: string, err: Error): void {
+    if (text === '') return;
+    if (this.lost) {
+      this.lost.lines += countLines(text);
+      this.lost.error = err;
+    } else this.lost = { lines: countLines(text), since: this.now(), error: err };
+    this.onWriteError(text, err);
   }
 
   private async ensureOpen(): Promise<number> {

@@ -224,6 +224,8 @@ export class Director {
     // A stop during the first checks has purged the table: nothing may come back.
     if (this.stopping) return;
     await this.requestConverge();
+    // Nor during the convergence on them: the checks must not be scheduled again.
+    if (this.stopping) return;
     this.status = 'running';
     this.runner.start();
     this.armDriftRepair();

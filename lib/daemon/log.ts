@@ -5,9 +5,11 @@
 //   3. logfile=/path    append `[<ctime>|<CFGNAME>|<pid>] <message>` (stderr if that fails)
 //   4. logfile=<other>  syslog, facility <other> (unknown names: daemon), priority info
 // File and syslog output is asynchronous and batched (append-file.ts, syslog.ts):
-// `log()` never blocks on I/O and never throws.
+// `log()` never blocks on I/O and never throws. Lines the logfile could not take
+// (disk full, directory gone) go to stderr, and once it takes lines again, one
+// line says how many it missed (lostLogLines).
 import { ctime } from './ctime.js';
-import { AppendFile } from './append-file.js';
+import { AppendFile, type LostLines } from './append-file.js';
 import { SyslogSender, syslogFacility, type Facility } from './syslog.js';
 
 export type LogTarget =
@@ -40,6 +42,12 @@ export function chomp(message: string): string {
 /** A logfile line, newline included: `[<ctime>|<CFGNAME>|<pid>] <message>\n`. */
 export function formatFileLine(date: Date, cfgname: string, pid: number, message: string): string {
   return `[${ctime(date)}|${cfgname}|${pid}] ${message}\n`;
+}
+
+/** The logfile's line, once it works again, about the lines it did not get. */
+export function lostLogLines(path: string, lost: LostLines): string {
+  const n = `${lost.lines} log line${lost.lines === 1 ? '' : 's'}`;
+  return `Could not write ${n} to ${path} from ${ctime(lost.since)} on: ${lost.error.message}`;
 }
 
 /** A supervised (stdout) line, newline included: `[<ctime>] <message>\n`. */
@@ -182,6 +190,8 @@ export class Logger {
       this.file = new AppendFile(t.path, {
         // The original prints the bare message to stderr when the file fails.
         onWriteError: (text) => this.stderr.write(stripFilePrefixes(text)),
+        resumeNotice: (lost) => formatFileLine(this.now(), this.opts.cfgname, this.pid, lostLogLines(t.path, lost)),
+        now: this.now,
         ...(this.opts.maxQueuedFileBytes !== undefined ? { maxQueuedBytes: this.opts.maxQueuedFileBytes } : {}),
       });
     } else if (t.kind === 'syslog') {

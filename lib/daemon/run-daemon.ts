@@ -154,9 +154,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log(`Starting ${VERSION_LINE} as daemon`);
     try {
       writePidFile(opts.pidFile);
-    } catch {
+    } catch (err) {
       log(`Can not open ${opts.pidFile}`);
-      report(opts.reportFd, `error: Can not open ${opts.pidFile}\n`);
+      // The start command says why too ("EROFS: read-only file system").
+      const why = (err as NodeJS.ErrnoException).code ? (err as Error).message.replace(/,.*$/s, '') : (err as Error).message;
+      report(opts.reportFd, `error: Can not open ${opts.pidFile}: ${why}\n`);
       await logger.close();
       return 1;
     }

@@ -29,6 +29,8 @@ import { ROOT, VM } from './support/guest-build.js';
 interface Cli { args: string; exitCode: number | string | null; stdout: string; stderr: string; ms: number; at: number; spawnError?: string }
 type ProcTable = Record<string, { s: string; d: Record<string, [string, number]> }>;
 type Requests = Record<string, number>;
+/** How sample times cover a window [from, to] (daemon-e2e.mjs, coverage()). */
+interface Coverage { fromMs: number | null; toMs: number | null; maxGapMs: number; samples: number }
 interface Report {
   errors: string[]; timings: Record<string, number>; totalMs: number; procReads: number;
   kernel: string; ipvsadmVersion: string;
@@ -46,6 +48,7 @@ interface Report {
   c: {
     config1: string; config2: string; startToTableMs: number; save1: string; save2: string; pidFile: string | null;
     reloadCommandMs: number; reloadToTableMs: number; reloadCommandEndToTableMs: number; procReadsToTable: number;
+    procCoverage: Coverage; savesCoverage: Coverage | null;
     procStates: number; procStatesWithoutLiveReals: unknown[]; procSequence: unknown[];
     saves: number; savesAfterReloadCommand: number; savesAfterIntervalMs: number | null; savesSpanMs: number; savesWithoutLiveReals: unknown[]; distinctSaves: string[];
     requestsDuringReload: Requests;
@@ -96,7 +99,7 @@ beforeAll(async () => {
   (a) start command returned -> table full ${g.a.returnedToTableMs} ms; cli ms: ${Object.entries(g.cli).map(([k, v]) => `${k} ${v.ms}`).join(', ')}
   (b) kill -> quiesced ${b.killToQuiescedMs} ms, kill -> last connection to the dead real ${b.lastConnectionToDeadMs} ms (bound ${TUTORIAL_BOUND_MS}); serving again -> restored ${b.backToRestoredMs} ms;
       kill both -> fallback in ${b.killBothToFallbackMs} ms (first quiesce ${b.firstQuiesceAfterKillBothMs} ms), fallback -> first request it served ${b.fallbackToServedMs} ms; both serving again -> restored, fallback out ${b.backBothToRecoveredMs} ms
-  (c) reload command (${c.reloadCommandMs} ms) started -> table ${c.reloadToTableMs} ms, command ended -> table ${c.reloadCommandEndToTableMs} ms; ${c.saves} ipvsadm -S -n samples (${c.savesAfterReloadCommand} after the command, every ${c.savesAfterIntervalMs} ms), ${c.procReadsToTable} /proc/net/ip_vs reads to the table
+  (c) reload command (${c.reloadCommandMs} ms) started -> table ${c.reloadToTableMs} ms, command ended -> table ${c.reloadCommandEndToTableMs} ms; ${c.saves} ipvsadm -S -n samples (${c.savesAfterReloadCommand} after the command, every ${c.savesAfterIntervalMs} ms), ${c.procReadsToTable} /proc/net/ip_vs reads to the table (longest gap ${c.procCoverage.maxGapMs} ms)
   (d) ipvsadm -C -> repaired ${d.commandToRepairedMs} ms (checkinterval ${RELOAD_CHECKINTERVAL_MS} ms)`);
 }, 620_000);
 
@@ -249,11 +252,22 @@ describe('(c) reload through the command line: a real removed, a weight changed,
   it('the live reals never leave the table: every sample of the kernel table during the reload has them', () => {
     expect(g.c.procStatesWithoutLiveReals).toEqual([]);
     expect(g.c.savesWithoutLiveReals).toEqual([]);
-    // ipvsadm -S -n: one before the reload command, then every ~50 ms (+ ipvsadm's own time)
-    // from its HUP; /proc/net/ip_vs: every 50 ms throughout
-    expect(g.c.savesAfterReloadCommand).toBeGreaterThanOrEqual(3);
+    // Those samples watched the whole reload, however many a fast or slow reload left room
+    // for. /proc/net/ip_vs, read every 50 ms throughout: from a read before the reload
+    // command to one after the reloaded table, with no gap of more than 3 s (the guest's one
+    // CPU, shared with the daemon and the command line, stalls the sampler for over a second
+    // when the host is loaded; a sampler that stopped leaves a gap the size of the window).
+    // ipvsadm -S -n: one before the reload command, then every ~50 ms (+ ipvsadm's own
+    // time) from its HUP to 500 ms after the reloaded table, no gap of more than 5 s.
+    const { procCoverage: proc, savesCoverage: saves } = g.c;
+    expect(proc.fromMs).not.toBeNull();
+    expect(proc.fromMs!).toBeLessThanOrEqual(0);
+    expect(proc.toMs).not.toBeNull();
+    expect(proc.maxGapMs).toBeLessThanOrEqual(3000);
     expect(g.c.saves).toBe(g.c.savesAfterReloadCommand + 1);
-    expect(g.c.procReadsToTable).toBeGreaterThanOrEqual(20);
+    expect(saves).not.toBeNull();
+    expect(saves!.toMs).not.toBeNull();
+    expect(saves!.maxGapMs).toBeLessThanOrEqual(5000);
     expect(g.c.distinctSaves.at(-1)).toBe(RELOADED + UNMANAGED);
   });
 

@@ -160,8 +160,11 @@ function parseProc(text) {
 const history = [];
 let sampler;
 let procReads = 0;
+/** When each read was made: what the kernel table's samples cover is judged from these. */
+const procReadTimes = [];
 let lastKey = '';
 function sample() {
+  procReadTimes.push(Date.now());
   const table = parseProc(readFileSync('/proc/net/ip_vs', 'utf8'));
   procReads++;
   const key = JSON.stringify(table);
@@ -189,6 +192,28 @@ async function until(pred, since, timeoutMs) {
     if (!sampler) sample();
   }
 }
+/**
+ * How sample times (ascending) cover the window [from, to]: `fromMs`, the last sample at or
+ * before `from` (relative to it, <= 0; null when none), `toMs`, the first at or after `to`
+ * (relative to it, >= 0; null when none), and the longest gap between consecutive samples
+ * from the one to the other: no state lasting longer than that can have gone unseen.
+ */
+function coverage(times, from, to) {
+  let first = -1;
+  for (let i = 0; i < times.length && times[i] <= from; i++) first = i;
+  const last = times.findIndex((t) => t >= to);
+  let maxGapMs = 0;
+  const a = Math.max(first, 0);
+  const b = last >= 0 ? last : times.length - 1;
+  for (let i = a + 1; i <= b; i++) maxGapMs = Math.max(maxGapMs, times[i] - times[i - 1]);
+  return {
+    fromMs: first >= 0 ? times[first] - from : null,
+    toMs: last >= 0 ? times[last] - to : null,
+    maxGapMs,
+    samples: b - a + 1,
+  };
+}
+
 /** States sampled in [from, to], the one current at `from` included. */
 function statesBetween(from, to) {
   let i = history.length - 1;
@@ -305,11 +330,13 @@ await step('a', async () => {
   out.a.pidFile = existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : null;
   out.a.cmdline = out.a.pidFile ? readFileSync(`/proc/${out.a.pidFile.trim()}/cmdline`, 'utf8').split('\0').filter(Boolean) : null;
   await cli('aStatus', ['ldirectord.cf', 'status']);
-  // A few requests through the VIP while both reals are up.
+  // A few requests through the VIP while both reals are up: the first ten that end (a
+  // request is reported when it ends, which on the guest's one busy CPU can take seconds).
   await traffic(100);
   const t = Date.now();
-  await sleep(1000);
-  out.a.requests = summary(requestsBetween(t, Date.now()));
+  const deadline = t + 15_000;
+  while (requests.filter((r) => r.t >= t).length < 10 && Date.now() < deadline) await sleep(50);
+  out.a.requests = summary(requests.filter((r) => r.t >= t).slice(0, 10));
 });
 
 // (b) Failures of real servers under client traffic; tutorial: checkinterval=5,
@@ -473,6 +500,9 @@ await step('c', async () => {
   await sleep(700);
   sampling = false;
   await saver;
+  // From before the reload began to the reloaded table: how densely the kernel table was
+  // watched, whatever the number of reads a fast or slow reload left room for.
+  c.procCoverage = coverage(procReadTimes, tReload, done.t);
   const tEnd = Date.now();
   c.save2 = await ipvsadm('-S', '-n');
   // Every sample from the one before the reload command to the end.
@@ -487,6 +517,8 @@ await step('c', async () => {
   c.savesAfterReloadCommand = saves.length - savesBeforeHup;
   const after = saves.slice(savesBeforeHup);
   c.savesAfterIntervalMs = after.length > 1 ? Math.round((after.at(-1).t - after[0].t) / (after.length - 1)) : null;
+  // From the first ipvsadm -S -n after the command to 500 ms after the reloaded table.
+  c.savesCoverage = after.length ? coverage(after.map((s) => s.t), after[0].t, done.t + 500) : null;
   c.reloadCommandEndToTableMs = done.t - (reload.at + T0 + reload.ms);
   c.savesSpanMs = inWindow.length ? inWindow.at(-1).t - inWindow[0].t : 0;
   const liveLine = (text, r, w) => text.split('\n').some((l) => new RegExp(`^-a -t ${VIP}:80 -r ${r} -m -w ${w}$`).test(l));
