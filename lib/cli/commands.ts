@@ -3,6 +3,7 @@
 import { EXIT, type Command } from './texts.js';
 import { controlSocketPath, pidFilePath, readPidState } from './pidfile.js';
 import { askDaemon } from '../status/control-client.js';
+import { followHolder, probeHolder } from '../daemon/instance-lock.js';
 import { formatDocument, staleDocument, stoppedDocument, unreachableDocument, type StatusDocument } from '../status/document.js';
 
 export interface CommandContext {
@@ -29,10 +30,18 @@ export const TEXT = {
   stale: (pidFile: string, config: string) => `ldirectord stale pid file ${pidFile} for ${config}`,
   exiting: (cmd: string) => `Exiting from ldirectord ${cmd}`,
   startFailed: (why: string) => `ldirectord failed to start: ${why}`,
+  notStopped: (config: string, pid: number, seconds: number) =>
+    `ldirectord for ${config} is still running with pid: ${pid} after ${seconds} s: not stopped`,
 } as const;
 
-/** How long `stop` waits for the daemon to finish its clean stop. */
-const STOP_WAIT_MS = 60_000;
+/**
+ * How long `stop` waits for the daemon to finish its clean stop; LDIRECTORD_STOP_TIMEOUT
+ * (seconds) changes it.
+ */
+function stopWaitMs(): number {
+  const s = Number(process.env.LDIRECTORD_STOP_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,20 +53,22 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
   const state = readPidState(pidFile);
   const { command } = ctx;
 
+  switch (command) {
+    case 'start':
+      return start(ctx);
+    case 'stop':
+      return stop(ctx, stopWaitMs());
+    case 'restart':
+    case 'try-restart': {
+      const running = state.kind === 'running' || (await probeHolder(pidFile)).held;
+      if (!running && command === 'try-restart') break;
+      // As the original: wait, without a time limit, for the old daemon to go.
+      if (running) await stop(ctx, Infinity);
+      return start(ctx);
+    }
+  }
   if (state.kind === 'running') {
     switch (command) {
-      case 'start':
-        ctx.log(TEXT.exiting(command));
-        return EXIT.ok;
-      case 'stop': {
-        process.kill(state.pid, 'SIGTERM');
-        // Unlike the original, wait (bounded) until the daemon has cleaned up and
-        // gone, so that a stop really is one for the OCF agent, systemd and init.
-        const until = Date.now() + STOP_WAIT_MS;
-        while (readPidState(pidFile).kind === 'running' && Date.now() < until) await sleep(100);
-        ctx.log(TEXT.exiting(command));
-        return EXIT.ok;
-      }
       case 'reload':
       case 'force-reload':
         process.kill(state.pid, 'SIGHUP');
@@ -71,19 +82,9 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
         ctx.log(TEXT.running(ctx.configPath, state.pid));
         ctx.log(TEXT.exiting(command));
         return EXIT.ok;
-      case 'restart':
-      case 'try-restart':
-        process.kill(state.pid, 'SIGTERM');
-        // As the original: wait, without a time limit, for the old daemon to go.
-        while (readPidState(pidFile).kind === 'running') await sleep(200);
-        return start(ctx);
     }
   }
   switch (command) {
-    case 'start':
-    case 'restart':
-      return start(ctx);
-    case 'stop':
     case 'try-restart':
       ctx.log(TEXT.exiting(command));
       return EXIT.ok;
@@ -104,6 +105,65 @@ export async function runCommand(ctx: CommandContext): Promise<number> {
       ctx.log(TEXT.stopped(ctx.configPath));
       return EXIT.generic;
   }
+  return EXIT.ok;
+}
+
+/** Whether `pid` is still an ldirectord process (a zombie or a reused pid is not). */
+function isDaemon(pid: number): boolean {
+  try {
+    return process.getBuiltinModule('node:fs').readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ldirectord');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * stop: TERM to the daemon of this config (the lock's holder, so also one still
+ * starting up or whose pid file is gone; else the pid file's process), then wait
+ * until that process has ended. LSB (and so systemd's and the OCF agent's reading of
+ * it): 0 when the daemon is stopped, also when it was not running; 1 when it could not
+ * be stopped, here when it still runs after the wait: the OCF agent then fails its
+ * stop, and Pacemaker escalates (fencing) instead of starting the resource elsewhere
+ * while this director still holds the virtual services.
+ */
+async function stop(ctx: CommandContext, waitMs: number): Promise<number> {
+  const pidFile = pidFilePath(ctx.cfgName);
+  const holder = await probeHolder(pidFile);
+  const state = readPidState(pidFile);
+  const pid = (holder.held ? holder.pid : undefined) ?? (state.kind === 'running' ? state.pid : undefined);
+  if (!holder.held && pid === undefined) {
+    ctx.log(TEXT.exiting(ctx.command));
+    return EXIT.ok;
+  }
+  if (pid === undefined) {
+    const why = `ldirectord for ${ctx.configPath} holds its lock but does not answer, and no pid file names it: not stopped`;
+    process.stderr.write(`${why}\n`);
+    ctx.log(why);
+    return EXIT.generic;
+  }
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // gone already
+  }
+  const until = Date.now() + waitMs;
+  const lock = followHolder(pidFile, () => undefined);
+  let lockGone = false;
+  void lock.gone.then(() => (lockGone = true));
+  try {
+    // The lock goes with the process; the /proc check covers a daemon without one.
+    while (Date.now() < until && (isDaemon(pid) || !lockGone)) await sleep(100);
+  } finally {
+    lock.close();
+  }
+  if (isDaemon(pid)) {
+    const why = TEXT.notStopped(ctx.configPath, pid, Math.round(waitMs / 1000));
+    process.stderr.write(`${why}\n`);
+    ctx.log(why);
+    return EXIT.generic;
+  }
+  ctx.log(TEXT.exiting(ctx.command));
+  return EXIT.ok;
 }
 
 /**
@@ -123,9 +183,59 @@ async function liveStatus(ctx: CommandContext, pid: number): Promise<StatusDocum
   }
 }
 
-function start(ctx: CommandContext): Promise<number> {
-  if (ctx.debug || ctx.supervised) return ctx.runForeground();
-  return spawnDaemon(ctx);
+/**
+ * start. Only one daemon per config comes up (instance-lock.ts): when another is
+ * running, exit 0 as the original; when another `start` is bringing one up, wait for
+ * it and exit as that start-up ends: 0 once it runs, 1 when it fails or is stopped
+ * during start-up (the same outcome its own `start` reports). A daemon that is
+ * stopping is waited for, then a new one is started.
+ */
+async function start(ctx: CommandContext): Promise<number> {
+  const pidFile = pidFilePath(ctx.cfgName);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const other = await otherInstance(ctx, pidFile);
+    if (other !== undefined) return other;
+    if (ctx.debug || ctx.supervised) return ctx.runForeground();
+    const r = await spawnDaemon(ctx);
+    if (r !== 'locked') return r;
+    // Another daemon took the lock first: follow it on the next round.
+  }
+  return failStart(ctx, 'another instance of this configuration keeps starting and stopping');
+}
+
+/** The exit code of `start` when another instance decides it, else undefined (start one). */
+async function otherInstance(ctx: CommandContext, pidFile: string): Promise<number | undefined> {
+  let last: { pid: number; state: string } | undefined;
+  const follow = followHolder(pidFile, (pid, state) => {
+    last = { pid, state };
+    return state === 'starting' || state === 'stopping' ? undefined : 'stop';
+  });
+  const holder = await follow.first;
+  if (!holder.held) {
+    follow.close();
+    // A daemon without the lock (another implementation): the original's pid-file rule.
+    if (readPidState(pidFile).kind === 'running') {
+      ctx.log(TEXT.exiting('start'));
+      return EXIT.ok;
+    }
+    return undefined;
+  }
+  // Held: wait while it starts or stops (its own commands bound both).
+  await follow.gone;
+  const seen = last as { pid: number; state: string } | undefined;
+  if (seen?.state === 'running' || seen?.state === 'reloading') {
+    ctx.log(TEXT.exiting('start'));
+    return EXIT.ok;
+  }
+  if (seen?.state === 'stopping') return undefined;
+  if (seen === undefined) return failStart(ctx, 'another instance of this configuration holds its lock but does not answer');
+  return failStart(ctx, `the daemon that another start launched (pid ${seen.pid}) did not come up; its log says why`);
+}
+
+function failStart(ctx: CommandContext, why: string): number {
+  process.stderr.write(`${TEXT.startFailed(why)}\n`);
+  ctx.log(TEXT.startFailed(why));
+  return EXIT.generic;
 }
 
 /**
@@ -134,7 +244,7 @@ function start(ctx: CommandContext): Promise<number> {
  * reports that it is up, or why it is not: unlike the original, a failed start
  * shows in the exit code.
  */
-function spawnDaemon(ctx: CommandContext): Promise<number> {
+function spawnDaemon(ctx: CommandContext): Promise<number | 'locked'> {
   return new Promise((resolve) => {
     // Node's own options (the V8 ones on bin/ldirectord's #! line) go to the daemon too:
     // it is the process they were set for.
@@ -151,13 +261,14 @@ function spawnDaemon(ctx: CommandContext): Promise<number> {
     pipe.setEncoding('utf8');
     pipe.on('data', (d: string) => (report += d));
     pipe.on('error', () => undefined);
-    const done = (code: number) => {
+    const done = (code: number | 'locked') => {
       child.unref();
       (pipe as unknown as { destroy?: () => void }).destroy?.();
       resolve(code);
     };
     pipe.on('end', () => {
       if (report.startsWith('ready')) return done(EXIT.ok);
+      if (report.startsWith('locked')) return done('locked');
       const why = report.replace(/^error:\s*/, '').trim() || 'the daemon exited during start-up';
       process.stderr.write(`${TEXT.startFailed(why)}\n`);
       ctx.log(TEXT.startFailed(why));

@@ -43,11 +43,17 @@ function showManual(): number {
  */
 async function runDaemonLazily(opts: DaemonOptions): Promise<number> {
   const { runDaemon } = await import('../daemon/run-daemon.js');
-  return runDaemon(opts);
+  const code = await runDaemon(opts);
+  // A daemon that has stopped ends here, whatever timer or socket a check or a
+  // library left open: its lock and the name `pgrep` finds go with the process.
+  process.exit(code);
 }
 
 export async function loadConfig(path: string, debug: boolean): Promise<ParseResult> {
-  const text = readFileSync(path, 'utf8');
+  return parseConfigText(readFileSync(path, 'utf8'), path, debug);
+}
+
+function parseConfigText(text: string, path: string, debug: boolean): Promise<ParseResult> {
   return parseConfig(text, { file: path, debug, validateReceive: translateReceive });
 }
 
@@ -142,7 +148,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT.generic;
   }
   const configPath = loc.path.startsWith('/') ? loc.path : resolve(loc.path);
-  const result = await loadConfig(loc.path, args.debug);
+  let configText: string;
+  try {
+    configText = readFileSync(loc.path, 'utf8');
+  } catch (err) {
+    // A directory or an unreadable file where the config should be: as a missing one.
+    process.stderr.write(`Can not read config file ${loc.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    return EXIT.generic;
+  }
+  const result = await parseConfigText(configText, loc.path, args.debug);
   for (const d of result.diagnostics) {
     process.stderr.write(`${configDiagnostic(d.severity, process.pid, loc.path, d.line, d.message)}\n`);
   }
@@ -166,7 +180,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     controlSocket: controlSocketPath(loc.cfgName),
     ipvsadmPath,
     ...(reportFd !== undefined ? { reportFd } : {}),
-    reparse: () => loadConfig(configPath, args.debug),
+    parse: (text) => parseConfigText(text, configPath, args.debug),
+    configText,
     selfCommand: [process.execPath, process.argv[1]!],
   });
 

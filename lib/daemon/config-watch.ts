@@ -2,18 +2,37 @@
 // MD5 rule) is logged, reloaded when autoreload=yes, and passed to the callback.
 // chokidar catches edits at once, including editors that replace the file by
 // rename; a stat every two seconds backs it up on file systems without events.
+//
+// A file rewritten in place (cp, scp, `cat >`, an editor that does not rename) is
+// seen while it is being written; its first part alone may be a valid config
+// without most virtual services. So a change counts only once the file has stopped
+// changing for QUIET_MS (readSettledConfig), and the reload is handed exactly that
+// text: a prefix is never applied.
 import { statSync } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
 import { runFallbackCommand } from './fallback-command.js';
+import { readSettledConfig } from './config-read.js';
+
+/**
+ * How long the file must stay unchanged. Local copies, pipes and editors write a
+ * config of any realistic size within milliseconds, and a copy over the network
+ * stalls for less than this unless the link is failing; the original looked at the
+ * file once per check cycle (checkinterval, seconds), so a reload 2 s after the last
+ * write is no later than it was.
+ */
+export const QUIET_MS = 2000;
 
 export interface ConfigWatchOptions {
   readonly path: string;
-  readonly md5: () => string | undefined;
+  /** MD5 of the content the daemon runs with (undefined: unreadable at start). */
+  readonly sum: string | undefined;
   readonly autoreload: boolean;
   readonly callback?: string;
   readonly log: (m: string) => void;
-  readonly reload: () => void;
+  /** Reloads from this text (the settled file). */
+  readonly reload: (text: string) => void;
   readonly pollMs?: number;
+  readonly quietMs?: number;
 }
 
 export interface ConfigWatch {
@@ -24,27 +43,43 @@ export interface ConfigWatch {
 export function watchConfig(o: ConfigWatchOptions): ConfigWatch {
   let autoreload = o.autoreload;
   let callback = o.callback;
-  let lastSum = o.md5();
+  let lastSum = o.sum;
   let lastStat = statKey(o.path);
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let debounce: NodeJS.Timeout | undefined;
+  let closed = false;
+  let settling = false;
+  let again = false;
 
-  const check = (): void => {
-    lastStat = statKey(o.path);
-    const sum = o.md5();
-    if (sum === undefined || sum === lastSum) return;
-    lastSum = sum;
-    o.log(`Configuration file '${o.path}' has changed on disk`);
-    if (autoreload) {
-      o.log(' - reread new configuration');
-      o.reload();
-    } else o.log(' - ignore new configuration');
-    if (callback) runFallbackCommand(callback, [o.path], o.log);
+  const check = async (): Promise<void> => {
+    if (settling) {
+      again = true;
+      return;
+    }
+    settling = true;
+    try {
+      do {
+        again = false;
+        const file = await readSettledConfig(o.path, o.quietMs ?? QUIET_MS);
+        lastStat = statKey(o.path);
+        // Missing or unreadable (a deploy under way): the next change looks again.
+        if (closed || !file.ok || file.sum === lastSum) continue;
+        lastSum = file.sum;
+        o.log(`Configuration file '${o.path}' has changed on disk`);
+        if (autoreload) {
+          o.log(' - reread new configuration');
+          o.reload(file.text);
+        } else o.log(' - ignore new configuration');
+        if (callback) runFallbackCommand(callback, [o.path], o.log);
+      } while (again && !closed);
+    } finally {
+      settling = false;
+    }
   };
   const soon = (): void => {
     if (debounce) clearTimeout(debounce);
-    debounce = setTimeout(check, 100);
+    debounce = setTimeout(() => void check(), 100);
   };
 
   const start = (): void => {
@@ -52,17 +87,23 @@ export function watchConfig(o: ConfigWatchOptions): ConfigWatch {
     if (watcher) return;
     watcher = watch(o.path, { ignoreInitial: true, atomic: true });
     watcher.on('all', soon);
+    // The path may turn into anything during a deploy (a directory, a symlink loop):
+    // the watcher's complaint about it must not end the daemon; the poll goes on.
+    watcher.on('error', soon);
     timer = setInterval(() => {
       if (statKey(o.path) !== lastStat) soon();
     }, o.pollMs ?? 2000);
   };
   const stop = (): void => {
+    closed = true;
     void watcher?.close();
     watcher = undefined;
     if (timer) clearInterval(timer);
     if (debounce) clearTimeout(debounce);
   };
   start();
+  // An edit made while the daemon started has no event left to come: compare once now.
+  soon();
   return {
     setAutoreload(a, cb) {
       autoreload = a;

@@ -1,8 +1,7 @@
 // The daemon process: logging, pid file, signals, reloads, execute= children,
 // and the start-up report to the `start` command that launched it.
 import { createHash } from 'node:crypto';
-import { closeSync, readFileSync, writeSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { closeSync, writeSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import type { Config, VirtualService } from '../config/model.js';
 import { selectChecker, buildTarget } from '../../checks/index.js';
@@ -18,6 +17,10 @@ import { removeOwnPidFile, writePidFile } from '../cli/pidfile.js';
 import { VERSION_LINE, configDiagnostic } from '../cli/texts.js';
 import { runFallbackCommand } from './fallback-command.js';
 import { watchConfig, type ConfigWatch } from './config-watch.js';
+import { readConfigTextNow } from './config-read.js';
+import { runChildCommand, runChildren } from './execute-children.js';
+import { InstanceLock } from './instance-lock.js';
+import { Lifecycle } from './lifecycle.js';
 import type { StatusAddress } from '../config/model.js';
 import { ControlSocket } from '../status/control-socket.js';
 import { StatusListener } from '../status/http-listener.js';
@@ -36,8 +39,10 @@ export interface DaemonOptions {
   readonly ipvsadmPath: string;
   /** fd on which the launching `start` waits for "ready" or "error: …". */
   readonly reportFd?: number;
-  /** Re-parses the config file for a reload. */
-  readonly reparse: () => Promise<{ config?: Config; diagnostics: readonly { severity: 'error' | 'warning'; line: number; message: string }[] }>;
+  /** Parses a config file's text for a reload. */
+  readonly parse: (text: string) => Promise<{ config?: Config; diagnostics: readonly { severity: 'error' | 'warning'; line: number; message: string }[] }>;
+  /** The config file's text as `config` was parsed from (autoreload compares with it). */
+  readonly configText?: string;
   /** argv[0..1] to run `ldirectord <child> <cmd>` for execute= instances. */
   readonly selfCommand: readonly string[];
   /** The control socket `status --json` asks (next to the pid file); not in the foreground. */
@@ -72,13 +77,6 @@ function report(fd: number | undefined, text: string): void {
   }
 }
 
-function runChildren(self: readonly string[], names: readonly string[], cmd: string, log: (m: string) => void): void {
-  for (const name of names) {
-    const r = spawnSync(self[0]!, [...self.slice(1), name, cmd], { stdio: 'ignore', timeout: 120_000 });
-    if (r.status !== 0) log(`system(ldirectord ${name} ${cmd}) failed: exit status ${r.status ?? r.signal}`);
-  }
-}
-
 /**
  * The old generation may grow to twice what the last full GC left live, instead of by
  * V8's own factor, which reaches 4 on a host with gigabytes of memory. At 10,000 reals
@@ -104,6 +102,53 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     cfgname: opts.cfgName,
   });
   const log = (m: string) => logger.log(m);
+
+  // One daemon per configuration, taken before anything else is done: a second
+  // daemon leaves the pid file, the table and the log alone.
+  let lock: InstanceLock | undefined;
+  try {
+    lock = await InstanceLock.acquire(opts.pidFile);
+  } catch (err) {
+    const why = `cannot take the instance lock for ${opts.pidFile}: ${(err as Error).message}`;
+    log(why);
+    report(opts.reportFd, `error: ${why}\n`);
+    await logger.close();
+    return 1;
+  }
+  if (!lock) {
+    // The launching `start` follows the other instance (commands.ts).
+    report(opts.reportFd, 'locked\n');
+    if (opts.foreground) log(`ldirectord for ${opts.configPath} is already running or starting: not started`);
+    await logger.close();
+    return 1;
+  }
+  const instance = lock;
+  const lifecycle = new Lifecycle((s) => instance.set(s));
+
+  // From here on every signal has its defined outcome (lifecycle.ts); one that comes
+  // before a step that can act on it waits for the next step boundary.
+  let shutdown: () => Promise<void> = async () => undefined;
+  const startReload: { fn: (text?: string) => void } = { fn: () => undefined };
+  for (const sig of TERMINATING) {
+    process.on(sig, () => {
+      const action = lifecycle.terminate(sig);
+      if (action === 'stop') void shutdown();
+      else if (action === 'after-step') log(`Signal ${sig.replace(/^SIG/, '')} while ${lifecycle.state}: stopping once the current step is done`);
+    });
+  }
+  process.on('SIGHUP', () => {
+    const action = lifecycle.hangup();
+    if (action === 'ignore') return log('Reload on signal ignored: the daemon is stopping');
+    log('Reloading Linux Director Daemon config on signal');
+    if (action === 'reload') startReload.fn();
+  });
+  let statusLines: () => string[] = () => ['Status: starting'];
+  process.on('SIGUSR1', () => {
+    for (const line of statusLines()) log(line);
+  });
+  process.on('SIGUSR2', () => undefined);
+  process.on('SIGPIPE', () => undefined);
+
   if (opts.foreground) log(`Starting ${VERSION_LINE} with pid: ${process.pid}`);
   else {
     log(`Starting ${VERSION_LINE} as daemon`);
@@ -185,6 +230,135 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       converged: (result) => metrics?.converged(result),
     },
   });
+  statusLines = () => director.statusLines();
+
+  let watcher: ConfigWatch | undefined;
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((r) => (finish = r));
+  let stopped = false;
+
+  /**
+   * The clean stop, also of a start-up that a signal cut short: `children` are the
+   * execute= instances started so far, `purge` whether the table was touched.
+   * `startReport` goes to a launching `start` that is still waiting.
+   */
+  const stopDaemon = async (children: readonly string[], purge: boolean, startReport?: string): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    lifecycle.set('stopping');
+    const signal = (lifecycle.stopSignal ?? 'SIGTERM').replace(/^SIG/, '');
+    watcher?.close();
+    await runChildren(opts.selfCommand, children, 'stop', log);
+    // A purge that failed leaves virtual services behind: the exit says so.
+    let code = 0;
+    if (purge) {
+      try {
+        await director.stop();
+      } catch (err) {
+        log(`error while stopping: ${(err as Error).message}`);
+        code = 1;
+      }
+    }
+    log(`Linux Director Daemon terminated on signal: ${signal}`);
+    await closeStatus();
+    if (!opts.foreground) removeOwnPidFile(opts.pidFile);
+    // Only now: `start` returns when the table holds nothing of this start-up.
+    if (startReport) report(opts.reportFd, startReport);
+    await alerter.idle();
+    await monitor.close();
+    await logger.close();
+    finish(code);
+  };
+  shutdown = () => stopDaemon(config.globals.execute, true);
+
+  /** A start-up step is done: true when a stop came meanwhile and start-up must end. */
+  const abandoned = async (children: readonly string[], purge: boolean): Promise<boolean> => {
+    if (!lifecycle.stopRequested) return false;
+    const signal = lifecycle.stopSignal!.replace(/^SIG/, '');
+    log(`Start-up abandoned on signal ${signal}`);
+    await stopDaemon(children, purge, `error: stopped by signal ${signal} during start-up\n`);
+    return true;
+  };
+
+  /** One reload; between its steps, a stop that came meanwhile ends it. */
+  const reloadOnce = async (given: string | undefined): Promise<void> => {
+    const failed = (): void => {
+      reloads.failed++;
+      reloads.lastAt = Date.now();
+      metrics?.reloaded(false);
+    };
+    let text = given;
+    if (text === undefined) {
+      const file = readConfigTextNow(opts.configPath);
+      if (!file.ok) {
+        log(`${file.why}: the running configuration stays in force`);
+        return failed();
+      }
+      text = file.text;
+    }
+    const parsed = await opts.parse(text);
+    for (const d of parsed.diagnostics) log(configDiagnostic(d.severity, process.pid, opts.configPath, d.line, d.message));
+    if (!parsed.config) {
+      log('Configuration has errors: the running configuration stays in force');
+      return failed();
+    }
+    if (lifecycle.stopRequested) return;
+    const old = config;
+    config = parsed.config;
+    logger.reconfigure({ supervised: config.globals.supervised, logfile: config.globals.logfile });
+    alerter.setEmailAlertFrom(config.globals.emailalertfrom);
+    const before = new Set(old.globals.execute);
+    const after = new Set(config.globals.execute);
+    await runChildren(opts.selfCommand, [...before].filter((n) => !after.has(n)), 'stop', log);
+    for (const n of [...after].filter((x) => before.has(x))) {
+      if (lifecycle.stopRequested) break;
+      const r = await runChildCommand(opts.selfCommand, n, 'reload');
+      if (!r.ok) await runChildren(opts.selfCommand, [n], 'start', log);
+    }
+    if (!lifecycle.stopRequested) await runChildren(opts.selfCommand, [...after].filter((n) => !before.has(n)), 'start', log);
+    // The table is left as it was when a stop came: the stop purges it next.
+    if (lifecycle.stopRequested) return;
+    await director.reload(config);
+    reloads.ok++;
+    reloads.lastAt = Date.now();
+    metrics?.reloaded(true);
+    await followStatusAddress(config.globals.statusaddress);
+    watcher?.setAutoreload(config.globals.autoreload, config.globals.callback);
+  };
+
+  let reloading: Promise<void> = Promise.resolve();
+  let queued: { text: string | undefined } | undefined;
+  /**
+   * Reloads queue behind each other; requests that arrive while one waits merge into
+   * it. `text`: the settled file that autoreload read; a SIGHUP reads the file itself
+   * (its sender says the file is complete), and a merged SIGHUP wins.
+   */
+  const reload = (text?: string): void => {
+    if (queued) {
+      if (text === undefined || queued.text === undefined) queued.text = undefined;
+      else queued.text = text;
+      return;
+    }
+    queued = { text };
+    reloading = reloading.then(async () => {
+      const req = queued!;
+      queued = undefined;
+      if (lifecycle.stopRequested || stopped) return;
+      lifecycle.set('reloading');
+      try {
+        await reloadOnce(req.text);
+      } catch (err) {
+        log(`reload failed: ${(err as Error).message}`);
+        reloads.failed++;
+        reloads.lastAt = Date.now();
+        metrics?.reloaded(false);
+      }
+      if (lifecycle.stopRequested) await shutdown();
+      else lifecycle.set('running');
+    });
+  };
+  startReload.fn = reload;
+
   if (!opts.foreground && opts.controlSocket) {
     control = await ControlSocket.open(
       opts.controlSocket,
@@ -193,111 +367,43 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     );
   }
   await followStatusAddress(config.globals.statusaddress);
-
-  let watcher: ConfigWatch | undefined;
-  let finish!: (code: number) => void;
-  const finished = new Promise<number>((r) => (finish = r));
-  let stopping = false;
-
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    watcher?.close();
-    runChildren(opts.selfCommand, config.globals.execute, 'stop', log);
-    let code = 0;
-    try {
-      await director.stop();
-    } catch (err) {
-      log(`error while stopping: ${(err as Error).message}`);
-      code = 1;
-    }
-    log(`Linux Director Daemon terminated on signal: ${signal.replace(/^SIG/, '')}`);
-    await closeStatus();
-    if (!opts.foreground) removeOwnPidFile(opts.pidFile);
-    await alerter.idle();
-    await monitor.close();
-    await logger.close();
-    finish(code);
-  };
-
-  let reloading: Promise<void> = Promise.resolve();
-  let reloadQueued = false;
-  /** Reloads queue behind each other; signals that arrive while one waits merge into it. */
-  const reload = (why?: string): void => {
-    if (why) log(why);
-    if (reloadQueued) return;
-    reloadQueued = true;
-    reloading = reloading.then(async () => {
-      reloadQueued = false;
-      if (stopping) return;
-      const parsed = await opts.reparse();
-      for (const d of parsed.diagnostics) log(configDiagnostic(d.severity, process.pid, opts.configPath, d.line, d.message));
-      if (!parsed.config) {
-        log('Configuration has errors: the running configuration stays in force');
-        reloads.failed++;
-        reloads.lastAt = Date.now();
-        metrics?.reloaded(false);
-        return;
-      }
-      const old = config;
-      config = parsed.config;
-      logger.reconfigure({ supervised: config.globals.supervised, logfile: config.globals.logfile });
-      alerter.setEmailAlertFrom(config.globals.emailalertfrom);
-      const before = new Set(old.globals.execute);
-      const after = new Set(config.globals.execute);
-      runChildren(opts.selfCommand, [...before].filter((n) => !after.has(n)), 'stop', log);
-      for (const n of [...after].filter((x) => before.has(x))) {
-        const r = spawnSync(opts.selfCommand[0]!, [...opts.selfCommand.slice(1), n, 'reload'], { stdio: 'ignore' });
-        if (r.status !== 0) runChildren(opts.selfCommand, [n], 'start', log);
-      }
-      runChildren(opts.selfCommand, [...after].filter((n) => !before.has(n)), 'start', log);
-      await director.reload(config);
-      reloads.ok++;
-      reloads.lastAt = Date.now();
-      metrics?.reloaded(true);
-      await followStatusAddress(config.globals.statusaddress);
-      watcher?.setAutoreload(config.globals.autoreload, config.globals.callback);
-    });
-  };
-
-  for (const sig of TERMINATING) process.on(sig, () => void shutdown(sig));
-  process.on('SIGHUP', () => reload('Reloading Linux Director Daemon config on signal'));
-  process.on('SIGUSR1', () => {
-    for (const line of director.statusLines()) log(line);
-  });
-  process.on('SIGUSR2', () => undefined);
-  process.on('SIGPIPE', () => undefined);
+  if (await abandoned([], false)) return finished;
 
   try {
     await director.start();
   } catch (err) {
     const why = err instanceof StartError ? err.message : `start-up failed: ${(err as Error).stack ?? err}`;
     log(why);
+    if (lifecycle.stopRequested) {
+      await abandoned([], false);
+      return finished;
+    }
     report(opts.reportFd, `error: ${why}\n`);
     await closeStatus();
     if (!opts.foreground) removeOwnPidFile(opts.pidFile);
     await logger.close();
     return 1;
   }
-  runChildren(opts.selfCommand, config.globals.execute, 'start', log);
-  report(opts.reportFd, 'ready\n');
+  if (await abandoned([], true)) return finished;
+  const children: string[] = [];
+  for (const name of config.globals.execute) {
+    children.push(name);
+    await runChildren(opts.selfCommand, [name], 'start', log);
+    if (await abandoned(children, true)) return finished;
+  }
 
-  const md5 = (): string | undefined => {
-    try {
-      return createHash('md5').update(readFileSync(opts.configPath)).digest('hex');
-    } catch {
-      return undefined;
-    }
-  };
+  lifecycle.set('running');
+  report(opts.reportFd, 'ready\n');
   watcher = watchConfig({
     path: opts.configPath,
-    md5,
+    sum: opts.configText !== undefined ? createHash('md5').update(opts.configText).digest('hex') : undefined,
     autoreload: config.globals.autoreload,
     ...(config.globals.callback ? { callback: config.globals.callback } : {}),
     log,
-    reload: () => reload(),
+    reload: (text) => reload(text),
   });
 
   void director.run().catch((err: Error) => log(`checks stopped: ${err.message}`));
+  if (lifecycle.reloadAfterStart) reload();
   return finished;
 }
