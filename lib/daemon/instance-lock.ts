@@ -1,5 +1,6 @@
 // One daemon per configuration: the daemon binds a Linux abstract-namespace unix
-// socket named after its pid file's absolute path. The kernel frees the name when
+// socket named after its pid file's absolute path (its config file's in the
+// foreground, which has no pid file). The kernel frees the name when
 // the last descriptor on it closes, that is when the process ends however it ends
 // (SIGKILL included; Node opens sockets close-on-exec, so no child such as a hung
 // ipvsadm keeps it), so a lock can neither go stale nor be held by two processes.
@@ -15,11 +16,11 @@ import type { Server, Socket } from 'node:net';
 
 export type InstanceState = 'starting' | 'running' | 'reloading' | 'stopping';
 
-/** The abstract socket name for a pid file (hashed: sun_path holds 107 bytes). */
-export function lockName(pidFile: string): string {
+/** The abstract socket name for a path, a pid file or a config file (hashed: sun_path holds 107 bytes). */
+export function lockName(path: string): string {
   // crypto and net are taken when used: `status` loads this module too and needs neither.
   const { createHash } = process.getBuiltinModule('node:crypto');
-  return `\0ldirectord-ts/${createHash('sha256').update(resolve(pidFile)).digest('hex').slice(0, 40)}`;
+  return `\0ldirectord-ts/${createHash('sha256').update(resolve(path)).digest('hex').slice(0, 40)}`;
 }
 
 const net = (): typeof import('node:net') => process.getBuiltinModule('node:net');
@@ -42,11 +43,11 @@ export class InstanceLock {
   }
 
   /** Takes the lock, or returns undefined when another process holds it. */
-  static acquire(pidFile: string): Promise<InstanceLock | undefined> {
+  static acquire(key: string): Promise<InstanceLock | undefined> {
     return new Promise((done, fail) => {
       const server = net().createServer();
       server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? done(undefined) : fail(err)));
-      server.listen({ path: lockName(pidFile) }, () => done(new InstanceLock(server)));
+      server.listen({ path: lockName(key) }, () => done(new InstanceLock(server)));
     });
   }
 
