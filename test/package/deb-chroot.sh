@@ -8,7 +8,6 @@
 # process the script leaves behind dies with it), /dev, /sys and /run. SCRIPT and the
 # FILEs are copied to /root/pkg/ in the copy, and SCRIPT runs there with bash. The
 # network is the host's (real servers on the host's loopback addresses are reachable).
-# Environment variables named PKGTEST_* are passed on.
 set -euo pipefail
 
 root=${1:?usage: deb-chroot.sh ROOT SCRIPT [FILE...]}
@@ -40,6 +39,5 @@ exec unshare --mount --pid --fork --propagation private -- bash -euo pipefail -c
   for f in "$@"; do cp -p "$f" "$r/root/pkg/"; done
   script=$(basename "$1")
   env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
-    $(env | grep "^PKGTEST_" | tr "\n" " ") \
     chroot "$r" /bin/bash "/root/pkg/$script"
 ' deb-chroot "$root" "${abs[@]}"

@@ -71,6 +71,8 @@ state=$(dpkg-query -W -f='${db:Status-Status}' ldirectord 2>/dev/null || true)
 ok "apt-get install ./$(basename "$DEB") replaced ldirectord (now: ${state:-not-installed}) in $((t1 - t0)) ms"
 [ "$(sha256sum "$CFG")" = "$cfg_sum" ] || fail "$CFG unchanged"
 ok "$CFG byte-identical"
+grep -q "$CFG is kept as it is; it still belongs to the removed" /tmp/apt.log \
+  || fail "the installation says that $CFG still belongs to the removed ldirectord"
 echo "FIGURE installed_kib $(dpkg-query -W -f='${Installed-Size}' ldirectord-ts)"
 
 for p in /usr/sbin/ldirectord /lib/systemd/system/ldirectord.service /etc/init.d/ldirectord \
