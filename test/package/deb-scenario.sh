@@ -85,6 +85,17 @@ done
 [ "$(readlink -f /etc/ha.d/resource.d/ldirectord)" = "$LIB/bin/ldirectord" ] || fail "resource.d link"
 ok "Debian's paths are ours"
 
+# Every production dependency and the daemon's modules load from the package as pruned
+# (no native addon, no type declarations, ...), with the package's own node.
+(cd "$LIB" && node/bin/node --input-type=module -e '
+  import { readFileSync } from "node:fs";
+  const deps = Object.keys(JSON.parse(readFileSync("package.json", "utf8")).dependencies);
+  for (const d of deps) await import(d);
+  await import("./dist/lib/daemon/run-daemon.js");
+  console.log(`${deps.length} packages`);
+') > /tmp/load.out 2>&1 || { cat /tmp/load.out; fail "the daemon's modules and packages load"; }
+ok "the daemon's modules and its $(cat /tmp/load.out) load"
+
 ldirectord -v > /tmp/v.out || fail "ldirectord -v"
 grep -q 'Linux Director' /tmp/v.out || fail "ldirectord -v prints the version"
 ldirectord -t "$CFG" || fail "ldirectord -t $CFG"
