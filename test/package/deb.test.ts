@@ -91,7 +91,9 @@ describe.skipIf(missing.length > 0)('Debian package: npm run deb, on clean Debia
   for (const { suite, release } of SUITES) {
     it(`${release} (${suite}): replaces ldirectord, directs under init, heartbeat and Pacemaker, removes cleanly`, async () => {
       const r = await scenarios.get(suite)!;
-      console.log(`${suite}:\n${r.out.split('\n').filter((l) => /^(ok|not ok|FIGURE|==)/.test(l)).join('\n')}`);
+      // The whole transcript when the scenario noted something to look into.
+      const lines = /^note - /m.test(r.out) ? r.out.split('\n') : r.out.split('\n').filter((l) => /^(ok|not ok|FIGURE|==)/.test(l));
+      console.log(`${suite}:\n${lines.join('\n')}`);
       expect(r.out, r.out).toMatch(/^PKGTEST PASSED$/m);
       expect(r.code, r.out).toBe(0);
     }, 10 * 60_000);
