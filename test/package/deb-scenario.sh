@@ -21,7 +21,6 @@ PKG=/root/pkg
 CFG=/etc/ha.d/ldirectord.cf
 DEB=$(ls "$PKG"/ldirectord-ts_*.deb)
 VIP=127.0.137.1:80
-REALS=(127.0.137.2 127.0.137.3)
 RPORT=8137
 LIB=/usr/lib/ldirectord-ts
 
@@ -29,6 +28,12 @@ fail() { printf "not ok - %s\n" "$*"; if [ -f /var/log/ldirectord.log ]; then ec
 ok() { printf 'ok - %s\n' "$*"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
+# The roots share the host's network and the test runs them at the same time: each
+# release has its own real servers (the seed's 127.0.137.2-3 are moved for Debian 13).
+case "$suite" in
+  trixie) REALS=(127.0.137.12 127.0.137.13) ;;
+  *) REALS=(127.0.137.2 127.0.137.3) ;;
+esac
 echo "== $suite ($(. /etc/os-release && echo "$PRETTY_NAME"))"
 
 # A root is no booted system: services are started by this script, not by maintainer
@@ -41,8 +46,10 @@ apt_get() { apt-get -y -qq -o Dpkg::Use-Pty=0 "$@" < /dev/null > /tmp/apt.log 2>
 # ---------------------------------------------------------------- real servers ----
 mkdir -p /srv/www
 echo 'Test Page' > /srv/www/index.html
+real_pids=()
 for ip in "${REALS[@]}"; do
   python3 -m http.server --bind "$ip" --directory /srv/www "$RPORT" > "/tmp/real-$ip.log" 2>&1 &
+  real_pids+=($!)
 done
 for ip in "${REALS[@]}"; do
   for _ in $(seq 100); do
@@ -50,11 +57,13 @@ for ip in "${REALS[@]}"; do
     sleep 0.1
   done
 done
+for pid in "${real_pids[@]}"; do kill -0 "$pid" 2>/dev/null || fail "real server $pid is up (address in use?)"; done
 
 # ------------------------------------------------------------------- 1. replace ----
 apt_get install --no-install-recommends --no-download ldirectord
 head -n1 /usr/sbin/ldirectord | grep -q perl || fail "Debian's ldirectord is installed"
-install -m 0644 "$PKG/seed-ldirectord.cf" "$CFG"
+sed -e "s/127\.0\.137\.2:/${REALS[0]}:/; s/127\.0\.137\.3:/${REALS[1]}:/" "$PKG/seed-ldirectord.cf" > "$CFG"
+chmod 0644 "$CFG"
 cfg_sum=$(sha256sum "$CFG")
 ok "Debian's ldirectord $(dpkg-query -W -f='${Version}' ldirectord) installed, $CFG written"
 
@@ -99,7 +108,6 @@ ok "the daemon's modules and its $(cat /tmp/load.out) load"
 ldirectord -v > /tmp/v.out || fail "ldirectord -v"
 grep -q 'Linux Director' /tmp/v.out || fail "ldirectord -v prints the version"
 ldirectord -t "$CFG" || fail "ldirectord -t $CFG"
-ldirectord -t "$PKG/../pkg/seed-ldirectord.cf" >/dev/null
 man -P cat ldirectord 2>/dev/null | grep -q 'DIFFERENCES FROM THE ORIGINAL' || fail "man ldirectord shows our manual"
 ok "ldirectord -v, ldirectord -t, man ldirectord"
 
