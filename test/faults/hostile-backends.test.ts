@@ -234,7 +234,6 @@ for (const suite of [...SUITES, ...LIGHT]) {
           expect(r.settled.resources?.Timeout ?? 0, info).toBeLessThanOrEqual((r.base.resources?.Timeout ?? 0) + 2);
           expect(r.afterAll.rss - r.afterWarmup.rss, info).toBeLessThan(s.rssSlack ?? RSS_SLACK);
           expect(r.afterAll.heap - r.afterWarmup.heap, info).toBeLessThan(HEAP_SLACK);
-          console.log(info);
         } finally {
           await server.close();
         }
