@@ -18,6 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, FAKE_IPVSADM } from '../cli/ns.js';
 
 const canUnshare = (await execa('unshare', ['-m', 'true'], { reject: false })).exitCode === 0;
+const OCF_AGENT = '/usr/lib/ocf/resource.d/heartbeat/ldirectord';
+const haveOcf = existsSync('/usr/sbin/ocf-tester') && existsSync(OCF_AGENT);
 const REALS = ['127.0.138.2', '127.0.138.3'];
 const PORT = 8138;
 
@@ -33,6 +35,8 @@ interface Root {
   readonly cfg: string;
   readonly log: string;
   cli(command: string): Promise<{ exitCode: number | undefined; out: string }>;
+  /** Debian's ocf-tester on the unchanged OCF agent, with this root's configuration. */
+  ocfTester(): Promise<{ exitCode: number | undefined; out: string }>;
 }
 
 function root(name: string, vip: string): Root {
@@ -79,22 +83,25 @@ exec "$@"
     LDIRECTORD_STOP_TIMEOUT: '20',
     LC_ALL: 'C',
   };
+  const inRoot = async (argv: readonly string[], what: string) => {
+    const r = await execa('unshare', ['-m', '--propagation', 'private', wrapper, ...argv], {
+      reject: false,
+      cwd: dir,
+      timeout: 50_000,
+      env,
+      stdin: 'ignore',
+    });
+    return { exitCode: r.exitCode, out: `${what} in ${name}: exit ${r.exitCode}\n${r.stdout}\n${r.stderr}` };
+  };
   return {
     name,
     dir,
     run,
     cfg,
     log,
-    async cli(command) {
-      const r = await execa('unshare', ['-m', '--propagation', 'private', wrapper, BIN, cfg, command], {
-        reject: false,
-        cwd: dir,
-        timeout: 40_000,
-        env,
-        stdin: 'ignore',
-      });
-      return { exitCode: r.exitCode, out: `${command} in ${name}: exit ${r.exitCode}\n${r.stdout}\n${r.stderr}` };
-    },
+    cli: (command) => inRoot([BIN, cfg, command], command),
+    ocfTester: () =>
+      inRoot(['ocf-tester', '-n', 'lvs', '-o', `configfile=${cfg}`, '-o', `ldirectord=${BIN}`, OCF_AGENT], 'ocf-tester'),
   };
 }
 
@@ -174,5 +181,19 @@ describe.skipIf(!canUnshare)('two roots on one network, one pid-file path', () =
     expect(await daemons(b)).toEqual([]);
     await step(a, 'status', 3);
     await step(b, 'status', 3);
+  }, 60_000);
+
+  // As the package test runs its Debian 12 and 13 roots: ocf-tester in both at once.
+  it.skipIf(!haveOcf)('ocf-tester passes in both roots at once, and leaves no daemon in either', async () => {
+    const a = root('ocf-a', '192.0.2.43');
+    const b = root('ocf-b', '192.0.2.44');
+    roots.push(a, b);
+    const results = await Promise.all([a.ocfTester(), b.ocfTester()]);
+    for (const r of results) {
+      expect(r.exitCode, r.out).toBe(0);
+      expect(r.out).toMatch(/passed all tests/);
+    }
+    expect(await daemons(a)).toEqual([]);
+    expect(await daemons(b)).toEqual([]);
   }, 60_000);
 });
