@@ -10,7 +10,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**'], sequence: { groupOrder: 0 } },
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**', 'test/package/**'], sequence: { groupOrder: 0 } },
       },
       {
         // The IPVS guest's scenarios measure detection and repair times against bounds
@@ -18,6 +18,12 @@ export default defineConfig({
         // that no CPU-heavy unit test competes with the guest's single traced CPU.
         extends: true,
         test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+      {
+        // The Debian package on clean Debian roots (test/package/deb.test.ts): minutes of
+        // CPU and disk, run last so that it slows no timed test.
+        extends: true,
+        test: { name: 'package', include: ['test/package/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 2 } },
       },
     ],
   },

@@ -1,5 +1,6 @@
 // One daemon per configuration: the daemon binds a Linux abstract-namespace unix
-// socket named after its pid file's absolute path. The kernel frees the name when
+// socket named after its pid file (its config file in the foreground, which has
+// no pid file). The kernel frees the name when
 // the last descriptor on it closes, that is when the process ends however it ends
 // (SIGKILL included; Node opens sockets close-on-exec, so no child such as a hung
 // ipvsadm keeps it), so a lock can neither go stale nor be held by two processes.
@@ -9,8 +10,8 @@
 //
 // Abstract names belong to a network namespace, which chroots and containers on the
 // host's network share while each has its own /run: the name is therefore taken from
-// the pid file's directory as a file-system object (device and inode), not from its
-// path, so that two such roots, each with its own /run/ldirectord.<cfg>.pid, have two
+// the file's directory as a file-system object (device and inode) and the file's name,
+// not from its path, so that two such roots, each with its own /run/ldirectord.<cfg>.pid, have two
 // locks, and one root's `start` or `stop` never follows, or signals by pid, a daemon
 // of another root (whose pid means another process, or none, in this root's pid
 // namespace). Two daemons of one pid file in different network namespaces do not see
@@ -21,22 +22,23 @@ import type { Server, Socket } from 'node:net';
 export type InstanceState = 'starting' | 'running' | 'reloading' | 'stopping';
 
 /**
- * The abstract socket name for a pid file (hashed: sun_path holds 107 bytes): its
- * directory's device and inode, and its file name. A directory that cannot be
- * examined holds no pid file either; its path stands in then.
+ * The abstract socket name for a path, a pid file or (in the foreground) a config
+ * file (hashed: sun_path holds 107 bytes): its directory's device and inode, and its
+ * file name. A directory that cannot be examined holds no such file either; its
+ * path stands in then.
  */
-export function lockName(pidFile: string): string {
+export function lockName(path: string): string {
   // crypto and net are taken when used: `status` loads this module too and needs neither.
   const { createHash } = process.getBuiltinModule('node:crypto');
-  const path = resolve(pidFile);
+  const abs = resolve(path);
   let dir: string;
   try {
-    const st = process.getBuiltinModule('node:fs').statSync(dirname(path), { bigint: true });
+    const st = process.getBuiltinModule('node:fs').statSync(dirname(abs), { bigint: true });
     dir = `${st.dev}:${st.ino}`;
   } catch {
-    dir = dirname(path);
+    dir = dirname(abs);
   }
-  const key = `${dir}\0${basename(path)}`;
+  const key = `${dir}\0${basename(abs)}`;
   return `\0ldirectord-ts/${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 }
 
@@ -60,11 +62,11 @@ export class InstanceLock {
   }
 
   /** Takes the lock, or returns undefined when another process holds it. */
-  static acquire(pidFile: string): Promise<InstanceLock | undefined> {
+  static acquire(key: string): Promise<InstanceLock | undefined> {
     return new Promise((done, fail) => {
       const server = net().createServer();
       server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? done(undefined) : fail(err)));
-      server.listen({ path: lockName(pidFile) }, () => done(new InstanceLock(server)));
+      server.listen({ path: lockName(key) }, () => done(new InstanceLock(server)));
     });
   }
 

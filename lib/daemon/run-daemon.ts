@@ -104,12 +104,17 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const log = (m: string) => logger.log(m);
 
   // One daemon per configuration, taken before anything else is done: a second
-  // daemon leaves the pid file, the table and the log alone.
+  // daemon leaves the pid file, the table and the log alone. A detached daemon is
+  // one per pid file, which `start`, `stop` and `status` find it by. In the
+  // foreground there is no pid file, and the original runs `-d` instances of
+  // same-named configs in different directories side by side: the config file
+  // itself is the key there.
+  const lockKey = opts.foreground ? opts.configPath : opts.pidFile;
   let lock: InstanceLock | undefined;
   try {
-    lock = await InstanceLock.acquire(opts.pidFile);
+    lock = await InstanceLock.acquire(lockKey);
   } catch (err) {
-    const why = `cannot take the instance lock for ${opts.pidFile}: ${(err as Error).message}`;
+    const why = `cannot take the instance lock for ${lockKey}: ${(err as Error).message}`;
     log(why);
     report(opts.reportFd, `error: ${why}\n`);
     await logger.close();

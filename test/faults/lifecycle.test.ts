@@ -4,7 +4,7 @@
 // and autoreload of a file rewritten in place in chunks. Real HTTP servers are the
 // real servers; ipvsadm is the test fake, slowed down or hanging where a test says.
 import http from 'node:http';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -289,5 +289,42 @@ describe.skipIf(!canUnshare)('autoreload of a file rewritten in place', () => {
     expect(deletions).toEqual([]);
     expect(sb.services()).toHaveLength(3);
     expect((await sb.run(['node', BIN, cfg, 'stop'])).exitCode).toBe(0);
+  }, 90_000);
+});
+
+/** Pids of the processes whose command line names `cfg` then `start` (foreground daemons). */
+function foregroundPids(cfg: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes(`${BIN}\0`) && cmdline.includes(`\0${cfg}\0start`)) pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+describe.skipIf(!canUnshare)('foreground instances (-d)', () => {
+  it('same-named configs in two directories run side by side, as with the original; one config file runs once', async () => {
+    const sb = box();
+    const cfgs = ['a', 'b'].map((d, i) => {
+      const dir = join(sb.dir, d);
+      mkdirSync(dir);
+      const cfg = join(dir, 'ldirectord.cf');
+      writeFileSync(cfg, `checktimeout=2\ncheckinterval=1\nquiescent=no\nvirtual=192.0.2.${80 + i}:80\n    real=${REAL}:${PORT} masq\n    receive="OK"\n`);
+      return cfg;
+    });
+    const runs = cfgs.map((cfg) => sb.run(['node', BIN, '-d', cfg, 'start'], { timeout: 60_000 }));
+    await until(() => sb.services().length === 2, 30_000, 'both virtuals in the table');
+    const again = await sb.run(['node', BIN, '-d', cfgs[0]!, 'start'], { timeout: 30_000 });
+    expect(again.exitCode).toBe(1);
+    expect(String(again.stderr)).toContain('is already running or starting: not started');
+    expect(sb.services()).toHaveLength(2);
+    for (const cfg of cfgs) for (const pid of foregroundPids(cfg)) process.kill(pid, 'SIGTERM');
+    for (const r of await Promise.all(runs)) expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(sb.services()).toEqual([]);
   }, 90_000);
 });
