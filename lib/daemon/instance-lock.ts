@@ -10,9 +10,9 @@
 //
 // Abstract names belong to a network namespace, which chroots and containers on the
 // host's network share while each has its own /run: the name is therefore taken from
-// the file's directory as a file-system object (device and inode) and the file's name,
-// not from its path, so that two such roots, each with its own /run/ldirectord.<cfg>.pid, have two
-// locks, and one root's `start` or `stop` never follows, or signals by pid, a daemon
+// the file's directory as a file-system object (device and inode) and the file's
+// name, not from its path, so that two such roots, each with its own
+// /run/ldirectord.<cfg>.pid, have two locks, and one root's `start` or `stop` never follows, or signals by pid, a daemon
 // of another root (whose pid means another process, or none, in this root's pid
 // namespace). Two daemons of one pid file in different network namespaces do not see
 // each other (they would share one IPVS table only if they shared the namespace).
