@@ -1,6 +1,6 @@
 // One daemon per configuration: the daemon binds a Linux abstract-namespace unix
-// socket named after its pid file's absolute path (its config file's in the
-// foreground, which has no pid file). The kernel frees the name when
+// socket named after its pid file (its config file in the foreground, which has
+// no pid file). The kernel frees the name when
 // the last descriptor on it closes, that is when the process ends however it ends
 // (SIGKILL included; Node opens sockets close-on-exec, so no child such as a hung
 // ipvsadm keeps it), so a lock can neither go stale nor be held by two processes.
@@ -8,19 +8,38 @@
 // and sees the connection close when the holder is gone: `start` waits on it for a
 // daemon that another `start` is bringing up, and `stop` for the daemon to be gone.
 //
-// Abstract names belong to a network namespace: two daemons of one pid file in
-// different network namespaces do not see each other (they would share one
-// IPVS table only if they shared the namespace).
-import { resolve } from 'node:path';
+// Abstract names belong to a network namespace, which chroots and containers on the
+// host's network share while each has its own /run: the name is therefore taken from
+// the file's directory as a file-system object (device and inode) and the file's
+// name, not from its path, so that two such roots, each with its own
+// /run/ldirectord.<cfg>.pid, have two locks, and one root's `start` or `stop` never follows, or signals by pid, a daemon
+// of another root (whose pid means another process, or none, in this root's pid
+// namespace). Two daemons of one pid file in different network namespaces do not see
+// each other (they would share one IPVS table only if they shared the namespace).
+import { basename, dirname, resolve } from 'node:path';
 import type { Server, Socket } from 'node:net';
 
 export type InstanceState = 'starting' | 'running' | 'reloading' | 'stopping';
 
-/** The abstract socket name for a path, a pid file or a config file (hashed: sun_path holds 107 bytes). */
+/**
+ * The abstract socket name for a path, a pid file or (in the foreground) a config
+ * file (hashed: sun_path holds 107 bytes): its directory's device and inode, and its
+ * file name. A directory that cannot be examined holds no such file either; its
+ * path stands in then.
+ */
 export function lockName(path: string): string {
   // crypto and net are taken when used: `status` loads this module too and needs neither.
   const { createHash } = process.getBuiltinModule('node:crypto');
-  return `\0ldirectord-ts/${createHash('sha256').update(resolve(path)).digest('hex').slice(0, 40)}`;
+  const abs = resolve(path);
+  let dir: string;
+  try {
+    const st = process.getBuiltinModule('node:fs').statSync(dirname(abs), { bigint: true });
+    dir = `${st.dev}:${st.ino}`;
+  } catch {
+    dir = dirname(abs);
+  }
+  const key = `${dir}\0${basename(abs)}`;
+  return `\0ldirectord-ts/${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 }
 
 const net = (): typeof import('node:net') => process.getBuiltinModule('node:net');
