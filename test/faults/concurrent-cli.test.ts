@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, FAKE_IPVSADM } from '../cli/ns.js';
-import { Faulty, Reals, alive, canUnshare, eventually, processesMentioning, sleep } from './support/faults-daemon.js';
+import { Faulty, Reals, alive, twoRealConfig, canUnshare, eventually, processesMentioning, sleep } from './support/faults-daemon.js';
 import type { StatusDocument } from '../../lib/status/document.js';
 
 const REAL1 = '127.0.136.40';
@@ -28,17 +28,7 @@ beforeAll(async () => {
   reals = await Reals.listen([REAL1, REAL2], PORT);
   f = new Faulty();
   cfg = join(f.sb.dir, 'lvs.cf');
-  writeFileSync(cfg, `checktimeout=5
-checkinterval=1
-quiescent=no
-logfile="${join(f.sb.dir, 'ld.log')}"
-virtual=192.0.2.141:80
-    real=${R1} masq 2
-    real=${R2} masq 1
-    service=http
-    request="/"
-    receive="OK"
-`);
+  writeFileSync(cfg, twoRealConfig({ vip: '192.0.2.141:80', r1: R1, r2: R2, log: join(f.sb.dir, 'ld.log'), checktimeout: 5 }));
 });
 afterAll(async () => {
   f?.cleanup();

@@ -7,7 +7,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, Faulty, Reals, alive, canUnshare, cpuSeconds, eventually, sleep } from './support/faults-daemon.js';
+import { BIN, Faulty, Reals, alive, canUnshare, cpuSeconds, eventually, sleep, twoRealConfig } from './support/faults-daemon.js';
 import type { StatusDocument } from '../../lib/status/document.js';
 
 const REAL1 = '127.0.136.10';
@@ -25,17 +25,7 @@ let cfg: string;
 let pid: number;
 
 function configText(weight1: number): string {
-  return `checktimeout=2
-checkinterval=1
-quiescent=no
-logfile="${join(logDir, 'ld.log')}"
-virtual=192.0.2.136:80
-    real=${R1} masq ${weight1}
-    real=${R2} masq 1
-    service=http
-    request="/"
-    receive="OK"
-`;
+  return twoRealConfig({ vip: '192.0.2.136:80', r1: R1, r2: R2, log: join(logDir, 'ld.log'), checktimeout: 2, weight1 });
 }
 
 /** The log dir as the daemon sees it: through its mount namespace. */

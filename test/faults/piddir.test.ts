@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, Faulty, Reals, alive, canUnshare, eventually, processesMentioning } from './support/faults-daemon.js';
+import { BIN, Faulty, Reals, alive, twoRealConfig, canUnshare, eventually, processesMentioning } from './support/faults-daemon.js';
 import type { StatusDocument } from '../../lib/status/document.js';
 
 const REAL1 = '127.0.136.20';
@@ -25,17 +25,7 @@ function faulty(): { f: Faulty; cfg: string; log: string } {
   sandboxes.push(f);
   const cfg = join(f.sb.dir, 'lvs.cf');
   const log = join(f.sb.dir, 'ld.log');
-  writeFileSync(cfg, `checktimeout=2
-checkinterval=1
-quiescent=no
-logfile="${log}"
-virtual=192.0.2.137:80
-    real=${R1} masq 2
-    real=${R2} masq 1
-    service=http
-    request="/"
-    receive="OK"
-`);
+  writeFileSync(cfg, twoRealConfig({ vip: '192.0.2.137:80', r1: R1, r2: R2, log, checktimeout: 2 }));
   return { f, cfg, log };
 }
 

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Faulty, Reals, alive, canUnshare, eventually, sleep } from './support/faults-daemon.js';
+import { Faulty, Reals, alive, canUnshare, eventually, sleep, twoRealConfig } from './support/faults-daemon.js';
 import type { StatusDocument } from '../../lib/status/document.js';
 
 const REAL1 = '127.0.136.30';
@@ -105,17 +105,7 @@ async function killAndRestart(s: Setup, steady: Record<string, number>): Promise
 
 describe.skipIf(!canUnshare)('kill -9, start again, all reals healthy: nothing flaps', () => {
   it('quiescent=no', async () => {
-    const s = setup((log) => `checktimeout=5
-checkinterval=1
-quiescent=no
-logfile="${log}"
-virtual=192.0.2.138:80
-    real=${R1} masq 2
-    real=${R2} masq 1
-    service=http
-    request="/"
-    receive="OK"
-`);
+    const s = setup((log) => twoRealConfig({ vip: '192.0.2.138:80', r1: R1, r2: R2, log, checktimeout: 5 }));
     expect((await s.f.cli([s.cfg, 'start'])).exitCode).toBe(0);
     const steady = { [R1]: 2, [R2]: 1 };
     expect(await eventually(() => s.f.weights(), (w) => w[R1] === 2 && w[R2] === 1)).toEqual(steady);

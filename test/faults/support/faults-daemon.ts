@@ -182,3 +182,21 @@ export function cpuSeconds(pid: number): number {
   // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after "(comm) "
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+/**
+ * The fault tests' usual config: one virtual with two http reals (weights `weight1` and 1),
+ * checked every second, removed when down (quiescent=no), logging to `log`.
+ */
+export function twoRealConfig(o: { vip: string; r1: string; r2: string; log: string; checktimeout: number; weight1?: number }): string {
+  return `checktimeout=${o.checktimeout}
+checkinterval=1
+quiescent=no
+logfile="${o.log}"
+virtual=${o.vip}
+    real=${o.r1} masq ${o.weight1 ?? 2}
+    real=${o.r2} masq 1
+    service=http
+    request="/"
+    receive="OK"
+`;
+}
