@@ -23,7 +23,7 @@
 //   FAKE_IPVSADM_LOG     append one JSON line per run: {"args":[...],"stdin":"..."}
 //   FAKE_IPVSADM_LOCAL   comma-separated addresses that the kernel marks Local on add
 //                        (old kernels did this for local addresses; no option sets it)
-import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 
 const PROG = 'ipvsadm';
 const SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh']);
@@ -64,6 +64,27 @@ function saveState() {
   const tmp = `${statePath}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(table, null, 1));
   renameSync(tmp, statePath);
+}
+
+// The kernel runs one IPVS command at a time; two daemons (or a daemon and a test)
+// sharing one state file would otherwise lose each other's changes between load and save.
+const LOCK_STALE_MS = 5000;
+const LOCK_GIVE_UP_MS = 30000;
+function lockState() {
+  const lock = `${statePath}.lock`;
+  const giveUp = Date.now() + LOCK_GIVE_UP_MS;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      return () => { try { unlinkSync(lock); } catch { /* already taken as stale */ } };
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+    // A run killed while holding the lock leaves it behind; runs take milliseconds.
+    try { if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock); } catch { /* released meanwhile */ }
+    if (Date.now() > giveUp) throw new Error(`fake-ipvsadm: ${lock} held for ${LOCK_GIVE_UP_MS} ms`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  }
 }
 
 // ----------------------------------------------------------------- addresses ----
@@ -689,11 +710,13 @@ export function runFakeIpvsadm({ args, env: environment = process.env, stdin = '
   statePath = env.FAKE_IPVSADM_STATE;
   log = { args: [...args] };
   let code = 0;
+  let unlock = () => {};
   try {
     if (env.FAKE_IPVSADM_NO_IPVS === '1' || !statePath) {
       err("Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n");
       throw new Exit(2);
     }
+    unlock = lockState();
     loadState();
     code = args.length === 0 ? (listAll({ numeric: false, rule: false, thresholds: false }), 0) : processOptions([...args], false) & 255;
   } catch (e) {
@@ -701,7 +724,11 @@ export function runFakeIpvsadm({ args, env: environment = process.env, stdin = '
     code = e.code;
   } finally {
     if (env.FAKE_IPVSADM_LOG) appendFileSync(env.FAKE_IPVSADM_LOG, JSON.stringify(log) + '\n');
-    if (statePath) saveState();
+    try {
+      if (statePath) saveState();
+    } finally {
+      unlock();
+    }
   }
   return { stdout: out, stderr: errOut, exitCode: code };
 }
