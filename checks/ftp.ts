@@ -16,7 +16,7 @@ import { Client, enterPassiveModeIPv4, enterPassiveModeIPv6, FTPError } from 'ba
 import type { VirtualService } from '../lib/config/model.js';
 import { orAborted } from './abort.js';
 import { Outcome } from './outcome.js';
-import { translatePerlRegex } from './regex.js';
+import { translatePerlRegex } from '../lib/perl-regex/regex.js';
 import { matchReceive } from './receive-match.js';
 import type { CheckResult, CheckTarget, Checker } from './types.js';
 

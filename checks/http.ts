@@ -28,7 +28,7 @@ const loadUndici = (): Promise<typeof import('undici')> => (undici ??= import('u
 import type { VirtualService } from '../lib/config/model.js';
 import { CheckAbort, openSocket } from './connection.js';
 import { Outcome } from './outcome.js';
-import { translatePerlRegex } from './regex.js';
+import { translatePerlRegex } from '../lib/perl-regex/regex.js';
 import { matchReceive } from './receive-match.js';
 import { hasOwnRequest, stripBrackets } from './target.js';
 import { isCertificateVerifyError, tlsClientOptions, type TlsTrust } from './tls-trust.js';

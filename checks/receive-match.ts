@@ -14,7 +14,7 @@
 //
 // The answers are those of the RegExp that translatePerlRegex makes: the fast paths only
 // decide cases whose answer they can prove.
-import { perlBytes, translatePerlRegex } from './regex.js';
+import { perlBytes, translatePerlRegex } from '../lib/perl-regex/regex.js';
 import { planReceive, type ReceivePlan } from './receive-plan.js';
 import { RegexWorkerPool } from './regex-worker-pool.js';
 

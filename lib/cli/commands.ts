@@ -1,7 +1,7 @@
 // start / stop / restart / try-restart / reload / force-reload / status against
 // the pid file, with the original's messages, streams and exit codes (spec §1.3).
 import { EXIT, type Command } from './texts.js';
-import { controlSocketPath, pidFilePath, readPidState } from './pidfile.js';
+import { controlSocketPath, pidFilePath, readPidState } from '../app/pidfile.js';
 import { askDaemon } from '../status/control-client.js';
 import { followHolder, probeHolder } from '../daemon/instance-lock.js';
 import { formatDocument, staleDocument, stoppedDocument, unreachableDocument, type StatusDocument } from '../status/document.js';

@@ -10,15 +10,17 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './args.js';
 import { locateConfig } from './config-path.js';
-import { COMMANDS, EXIT, USAGE_TEXT, VERSION_TEXT, configDiagnostic, configNotFound, unknownOption, type Command } from './texts.js';
+import { COMMANDS, EXIT, USAGE_TEXT, configNotFound, unknownOption, type Command } from './texts.js';
+import { VERSION_TEXT } from '../version.js';
+import { configDiagnostic } from '../config/messages.js';
 import { parseConfig, formatDiagnostic } from '../config/parse.js';
 import type { ParseResult } from '../config/model.js';
 import { translateReceive } from '../config/receive.js';
 import { locateIpvsadm } from '../ipvs/locate.js';
-import { Logger } from '../daemon/log.js';
-import type { DaemonOptions } from '../daemon/run-daemon.js';
+import { Logger } from '../log/log.js';
+import type { DaemonOptions } from '../app/run-daemon.js';
 import { DAEMON_ENV, runCommand } from './commands.js';
-import { controlSocketPath, pidFilePath } from './pidfile.js';
+import { controlSocketPath, pidFilePath } from '../app/pidfile.js';
 
 const MAN_PAGE = fileURLToPath(new URL('../../../man/ldirectord.8', import.meta.url));
 
@@ -42,7 +44,7 @@ function showManual(): number {
  * seconds, `stop`, `reload` and `-t` never pay for it (bench/RESULTS.md, status).
  */
 async function runDaemonLazily(opts: DaemonOptions): Promise<number> {
-  const { runDaemon } = await import('../daemon/run-daemon.js');
+  const { runDaemon } = await import('../app/run-daemon.js');
   const code = await runDaemon(opts);
   // A daemon that has stopped ends here, whatever timer or socket a check or a
   // library left open: its lock and the name `pgrep` finds go with the process.

@@ -1,17 +1,6 @@
 // What the command line prints, kept together so the wording can be compared
 // with the original's byte for byte.
 
-export const VERSION_LINE = 'Linux Director v1.186-ha';
-
-export const VERSION_TEXT = `${VERSION_LINE}
-1999-2006 Jacob Rief, Horms and others
-<http://www.vergenet.net/linux/ldirectord/>
-
-ldirectord comes with ABSOLUTELY NO WARRANTY.
-This is free software, and you are welcome to redistribute it
-under certain conditions. See the GNU General Public Licence for details.
-`;
-
 export const USAGE_TEXT = `Usage:
     ldirectord [-d|--debug] [--] [configfile] start | stop | restart |
     try-restart | reload | force-reload | status
@@ -63,8 +52,5 @@ export type Command = (typeof COMMANDS)[number];
 
 export const configNotFound = (config: string) => `Config file ${config} not found`;
 export const unknownOption = (opt: string) => `Unknown option: ${opt}`;
-/** The original's config diagnostic line (spec §2.7). */
-export const configDiagnostic = (severity: 'error' | 'warning', pid: number, config: string, line: number, msg: string) =>
-  `${severity === 'error' ? 'Error' : 'Warning'} [${pid}]${line > 0 ? ` reading file ${config} at line ${line}` : ''}: ${msg}`;
 
 export const EXIT = { ok: 0, generic: 1, configError: 2, notRunning: 3, usage: 255 } as const;

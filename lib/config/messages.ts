@@ -118,3 +118,7 @@ export const OUR_ERRORS = {
   receiveRegex: (why: string) => `invalid receive string: ${why}`,
   cannotReadFile: (file: string, why: string) => `can not open file ${file}: ${why}`,
 } as const;
+
+/** The original's config diagnostic line (spec §2.7). */
+export const configDiagnostic = (severity: 'error' | 'warning', pid: number, config: string, line: number, msg: string) =>
+  `${severity === 'error' ? 'Error' : 'Warning'} [${pid}]${line > 0 ? ` reading file ${config} at line ${line}` : ''}: ${msg}`;

@@ -1,6 +1,6 @@
 // receive= is a Perl regular expression in existing configs. The parser rejects
 // what cannot be run with the same meaning, at the line that wrote it.
-import { translatePerlRegex } from '../../checks/regex.js';
+import { translatePerlRegex } from '../perl-regex/regex.js';
 
 // Big farms repeat the same few receive strings thousands of times.
 const verdicts = new Map<string, string | null>();

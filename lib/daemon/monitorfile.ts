@@ -3,8 +3,8 @@
 //   [<ctime>] [<pid>] <real id, ':' runs -> ' ', '\' removed> [<up|down>] <message>
 // with '%', '|', CR and LF in the message escaped as %xx (lower-case hex) and
 // `-` for a result without a message. The man page's `[timestamp|pid|…]` is wrong.
-import { ctime } from './ctime.js';
-import { AppendFile } from './append-file.js';
+import { ctime } from '../log/ctime.js';
+import { AppendFile } from '../log/append-file.js';
 import { errnoText } from '../config/perl-values.js';
 
 export interface MonitorLine {

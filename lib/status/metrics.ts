@@ -8,7 +8,7 @@ import type { DirectorObserver } from '../daemon/director.js';
 import type { RealEntry } from '../daemon/check-runner.js';
 import type { ConvergeResult } from '../ipvs/ipvsadm.js';
 import { canonicalAddress } from '../ipvs/table.js';
-import { VERSION_LINE } from '../cli/texts.js';
+import { VERSION_LINE } from '../version.js';
 import type { StatusDocument } from './document.js';
 
 /** Check latencies from a loopback answer to a slow negotiate timeout. */

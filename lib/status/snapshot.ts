@@ -5,7 +5,7 @@ import type { CheckType, VirtualService } from '../config/model.js';
 import type { Director } from '../daemon/director.js';
 import { fallbackOf, serviceOf } from '../ipvs/desired.js';
 import { canonicalAddress, destinationKey, indexDestinations, indexServices, serviceKey, storedDestinationPort } from '../ipvs/table.js';
-import { VERSION_LINE } from '../cli/texts.js';
+import { VERSION_LINE } from '../version.js';
 import { STATUS_SCHEMA, type RealStatus, type StatusDocument, type VirtualStatus } from './document.js';
 
 /** What only the daemon process knows. */

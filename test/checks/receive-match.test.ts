@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { matchReceive, type ReceivePath } from '../../checks/receive-match.js';
 import { planReceive } from '../../checks/receive-plan.js';
 import { RegexWorkerPool } from '../../checks/regex-worker-pool.js';
-import { perlMatch, translatePerlRegex } from '../../checks/regex.js';
+import { perlMatch, translatePerlRegex } from '../../lib/perl-regex/regex.js';
 import { SUBJECTS, TRANSLATABLE } from './regex-corpus.js';
 
 const pools: RegexWorkerPool[] = [];

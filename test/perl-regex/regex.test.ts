@@ -4,8 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { perlBytes, perlMatch, translatePerlRegex } from '../../checks/regex.js';
-import { SUBJECTS, TRANSLATABLE } from './regex-corpus.js';
+import { perlBytes, perlMatch, translatePerlRegex } from '../../lib/perl-regex/regex.js';
+import { SUBJECTS, TRANSLATABLE } from '../checks/regex-corpus.js';
 
 const PERL = '/usr/bin/perl';
 

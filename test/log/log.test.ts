@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ctime } from '../../lib/daemon/ctime.js';
-import { Logger, formatFileLine, logTarget } from '../../lib/daemon/log.js';
-import { syslogFacility, infoPri } from '../../lib/daemon/syslog.js';
-import { startDgramSink, type DgramSink } from './helpers/dgram-sink.js';
+import { ctime } from '../../lib/log/ctime.js';
+import { Logger, formatFileLine, logTarget } from '../../lib/log/log.js';
+import { syslogFacility, infoPri } from '../../lib/log/syslog.js';
+import { startDgramSink, type DgramSink } from '../daemon/helpers/dgram-sink.js';
 
 let dir: string;
 beforeAll(() => {
