@@ -7,7 +7,8 @@ import type { CheckResult } from '../../checks/types.js';
 import { CheckRunner, MAINTENANCE_RESULT, type ProbeFn, type RealEntry } from './check-runner.js';
 import { INITIAL_STATE, type RealCheckState, type Transition } from './hysteresis.js';
 import { checkKey, realAddress, realId } from './real-id.js';
-import { IpvsReconciler, formatCommandLine, type ConvergeResult, type IpvsadmRunner } from '../ipvs/ipvsadm.js';
+import { IpvsReconciler, type ConvergeResult } from '../ipvs/converge.js';
+import { formatCommandLine, type IpvsadmRunner } from '../ipvs/ipvsadm-runner.js';
 import { desiredState, serviceOf, virtualKey, type DesiredState, type RealState } from '../ipvs/desired.js';
 import { logLineFor, tableShows } from '../ipvs/log-lines.js';
 import {
@@ -27,7 +28,7 @@ import {
   type IpvsTable,
 } from '../ipvs/table.js';
 import type { IpvsCommand } from '../ipvs/commands.js';
-import { parseListings } from '../ipvs/read-table.js';
+import { parseListings } from '../ipvs/listing-parser.js';
 import { commandTarget } from '../ipvs/commands.js';
 import { runFallbackCommand } from './fallback-command.js';
 import { planReload } from './reload-scope.js';

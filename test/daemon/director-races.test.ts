@@ -4,7 +4,7 @@
 // its whole table after its clean stop and never exited).
 import { afterEach, describe, expect, it } from 'vitest';
 import { Director } from '../../lib/daemon/director.js';
-import type { IpvsadmRunner } from '../../lib/ipvs/ipvsadm.js';
+import type { IpvsadmRunner } from '../../lib/ipvs/ipvsadm-runner.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
 import { parse } from '../config/parse-helpers.js';
 
