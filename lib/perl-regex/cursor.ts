@@ -1,6 +1,5 @@
 // The read position in a pattern (as a byte string) and Perl's error for the spot it
 // stands on. The readers of each construct advance `pos` as they consume.
-import type { Flags } from './flags.js';
 
 /** A syntax error at byte offset `pos`, rendered with Perl's "<-- HERE" marker. */
 export class PerlSyntaxError extends Error {
@@ -26,8 +25,8 @@ export class Cursor {
     return this.src.startsWith(text, this.pos);
   }
 
-  /** Skip (?#...) comments always, and whitespace and #-comments under /x. */
-  skipTrivia(flags: Flags): void {
+  /** Skip (?#...) comments always, and whitespace and #-comments under /x (`extended`). */
+  skipTrivia(extended: boolean): void {
     for (;;) {
       if (this.startsWith('(?#')) {
         const end = this.src.indexOf(')', this.pos);
@@ -35,7 +34,7 @@ export class Cursor {
         this.pos = end + 1;
         continue;
       }
-      if (!flags.x) return;
+      if (!extended) return;
       const c = this.peek();
       if (c !== undefined && ' \t\n\r\f\x0b'.includes(c)) {
         this.pos++;

@@ -53,7 +53,7 @@ export class Translator extends Cursor {
     let flags = outer;
     let out = '';
     for (;;) {
-      this.skipTrivia(flags);
+      this.skipTrivia(flags.x);
       const c = this.peek();
       if (c === undefined || c === ')') return out;
       if (c === '|') {
@@ -75,11 +75,11 @@ export class Translator extends Cursor {
     let atomicGroup = 0;
     if (this.pass === 2 && this.plan.possessive.has(start)) atomicGroup = ++this.outCount;
     const atom = this.atom(flags);
-    this.skipTrivia(flags);
+    this.skipTrivia(flags.x);
     const quant = readQuantifier(this);
     if (!quant) return atom.text;
     if (!atom.quantifiable) this.fail('Quantifier follows nothing', quant.end);
-    this.skipTrivia(flags);
+    this.skipTrivia(flags.x);
     if (quantifierAhead(this)) this.fail('Nested quantifiers', this.pos + 1);
     const unit = isUnit(atom.text) ? atom.text : `(?:${atom.text})`;
     if (quant.possessive) {
