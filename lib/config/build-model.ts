@@ -3,7 +3,6 @@
 // virtual-else-global inheritance of §2.6, and finds duplicate virtuals.
 import type {
   Config,
-  EmailSettings,
   FallbackServer,
   Family,
   GlobalSettings,
@@ -14,7 +13,8 @@ import type {
 import { LENIENT, MSG, OUR_ERRORS } from './messages.js';
 import { NameCache, resolvePort, stripBrackets } from './resolve.js';
 import { parseRealFlags, splitRealAddress, type FallbackPart } from './real-line.js';
-import { perlTrue, splitEmailAddresses } from './perl-values.js';
+import { perlTrue } from './perl-values.js';
+import { emailSettings } from './email-directives.js';
 import type { GlobalDraft } from './global-directives.js';
 import type { VirtualDraft } from './virtual-directives.js';
 import type { ScanIssue } from './scan.js';
@@ -180,21 +180,6 @@ function buildReals(vs: VirtualDraft, cache: NameCache, sink: Sink): RealServer[
     }
   }
   return reals;
-}
-
-function emailSettings(
-  alert: string,
-  freq: number,
-  status: EmailSettings['emailalertstatus'],
-  smtp: string | undefined,
-): EmailSettings {
-  return {
-    emailalert: splitEmailAddresses(alert),
-    emailalertRaw: alert,
-    emailalertfreq: freq,
-    emailalertstatus: status,
-    ...(smtp !== undefined ? { smtp } : {}),
-  };
 }
 
 function firstSet(...values: (number | undefined)[]): number | undefined {

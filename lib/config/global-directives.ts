@@ -3,16 +3,10 @@
 import type { DaemonStatus, StatusAddress } from './model.js';
 import { readSlowStart, readStatusAddress, readSuccessCount, type Read } from './extension-values.js';
 import { LENIENT, MSG } from './messages.js';
-import {
-  directive,
-  firstDigits,
-  parseEmailAlertStatus,
-  perlTrue,
-  quotedDirective,
-  readEmailAlert,
-  readSmtp,
-  SYSLOG_FACILITIES,
-} from './perl-values.js';
+import { SYSLOG_FACILITIES } from '../log/facilities.js';
+import { emailDirective } from './email-directives.js';
+import { fail, ok, yesNo, type Outcome } from './outcome.js';
+import { directive, firstDigits, perlTrue, quotedDirective } from './perl-values.js';
 import { parseFallbackValue, type FallbackPart } from './real-line.js';
 
 export interface GlobalDraft {
@@ -67,9 +61,6 @@ export function defaultGlobals(): GlobalDraft {
   };
 }
 
-/** What a directive line does: an error, or a change to apply plus warnings. */
-export type Outcome = { error: string } | { apply: () => void; warnings?: string[] };
-
 export interface GlobalContext {
   readonly line: number;
   /** Test-opens a log file for append; returns the error text or null. */
@@ -79,9 +70,6 @@ export interface GlobalContext {
   readonly debug: boolean;
 }
 
-const ok = (apply: () => void, warnings?: string[]): Outcome => (warnings ? { apply, warnings } : { apply });
-const fail = (error: string): Outcome => ({ error });
-
 function positiveNumber(value: string, error: string, set: (n: number) => void): Outcome {
   const d = firstDigits(value);
   return perlTrue(d) && Number(d) > 0 ? ok(() => set(Number(d))) : fail(error);
@@ -89,10 +77,6 @@ function positiveNumber(value: string, error: string, set: (n: number) => void):
 
 function extension<T>(r: Read<T>, set: (v: T) => void): Outcome {
   return 'error' in r ? fail(r.error) : ok(() => set(r.value));
-}
-
-function yesNo(value: string, name: string, set: (b: boolean) => void): Outcome {
-  return value === 'yes' || value === 'no' ? ok(() => set(value === 'yes')) : fail(MSG.yesNo(name));
 }
 
 export function globalDirective(text: string, g: GlobalDraft, ctx: GlobalContext): Outcome {
@@ -156,28 +140,13 @@ export function globalDirective(text: string, g: GlobalDraft, ctx: GlobalContext
   if ((v = directive(text, 'quiescent')) !== undefined) return yesNo(v, 'quiescent', (b) => (g.quiescent = b));
   if ((v = directive(text, 'readdquiescent')) !== undefined)
     return yesNo(v, 'readdquiescent', (b) => (g.readdquiescent = b));
-  if ((v = directive(text, 'emailalert')) !== undefined) {
-    const r = readEmailAlert(v);
-    return 'error' in r ? fail(r.error) : ok(() => (g.emailalert = r.value));
-  }
-  const freq = /^emailalertfreq\s*=\s*(\d*)/.exec(text);
-  if (freq) {
-    const d = freq[1]!;
-    return d !== '' ? ok(() => (g.emailalertfreq = Number(d))) : fail(MSG.invalidEmailAlertFrequency);
-  }
-  if ((v = directive(text, 'emailalertstatus')) !== undefined) {
-    const r = parseEmailAlertStatus(v);
-    return 'error' in r ? fail(r.error) : ok(() => (g.emailalertstatus = r.value));
-  }
+  const email = emailDirective(text, g);
+  if (email) return email;
   if ((v = directive(text, 'emailalertfrom')) !== undefined) {
     const from = v;
     return from !== '' ? ok(() => (g.emailalertfrom = from)) : fail(MSG.noEmailFrom);
   }
   if ((v = directive(text, 'cleanstop')) !== undefined) return yesNo(v, 'cleanstop', (b) => (g.cleanstop = b));
-  if ((v = directive(text, 'smtp')) !== undefined) {
-    const r = readSmtp(v);
-    return 'error' in r ? fail(r.error) : ok(() => (g.smtp = r.value));
-  }
   if ((v = directive(text, 'maintenancedir')) !== undefined) {
     const dir = v;
     if (dir === '') return fail(MSG.maintenanceDirNotSpecified);

@@ -1,8 +1,7 @@
 // node:net's isIP, isIPv4 and isIPv6, with the same regular expressions (Node 20's
 // lib/internal/net.js; test/config/ip-literal.test.ts compares them with node:net's).
-// The config parser needs only these three, and node:net with what it loads was ~2.5 ms
-// of every `status` start here, ~4 ms with the V8 option of bin/ldirectord's #! line
-// (bench/RESULTS.md, status).
+// The config parser needs only these three, and loading node:net (with what it loads)
+// would add to the start-up of every `status` call, which heartbeat makes every few seconds.
 const v4Seg = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
 const v4Str = `(?:${v4Seg}\\.){3}${v4Seg}`;
 const IPv4Reg = new RegExp(`^${v4Str}$`);

@@ -1,7 +1,5 @@
 // Small readers for the original's value idioms ("first digit run anywhere",
-// Perl truthiness, quoted values), shared by the global and virtual directives.
-import { EMAIL_STATUSES, type DaemonStatus } from './model.js';
-import { MSG } from './messages.js';
+// Perl truthiness, quoted values, `$!` texts), shared by the directive readers.
 
 /** Perl truthiness of a string: only '' and '0' are false ("00" is true). */
 export function perlTrue(s: string | undefined): boolean {
@@ -36,46 +34,6 @@ export function quotedDirective(text: string, name: string): string | undefined 
   const m = pattern(quotedPatterns, name, '"(.*)"').exec(text);
   return m ? m[1] : undefined;
 }
-
-/** read_emailalert: strip enclosing quotes; empty is an error. */
-export function readEmailAlert(value: string): { value: string } | { error: string } {
-  const v = value.replace(/^"([^"]*)"$/, '$1');
-  if (v === '') return { error: MSG.noEmailAddress };
-  return { value: v };
-}
-
-export function splitEmailAddresses(value: string): string[] {
-  return value
-    .split(',')
-    .map((a) => a.trim())
-    .filter((a) => a !== '');
-}
-
-/** parse_emailalertstatus. */
-export function parseEmailAlertStatus(value: string): { value: Set<DaemonStatus> } | { error: string } {
-  const items = value.split(/\s*,\s*/);
-  const hasNone = items.includes('none');
-  const set = new Set<DaemonStatus>();
-  for (const item of items) {
-    if (item === 'none') continue;
-    if (item === 'all') EMAIL_STATUSES.forEach((s) => set.add(s));
-    else if ((EMAIL_STATUSES as readonly string[]).includes(item)) set.add(item as DaemonStatus);
-    else return { error: MSG.invalidEmailAlertStatusAt(item) };
-    if (hasNone) return { error: MSG.invalidEmailAlertStatusWithNone(item) };
-  }
-  return { value: set };
-}
-
-/** `smtp=`: the leading run of host characters; a port is not possible. */
-export function readSmtp(value: string): { value: string } | { error: string } {
-  const m = /^([0-9A-Za-z._+-]+)/.exec(value);
-  return m ? { value: m[1]! } : { error: MSG.invalidSmtp };
-}
-
-export const SYSLOG_FACILITIES = new Set([
-  'auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr', 'mail', 'news', 'syslog', 'user', 'uucp',
-  'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
-]);
 
 const ERRNO_TEXT: Record<string, string> = {
   ENOENT: 'No such file or directory',

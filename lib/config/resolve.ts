@@ -3,6 +3,7 @@
 // brackets; ports by number (0..65535) or by /etc/services name.
 import { canonicalIPv6 } from './ip-address.js';
 import { isIP } from './ip-literal.js';
+import { canonicalIPv6 } from './ipv6-text.js';
 import type { Family } from './model.js';
 import { getServiceByName } from './services-db.js';
 
@@ -36,7 +37,7 @@ export function stripBrackets(host: string): string {
 /**
  * All lookups one parse needs, done up front and concurrently so the rest of the
  * parser stays synchronous. Literal IPv4 addresses in canonical form skip the
- * resolver (the common case: 10,000 reals must parse fast).
+ * resolver: they are the common case, and configs with thousands of reals must parse fast.
  */
 export class NameCache {
   private readonly pending = new Map<string, Promise<string | null>>();

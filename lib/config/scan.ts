@@ -4,7 +4,8 @@
 // used with a warning that says what the original does.
 import type { Family } from './model.js';
 import { LENIENT, MSG } from './messages.js';
-import { defaultGlobals, globalDirective, type GlobalDraft, type Outcome } from './global-directives.js';
+import { defaultGlobals, globalDirective, type GlobalDraft } from './global-directives.js';
+import type { Outcome } from './outcome.js';
 import { newVirtualDraft, virtualDirective, type VirtualDraft } from './virtual-directives.js';
 
 export interface ScanIssue {

@@ -3,16 +3,9 @@
 // and resolution happen after the whole file is read (build-model.ts).
 import { SERVICES, type CheckType, type DaemonStatus, type Family, type Service } from './model.js';
 import { MSG } from './messages.js';
-import type { Outcome } from './global-directives.js';
-import {
-  directive,
-  firstDigits,
-  parseEmailAlertStatus,
-  perlTrue,
-  quotedDirective,
-  readEmailAlert,
-  readSmtp,
-} from './perl-values.js';
+import { emailDirective } from './email-directives.js';
+import { fail, ok, yesNo, type Outcome } from './outcome.js';
+import { directive, firstDigits, perlTrue, quotedDirective } from './perl-values.js';
 import { parseFallbackValue, splitRealAddress, type FallbackPart } from './real-line.js';
 import { readSlowStart, readSuccessCount } from './extension-values.js';
 
@@ -108,9 +101,6 @@ export interface VirtualContext {
   readonly hostname: string;
   readonly openForAppend: (path: string) => string | null;
 }
-
-const ok = (apply: () => void, warnings?: string[]): Outcome => (warnings ? { apply, warnings } : { apply });
-const fail = (error: string): Outcome => ({ error });
 
 const CHECKTYPES = ['connect', 'negotiate', 'ping', 'off', 'on', 'external', 'external-perl'] as const;
 
@@ -256,36 +246,14 @@ export function virtualDirective(text: string, vs: VirtualDraft, ctx: VirtualCon
     const cmd = v;
     return cmd !== '' ? ok(() => (vs.fallbackcommand = cmd)) : fail(MSG.invalidFallbackCommand);
   }
-  if ((v = directive(text, 'quiescent')) !== undefined) {
-    const q = v;
-    return q === 'yes' || q === 'no' ? ok(() => (vs.quiescent = q === 'yes')) : fail(MSG.yesNo('quiescent'));
-  }
-  if ((v = directive(text, 'emailalert')) !== undefined) {
-    const e = readEmailAlert(v);
-    return 'error' in e ? fail(e.error) : ok(() => (vs.emailalert = e.value));
-  }
-  const freq = /^emailalertfreq\s*=\s*(\d*)/.exec(text);
-  if (freq) {
-    const d = freq[1]!;
-    return d !== '' ? ok(() => (vs.emailalertfreq = Number(d))) : fail(MSG.invalidEmailAlertFrequency);
-  }
-  if ((v = directive(text, 'emailalertstatus')) !== undefined) {
-    const e = parseEmailAlertStatus(v);
-    return 'error' in e ? fail(e.error) : ok(() => (vs.emailalertstatus = e.value));
-  }
+  if ((v = directive(text, 'quiescent')) !== undefined) return yesNo(v, 'quiescent', (b) => (vs.quiescent = b));
+  if ((r = emailDirective(text, vs))) return r;
   if ((v = quotedDirective(text, 'monitorfile') ?? directive(text, 'monitorfile')) !== undefined) {
     const path = v;
     const err = ctx.openForAppend(path);
     return err === null ? ok(() => (vs.monitorfile = path)) : fail(MSG.unableToOpenMonitorfile(path, err));
   }
-  if ((v = directive(text, 'cleanstop')) !== undefined) {
-    const c = v;
-    return c === 'yes' || c === 'no' ? ok(() => (vs.cleanstop = c === 'yes')) : fail(MSG.yesNo('cleanstop'));
-  }
-  if ((v = directive(text, 'smtp')) !== undefined) {
-    const s = readSmtp(v);
-    return 'error' in s ? fail(s.error) : ok(() => (vs.smtp = s.value));
-  }
+  if ((v = directive(text, 'cleanstop')) !== undefined) return yesNo(v, 'cleanstop', (b) => (vs.cleanstop = b));
   if ((v = directive(text, 'servicename')) !== undefined) {
     const name = v;
     return ok(() => (vs.servicename = name));

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { encodeWords } from 'nodemailer/lib/mime-funcs';
 import type { DaemonStatus } from '../config/model.js';
+import { perlTrue } from '../config/perl-values.js';
 
 export const ALERT_TEXT = {
   /** Logged for every alert that passes the filters (the subject without the servicename prefix). */
@@ -13,11 +14,6 @@ export const ALERT_TEXT = {
   sendmailFailed: 'failed to send email message',
   reminder: (id: string) => `Inaccessible real server: ${id}`,
 } as const;
-
-/** Perl truth of a string: not undefined, '' or '0'. */
-function perlTrue(s: string | undefined): s is string {
-  return s !== undefined && s !== '' && s !== '0';
-}
 
 /** The alert id `<rip:port> (<virtual>)`, the key of the reminder table. */
 export function alertId(real: string, virtualName: string): string {

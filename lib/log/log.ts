@@ -10,7 +10,8 @@
 // line says how many it missed (lostLogLines).
 import { ctime } from './ctime.js';
 import { AppendFile, type LostLines } from './append-file.js';
-import { SyslogSender, syslogFacility, type Facility } from './syslog.js';
+import { syslogFacility, type Facility } from './facilities.js';
+import { SyslogSender } from './syslog.js';
 
 export type LogTarget =
   | { readonly kind: 'debug' }

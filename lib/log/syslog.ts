@@ -17,33 +17,12 @@
 // fails (no socket, logger missing, timeout) is handed to `onFailure` so the
 // logger can fall back to stderr; the queue is bounded, the oldest messages are
 // dropped first and counted.
-import { SYSLOG_FACILITIES } from '../config/perl-values.js';
+import type { Facility } from './facilities.js';
 import { describeEnd, runBounded } from '../proc/run-bounded.js';
-
-/** Facility numbers of syslog(3) (RFC 3164 table 1). */
-export const FACILITY_CODES: Readonly<Record<string, number>> = {
-  kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9,
-  authpriv: 10, ftp: 11,
-  local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23,
-};
 
 export const SEVERITY_INFO = 6;
 export const SYSLOG_IDENT = 'ldirectord';
 export const DEFAULT_SYSLOG_SOCKET = '/dev/log';
-
-export interface Facility {
-  readonly name: string;
-  readonly code: number;
-}
-
-/**
- * The facility a non-path `logfile=` value names. Anything the config parser
- * does not know as a facility (it warns about it) becomes daemon.
- */
-export function syslogFacility(logfile: string): Facility {
-  const name = SYSLOG_FACILITIES.has(logfile) && logfile in FACILITY_CODES ? logfile : 'daemon';
-  return { name, code: FACILITY_CODES[name]! };
-}
 
 /** PRI of an info message: facility * 8 + 6. */
 export function infoPri(f: Facility): number {

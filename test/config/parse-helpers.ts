@@ -32,3 +32,6 @@ export function errors(r: Awaited<ReturnType<typeof parse>>) {
 export function warnings(r: Awaited<ReturnType<typeof parse>>) {
   return r.diagnostics.filter((d) => d.severity === 'warning').map((d) => `${d.line}: ${d.message}`);
 }
+
+/** Lines of a virtual block, indented. */
+export const block = (lines: string[]) => lines.map((l) => `    ${l}`).join('\n');

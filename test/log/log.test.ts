@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ctime } from '../../lib/log/ctime.js';
 import { Logger, formatFileLine, logTarget } from '../../lib/log/log.js';
-import { syslogFacility, infoPri } from '../../lib/log/syslog.js';
+import { syslogFacility } from '../../lib/log/facilities.js';
+import { infoPri } from '../../lib/log/syslog.js';
 import { startDgramSink, type DgramSink } from '../daemon/helpers/dgram-sink.js';
 
 let dir: string;
