@@ -3,7 +3,6 @@
 // brackets; ports by number (0..65535) or by /etc/services name.
 import { canonicalIPv6 } from './ip-address.js';
 import { isIP } from './ip-literal.js';
-import { canonicalIPv6 } from './ipv6-text.js';
 import type { Family } from './model.js';
 import { getServiceByName } from './services-db.js';
 
