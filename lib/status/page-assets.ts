@@ -24,7 +24,7 @@ small,.m{color:var(--mute)}
 .v.r1{border-left-color:var(--draining)}
 .v.r0{border-left-color:var(--down)}
 .p{color:var(--down);font-weight:600}
-table{border-collapse:collapse;width:100%;margin-top:.35rem;table-layout:fixed}
+table{border-collapse:collapse;width:100%;margin-top:.35rem}
 th:nth-child(1){width:17%}th:nth-child(2){width:8.5rem}th:nth-child(3){width:7.5rem}th:nth-child(5),th:nth-child(6){width:5.5rem}th:nth-child(7){width:13rem}
 th{text-align:left;font-weight:500;color:var(--mute);font-size:.85rem}
 th,td{padding:.2rem .45rem;border-top:1px solid var(--line);vertical-align:middle}
@@ -32,8 +32,8 @@ td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .s{display:inline-block;min-width:5.3em;text-align:center;border-radius:3px;padding:0 .3rem;color:#fff;font-weight:600}
 .s-up{background:var(--up)}.s-down{background:var(--down)}.s-unknown{background:var(--unknown)}
 .s-rising{background:var(--rising)}.s-draining{background:var(--draining)}
-.ck{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-td.a{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.ck{max-width:32rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+td.a{white-space:nowrap}
 .bad-check{color:var(--down)}
 .h{display:flex;width:12rem;height:.9rem;background:var(--none);border-radius:2px;overflow:hidden}
 .h i{display:block;height:100%}
@@ -51,6 +51,7 @@ body.stale main{opacity:.55}
  tr{display:flex;flex-wrap:wrap;align-items:center;gap:.15rem .5rem;border-top:1px solid var(--line);padding:.3rem 0}
  th,td{border:0;padding:0}
  table,tbody{display:block;width:100%}
+ .ck{max-width:none}
  td.a{flex:1 0 100%;font-weight:600;white-space:normal}
  .ck{flex:1 0 100%;white-space:normal;overflow-wrap:anywhere}
  .h{width:100%}
