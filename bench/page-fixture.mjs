@@ -21,6 +21,14 @@ export function bigStatus(virtuals, reals, now = Date.now()) {
       const rising = k === 11;
       const draining = k === 13;
       const ok = state === 'up' && !draining;
+      let lastChange = now - (k + 1) * 37_000;
+      if (state === 'down' || rising) {
+        for (let n = 0; n < 3; n++) {
+          const at = now - 3000_000 + n * 600_000 + k * 1000;
+          changes.push({ virtual: id, real: address, from: n % 2 ? 'down' : 'up', to: n % 2 ? 'up' : 'down', at, message: n % 2 ? '200 OK' : 'timed out after 5 s' });
+          lastChange = at;
+        }
+      }
       rs.push({
         address,
         forward: 'masq',
@@ -30,16 +38,10 @@ export function bigStatus(virtuals, reals, now = Date.now()) {
         lastCheck: state === 'unknown' ? null : { ok, message: ok ? '200 OK' : 'connect to 172.16.0.10:8080 failed: ECONNREFUSED', at: iso(now - 1200), durationMs: 3 + (k % 40) },
         failCount: draining ? 1 : 0,
         successCount: rising ? 1 : 0,
-        lastChange: iso(now - (k + 1) * 37_000),
-        secondsSinceChange: (k + 1) * 37,
+        lastChange: iso(lastChange),
+        secondsSinceChange: Math.floor((now - lastChange) / 1000),
         slowstart: null,
       });
-      if (state === 'down' || rising) {
-        for (let n = 0; n < 3; n++) {
-          const at = now - 3000_000 + n * 600_000 + k * 1000;
-          changes.push({ virtual: id, real: address, from: n % 2 ? 'down' : 'up', to: n % 2 ? 'up' : 'down', at, message: n % 2 ? '200 OK' : 'timed out after 5 s' });
-        }
-      }
     }
     vs.push({
       id,

@@ -25,7 +25,7 @@ small,.m{color:var(--mute)}
 .v.r0{border-left-color:var(--down)}
 .p{color:var(--down);font-weight:600}
 table{border-collapse:collapse;width:100%;margin-top:.35rem}
-th:nth-child(1){width:17%}th:nth-child(2){width:8.5rem}th:nth-child(3){width:7.5rem}th:nth-child(5),th:nth-child(6){width:5.5rem}th:nth-child(7){width:13rem}
+th:nth-child(1){width:17%}th:nth-child(2){width:10.5rem}th:nth-child(3){width:7.5rem}th:nth-child(5),th:nth-child(6){width:5.5rem}th:nth-child(7){width:13rem}
 th{text-align:left;font-weight:500;color:var(--mute);font-size:.85rem}
 th,td{padding:.2rem .45rem;border-top:1px solid var(--line);vertical-align:middle}
 td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
