@@ -206,7 +206,7 @@ function realRow(v: VirtualStatus, r: RealStatus, state: string, input: PageInpu
   }
   const kernel = r.ipvsWeight === null ? '–' : String(r.ipvsWeight);
   const strip = historyStrip(input.history.of(v.id, r.address, now), r.state, input, secrets, now);
-  // end tags of cells and rows are optional in HTML: left out, a page of thousands is a fifth smaller
+  // end tags of cells and rows are optional in HTML: on a page of thousands of rows they are a good share of the bytes
   return (
     `<tr data-real="${esc(r.address)}" data-state=${state}><td class=a>${esc(r.address)} <small>${esc(r.forward)}</small>` +
     `<td><b class="s s-${state}">${state}</b>${note}<td class=n>${r.weight} / ${kernel}${check}` +

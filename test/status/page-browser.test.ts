@@ -29,7 +29,7 @@ const CHECKINTERVAL = 1;
 const REFRESH = 2;
 /** A loaded 2-core CI machine: what one check interval plus one refresh may take there. */
 const STEP_MS = (CHECKINTERVAL + REFRESH) * 1000 + 12_000;
-export const SCREENSHOTS = new URL('./screenshots/', import.meta.url).pathname;
+const SCREENSHOTS = new URL('./screenshots/', import.meta.url).pathname;
 const VID = 'tcp:192.0.2.146:80';
 const R1 = `${REAL1}:${PORT}`;
 /** A reason phrase with markup: the page must show it as text. */
