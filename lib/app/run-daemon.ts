@@ -28,6 +28,9 @@ import { StatusListener } from '../status/http-listener.js';
 import { buildStatus } from '../status/snapshot.js';
 import { formatDocument, type StatusDocument } from '../status/document.js';
 import type { DaemonMetrics } from '../status/metrics.js';
+import { StateHistory } from '../status/state-history.js';
+import { historyFeed } from '../status/history-feed.js';
+import { pageAnswer, refreshSeconds, secretsOf } from '../status/status-page.js';
 
 export interface DaemonOptions {
   readonly config: Config;
@@ -186,6 +189,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       reloads,
       ...(listener.address !== undefined ? { statusAddress: listener.address } : {}),
     });
+  const history = new StateHistory();
+  const recordHistory = historyFeed(history, () => director);
   const loadMetrics = (): Promise<DaemonMetrics> =>
     (metricsLoading ??= import('../status/metrics.js').then((m) => (metrics = new m.DaemonMetrics(status, reloads))));
   const listener: StatusListener = new StatusListener(
@@ -194,6 +199,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       metrics: async () => {
         const m = await loadMetrics();
         return { contentType: m.contentType, body: await m.text() };
+      },
+      page: (query, acceptEncoding) => {
+        const doc = status();
+        return pageAnswer({ doc, history, secrets: secretsOf(director.currentConfig), refreshSeconds: refreshSeconds(query, doc) }, acceptEncoding);
       },
     },
     log,
@@ -232,7 +241,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     inMaintenance: maintenance,
     fallbackCommand: (cmd, args) => runFallbackCommand(cmd, args, log),
     observer: {
-      checked: (entry, result) => metrics?.checked(entry, result),
+      checked: (entry, result) => {
+        metrics?.checked(entry, result);
+        recordHistory(entry, result);
+      },
       converged: (result) => metrics?.converged(result),
     },
   });

@@ -11,6 +11,8 @@ import { ConnectionSlots } from './connection-slots.js';
 export interface StatusRoutes {
   status(): string;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** The HTML status page at `/`; without it `/` answers a plain index. */
+  page?(query: URLSearchParams, acceptEncoding: string | undefined): Promise<{ headers: Readonly<Record<string, string>>; body: Buffer }>;
 }
 
 /**
@@ -97,7 +99,7 @@ export class StatusListener {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query] = (req.url ?? '/').split('?', 2);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;
@@ -111,8 +113,13 @@ export class StatusListener {
           const m = await this.routes.metrics();
           return send(res, req, m.contentType, m.body);
         }
-        case '/':
-          return send(res, req, 'text/plain; charset=utf-8', INDEX);
+        case '/': {
+          if (!this.routes.page) return send(res, req, 'text/plain; charset=utf-8', INDEX);
+          const p = await this.routes.page(new URLSearchParams(query ?? ''), req.headers['accept-encoding']);
+          res.writeHead(200, { ...p.headers, 'content-length': p.body.length });
+          res.end(req.method === 'HEAD' ? undefined : p.body);
+          return;
+        }
         default:
           res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       }

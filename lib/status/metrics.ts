@@ -31,11 +31,12 @@ export class DaemonMetrics implements DirectorObserver {
     );
     // One document per scrape, shared by the gauges that read it.
     let doc: StatusDocument | undefined;
-    const reals = () => {
+    const current = (): StatusDocument => {
       doc ??= status();
       queueMicrotask(() => (doc = undefined));
-      return (doc.virtuals ?? []).flatMap((v) => v.reals.map((r) => ({ v, r })));
+      return doc;
     };
+    const reals = () => (current().virtuals ?? []).flatMap((v) => v.reals.map((r) => ({ v, r })));
     new client.Gauge({
       name: 'ldirectord_real_up',
       help: 'Whether the real server is up by its checks (1), or down or not yet checked (0).',
@@ -54,6 +55,16 @@ export class DaemonMetrics implements DirectorObserver {
       collect() {
         this.reset();
         for (const { v, r } of reals()) this.set({ virtual: v.id, real: r.address }, r.ipvsWeight ?? 0);
+      },
+    });
+    new client.Gauge({
+      name: 'ldirectord_fallback_weight',
+      help: 'Weight of the fallback server in the IPVS table as last read: above 0 while it serves (0 when absent).',
+      labelNames: ['virtual', 'fallback'],
+      registers,
+      collect() {
+        this.reset();
+        for (const v of current().virtuals ?? []) if (v.fallback) this.set({ virtual: v.id, fallback: v.fallback.address }, v.fallback.ipvsWeight ?? 0);
       },
     });
     this.checkDuration = new client.Histogram({
