@@ -1,7 +1,8 @@
 // service=mysql against Debian's MariaDB (mariadbd in a temp datadir) on
 // 127.0.24.1:33061, plus misbehaving peers on 127.0.24.2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mysqlChecker as mysql, sqlConfigError } from '../../checks/sql.js';
+import { mysqlChecker as mysql } from '../../checks/mysql.js';
+import { sqlConfigError } from '../../checks/sql.js';
 import {
   closedPort, LATE_MS, run, silentPeer, tcpServer, testTarget, testVirtual, type TcpServer,
   describeMisbehavingPeers,
@@ -118,7 +119,7 @@ describeMisbehavingPeers('mysql', mysql, v({ negotiatetimeout: 0.5 }), '127.0.24
 
 describe('mysql: packet framing guard', () => {
   it('passes a normal greeting and rows, stops a non-MySQL peer and oversized packets', async () => {
-    const { mysqlFraming, MAX_MYSQL_PACKET } = await import('../../checks/sql.js');
+    const { mysqlFraming, MAX_MYSQL_PACKET } = await import('../../checks/mysql.js');
     const pkt = (len: number, seq: number): Buffer => Buffer.from([len & 0xff, (len >> 8) & 0xff, len >> 16, seq]);
     const ok = mysqlFraming();
     expect(ok(Buffer.concat([pkt(3, 0), Buffer.from('abc'), pkt(2, 1)]))).toBeUndefined();

@@ -3,7 +3,8 @@
 // connection refused, a peer that never answers, and a peer that is not Oracle.
 // Login, query and row counting against a real database are NOT tested.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleChecker as oracle, sqlConfigError } from '../../checks/sql.js';
+import { oracleChecker as oracle } from '../../checks/oracle.js';
+import { sqlConfigError } from '../../checks/sql.js';
 import {
   closedPort, LATE_MS, run, silentPeer, tcpServer, testTarget, testVirtual, type TcpServer,
   describeMisbehavingPeers,

@@ -1,7 +1,8 @@
 // service=pgsql against Debian's PostgreSQL (initdb + postgres in a temp dir) on
 // 127.0.25.1:35432, plus misbehaving peers on 127.0.25.2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pgsqlChecker as pgsql, sqlConfigError } from '../../checks/sql.js';
+import { pgsqlChecker as pgsql } from '../../checks/pgsql.js';
+import { sqlConfigError } from '../../checks/sql.js';
 import {
   closedPort, LATE_MS, run, silentPeer, tcpServer, testTarget, testVirtual, type TcpServer,
   describeMisbehavingPeers,
