@@ -11,11 +11,7 @@ export const PERL = '/usr/bin/perl';
 export const externalPerlChecker = defineChecker({
   name: 'external-perl',
   timeout: CHECKTIMEOUT,
-  options: (target) => ({
-    file: target.virtual.checkcommand,
-    args: externalArguments(target),
-    timeoutSeconds: CHECKTIMEOUT(target.virtual),
-  }),
+  options: (target, timeoutSeconds) => ({ file: target.virtual.checkcommand, args: externalArguments(target), timeoutSeconds }),
   probe: (_endpoint, { file, args, timeoutSeconds }, signal) =>
     runExternal(
       { command: PERL, args: ['--', file, ...args], describe: `(external-perl) ${file} ${args.join(' ')}`, timeoutSeconds },

@@ -54,11 +54,7 @@ export async function runExternal(run: ExternalRun, signal: AbortSignal, logAsPe
 export const externalChecker = defineChecker({
   name: 'external',
   timeout: CHECKTIMEOUT,
-  options: (target) => ({
-    command: target.virtual.checkcommand,
-    args: externalArguments(target),
-    timeoutSeconds: CHECKTIMEOUT(target.virtual),
-  }),
+  options: (target, timeoutSeconds) => ({ command: target.virtual.checkcommand, args: externalArguments(target), timeoutSeconds }),
   probe: (_endpoint, { command, args, timeoutSeconds }, signal) =>
     runExternal({ command, args, describe: [command, ...args].join(' '), timeoutSeconds }, signal),
 });

@@ -1,8 +1,8 @@
 // The one way a checker loads its client library: on the first check that needs it, not
 // with the registry, so a daemon whose config never names a service does not carry that
-// service's library (together they are tens of MB of RSS). require() keeps the loaders
-// synchronous, which the checkers' synchronous helpers (radius's accessRequest, dns's
-// encodeQuery) need; Node loads the ES-module-only packages this way too.
+// service's library (the libraries are most of what the checkers weigh). require() keeps
+// the loaders synchronous, which the checkers' synchronous helpers (radius's
+// accessRequest, dns's encodeQuery) need.
 import { createRequire } from 'node:module';
 
 const requireHere = createRequire(import.meta.url);

@@ -84,11 +84,11 @@ export function defineSqlChecker(spec: SqlCheckerSpec): Checker {
     name: spec.name,
     defaultPort: spec.defaultPort,
     timeout: NEGOTIATETIMEOUT,
-    options: (target: CheckTarget): SqlLogin & { query: string | undefined; realIp: string } => ({
+    options: (target: CheckTarget, timeoutSeconds: number): SqlLogin & { query: string | undefined; realIp: string } => ({
       login: target.virtual.login,
       passwd: target.virtual.passwd,
       database: target.virtual.database,
-      timeoutSeconds: NEGOTIATETIMEOUT(target.virtual),
+      timeoutSeconds,
       query: sqlQuery(target.virtual, target.request),
       realIp: target.real.ip,
     }),

@@ -66,8 +66,12 @@ export interface CheckerSpec<O> {
   readonly defaultPort?: number;
   /** Which of the virtual's timeouts bounds one probe (see CHECKTIMEOUT, NEGOTIATETIMEOUT). */
   readonly timeout: (virtual: VirtualService) => number;
-  /** Everything the probe reads from the config beyond the endpoint. */
-  options(target: CheckTarget): O;
+  /**
+   * Everything the probe reads from the config beyond the endpoint. `timeoutSeconds` is
+   * `timeout`'s value, for a probe that must name it (external's log line) or hand it to
+   * a library that cannot take the signal (oracle).
+   */
+  options(target: CheckTarget, timeoutSeconds: number): O;
   /** Obeys only `signal` for time: no timeout arithmetic of its own. */
   probe(endpoint: Endpoint, options: O, signal: AbortSignal): Promise<CheckResult>;
 }
@@ -76,12 +80,12 @@ export const CHECKTIMEOUT = (virtual: VirtualService): number => virtual.checkti
 export const NEGOTIATETIMEOUT = (virtual: VirtualService): number => virtual.negotiatetimeout;
 
 export function defineChecker<O>(spec: CheckerSpec<O>): Checker {
+  const optionsOf = (target: CheckTarget): O => spec.options(target, spec.timeout(target.virtual));
   return {
     name: spec.name,
     ...(spec.defaultPort === undefined ? {} : { defaultPort: spec.defaultPort }),
     timeoutSeconds: spec.timeout,
-    identity: (target) =>
-      JSON.stringify([spec.name, target.host, target.port, target.request, target.receive, spec.options(target)]),
-    probe: (target, signal) => spec.probe(target, spec.options(target), signal),
+    identity: (target) => JSON.stringify([spec.name, target.host, target.port, target.request, target.receive, optionsOf(target)]),
+    probe: (target, signal) => spec.probe(target, optionsOf(target), signal),
   };
 }
