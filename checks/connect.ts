@@ -1,15 +1,14 @@
 // checktype=connect: a TCP connect to ip:checkport, closed at once (spec §3.2). Up when
-// the connection is accepted. The runner aborts it at checktimeout. (On a udp virtual
+// the connection is accepted; the runner aborts it at checktimeout. (On a udp virtual
 // the registry gives the service check instead: see registry.ts.)
-import type { VirtualService } from '../lib/config/model.js';
-import { openSocket } from './connection.js';
+import { dial } from './io/dial.js';
 import { Outcome } from './outcome.js';
-import type { CheckResult, CheckTarget, Checker } from './types.js';
+import { CHECKTIMEOUT, defineChecker, type CheckResult, type Endpoint } from './types.js';
 
-export async function probeConnect(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+export async function probeConnect(target: Endpoint, signal: AbortSignal): Promise<CheckResult> {
   const outcome = new Outcome();
   try {
-    const socket = await openSocket({ host: target.host, port: target.port, signal });
+    const socket = await dial({ host: target.host, port: target.port, signal });
     socket.destroy();
     return outcome.up('-', { detail: `connected to ${target.host}:${target.port}` });
   } catch (err) {
@@ -17,8 +16,9 @@ export async function probeConnect(target: CheckTarget, signal: AbortSignal): Pr
   }
 }
 
-export const connectChecker: Checker = {
+export const connectChecker = defineChecker({
   name: 'connect',
-  timeoutSeconds: (virtual: VirtualService) => virtual.checktimeout,
-  probe: probeConnect,
-};
+  timeout: CHECKTIMEOUT,
+  options: () => ({}),
+  probe: (endpoint, _options, signal) => probeConnect(endpoint, signal),
+});

@@ -15,20 +15,21 @@
 // Library: dns-packet (the encoder/decoder behind multicast-dns, widely used) for the
 // wire format, over our own sockets. node:dns was rejected: it cannot force TCP, hides
 // the answer records and the reply code, and applies its own retry policy.
-import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import type dnsPacketModule from 'dns-packet';
 import type { DecodedPacket, RecordType } from 'dns-packet';
-import { lazyRequire } from './lazy-require.js';
-import type { Checker, CheckResult, CheckTarget } from './types.js';
+import { ipv6Hex } from './io/address.js';
+import { Scope, why } from './io/deadline.js';
+import { closeUdp, dialIn, dialUdp } from './io/dial.js';
+import { lazyModule } from './lazy-module.js';
 import { Outcome } from './outcome.js';
-import { connectTcp, ipv6Hex, Scope, why, withoutSlash } from './data-io.js';
 import { matchReceive } from './receive-match.js';
+import { withoutSlash } from './request.js';
+import { defineChecker, NEGOTIATETIMEOUT, type Checker, type CheckResult, type Endpoint } from './types.js';
 
-// Loaded on the first dns check (see lazy-require.ts).
-const dnsPacket = lazyRequire<typeof dnsPacketModule>('dns-packet');
+const dnsPacket = lazyModule<typeof dnsPacketModule>('dns-packet');
 
 export const DNS_MESSAGES = {
   timeout: 'Connection timed out',
@@ -170,7 +171,7 @@ function encodeQuery(q: { name: string; type: RecordType }): { id: number; data:
 }
 
 async function tcpQuery(scope: Scope, host: string, port: number, q: { id: number; data: Buffer }): Promise<Reply | undefined> {
-  const socket = await connectTcp(scope, host, port).catch(() => undefined);
+  const socket = await dialIn(scope, { host, port }).catch(() => undefined);
   if (!socket) return undefined;
   const length = Buffer.alloc(2);
   length.writeUInt16BE(q.data.length);
@@ -201,24 +202,9 @@ async function udpQuery(
   q: { id: number; data: Buffer },
   defaults: ResolverDefaults,
 ): Promise<Reply | undefined> {
-  const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-  socket.on('error', () => undefined);
-  const close = (): void => {
-    try {
-      socket.close();
-    } catch {
-      // already closed
-    }
-  };
-  scope.defer(close);
+  const socket = await dialUdp(scope, host, port);
   let timer: NodeJS.Timeout | undefined;
   try {
-    await scope.race(
-      new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.connect(port, host, () => resolve());
-      }),
-    );
     return await scope.race(
       new Promise<Reply | undefined>((resolve) => {
         socket.on('message', (msg: Buffer) => {
@@ -238,7 +224,7 @@ async function udpQuery(
     );
   } finally {
     clearTimeout(timer);
-    close();
+    closeUdp(socket);
   }
 }
 
@@ -261,56 +247,62 @@ function readSystemDefaults(): ResolverDefaults {
   return systemDefaults;
 }
 
+/** What a dns check reads from the config, beyond the endpoint: TCP for tcp virtuals. */
+export interface DnsTransport {
+  readonly tcp: boolean;
+}
+
+async function probeDns(target: Endpoint, useTcp: boolean, defaults: ResolverDefaults, signal: AbortSignal): Promise<CheckResult> {
+  const out = new Outcome();
+  const scope = new Scope(signal);
+  const { name, type } = parseDnsRequest(target.request);
+  const tried: string[] = [];
+  try {
+    let answered: Reply | undefined;
+    for (const candidate of searchNames(name, defaults)) {
+      const q = question(candidate, type);
+      const query = encodeQuery(q);
+      let reply = useTcp
+        ? await tcpQuery(scope, target.host, target.port, query)
+        : await udpQuery(scope, target.host, target.port, query, defaults);
+      if (reply && !useTcp && reply.flag_tc) reply = await tcpQuery(scope, target.host, target.port, query);
+      tried.push(`${q.name} ${q.type}: ${reply ? `${reply.rcode ?? '?'}, ${reply.answers?.length ?? 0} answer(s)` : 'no reply'}`);
+      if (reply && (reply.answers?.length ?? 0) > 0) {
+        answered = reply;
+        break;
+      }
+    }
+    if (!answered) return out.down(DNS_MESSAGES.timeout, { detail: tried.join('; ') });
+    const seen: string[] = [];
+    for (const rr of answered.answers ?? []) {
+      if (rr.type !== 'A' && rr.type !== 'AAAA' && rr.type !== 'PTR') continue;
+      const text = rr.data as string;
+      seen.push(`${rr.type} ${text}`);
+      if (target.receive.length === 0) continue;
+      const verdict = await matchReceive(target.receive, text, signal);
+      if (verdict.kind === 'match') return out.up(DNS_MESSAGES.success, { detail: `${rr.type} ${text}` });
+      if (verdict.kind === 'unfinished') {
+        return out.down(signal.aborted ? DNS_MESSAGES.timeout : DNS_MESSAGES.mismatch, { detail: `${rr.type} ${text}: ${verdict.detail}` });
+      }
+    }
+    const detail = target.receive.length === 0 ? 'receive is empty' : `no answer matched: ${seen.join(', ') || 'none of type A, AAAA, PTR'}`;
+    return out.down(DNS_MESSAGES.mismatch, { detail });
+  } catch (err) {
+    return out.down(DNS_MESSAGES.timeout, { detail: [...tried, why(err, scope)].join('; ') });
+  } finally {
+    scope.close();
+  }
+}
+
 export function createDnsChecker(options: DnsCheckerOptions = {}): Checker {
   const defaultsOf = options.defaults ?? readSystemDefaults;
-  return {
+  return defineChecker({
     name: 'dns',
     defaultPort: 53,
-    timeoutSeconds: (virtual) => virtual.negotiatetimeout,
-    async probe(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
-      const out = new Outcome();
-      const scope = new Scope(signal);
-      const defaults = defaultsOf();
-      const { name, type } = parseDnsRequest(target.request);
-      const useTcp = target.virtual.protocol === 'tcp';
-      const tried: string[] = [];
-      try {
-        let answered: Reply | undefined;
-        for (const candidate of searchNames(name, defaults)) {
-          const q = question(candidate, type);
-          const query = encodeQuery(q);
-          let reply = useTcp
-            ? await tcpQuery(scope, target.host, target.port, query)
-            : await udpQuery(scope, target.host, target.port, query, defaults);
-          if (reply && !useTcp && reply.flag_tc) reply = await tcpQuery(scope, target.host, target.port, query);
-          tried.push(`${q.name} ${q.type}: ${reply ? `${reply.rcode ?? '?'}, ${reply.answers?.length ?? 0} answer(s)` : 'no reply'}`);
-          if (reply && (reply.answers?.length ?? 0) > 0) {
-            answered = reply;
-            break;
-          }
-        }
-        if (!answered) return out.down(DNS_MESSAGES.timeout, { detail: tried.join('; ') });
-        const seen: string[] = [];
-        for (const rr of answered.answers ?? []) {
-          if (rr.type !== 'A' && rr.type !== 'AAAA' && rr.type !== 'PTR') continue;
-          const text = rr.data as string;
-          seen.push(`${rr.type} ${text}`);
-          if (target.receive.length === 0) continue;
-          const verdict = await matchReceive(target.receive, text, signal);
-          if (verdict.kind === 'match') return out.up(DNS_MESSAGES.success, { detail: `${rr.type} ${text}` });
-          if (verdict.kind === 'unfinished') {
-            return out.down(signal.aborted ? DNS_MESSAGES.timeout : DNS_MESSAGES.mismatch, { detail: `${rr.type} ${text}: ${verdict.detail}` });
-          }
-        }
-        const detail = target.receive.length === 0 ? 'receive is empty' : `no answer matched: ${seen.join(', ') || 'none of type A, AAAA, PTR'}`;
-        return out.down(DNS_MESSAGES.mismatch, { detail });
-      } catch (err) {
-        return out.down(DNS_MESSAGES.timeout, { detail: [...tried, why(err, scope)].join('; ') });
-      } finally {
-        scope.close();
-      }
-    },
-  };
+    timeout: NEGOTIATETIMEOUT,
+    options: (target): DnsTransport => ({ tcp: target.virtual.protocol === 'tcp' }),
+    probe: (endpoint, { tcp }, signal) => probeDns(endpoint, tcp, defaultsOf(), signal),
+  });
 }
 
 export const dnsChecker: Checker = createDnsChecker();
@@ -324,13 +316,14 @@ export const dnsChecker: Checker = createDnsChecker();
  * where a ping proves only the host. The query is the request's name, else the root NS.
  */
 export function createDnsConnectChecker(options: DnsCheckerOptions = {}): Checker {
-  const full = createDnsChecker(options);
-  return {
+  const defaultsOf = options.defaults ?? readSystemDefaults;
+  return defineChecker({
     name: 'dns-connect',
     defaultPort: 53,
-    timeoutSeconds: full.timeoutSeconds,
-    async probe(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
-      if (target.receive.length > 0) return full.probe(target, signal);
+    timeout: NEGOTIATETIMEOUT,
+    options: (target): DnsTransport => ({ tcp: target.virtual.protocol === 'tcp' }),
+    async probe(target, { tcp }, signal) {
+      if (target.receive.length > 0) return probeDns(target, tcp, defaultsOf(), signal);
       const out = new Outcome();
       const scope = new Scope(signal);
       // The default request is "/": no name.
@@ -348,7 +341,7 @@ export function createDnsConnectChecker(options: DnsCheckerOptions = {}): Checke
         scope.close();
       }
     },
-  };
+  });
 }
 
 export const dnsConnectChecker: Checker = createDnsConnectChecker();

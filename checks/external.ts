@@ -2,13 +2,12 @@
 // fwmark), virtual port (0 for fwmark), real IP, real port (the configured one, not
 // checkport); IPv6 addresses keep their brackets. No shell. Exit 0 is up; anything else,
 // including a failure to start it, is down. When the signal aborts (checktimeout) the
-// child's process group gets SIGTERM, the check ends at once as down, and the original's log line is
-// returned in `log`. stdio is not read, so a chatty command costs no memory.
+// child's process group gets SIGTERM, the check ends at once as down, and the original's
+// log line is returned in `log`. stdio is not read, so a chatty command costs no memory.
 import { runBounded } from '../lib/proc/run-bounded.js';
-import type { VirtualService } from '../lib/config/model.js';
-import { orAborted } from './abort.js';
+import { orAborted } from './io/deadline.js';
 import { Outcome } from './outcome.js';
-import type { CheckResult, CheckTarget, Checker } from './types.js';
+import { CHECKTIMEOUT, defineChecker, type CheckResult, type CheckTarget } from './types.js';
 
 /** The four arguments of §3.2: vip-or-fwmark, vport (0 for fwmark), rip, rport. */
 export function externalArguments(target: CheckTarget): [string, string, string, string] {
@@ -22,20 +21,21 @@ export interface ExternalRun {
   readonly args: readonly string[];
   /** What the original names in its timeout log line (system_timeout's arguments). */
   readonly describe: string;
+  /** The check's timeout, which the original's log line names; the signal enforces it. */
+  readonly timeoutSeconds: number;
 }
 
 /** Runs a command to completion or until the signal aborts; never rejects. */
-export async function runExternal(run: ExternalRun, timeoutSeconds: number, signal: AbortSignal, outcome: Outcome, logAsPerl = false): Promise<CheckResult> {
+export async function runExternal(run: ExternalRun, signal: AbortSignal, logAsPerl = false): Promise<CheckResult> {
+  const outcome = new Outcome();
   // Its own process group: at the timeout the command and whatever it started get
   // SIGTERM (SIGKILL 5 s later); the check does not wait for that.
   const child = runBounded(run.command, run.args, { signal, killGraceMs: 5000 });
   const settled = await orAborted(child, signal);
   if (settled === 'aborted' || settled.end === 'aborted') {
-    const line = logAsPerl
-      ? undefined
-      : `system_timeout(${timeoutSeconds}, ${run.describe}) timed out, kill -TERM child`;
+    const line = logAsPerl ? undefined : `system_timeout(${run.timeoutSeconds}, ${run.describe}) timed out, kill -TERM child`;
     return outcome.down('-', {
-      detail: `${run.describe}: timed out after ${timeoutSeconds} s, sent SIGTERM`,
+      detail: `${run.describe}: timed out after ${run.timeoutSeconds} s, sent SIGTERM`,
       ...(line ? { log: [line] } : {}),
       skipMonitorfile: logAsPerl,
     });
@@ -51,18 +51,10 @@ export async function runExternal(run: ExternalRun, timeoutSeconds: number, sign
   return outcome.down('-', { detail: `${run.describe}: ${why}`, skipMonitorfile: logAsPerl });
 }
 
-export const externalChecker: Checker = {
+export const externalChecker = defineChecker({
   name: 'external',
-  timeoutSeconds: (virtual: VirtualService) => virtual.checktimeout,
-  probe: (target: CheckTarget, signal: AbortSignal) => {
-    const outcome = new Outcome();
-    const args = externalArguments(target);
-    const command = target.virtual.checkcommand;
-    return runExternal(
-      { command, args, describe: [command, ...args].join(' ') },
-      target.virtual.checktimeout,
-      signal,
-      outcome,
-    );
-  },
-};
+  timeout: CHECKTIMEOUT,
+  options: (target, timeoutSeconds) => ({ command: target.virtual.checkcommand, args: externalArguments(target), timeoutSeconds }),
+  probe: (_endpoint, { command, args, timeoutSeconds }, signal) =>
+    runExternal({ command, args, describe: [command, ...args].join(' '), timeoutSeconds }, signal),
+});

@@ -13,12 +13,12 @@
 import { Writable } from 'node:stream';
 import net from 'node:net';
 import { Client, enterPassiveModeIPv4, enterPassiveModeIPv6, FTPError } from 'basic-ftp';
-import type { VirtualService } from '../lib/config/model.js';
-import { orAborted } from './abort.js';
-import { Outcome } from './outcome.js';
 import { translatePerlRegex } from '../lib/perl-regex/regex.js';
+import { accountOf, type Account } from './account.js';
+import { orAborted } from './io/deadline.js';
+import { Outcome } from './outcome.js';
 import { matchReceive } from './receive-match.js';
-import type { CheckResult, CheckTarget, Checker } from './types.js';
+import { defineChecker, NEGOTIATETIMEOUT, type CheckResult, type Checker, type Endpoint } from './types.js';
 
 export const FTP_DEFAULT_MAX_BYTES = 1024 * 1024;
 
@@ -63,15 +63,17 @@ function why(err: unknown): string {
   return (err as Error).message;
 }
 
-export async function probeFtp(target: CheckTarget, signal: AbortSignal, options: FtpCheckOptions = {}): Promise<CheckResult> {
+/** basic-ftp's own per-call timeout, off: the runner's signal closes the client. */
+const NO_CLIENT_TIMEOUT = 0;
+
+export async function probeFtp(target: Endpoint, account: Account, signal: AbortSignal, options: FtpCheckOptions = {}): Promise<CheckResult> {
   const outcome = new Outcome();
   const where = `${target.host}:${target.port}`;
-  const v: VirtualService = target.virtual;
   const regex = translatePerlRegex(target.receive);
   if (!regex.ok) return outcome.down('-', { detail: `receive cannot be used: ${regex.error}` });
-  const user = v.login || 'anonymous';
+  const user = account.login || 'anonymous';
   const needRetr = target.request !== '/' || target.receive !== '';
-  const client = new Client(Math.max(1, v.negotiatetimeout) * 1000);
+  const client = new Client(NO_CLIENT_TIMEOUT);
   client.prepareTransfer = net.isIPv6(target.host) ? enterPassiveModeIPv6 : enterPassiveModeIPv4;
   const max = options.maxBytes ?? FTP_DEFAULT_MAX_BYTES;
   let step = 'connect';
@@ -85,7 +87,7 @@ export async function probeFtp(target: CheckTarget, signal: AbortSignal, options
     try {
       await client.connect(target.host, target.port);
       step = `login as ${user}`;
-      await client.login(user, v.passwd);
+      await client.login(user, account.passwd);
       step = 'CWD /';
       await client.sendIgnoringError('CWD /');
       step = 'TYPE I';
@@ -127,12 +129,13 @@ export async function probeFtp(target: CheckTarget, signal: AbortSignal, options
 }
 
 export function createFtpChecker(options: FtpCheckOptions = {}): Checker {
-  return {
+  return defineChecker({
     name: 'ftp',
     defaultPort: 21,
-    timeoutSeconds: (virtual: VirtualService) => virtual.negotiatetimeout,
-    probe: (target, signal) => probeFtp(target, signal, options),
-  };
+    timeout: NEGOTIATETIMEOUT,
+    options: accountOf,
+    probe: (endpoint, account, signal) => probeFtp(endpoint, account, signal, options),
+  });
 }
 
 export const ftpChecker = createFtpChecker();

@@ -18,21 +18,17 @@
 //   SNI for an IP; virtualhost changes only the Host header, as in the original).
 import { STATUS_CODES } from 'node:http';
 import type { Dispatcher, buildConnector } from 'undici';
-
-/**
- * undici is loaded on the first http check, not with the daemon: a config without http
- * checks does not carry it (~20 MB of RSS; bench/RESULTS.md, scale).
- */
-let undici: Promise<typeof import('undici')> | undefined;
-const loadUndici = (): Promise<typeof import('undici')> => (undici ??= import('undici'));
-import type { VirtualService } from '../lib/config/model.js';
-import { CheckAbort, openSocket } from './connection.js';
-import { Outcome } from './outcome.js';
 import { translatePerlRegex } from '../lib/perl-regex/regex.js';
+import { stripBrackets } from './io/address.js';
+import { dial, socketCause } from './io/dial.js';
+import { lazyModule } from './lazy-module.js';
+import { Outcome } from './outcome.js';
 import { matchReceive } from './receive-match.js';
-import { hasOwnRequest, stripBrackets } from './target.js';
+import { hasOwnRequest } from './request.js';
 import { isCertificateVerifyError, tlsClientOptions, type TlsTrust } from './tls-trust.js';
-import type { CheckResult, CheckTarget, Checker } from './types.js';
+import { defineChecker, NEGOTIATETIMEOUT, type CheckResult, type CheckTarget, type Checker, type Endpoint } from './types.js';
+
+const undici = lazyModule<typeof import('undici')>('undici');
 
 /** The User-Agent of the original (LWP on Debian bookworm), which backends' log filters know. */
 export const HTTP_USER_AGENT = 'libwww-perl/6.68';
@@ -90,7 +86,7 @@ function hostPort(url: URL): string {
 
 /**
  * undici connector: our own sockets, so that TLS follows tls-trust.ts (no SNI from the
- * Host header), opened by openSocket so that the check's signal ends the connect and
+ * Host header), opened by dial() so that the check's signal ends the connect and
  * the TLS handshake too: undici only acts on an abort once the connector has answered,
  * so a real that accepts and never completes the handshake would otherwise hold the
  * socket, its TLS state and the whole exchange for ever.
@@ -101,12 +97,12 @@ function connector(trust: TlsTrust | undefined, signal: AbortSignal): buildConne
     const https = opts.protocol === 'https:';
     const port = Number(opts.port) || (https ? 443 : 80);
     const tlsOptions = https ? { tls: { ...tlsClientOptions(host, trust), ALPNProtocols: ['http/1.1'] } } : {};
-    openSocket({ host, port, signal, ...tlsOptions }).then(
+    dial({ host, port, signal, ...tlsOptions }).then(
       (socket) => {
         socket.setNoDelay(true);
         callback(null, socket);
       },
-      (err: CheckAbort) => callback(err.cause instanceof Error ? err.cause : err, null),
+      (err: unknown) => callback(socketCause(err) as Error, null),
     );
   };
 }
@@ -137,7 +133,7 @@ async function exchange(
   options: HttpCheckOptions,
 ): Promise<Exchange> {
   const origin = via ?? url;
-  const { Client } = await loadUndici();
+  const { Client } = undici();
   const client = new Client(origin.origin, {
     connect: connector(options.trust, signal),
     pipelining: 0,
@@ -196,20 +192,40 @@ async function exchange(
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 
-export async function probeHttp(service: HttpService, target: CheckTarget, signal: AbortSignal, options: HttpCheckOptions = {}): Promise<CheckResult> {
+/** What an http check reads from the config, beyond the endpoint. */
+export interface HttpProbe {
+  /** The URL of the first request (checkUrl). */
+  readonly url: string;
+  /** http_proxy: the real, as a plain HTTP proxy. */
+  readonly proxy?: string;
+  /** The Host header of the first request (none for http_proxy: it comes from the URL). */
+  readonly hostHeader?: string;
+  readonly method: 'GET' | 'HEAD';
+}
+
+export function httpProbe(service: HttpService, target: CheckTarget): HttpProbe {
+  const v = target.virtual;
+  return {
+    url: checkUrl(service, target),
+    ...(service === 'http_proxy' ? { proxy: `http://${target.real.ip}:${target.port}/` } : { hostHeader: v.virtualhost ?? target.real.ip }),
+    method: v.httpmethod,
+  };
+}
+
+export async function probeHttp(target: Endpoint, probe: HttpProbe, signal: AbortSignal, options: HttpCheckOptions = {}): Promise<CheckResult> {
   const outcome = new Outcome();
-  const v: VirtualService = target.virtual;
   const regex = translatePerlRegex(target.receive);
   if (!regex.ok) return outcome.down('-', { detail: `receive cannot be used: ${regex.error}` });
 
   let url: URL;
   try {
-    url = new URL(checkUrl(service, target));
+    url = new URL(probe.url);
   } catch {
-    return outcome.down('400 URL must be absolute', { detail: `not a URL: ${checkUrl(service, target)}` });
+    return outcome.down('400 URL must be absolute', { detail: `not a URL: ${probe.url}` });
   }
-  const proxy = service === 'http_proxy' ? new URL(`http://${target.real.ip}:${target.port}/`) : undefined;
-  let hostHeader: string | undefined = service === 'http_proxy' ? undefined : (v.virtualhost ?? target.real.ip);
+  const proxy = probe.proxy === undefined ? undefined : new URL(probe.proxy);
+  let hostHeader = probe.hostHeader;
+  const method = probe.method;
   const trail: string[] = [];
   let result: Exchange;
   try {
@@ -218,8 +234,8 @@ export async function probeHttp(service: HttpService, target: CheckTarget, signa
         return outcome.down(`501 Protocol scheme '${url.protocol.replace(/:$/, '')}' is not supported`, { detail: url.href });
       }
       const via = proxy && url.protocol === 'http:' ? proxy : undefined;
-      result = await exchange(url, via, v.httpmethod, hostHeader, signal, options);
-      trail.push(`${v.httpmethod} ${url.href} -> ${result.statusLine}`);
+      result = await exchange(url, via, method, hostHeader, signal, options);
+      trail.push(`${method} ${url.href} -> ${result.statusLine}`);
       if (!REDIRECT_CODES.has(result.status) || result.location === undefined || redirects >= MAX_REDIRECTS) break;
       let next: URL;
       try {
@@ -250,14 +266,16 @@ export async function probeHttp(service: HttpService, target: CheckTarget, signa
   return outcome.down(result.body.toString('utf8'), { detail: `${detail}; ${why}` });
 }
 
+const DEFAULT_PORTS: Record<HttpService, number> = { http: 80, https: 443, http_proxy: 3128 };
+
 export function createHttpChecker(service: HttpService, options: HttpCheckOptions = {}): Checker {
-  const defaults: Record<HttpService, number> = { http: 80, https: 443, http_proxy: 3128 };
-  return {
+  return defineChecker({
     name: service,
-    defaultPort: defaults[service],
-    timeoutSeconds: (virtual: VirtualService) => virtual.negotiatetimeout,
-    probe: (target, signal) => probeHttp(service, target, signal, options),
-  };
+    defaultPort: DEFAULT_PORTS[service],
+    timeout: NEGOTIATETIMEOUT,
+    options: (target) => httpProbe(service, target),
+    probe: (endpoint, probe, signal) => probeHttp(endpoint, probe, signal, options),
+  });
 }
 
 export const httpChecker = createHttpChecker('http');

@@ -14,26 +14,27 @@
 // imapflow (the maintained client) adds CAPABILITY, ID, ENABLE, COMPRESS and an
 // automatic STARTTLS to every check, and neither it nor node-imap can bound what a
 // hostile server makes them buffer or be ended by an AbortSignal.
-import type { VirtualService } from '../lib/config/model.js';
-import { CheckAbort, LineConnection, openSocket } from './connection.js';
+import { CheckAbort, dial } from './io/dial.js';
+import { LineConnection } from './io/lines.js';
 import { Outcome } from './outcome.js';
-import type { MailCheckOptions } from './pop.js';
+import { accountOf, type Account } from './account.js';
+import type { MailCheckOptions } from './mail-options.js';
 import { tlsClientOptions } from './tls-trust.js';
-import type { CheckResult, CheckTarget, Checker } from './types.js';
+import { defineChecker, NEGOTIATETIMEOUT, type CheckResult, type Checker, type Endpoint } from './types.js';
 
 /** An IMAP quoted string (RFC 3501 `quoted`). */
 export function imapQuote(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-export async function probeImap(secure: boolean, target: CheckTarget, signal: AbortSignal, options: MailCheckOptions = {}): Promise<CheckResult> {
+export async function probeImap(secure: boolean, target: Endpoint, account: Account, signal: AbortSignal, options: MailCheckOptions = {}): Promise<CheckResult> {
   const outcome = new Outcome();
   const where = `${target.host}:${target.port}`;
-  const { login: user, passwd } = target.virtual;
+  const { login: user, passwd } = account;
   if (/[\r\n\0]/.test(user + passwd)) return outcome.down('-', { detail: 'login or passwd contains a line break or NUL' });
   let conn: LineConnection | undefined;
   try {
-    const socket = await openSocket({
+    const socket = await dial({
       host: target.host,
       port: target.port,
       signal,
@@ -67,12 +68,13 @@ export async function probeImap(secure: boolean, target: CheckTarget, signal: Ab
 
 export function createImapChecker(service: 'imap' | 'imaps', options: MailCheckOptions = {}): Checker {
   const secure = service === 'imaps';
-  return {
+  return defineChecker({
     name: service,
     defaultPort: secure ? 993 : 143,
-    timeoutSeconds: (virtual: VirtualService) => virtual.negotiatetimeout,
-    probe: (target, signal) => probeImap(secure, target, signal, options),
-  };
+    timeout: NEGOTIATETIMEOUT,
+    options: accountOf,
+    probe: (endpoint, account, signal) => probeImap(secure, endpoint, account, signal, options),
+  });
 }
 
 export const imapChecker = createImapChecker('imap');

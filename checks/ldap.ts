@@ -14,17 +14,18 @@
 // bind, TLS is set up as the original did, and every byte read is counted: a peer
 // that sends more than MAX_LDAP_BYTES is cut off (ldapts itself buffers without limit).
 // The search asks for no attributes ("1.1"): only the DN is used, so the reply stays small.
-import net from 'node:net';
-import tls from 'node:tls';
-import type { Checker, CheckResult, CheckTarget } from './types.js';
+import type net from 'node:net';
+import type tls from 'node:tls';
+import { perlTrue } from '../lib/config/perl-values.js';
+import { bracketed } from './io/address.js';
+import { Scope, why } from './io/deadline.js';
+import { capReads, dialIn } from './io/dial.js';
+import { lazyModule } from './lazy-module.js';
 import { Outcome } from './outcome.js';
-import { bracketed, perlTrue, Scope, why } from './data-io.js';
 import { matchReceive } from './receive-match.js';
+import { CHECKTIMEOUT, defineChecker, type Checker } from './types.js';
 
-// ldapts is loaded on the first ldap check, not with the registry (~7 MB of RSS in every
-// daemon; issue 7, RSS < 200 MB).
-let ldaptsModule: Promise<typeof import('ldapts')> | undefined;
-const loadLdapts = (): Promise<typeof import('ldapts')> => (ldaptsModule ??= import('ldapts'));
+const ldapts = lazyModule<typeof import('ldapts')>('ldapts');
 
 export const LDAP_MESSAGES = {
   success: 'Success',
@@ -37,74 +38,39 @@ export const LDAP_MESSAGES = {
 /** Bytes one check may read before the connection is dropped (the check is then down). */
 export const MAX_LDAP_BYTES = 1024 * 1024;
 
-function connect(scope: Scope, secure: boolean, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
-  const socket = scope.own(
-    secure
-      ? tls.connect({ host, port, rejectUnauthorized: false })
-      : net.connect({ host, port }),
-  );
-  return scope.race(
-    new Promise<net.Socket>((resolve, reject) => {
-      const connected = secure ? 'secureConnect' : 'connect';
-      const fail = (err: Error): void => {
-        done();
-        reject(err);
-      };
-      const closed = (): void => fail(new Error('connection closed'));
-      const ok = (): void => {
-        done();
-        resolve(socket);
-      };
-      const timer = setTimeout(() => fail(new Error('connect timeout')), timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        socket.off(connected, ok);
-        socket.off('error', fail);
-        socket.off('close', closed);
-      };
-      scope.defer(() => clearTimeout(timer));
-      socket.once(connected, ok);
-      socket.once('error', fail);
-      socket.once('close', closed);
-    }),
-  );
-}
-
-function capped(socket: net.Socket, limit: number): net.Socket {
-  let seen = 0;
-  socket.on('data', (chunk: Buffer) => {
-    seen += chunk.length;
-    if (seen > limit) socket.destroy(new Error(`more than ${limit} bytes received`));
-  });
-  return socket;
-}
-
 export function ldapChecker(name: 'ldap' | 'ldaps'): Checker {
-  return {
+  return defineChecker({
     name,
     defaultPort: name === 'ldap' ? 389 : 636,
-    timeoutSeconds: (virtual) => virtual.checktimeout,
-    async probe(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+    timeout: CHECKTIMEOUT,
+    // negotiatetimeout is the library's connect timeout inside the checktimeout alarm (spec §3.3).
+    options: ({ virtual: v }) => ({ login: v.login, passwd: v.passwd, connectTimeoutSeconds: v.negotiatetimeout }),
+    async probe(target, v, signal) {
       const out = new Outcome();
-      const v = target.virtual;
       const secure = name === 'ldaps';
       const scope = new Scope(signal);
       const M = LDAP_MESSAGES;
       try {
         let socket: net.Socket;
         try {
-          socket = await connect(scope, secure, target.host, target.port, v.negotiatetimeout * 1000);
+          socket = await dialIn(scope, {
+            host: target.host,
+            port: target.port,
+            connectTimeoutMs: v.connectTimeoutSeconds * 1000,
+            // ldaps certificates are not verified, as Net::LDAP's defaults.
+            ...(secure ? { tls: { rejectUnauthorized: false } } : {}),
+          });
         } catch (err) {
           return out.down(scope.isAborted ? M.noAnswer : M.connectionFailed, { detail: why(err, scope) });
         }
         let Client: typeof import('ldapts').Client;
         try {
-          ({ Client } = await loadLdapts());
+          ({ Client } = ldapts());
         } catch (err) {
           socket.destroy();
           return out.down(M.connectionFailed, { detail: `ldapts: ${(err as Error).message}` });
         }
-        const handOver = (() => capped(socket, MAX_LDAP_BYTES)) as unknown as typeof net.connect;
+        const handOver = (() => capReads(socket, MAX_LDAP_BYTES)) as unknown as typeof net.connect;
         const client = new Client({
           url: `${secure ? 'ldaps' : 'ldap'}://${bracketed(target.host)}:${target.port}`,
           strictDN: false,
@@ -145,7 +111,7 @@ export function ldapChecker(name: 'ldap' | 'ldaps'): Checker {
         scope.close();
       }
     },
-  };
+  });
 }
 
 export const ldapCheckerPlain: Checker = ldapChecker('ldap');

@@ -2,19 +2,21 @@
 // the data starts with "2". The original's connect had no effective timeout (its
 // `TimeOut` option was misspelt, so the OS connect timeout applied); here the whole
 // check runs under negotiatetimeout. No library: the check is one read of a greeting.
-import type { Checker, CheckResult, CheckTarget } from './types.js';
+import { dialIn } from './io/dial.js';
+import { Scope, why } from './io/deadline.js';
 import { Outcome } from './outcome.js';
-import { connectTcp, Scope, why } from './data-io.js';
+import { defineChecker, NEGOTIATETIMEOUT } from './types.js';
 
-export const nntpChecker: Checker = {
+export const nntpChecker = defineChecker({
   name: 'nntp',
   defaultPort: 119,
-  timeoutSeconds: (virtual) => virtual.negotiatetimeout,
-  async probe(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+  timeout: NEGOTIATETIMEOUT,
+  options: () => ({}),
+  async probe(target, _options, signal) {
     const out = new Outcome();
     const scope = new Scope(signal);
     try {
-      const socket = await connectTcp(scope, target.host, target.port);
+      const socket = await dialIn(scope, { host: target.host, port: target.port });
       const first = await scope.race(
         new Promise<Buffer>((resolve) => {
           socket.once('data', (chunk: Buffer) => resolve(chunk.subarray(0, 64)));
@@ -31,4 +33,4 @@ export const nntpChecker: Checker = {
       scope.close();
     }
   },
-};
+});

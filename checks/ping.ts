@@ -9,11 +9,11 @@
 // short-lived process per attempt is cheap at health-check rates. It runs with an
 // argument array (no shell) and is killed when the signal aborts.
 import { existsSync } from 'node:fs';
-import { runBounded } from '../lib/proc/run-bounded.js';
 import type { VirtualService } from '../lib/config/model.js';
-import { orAborted } from './abort.js';
+import { runBounded } from '../lib/proc/run-bounded.js';
+import { orAborted } from './io/deadline.js';
 import { Outcome } from './outcome.js';
-import type { CheckResult, CheckTarget, Checker } from './types.js';
+import { defineChecker, type Checker } from './types.js';
 
 const PING_PATHS = ['/usr/bin/ping', '/bin/ping'];
 
@@ -31,20 +31,22 @@ export interface PingOptions {
   readonly command?: string;
 }
 
+/** The spec's ping: checkcount attempts of checktimeout each. */
+const attemptsOf = (virtual: VirtualService): number => Math.max(1, virtual.checkcount);
+
 export function createPingChecker(options: PingOptions = {}): Checker {
   let command = options.command;
-  return {
+  return defineChecker({
     name: 'ping',
-    // One attempt may take checktimeout, and there are checkcount of them.
-    timeoutSeconds: (virtual: VirtualService) => virtual.checktimeout * Math.max(1, virtual.checkcount),
-    probe: async (target: CheckTarget, signal: AbortSignal): Promise<CheckResult> => {
+    timeout: (virtual) => virtual.checktimeout * attemptsOf(virtual),
+    options: (target) => ({ attempts: attemptsOf(target.virtual), attemptSeconds: target.virtual.checktimeout }),
+    probe: async (target, { attempts, attemptSeconds }, signal) => {
       const outcome = new Outcome();
       command ??= findPing();
-      const attempts = Math.max(1, target.virtual.checkcount);
       const failures: string[] = [];
       for (let attempt = 1; attempt <= attempts; attempt++) {
         if (signal.aborted) break;
-        const child = runBounded(command, pingArguments(target.host, target.virtual.checktimeout), { signal, killGraceMs: 1000 });
+        const child = runBounded(command, pingArguments(target.host, attemptSeconds), { signal, killGraceMs: 1000 });
         const result = await orAborted(child, signal);
         if (result === 'aborted' || result.end === 'aborted') {
           failures.push('timed out'); // the group is being killed; the check does not wait
@@ -60,7 +62,7 @@ export function createPingChecker(options: PingOptions = {}): Checker {
         skipMonitorfile: true,
       });
     },
-  };
+  });
 }
 
 export const pingChecker: Checker = createPingChecker();

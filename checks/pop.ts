@@ -15,17 +15,13 @@
 // clients (node-pop3, poplib, yapople) are little used or unmaintained and cannot bound
 // what a hostile peer makes them buffer, nor be ended by an AbortSignal.
 import { createHash, createHmac } from 'node:crypto';
-import type { VirtualService } from '../lib/config/model.js';
-import { CheckAbort, LineConnection, openSocket } from './connection.js';
+import { CheckAbort, dial } from './io/dial.js';
+import { LineConnection } from './io/lines.js';
 import { Outcome } from './outcome.js';
-import { tlsClientOptions, type TlsTrust } from './tls-trust.js';
-import type { CheckResult, CheckTarget, Checker } from './types.js';
-
-export interface MailCheckOptions {
-  readonly trust?: TlsTrust;
-  /** Source address of the check's connections (default: the kernel's choice). */
-  readonly localAddress?: string;
-}
+import { accountOf, type Account } from './account.js';
+import type { MailCheckOptions } from './mail-options.js';
+import { tlsClientOptions } from './tls-trust.js';
+import { defineChecker, NEGOTIATETIMEOUT, type CheckResult, type Checker, type Endpoint } from './types.js';
 
 /** Mail::POP3Client's test for an APOP timestamp in the greeting. */
 const ATOM = "[-_\\w!#$%&'*+/=?^`{|}~]+";
@@ -78,14 +74,14 @@ async function login(conn: LineConnection, greeting: string, user: string, pass:
   return { ok: false, why: [...failures, `PASS: ${passReply}`].join('; ') };
 }
 
-export async function probePop(secure: boolean, target: CheckTarget, signal: AbortSignal, options: MailCheckOptions = {}): Promise<CheckResult> {
+export async function probePop(secure: boolean, target: Endpoint, account: Account, signal: AbortSignal, options: MailCheckOptions = {}): Promise<CheckResult> {
   const outcome = new Outcome();
   const where = `${target.host}:${target.port}`;
-  const { login: user, passwd } = target.virtual;
+  const { login: user, passwd } = account;
   if (/[\r\n]/.test(user + passwd)) return outcome.down('-', { detail: 'login or passwd contains a line break' });
   let conn: LineConnection | undefined;
   try {
-    const socket = await openSocket({
+    const socket = await dial({
       host: target.host,
       port: target.port,
       signal,
@@ -115,12 +111,13 @@ export async function probePop(secure: boolean, target: CheckTarget, signal: Abo
 
 export function createPopChecker(service: 'pop' | 'pops', options: MailCheckOptions = {}): Checker {
   const secure = service === 'pops';
-  return {
+  return defineChecker({
     name: service,
     defaultPort: secure ? 995 : 110,
-    timeoutSeconds: (virtual: VirtualService) => virtual.negotiatetimeout,
-    probe: (target, signal) => probePop(secure, target, signal, options),
-  };
+    timeout: NEGOTIATETIMEOUT,
+    options: accountOf,
+    probe: (endpoint, account, signal) => probePop(secure, endpoint, account, signal, options),
+  });
 }
 
 export const popChecker = createPopChecker('pop');

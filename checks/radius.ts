@@ -15,16 +15,16 @@
 // used because it rejects replies without a Message-Authenticator once the request had one,
 // which older servers do not send; the two checks it would do are a few lines below.
 import { createHash, createHmac, randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
 import net from 'node:net';
 import type radiusModule from 'radius';
-import { lazyRequire } from './lazy-require.js';
-import type { Checker, CheckResult, CheckTarget } from './types.js';
+import { ipv6Hex } from './io/address.js';
+import { Scope, why } from './io/deadline.js';
+import { dialUdp } from './io/dial.js';
+import { lazyModule } from './lazy-module.js';
 import { Outcome } from './outcome.js';
-import { ipv6Hex, Scope, why } from './data-io.js';
+import { CHECKTIMEOUT, defineChecker } from './types.js';
 
-// Loaded on the first radius check (see lazy-require.ts).
-const radius = lazyRequire<typeof radiusModule>('radius');
+const radius = lazyModule<typeof radiusModule>('radius');
 
 const ACCESS_ACCEPT = 2;
 const MESSAGE_AUTHENTICATOR = 80;
@@ -76,34 +76,21 @@ export function accessRequest(
   });
 }
 
-export const radiusChecker: Checker = {
+export const radiusChecker = defineChecker({
   name: 'radius',
   defaultPort: 1812,
-  timeoutSeconds: (virtual) => virtual.checktimeout,
-  async probe(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+  timeout: CHECKTIMEOUT,
+  // Authen::Radius waits negotiatetimeout (5 s when 0) for the reply, inside the checktimeout alarm.
+  options: ({ virtual: v }) => ({ login: v.login, passwd: v.passwd, secret: v.secret, replySeconds: v.negotiatetimeout || 5 }),
+  async probe(target, v, signal) {
     const out = new Outcome();
-    const v = target.virtual;
     const scope = new Scope(signal);
-    const socket = dgram.createSocket(net.isIPv6(target.host) ? 'udp6' : 'udp4');
-    socket.on('error', () => undefined);
-    scope.defer(() => {
-      try {
-        socket.close();
-      } catch {
-        // already closed
-      }
-    });
     try {
-      await scope.race(
-        new Promise<void>((resolve, reject) => {
-          socket.once('error', reject);
-          socket.connect(target.port, target.host, () => resolve());
-        }),
-      );
+      const socket = await dialUdp(scope, target.host, target.port);
       const identifier = randomInt(256);
       const request = accessRequest(v.login, v.passwd, v.secret, socket.address().address, identifier);
       const authenticator = request.subarray(4, 20);
-      const waitMs = (v.negotiatetimeout || 5) * 1000;
+      const waitMs = v.replySeconds * 1000;
       const reply = await scope.race(
         new Promise<Buffer | undefined>((resolve) => {
           const timer = setTimeout(() => resolve(undefined), waitMs);
@@ -129,4 +116,4 @@ export const radiusChecker: Checker = {
       scope.close();
     }
   },
-};
+});

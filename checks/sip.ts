@@ -8,10 +8,11 @@
 // and its own parsing for what is one request and one status line.
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
-import type { Checker, CheckResult, CheckTarget } from './types.js';
+import { bracketed } from './io/address.js';
+import { Scope, why } from './io/deadline.js';
+import { tcpExchange, udpExchange } from './io/line-exchange.js';
 import { Outcome } from './outcome.js';
-import { bracketed, Scope, why } from './data-io.js';
-import { tcpExchange, udpExchange } from './simpletcp.js';
+import { defineChecker, NEGOTIATETIMEOUT } from './types.js';
 
 /** The OPTIONS request of the original, CRLF line endings, for the socket's local address. */
 export function sipOptionsRequest(login: string, local: Pick<net.AddressInfo, 'address' | 'port'>, callId: string): string {
@@ -31,16 +32,17 @@ export function sipOptionsRequest(login: string, local: Pick<net.AddressInfo, 'a
 
 const STATUS_OK = /^SIP\/2.0 200 OK/;
 
-export const sipChecker: Checker = {
+export const sipChecker = defineChecker({
   name: 'sip',
   defaultPort: 5060,
-  timeoutSeconds: (virtual) => virtual.negotiatetimeout,
-  async probe(target: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+  timeout: NEGOTIATETIMEOUT,
+  options: ({ virtual: v }) => ({ login: v.login, udp: v.protocol === 'udp' }),
+  async probe(target, o, signal) {
     const out = new Outcome();
     const scope = new Scope(signal);
     const callId = randomBytes(8).toString('hex');
     const payload = (local: net.AddressInfo): Buffer =>
-      Buffer.from(sipOptionsRequest(target.virtual.login, local, callId), 'utf8');
+      Buffer.from(sipOptionsRequest(o.login, local, callId), 'utf8');
     // Perl: chomp "\n", then chomp "\r"; an empty line ends the reply; the first
     // non-empty line is the status line and must be a 200 OK.
     let status: string | undefined;
@@ -64,7 +66,7 @@ export const sipChecker: Checker = {
     };
     try {
       const stopped =
-        target.virtual.protocol === 'udp'
+        o.udp
           ? await udpExchange(scope, target.host, target.port, payload, onLine)
           : await tcpExchange(scope, target.host, target.port, payload, onLine, false);
       // EOF (TCP) after a 200 status line but before the empty line is still up.
@@ -77,4 +79,4 @@ export const sipChecker: Checker = {
       scope.close();
     }
   },
-};
+});

@@ -13,16 +13,14 @@
 // Ends at the runner's deadline whatever the peer does: the socket is destroyed when
 // the signal aborts, and ssh2's own ready timeout is not used.
 import type { AnyAuthMethod } from 'ssh2';
-import type { VirtualService } from '../lib/config/model.js';
-import { CheckAbort, abortError, openSocket } from './connection.js';
+import { accountOf, type Account } from './account.js';
+import { abortError, dial, type CheckAbort } from './io/dial.js';
+import { lazyModule } from './lazy-module.js';
 import { Outcome } from './outcome.js';
 import { matchReceive } from './receive-match.js';
-import type { CheckResult, CheckTarget, Checker } from './types.js';
+import { defineChecker, NEGOTIATETIMEOUT, type CheckResult, type Checker, type Endpoint } from './types.js';
 
-// ssh2 is loaded on the first ssh check, not with the registry: it costs ~16 MB of RSS in
-// every daemon, and few configs have an ssh service (issue 7, RSS < 200 MB).
-let ssh2Module: Promise<typeof import('ssh2')> | undefined;
-const loadSsh2 = (): Promise<typeof import('ssh2')> => (ssh2Module ??= import('ssh2'));
+const ssh2Module = lazyModule<typeof import('ssh2')>('ssh2');
 
 export interface SshCheckOptions {
   /** Source address of the check's connections (default: the kernel's choice). */
@@ -53,13 +51,13 @@ function authMethods(user: string, password: string): AnyAuthMethod[] {
   ];
 }
 
-export async function probeSsh(target: CheckTarget, signal: AbortSignal, options: SshCheckOptions = {}): Promise<CheckResult> {
+export async function probeSsh(target: Endpoint, account: Account, signal: AbortSignal, options: SshCheckOptions = {}): Promise<CheckResult> {
   const outcome = new Outcome();
   const where = `${target.host}:${target.port}`;
-  const { login, passwd } = target.virtual;
+  const { login, passwd } = account;
   let socket;
   try {
-    socket = await openSocket({
+    socket = await dial({
       host: target.host, port: target.port, signal,
       ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
     });
@@ -69,7 +67,7 @@ export async function probeSsh(target: CheckTarget, signal: AbortSignal, options
   const sock = socket;
   let ssh2: typeof import('ssh2');
   try {
-    ssh2 = await loadSsh2();
+    ssh2 = ssh2Module();
   } catch (err) {
     sock.destroy();
     return outcome.down('-', { detail: `${where}: ssh2: ${(err as Error).message}` });
@@ -144,12 +142,13 @@ export async function probeSsh(target: CheckTarget, signal: AbortSignal, options
 }
 
 export function createSshChecker(options: SshCheckOptions = {}): Checker {
-  return {
+  return defineChecker({
     name: 'ssh',
     defaultPort: 22,
-    timeoutSeconds: (virtual: VirtualService) => virtual.negotiatetimeout,
-    probe: (target, signal) => probeSsh(target, signal, options),
-  };
+    timeout: NEGOTIATETIMEOUT,
+    options: accountOf,
+    probe: (endpoint, account, signal) => probeSsh(endpoint, account, signal, options),
+  });
 }
 
 export const sshChecker = createSshChecker();

@@ -2,19 +2,19 @@
 // on: the real is set up every cycle, without a monitorfile line.
 // off: no check and no change of state; the runner must not act on the result
 // (it is reported as not ok so that nothing is ever brought up by it).
-import type { VirtualService } from '../lib/config/model.js';
 import { Outcome } from './outcome.js';
-import type { CheckResult, Checker } from './types.js';
+import { CHECKTIMEOUT, defineChecker } from './types.js';
 
-export const onChecker: Checker = {
+export const onChecker = defineChecker({
   name: 'on',
-  timeoutSeconds: (virtual: VirtualService) => virtual.checktimeout,
-  probe: async (): Promise<CheckResult> => new Outcome().up('-', { skipMonitorfile: true, detail: 'checktype=on' }),
-};
+  timeout: CHECKTIMEOUT,
+  options: () => ({}),
+  probe: async () => new Outcome().up('-', { skipMonitorfile: true, detail: 'checktype=on' }),
+});
 
-export const offChecker: Checker = {
+export const offChecker = defineChecker({
   name: 'off',
-  timeoutSeconds: (virtual: VirtualService) => virtual.checktimeout,
-  probe: async (): Promise<CheckResult> =>
-    new Outcome().down('-', { skipMonitorfile: true, detail: 'checktype=off: no check, no change of state' }),
-};
+  timeout: CHECKTIMEOUT,
+  options: () => ({}),
+  probe: async () => new Outcome().down('-', { skipMonitorfile: true, detail: 'checktype=off: no check, no change of state' }),
+});

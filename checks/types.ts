@@ -1,5 +1,6 @@
-// The one interface every checker implements. A checker probes once and knows
-// nothing of timers, state, failurecount or IPVS: the runner (lib/daemon/) owns those.
+// The one interface every checker implements, and how a checker declares itself. A
+// checker probes once and knows nothing of timers, state, failurecount or IPVS: the
+// runner (lib/daemon/) owns those.
 import type { RealServer, VirtualService } from '../lib/config/model.js';
 
 export interface CheckTarget {
@@ -13,6 +14,9 @@ export interface CheckTarget {
   readonly request: string;
   readonly receive: string;
 }
+
+/** What every probe talks to and sends; the rest of what it reads is its typed options. */
+export type Endpoint = Pick<CheckTarget, 'host' | 'port' | 'request' | 'receive'>;
 
 export interface CheckResult {
   readonly ok: boolean;
@@ -36,15 +40,52 @@ export interface CheckResult {
   readonly skipMonitorfile?: boolean;
 }
 
+/** What the runner and the registry see of a checker. */
 export interface Checker {
   /** Service name (`http`, `smtp`, ...) or check type (`connect`, `ping`, `external`, ...). */
   readonly name: string;
+  /** The service's default check port (spec §2.6, read right to left); none for check types. */
   readonly defaultPort?: number;
   /** Seconds the runner allows one probe: the original's timeout for this check (spec §3.3). */
   timeoutSeconds(virtual: VirtualService): number;
   /**
-   * Must settle by the time `signal` aborts (the runner aborts it at the timeout the
-   * original uses for this check, spec §3.3) and must bound the memory it reads.
+   * Two targets with the same identity are the same probe: the checker, the endpoint
+   * and every option the probe reads.
+   */
+  identity(target: CheckTarget): string;
+  /**
+   * Must settle by the time `signal` aborts (the runner aborts it at timeoutSeconds) and
+   * must bound the memory it reads.
    */
   probe(target: CheckTarget, signal: AbortSignal): Promise<CheckResult>;
+}
+
+/** A checker in one place: name, default port, timeout, typed options and the probe. */
+export interface CheckerSpec<O> {
+  readonly name: string;
+  readonly defaultPort?: number;
+  /** Which of the virtual's timeouts bounds one probe (see CHECKTIMEOUT, NEGOTIATETIMEOUT). */
+  readonly timeout: (virtual: VirtualService) => number;
+  /**
+   * Everything the probe reads from the config beyond the endpoint. `timeoutSeconds` is
+   * `timeout`'s value, for a probe that must name it (external's log line) or hand it to
+   * a library that cannot take the signal (oracle).
+   */
+  options(target: CheckTarget, timeoutSeconds: number): O;
+  /** Obeys only `signal` for time: no timeout arithmetic of its own. */
+  probe(endpoint: Endpoint, options: O, signal: AbortSignal): Promise<CheckResult>;
+}
+
+export const CHECKTIMEOUT = (virtual: VirtualService): number => virtual.checktimeout;
+export const NEGOTIATETIMEOUT = (virtual: VirtualService): number => virtual.negotiatetimeout;
+
+export function defineChecker<O>(spec: CheckerSpec<O>): Checker {
+  const optionsOf = (target: CheckTarget): O => spec.options(target, spec.timeout(target.virtual));
+  return {
+    name: spec.name,
+    ...(spec.defaultPort === undefined ? {} : { defaultPort: spec.defaultPort }),
+    timeoutSeconds: spec.timeout,
+    identity: (target) => JSON.stringify([spec.name, target.host, target.port, target.request, target.receive, optionsOf(target)]),
+    probe: (target, signal) => spec.probe(target, optionsOf(target), signal),
+  };
 }

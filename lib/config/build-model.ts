@@ -23,17 +23,17 @@ import { isIPv6 } from './ip-literal.js';
 /** Larger ranges are refused: the original would loop over every address. */
 export const MAX_RANGE = 65536;
 
-const PORT_SERVICES: ReadonlyMap<number, Service> = new Map([
+/**
+ * The service a virtual's port implies when service= is unset (spec §2.6): part of the
+ * config language, so it lives here. The other direction, a service's default check
+ * port, is each checker's own declaration (checks/registry.ts); a test keeps the two
+ * in agreement. Extensions (ssh) are never implied by a port.
+ */
+export const SERVICE_OF_PORT: ReadonlyMap<number, Service> = new Map([
   [21, 'ftp'], [25, 'smtp'], [53, 'dns'], [80, 'http'], [110, 'pop'], [119, 'nntp'], [143, 'imap'],
   [389, 'ldap'], [443, 'https'], [587, 'submission'], [636, 'ldaps'], [993, 'imaps'], [995, 'pops'],
   [1521, 'oracle'], [1812, 'radius'], [3128, 'http_proxy'], [3306, 'mysql'], [5060, 'sip'], [5432, 'pgsql'],
 ]);
-
-/** Default port of a service (the table of §2.6 read right to left). */
-export function servicePort(service: Service): number | undefined {
-  for (const [port, s] of PORT_SERVICES) if (s === service) return port;
-  return undefined;
-}
 
 function ipToInt(ip: string): number {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
@@ -273,7 +273,7 @@ export function buildModel(input: BuildInput): { config: Config; issues: ScanIss
       }
     }
     const fwmark = vs.fwmark !== undefined ? Number(vs.fwmark) : undefined;
-    const service: Service = vs.service ?? (port !== undefined ? PORT_SERVICES.get(port) ?? 'none' : 'none');
+    const service: Service = vs.service ?? (port !== undefined ? SERVICE_OF_PORT.get(port) ?? 'none' : 'none');
     const reals = buildReals(vs, cache, sink);
 
     const receiveErrors = (source: string, line: number): void => {

@@ -2,6 +2,7 @@
 // verification and key/agent authentication, run a remote command, and the few SFTP
 // calls the atomic upload needs. Every wait is bounded by the caller's AbortSignal.
 import ssh2, { type AnyAuthMethod, type Client, type SFTPWrapper, type Stats } from 'ssh2';
+import { raceAbort } from '../../checks/io/deadline.js';
 import { SUPPORTED_HOST_KEY_ALGORITHMS, knownAlgorithms, verifyHostKey, type KnownHostLine } from './known-hosts.js';
 
 export interface SessionOptions {
@@ -18,20 +19,11 @@ export interface SessionOptions {
 
 /** Rejects when the signal aborts: every network wait goes through it. */
 export function bounded<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error(`timed out before ${what}`));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new Error(`timed out during ${what}`));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
+  const failed = work.catch((e: unknown) => {
+    throw e instanceof Error ? e : new Error(String(e));
+  });
+  return raceAbort(failed, signal, (before): never => {
+    throw new Error(`timed out ${before ? 'before' : 'during'} ${what}`);
   });
 }
 

@@ -3,7 +3,8 @@
 // connection refused, a peer that never answers, and a peer that is not Oracle.
 // Login, query and row counting against a real database are NOT tested.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleChecker as oracle, sqlConfigError } from '../../checks/sql.js';
+import { createOracleChecker, oracleChecker as oracle, oracleMissing } from '../../checks/oracle.js';
+import { sqlConfigError } from '../../checks/sql.js';
 import {
   closedPort, LATE_MS, run, silentPeer, tcpServer, testTarget, testVirtual, type TcpServer,
   describeMisbehavingPeers,
@@ -55,6 +56,16 @@ describe('oracle (no server available: refused, timeout, wrong peer only)', () =
     const r = await run(oracle, testTarget(v(), PEERS, garbage.port));
     expect(r.ok).toBe(false);
     expect(r.elapsedMs).toBeLessThan(r.limitMs);
+  });
+});
+
+describe('oracle without the optional oracledb package', () => {
+  it('is down and says so, in the log too, without connecting', async () => {
+    const missing = createOracleChecker('oracledb-not-installed');
+    const r = await run(missing, testTarget(v(), PEERS, silent.port));
+    expect(r).toMatchObject({ ok: false, message: '-', detail: oracleMissing('oracledb-not-installed'), log: [oracleMissing('oracledb-not-installed')] });
+    expect(r.elapsedMs).toBeLessThan(r.limitMs);
+    expect(oracleMissing('oracledb')).toMatch(/needs the npm package oracledb, which is not installed/);
   });
 });
 

@@ -122,7 +122,7 @@ describeMisbehavingPeers('simpletcp', simpletcpChecker, testVirtual({ service: '
 
 describe('LineReader (the bounded readline behind simpletcp and sip)', () => {
   it('splits like Perl readline, keeps "\\n", and hands out overlong lines in MAX_LINE_BYTES pieces', async () => {
-    const { LineReader, MAX_LINE_BYTES } = await import('../../checks/data-io.js');
+    const { LineSplitter: LineReader, MAX_LINE_BYTES } = await import('../../checks/io/lines.js');
     const r = new LineReader();
     const text = (bufs: Buffer[]): string[] => bufs.map((b) => b.toString('latin1'));
     expect(text(r.push(Buffer.from('a\r\nb')))).toEqual(['a\r\n']);

@@ -120,4 +120,22 @@ describe('smtp', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(peer.bytesWritten()).toBeLessThan(32 * 1024 * 1024);
   });
+
+  it('reads multi-line replies whole: a 220- greeting, a 250- EHLO reply', async () => {
+    const peer = await scripted(12007, '220-first\r\n220-second\r\n220 ready\r\n', (line) =>
+      /^EHLO/.test(line) ? '250-one\r\n250-two\r\n250 three\r\n' : /^QUIT/.test(line) ? '221 bye\r\n' : '500 what\r\n');
+    const r = await smtpServiceChecker.probe(t(PEERS, 12007), AbortSignal.timeout(2000));
+    expect(r).toMatchObject({ ok: true, detail: `${PEERS}:12007: greeting and EHLO accepted` });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(peer.received).toEqual(['EHLO localhost.localdomain', 'QUIT']);
+  });
+
+  it('is down when the server answers EHLO with 421 (closing), without trying HELO', async () => {
+    const peer = await scripted(12008, '220 busy\r\n', (line) => (/^EHLO/.test(line) ? '421 too busy\r\n' : '250 ok\r\n'));
+    const r = await smtpServiceChecker.probe(t(PEERS, 12008), AbortSignal.timeout(2000));
+    expect(r.ok).toBe(false);
+    expect(r.detail).toMatch(/Server terminates connection/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(peer.received).toEqual(['EHLO localhost.localdomain']);
+  });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildTarget, checkPortFor, defaultPortFor, SERVICE_DEFAULT_PORTS, stripBrackets } from '../../checks/target.js';
+import { stripBrackets } from '../../checks/io/address.js';
+import { defaultPortFor, SERVICE_DEFAULT_PORTS } from '../../checks/registry.js';
+import { buildTarget, checkPortFor } from '../../checks/target.js';
 import { makeReal, makeVirtual } from './web-fixtures.js';
 
 describe('check target (spec §3.2)', () => {
