@@ -178,12 +178,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     table.push(...rows(check, count, results));
   }
   if (process.argv.includes('--json')) console.log(JSON.stringify(all, null, 1));
-  const proofs = Object.values(all).flatMap((r) => r.keepalived.filter((x) => x.proof).map((x) => x.proof));
+  const proofs = Object.values(all).flatMap((r) => r.keepalived.filter((x) => x.proof).map((x) => ({ check: x.check, ...x.proof })));
   const failures = Object.values(all).flatMap((r) => [...r.keepalived, ...r.ours].filter((x) => x.failed));
   console.log(`node ${process.version}, ${new Date().toISOString()}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, interval 5 s, timeout 3 s, median of ${runs}\n`);
   console.log('| | checks/s | CPU µs per check | + children (ipvsadm) µs | total µs | RSS MB (peak) | reals on time | load per run |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const l of table) console.log(l);
   for (const f of failures) console.log(`\n${f.check}, ${f.side}: a run failed at load ${f.load.toFixed(1)}: ${f.failed}`);
-  for (const p of proofs) console.log(`\nkeepalived through the shim: ${p.kills} killed listeners taken out after ${Math.min(...p.downMs)}–${Math.max(...p.downMs)} ms, put back after ${Math.min(...p.upMs)}–${Math.max(...p.upMs)} ms`);
+  for (const p of proofs) console.log(`\n${p.check}, keepalived through the shim: ${p.kills} killed listeners taken out after ${Math.min(...p.downMs)}–${Math.max(...p.downMs)} ms, put back after ${Math.min(...p.upMs)}–${Math.max(...p.upMs)} ms`);
 }

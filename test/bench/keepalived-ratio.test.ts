@@ -17,11 +17,12 @@ interface Side {
 }
 
 /**
- * Ours / keepalived, CPU per connect check with the table reads counted in: measured 5.1 and
- * 5.5 on the 2-core development machine at load 4-9 (bench/RESULTS.md); failing above 9 leaves
- * room for a loaded CI machine and catches a per-check cost that grows by half.
+ * Ours / keepalived, CPU per connect check with the table reads counted in: 4.17 and 4.47 in two
+ * runs of this test on the 2-core development machine at load 15-18 (bench/RESULTS.md). Failing
+ * above 8 leaves room for a loaded CI machine and still catches a per-check cost that grows by
+ * three quarters; lower it as the optimisation work brings the ratio down.
  */
-const MAX_CPU_RATIO = 9;
+const MAX_CPU_RATIO = 8;
 const REALS = 2_000;
 const INTERVAL = 2;
 const TIMEOUT = 1;
@@ -29,11 +30,11 @@ const TIMEOUT = 1;
 const missing = keepalivedMissing();
 
 describe('connect CPU per check beside keepalived (bench/keepalived.mjs)', () => {
-  it.skipIf(missing !== undefined)(`stays within ${MAX_CPU_RATIO}x keepalived's${missing ? ` (skipped: ${missing})` : ''}`, { timeout: 240_000 }, async () => {
+  it.skipIf(missing !== undefined)(`stays within ${MAX_CPU_RATIO}x keepalived's${missing ? ` (skipped: ${missing})` : ''}`, { timeout: 300_000 }, async () => {
     const reals = benchReals(REALS, 148);
     const servers = await startServers(reals, 'tcp');
     try {
-      const common = { reals, servers, check: 'connect', interval: INTERVAL, timeout: TIMEOUT, steadyS: 15 };
+      const common = { reals, servers, check: 'connect', interval: INTERVAL, timeout: TIMEOUT, steadyS: 10 };
       const k = (await measureSide('keepalived', { ...common, proofKills: 5 })) as Side;
       const o = (await measureSide('ours', common)) as Side;
       const ratio = (o.cpuUsPerCheck + o.childUsPerCheck) / k.cpuUsPerCheck;
