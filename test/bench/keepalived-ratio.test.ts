@@ -17,8 +17,8 @@ interface Side {
 }
 
 /**
- * Ours / keepalived, CPU per connect check with the table reads counted in: 4.17 and 4.47 in two
- * runs of this test on the 2-core development machine at load 15-18 (bench/RESULTS.md). Failing
+ * Ours / keepalived, CPU per connect check with the table reads counted in: 4.00-4.47 in three
+ * runs of this test on the 2-core development machine at load 15-20 (bench/RESULTS.md). Failing
  * above 8 leaves room for a loaded CI machine and still catches a per-check cost that grows by
  * three quarters; lower it as the optimisation work brings the ratio down.
  */
