@@ -3,8 +3,9 @@
 // servers, CPU per check (keepalived: parent + checker; ours: the daemon, and apart the
 // ipvsadm children it waited for), RSS now and peak. Runs alternate between the two (the
 // order flips every run), the table gives the median of each figure over the runs.
-// Before the measured runs keepalived's first run proves the shim keeps it honest: killed
-// listeners are taken out (weight 0) and put back when they listen again.
+// After its measured window, keepalived's first run per checktype proves the shim keeps it
+// honest: killed listeners are taken out (weight 0) and put back when they listen again
+// (the run fails otherwise).
 // Usage: node bench/keepalived.mjs [--check connect|http|both] [--reals N] [--runs 3]
 //        [--steady 30] [--only keepalived|ours] [--no-proof] [--json]
 // Reals on 127.0.147.1-250, ports 8080 up (250 per port). BENCH_NICE as in daemon-harness;
