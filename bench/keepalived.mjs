@@ -32,6 +32,7 @@ async function startSide(side, reals, o) {
     }, 180_000, 500);
   } catch (e) {
     await d.stop();
+    if (!process.env.BENCH_KEEP) d.cleanup();
     throw e;
   }
   return { handle: d, stat: () => procStat(d.pid) };
