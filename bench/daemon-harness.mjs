@@ -51,6 +51,8 @@ export async function startServers(reals, kind, hung = []) {
   return {
     pid: child.pid,
     kill: (i, how = 'refuse') => ask({ cmd: 'kill', i, how }),
+    /** Listens again on a real killed with 'refuse'. */
+    revive: (i) => ask({ cmd: 'revive', i }),
     checks: (o) => ask({ cmd: 'checks', ...o }).then((m) => m.checks),
     times: (indices) => ask({ cmd: 'times', indices }).then((m) => m.times),
     /** Resolves once the process is gone (its addresses are free for the next run). */

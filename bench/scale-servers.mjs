@@ -4,6 +4,7 @@
 //   {cmd:'kill', i, how:'refuse'|'hang'}   -> {killed:i, t}   (t: ms, Date.now())
 //   {cmd:'checks', from, to, intervalMs, slackMs} -> on-time figures of the live reals
 //   {cmd:'times', indices:[i]}             -> {times: [[ms...]...]}
+//   {cmd:'revive', i}                      -> {revived:i, t}  (a killed 'refuse' listener listens again)
 // Every accepted connection (tcp) or request (http) is one check of that real, stamped
 // with its arrival time. 'refuse' closes the listener (connections are then refused);
 // 'hang' hands the address to bench/hung-listeners.py (SYNs unanswered).
@@ -17,6 +18,7 @@ let servers = [];
 let times = [];
 let dead = new Set();
 let reals = [];
+let kind = 'tcp';
 let hungHelper;
 const hungWaiters = new Map();
 
@@ -95,6 +97,7 @@ function checks({ from, to, intervalMs, slackMs }) {
 process.on('message', async (m) => {
   if (m.cmd === 'start') {
     reals = m.reals;
+    kind = m.kind;
     times = reals.map(() => []);
     dead = new Set(m.hung ?? []);
     servers = new Array(reals.length);
@@ -115,6 +118,10 @@ process.on('message', async (m) => {
     }
     if (m.how === 'hang') await hang(reals[m.i].ip, reals[m.i].port);
     process.send({ killed: m.i, t });
+  } else if (m.cmd === 'revive') {
+    servers[m.i] = await listen(m.i, kind);
+    dead.delete(m.i);
+    process.send({ revived: m.i, t: Date.now() });
   } else if (m.cmd === 'checks') {
     process.send({ checks: checks(m) });
   } else if (m.cmd === 'times') {
