@@ -52,7 +52,7 @@ export function loadKnownHosts(files: readonly string[], required: boolean): Kno
       text = readFileSync(file, 'utf8');
     } catch (err) {
       if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new Error(`cannot read known_hosts file ${file}: ${(err as Error).message}`);
+      throw new Error(`cannot read known_hosts file ${file}: ${(err as Error).message}`, { cause: err });
     }
     out.push(...parseKnownHosts(text, file));
   }
