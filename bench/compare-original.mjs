@@ -1,4 +1,4 @@
-// Issue 7, part 3 (and issue 6's figures): ours and the original ldirectord
+// Ours and the original ldirectord
 // (/usr/sbin/ldirectord, Debian) side by side, in the same run, on the same config shape:
 // 200 reals (20 virtuals x 10, checktype=connect, checkinterval=5, checktimeout=3), of
 // which 10% do not answer SYNs (bench/hung-listeners.py: a connect hangs until its

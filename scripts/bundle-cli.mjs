@@ -1,8 +1,8 @@
 // Bundles the compiled CLI (dist/lib/cli/main.js and what it imports statically) into one
 // CommonJS file, dist/lib/cli/main.cjs, which bin/ldirectord require()s. `status` runs
-// every few seconds under heartbeat and Pacemaker: started as ES modules, Node 20 spends
-// ~30 ms in its ESM loader (resolving, linking and evaluating ~30 files) before our first
-// line runs, and about as long again as the whole of our own code (bench/RESULTS.md, status).
+// every few seconds under heartbeat and Pacemaker: started as ES modules, Node 20's ESM
+// loader resolves, links and evaluates each of our files before our first line runs, which
+// costs `status` about as much as our own code does (figures: bench/RESULTS.md, "status").
 //
 // The bundle sits next to main.js so that what main.js names relative to itself still
 // resolves: the daemon and sync, loaded with import() only when this process becomes
@@ -29,7 +29,11 @@ export async function bundleCli(distDir = join(ROOT, 'dist')) {
         // Kept verbatim, the specifier resolves against the bundle's directory, so it is
         // only right when written in a module of that same directory.
         if (!args.path.startsWith('.') || dirname(args.importer) !== cliDir) {
-          return { errors: [{ text: `import('${args.path}') in ${args.importer}: only relative import() from ${cliDir} can stay outside the bundle` }] };
+          return {
+            errors: [
+              { text: `import('${args.path}') in ${args.importer}: only relative import() from ${cliDir} can stay outside the bundle` },
+            ],
+          };
         }
         return { path: args.path, external: true };
       });

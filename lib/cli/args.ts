@@ -13,8 +13,21 @@ export interface ParsedArgs {
 
 export type ArgsResult = { ok: true; args: ParsedArgs } | { ok: false; unknown: string };
 
-const SHORT: Record<string, keyof Omit<ParsedArgs, 'positional'>> = { d: 'debug', h: 'help', '?': 'help', v: 'version', t: 'test', j: 'json' };
-const LONG: Record<string, keyof Omit<ParsedArgs, 'positional'>> = { debug: 'debug', help: 'help', version: 'version', test: 'test', json: 'json' };
+const SHORT: Record<string, keyof Omit<ParsedArgs, 'positional'>> = {
+  d: 'debug',
+  h: 'help',
+  '?': 'help',
+  v: 'version',
+  t: 'test',
+  j: 'json',
+};
+const LONG: Record<string, keyof Omit<ParsedArgs, 'positional'>> = {
+  debug: 'debug',
+  help: 'help',
+  version: 'version',
+  test: 'test',
+  json: 'json',
+};
 
 export function parseArgs(argv: readonly string[]): ArgsResult {
   const flags = { debug: false, help: false, version: false, test: false, json: false };

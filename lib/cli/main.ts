@@ -211,7 +211,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     },
     statusOfChildren: async () => {
       for (const name of config.globals.execute) {
-        process.getBuiltinModule('node:child_process').spawnSync(process.execPath, [process.argv[1]!, name, 'status'], { stdio: 'inherit' });
+        process
+          .getBuiltinModule('node:child_process')
+          .spawnSync(process.execPath, [process.argv[1]!, name, 'status'], { stdio: 'inherit' });
       }
     },
   });

@@ -34,7 +34,11 @@ function readKey(file: string): ParsedKey | Error {
 }
 
 /** The credentials, or the first problem with a key file the user named. */
-export function loadCredentials(identities: readonly string[], env: NodeJS.ProcessEnv = process.env, home = homedir()): Credentials | Error {
+export function loadCredentials(
+  identities: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  home = homedir(),
+): Credentials | Error {
   const keys: { file: string; key: ParsedKey }[] = [];
   for (const file of identities) {
     const key = readKey(file);

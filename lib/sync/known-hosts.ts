@@ -52,7 +52,7 @@ export function loadKnownHosts(files: readonly string[], required: boolean): Kno
       text = readFileSync(file, 'utf8');
     } catch (err) {
       if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new Error(`cannot read known_hosts file ${file}: ${(err as Error).message}`);
+      throw new Error(`cannot read known_hosts file ${file}: ${(err as Error).message}`, { cause: err });
     }
     out.push(...parseKnownHosts(text, file));
   }
@@ -79,7 +79,10 @@ export function hostKeyName(host: string, port: number): string {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 's').test(name);
 }
 
@@ -168,5 +171,11 @@ export function knownAlgorithms(lines: readonly KnownHostLine[], host: string, p
 
 /** What ssh2 can verify, in its default order of preference. */
 export const SUPPORTED_HOST_KEY_ALGORITHMS: readonly ServerHostKeyAlgorithm[] = [
-  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
 ];

@@ -50,7 +50,8 @@ export function parsePeer(text: string, defaults: PeerDefaults): PeerAddress | {
     }
     path = uriPath;
   } else if (third !== undefined && third !== '') {
-    if (!bracketed && isIPv6(`${host}:${third}`)) return { error: `peer "${text}": write an IPv6 address in brackets (user@[2001:db8::2])` };
+    if (!bracketed && isIPv6(`${host}:${third}`))
+      return { error: `peer "${text}": write an IPv6 address in brackets (user@[2001:db8::2])` };
     path = third;
   }
   path ??= defaults.path;

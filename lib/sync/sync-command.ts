@@ -43,7 +43,10 @@ function defaultUser(env: NodeJS.ProcessEnv): string {
 
 export function formatReport(r: PeerReport): string[] {
   const head = `sync ${r.peer.text}: ${r.ok ? 'ok' : 'FAILED'}: ${r.summary}`;
-  const body = (r.output ?? '').split('\n').filter((l) => l !== '').map((l) => `    ${l}`);
+  const body = (r.output ?? '')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => `    ${l}`);
   return [head, ...body];
 }
 
@@ -97,9 +100,11 @@ export async function runSync(req: SyncRequest, io: SyncIo): Promise<number> {
   const reports = await Promise.all(
     peers.map((peer) =>
       syncPeer(peer, {
-        content, localMode,
+        content,
+        localMode,
         auth: (user) => authMethods(credentials, user),
-        knownHosts, knownHostsFiles,
+        knownHosts,
+        knownHostsFiles,
         remoteLdirectord: args.remoteLdirectord,
         reload: args.reload,
         timeoutMs: args.timeoutSeconds * 1000,

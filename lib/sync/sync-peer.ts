@@ -36,7 +36,10 @@ export interface PeerReport {
 }
 
 class StepFailure extends Error {
-  constructor(message: string, readonly output?: string) {
+  constructor(
+    message: string,
+    readonly output?: string,
+  ) {
     super(message);
   }
 }
@@ -57,8 +60,13 @@ export async function syncPeer(peer: PeerAddress, s: SyncSettings): Promise<Peer
   let temp: string | undefined;
   try {
     session = await SshSession.open({
-      host: peer.host, port: peer.port, user: peer.user, auth: s.auth(peer.user),
-      knownHosts: s.knownHosts, knownHostsFiles: s.knownHostsFiles, signal: deadline,
+      host: peer.host,
+      port: peer.port,
+      user: peer.user,
+      auth: s.auth(peer.user),
+      knownHosts: s.knownHosts,
+      knownHostsFiles: s.knownHostsFiles,
+      signal: deadline,
     });
     const sf = await session.sftp(deadline);
     sftp = sf;

@@ -156,7 +156,7 @@ export const PG_USER = 'checker';
 export const PG_PW = 'checkerpw';
 
 export function postgresBinaries(): { postgres: string; initdb: string } | undefined {
-  let versions: string[] = [];
+  let versions: string[];
   try {
     versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
   } catch {

@@ -9,45 +9,15 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RealServer, VirtualService } from '../../lib/config/model.js';
+import type { VirtualService } from '../../lib/config/model.js';
 import type { Checker, CheckResult, CheckTarget } from '../../checks/types.js';
+import { realServer, virtualService } from './config-builders.js';
 
 // ---- fixtures ----------------------------------------------------------------------
 
+/** The data checkers' virtual: no service of its own, 2 s timeouts, checked every 5 s. */
 export function testVirtual(overrides: Partial<VirtualService> = {}): VirtualService {
-  const base: VirtualService = {
-    id: 'tcp:10.0.0.1:80',
-    name: '10.0.0.1:80',
-    family: 4,
-    protocol: 'tcp',
-    ip: '10.0.0.1',
-    port: 80,
-    line: 1,
-    reals: [],
-    checktype: { kind: 'negotiate' },
-    service: 'none',
-    checkcommand: '',
-    checktimeout: 2,
-    negotiatetimeout: 2,
-    checkinterval: 5,
-    checkcount: 1,
-    failurecount: 1,
-    successcount: 1,
-    slowstart: 0,
-    request: '/',
-    receive: '',
-    httpmethod: 'GET',
-    login: '',
-    passwd: '',
-    database: '',
-    secret: '',
-    scheduler: 'wrr',
-    ops: false,
-    quiescent: false,
-    cleanstop: true,
-    email: { emailalert: [], emailalertRaw: '', emailalertfreq: 0, emailalertstatus: new Set() },
-  };
-  return { ...base, ...overrides };
+  return virtualService({ service: 'none', checkcommand: '', checktimeout: 2, negotiatetimeout: 2, checkinterval: 5, ...overrides });
 }
 
 export function testTarget(
@@ -56,15 +26,7 @@ export function testTarget(
   port: number,
   own: { request?: string; receive?: string } = {},
 ): CheckTarget {
-  const real: RealServer = {
-    ip: net.isIPv6(host) ? `[${host}]` : host,
-    port,
-    forward: 'gate',
-    weight: 1,
-    lowerThreshold: 0,
-    upperThreshold: 0,
-    line: 2,
-  };
+  const real = realServer({ ip: net.isIPv6(host) ? `[${host}]` : host, port, forward: 'gate' });
   return {
     virtual,
     real,

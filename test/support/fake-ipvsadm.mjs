@@ -311,10 +311,10 @@ function parseOptions(argv, ce) {
   switch (first.opt) {
     case 'A': case 'E': case 'D': case 'a': case 'e': case 'd': case 'C': case 'L': case 'Z': case 'R': case 'S':
       setCommand(ce, first.opt); break;
-    case 'h': unsupported('-h');
-    case 'v': unsupported('-v');
-    case 'set': case 'start-daemon': case 'stop-daemon': unsupported(first.text);
-    default: tryhelp(-1);
+    case 'h': return unsupported('-h');
+    case 'v': return unsupported('-v');
+    case 'set': case 'start-daemon': case 'stop-daemon': return unsupported(first.text);
+    default: return tryhelp(-1);
   }
   const positional = [];
   let schedFlags = '';
@@ -709,7 +709,7 @@ export function runFakeIpvsadm({ args, env: environment = process.env, stdin = '
   readStdin = typeof stdin === 'function' ? stdin : () => stdin;
   statePath = env.FAKE_IPVSADM_STATE;
   log = { args: [...args] };
-  let code = 0;
+  let code;
   let unlock = () => {};
   try {
     if (env.FAKE_IPVSADM_NO_IPVS === '1' || !statePath) {

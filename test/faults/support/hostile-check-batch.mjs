@@ -26,22 +26,9 @@ function checkerFor(c) {
   return checker;
 }
 
-function virtual(seconds, over) {
-  return {
-    id: 'tcp:10.0.0.1:80', name: '10.0.0.1:80', family: 4, protocol: 'tcp', ip: '10.0.0.1', port: 80, line: 1,
-    reals: [], checktype: { kind: 'negotiate' }, service: 'none', checkcommand: '',
-    checktimeout: seconds, negotiatetimeout: seconds, checkinterval: 5, checkcount: 1, failurecount: 1, successcount: 1,
-    slowstart: 0, request: '/', receive: '', httpmethod: 'GET', login: '', passwd: '', database: '', secret: '',
-    scheduler: 'wrr', ops: false, quiescent: false, cleanstop: true,
-    email: { emailalert: [], emailalertRaw: '', emailalertfreq: 0, emailalertstatus: new Set() },
-    ...over,
-  };
-}
-
-function target(t, timeoutMs) {
-  const v = virtual(timeoutMs / 1000, t.virtual ?? {});
-  return { virtual: v, real: { ip: t.host, port: t.port, forward: 'masq', weight: 1, lowerThreshold: 0, upperThreshold: 0, line: 2 },
-    host: t.host, port: t.port, request: t.request ?? '/', receive: t.receive ?? '' };
+/** A CheckTarget of the spec's target, whose virtual and real the parent built. */
+function target(t) {
+  return { virtual: t.virtual, real: t.real, host: t.host, port: t.port, request: t.request ?? '/', receive: t.receive ?? '' };
 }
 
 /** The first 300 characters as a string of their own: a slice would keep a 1 MiB body alive. */
@@ -98,9 +85,9 @@ async function batch(checker, tgt, timeoutMs, n, concurrency, healthy, out) {
 
 async function run(spec) {
   const checker = checkerFor(spec.checker);
-  const tgt = target(spec.target, spec.timeoutMs);
+  const tgt = target(spec.target);
   const healthy = spec.healthy
-    ? { checker: checkerFor(spec.healthy.checker), target: target(spec.healthy.target, spec.healthy.timeoutMs), timeoutMs: spec.healthy.timeoutMs }
+    ? { checker: checkerFor(spec.healthy.checker), target: target(spec.healthy.target), timeoutMs: spec.healthy.timeoutMs }
     : undefined;
   const out = { hostile: [], healthy: [] };
   // One check first so that lazily loaded libraries are in before the baseline.

@@ -1,7 +1,11 @@
 // The test side of hostile-check-batch.mjs: starts the child (built code from dist/),
 // hands it one run at a time, and keeps it alive between runs so that the servers can
 // be asked whether the client released its connections while the client still lives.
+// The virtual and real of each target are built here, from the tests' one config builder,
+// and cross to the child by structured clone.
 import { fork, type ChildProcess } from 'node:child_process';
+import type { RealServer, VirtualService } from '../../../lib/config/model.js';
+import { realServer, virtualService } from '../../support/config-builders.js';
 
 export interface TargetSpec {
   readonly host: string;
@@ -9,7 +13,30 @@ export interface TargetSpec {
   readonly request?: string;
   readonly receive?: string;
   /** VirtualService fields (login, protocol, ...). */
-  readonly virtual?: Record<string, unknown>;
+  readonly virtual?: Partial<VirtualService>;
+}
+
+/** A target as the child probes it: with its whole virtual and real. */
+interface BuiltTarget extends Omit<TargetSpec, 'virtual'> {
+  readonly virtual: VirtualService;
+  readonly real: RealServer;
+}
+
+/** The check's deadline is also its virtual's checktimeout and negotiatetimeout. */
+function built(t: TargetSpec, timeoutMs: number): BuiltTarget {
+  const seconds = timeoutMs / 1000;
+  return {
+    ...t,
+    virtual: virtualService({
+      service: 'none',
+      checkcommand: '',
+      checktimeout: seconds,
+      negotiatetimeout: seconds,
+      checkinterval: 5,
+      ...t.virtual,
+    }),
+    real: realServer({ ip: t.host, port: t.port }),
+  };
 }
 
 export interface CheckerSpec {
@@ -65,6 +92,7 @@ type Message = { type: 'ready' } | { type: 'result'; result: RunResult } | { typ
 export async function startBatchChild(): Promise<BatchChild> {
   const child: ChildProcess = fork(new URL('./hostile-check-batch.mjs', import.meta.url).pathname, [], {
     execArgv: ['--expose-gc'],
+    serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const next = (ms: number): Promise<Message> =>
@@ -94,7 +122,9 @@ export async function startBatchChild(): Promise<BatchChild> {
   return {
     async run(spec, timeoutMs = 120_000) {
       const answer = next(timeoutMs);
-      child.send({ type: 'run', spec });
+      const target = built(spec.target, spec.timeoutMs);
+      const healthy = spec.healthy && { ...spec.healthy, target: built(spec.healthy.target, spec.healthy.timeoutMs) };
+      child.send({ type: 'run', spec: { ...spec, target, healthy } });
       const m = await answer;
       if (m.type === 'result') return m.result;
       throw new Error(m.type === 'error' ? m.error : 'unexpected message');
