@@ -10,7 +10,7 @@ const typescript = ['lib/**/*.ts', 'checks/**/*.ts', 'test/**/*.ts', 'test/**/*.
 const esmScripts = ['**/*.mjs', 'bench/fake-ipvsadm-timed', 'test/support/fake-ipvsadm'];
 
 export default defineConfig([
-  globalIgnores(['dist/', 'coverage/', 'fixtures/', '**/fixtures/', '.ci/vitest-report.json']),
+  globalIgnores(['dist/', '.cache/', 'coverage/', 'fixtures/', '**/fixtures/', '.ci/vitest-report.json']),
   {
     // A suppression comment hides a finding where no reviewer looks for it: an exception
     // belongs in this file, with its reason, and the code at the root otherwise.

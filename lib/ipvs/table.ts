@@ -137,7 +137,7 @@ function canonicalAddressUncached(text: string): Readonly<{ family: IpvsFamily; 
 
 /** Splits `10.0.0.1:80` / `[2001:db8::1]:80` into canonical address and port. */
 export function parseAddressPort(text: string): { family: IpvsFamily; address: string; port: number } | undefined {
-  const m = /^(\[[^\]]+\]|[^:\[\]]+):(\d{1,5})$/.exec(text);
+  const m = /^(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(text);
   if (!m) return undefined;
   const port = Number(m[2]);
   if (port > 65535) return undefined;

@@ -199,7 +199,7 @@ describe.runIf(enabled)('http_proxy', () => {
 });
 
 describe('http against misbehaving peers: bounded time and memory', () => {
-  let servers: RawServer[] = [];
+  const servers: RawServer[] = [];
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
   });

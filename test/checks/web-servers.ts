@@ -132,7 +132,7 @@ ${serverBlocks}
     for (const [host, port] of ports) await waitForPort(host, port, 10_000, child, join(dir, 'error.log'));
   } catch (err) {
     await stopChild(child);
-    throw new Error(`${(err as Error).message}\n${stderr}`);
+    throw new Error(`${(err as Error).message}\n${stderr}`, { cause: err });
   }
   return {
     dir,
@@ -213,7 +213,7 @@ protocol pop3 {
     }
   } catch (err) {
     await stopChild(child);
-    throw new Error(`${(err as Error).message}\n${stderr}`);
+    throw new Error(`${(err as Error).message}\n${stderr}`, { cause: err });
   }
   return {
     dir,
@@ -257,7 +257,7 @@ export async function startVsftpd(dir: string, address: string, port: number, fi
     await waitForPort(address, port, 10_000, child, join(dir, 'vsftpd.log'));
   } catch (err) {
     await stopChild(child);
-    throw new Error(`${(err as Error).message}\n${output}`);
+    throw new Error(`${(err as Error).message}\n${output}`, { cause: err });
   }
   return {
     dir,

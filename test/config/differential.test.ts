@@ -132,7 +132,7 @@ describe.skipIf(!haveOriginal)(
 // ldirectord-ts: `ldirectord -t <file>`.
 
 describe('ldirectord-ts -t', () => {
-  let runs = new Map<Fixture, Run>();
+  const runs = new Map<Fixture, Run>();
   beforeAll(async () => {
     if (!existsSync(OUR_MAIN)) {
       throw new Error(`${OUR_MAIN} is missing: run "npm run build" first (npm test does)`);

@@ -11,7 +11,7 @@ const FIXTURES = new URL('../../fixtures/config/', import.meta.url).pathname;
 function fixtureTexts(): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(dir);
     } catch {

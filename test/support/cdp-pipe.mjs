@@ -52,7 +52,7 @@ export class Browser {
       await browser.send('Browser.getVersion', {}, undefined, 30_000);
     } catch (e) {
       await browser.close();
-      throw new Error(`chromium did not start: ${e.message}\n${stderr}`);
+      throw new Error(`chromium did not start: ${e.message}\n${stderr}`, { cause: e });
     }
     return browser;
   }
