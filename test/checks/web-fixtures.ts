@@ -1,48 +1,15 @@
 // Config-model fixtures and misbehaving peers for the checks' tests. Not a test file.
 import net from 'node:net';
-import type { RealServer, VirtualService } from '../../lib/config/model.js';
+import type { VirtualService } from '../../lib/config/model.js';
 import { buildTarget } from '../../checks/target.js';
+import { realServer, virtualService } from '../support/config-builders.js';
 import type { CheckTarget } from '../../checks/types.js';
 
 export function makeVirtual(over: Partial<VirtualService> = {}): VirtualService {
-  return {
-    id: 'tcp:10.0.0.9:80',
-    name: '10.0.0.9:80',
-    family: 4,
-    protocol: 'tcp',
-    ip: '10.0.0.9',
-    port: 80,
-    line: 1,
-    reals: [],
-    checktype: { kind: 'negotiate' },
-    service: 'http',
-    checkcommand: '/bin/true',
-    checktimeout: 5,
-    negotiatetimeout: 5,
-    checkinterval: 10,
-    checkcount: 1,
-    failurecount: 1,
-    successcount: 1,
-    slowstart: 0,
-    request: '/',
-    receive: '',
-    httpmethod: 'GET',
-    login: '',
-    passwd: '',
-    database: '',
-    secret: '',
-    scheduler: 'wrr',
-    ops: false,
-    quiescent: false,
-    cleanstop: true,
-    email: { emailalert: [], emailalertRaw: '', emailalertfreq: 0, emailalertstatus: new Set(), },
-    ...over,
-  };
+  return virtualService({ id: 'tcp:10.0.0.9:80', name: '10.0.0.9:80', ip: '10.0.0.9', ...over });
 }
 
-export function makeReal(over: Partial<RealServer> = {}): RealServer {
-  return { ip: '127.0.0.1', port: 0, forward: 'masq', weight: 1, lowerThreshold: 0, upperThreshold: 0, line: 2, ...over };
-}
+export const makeReal = realServer;
 
 export function makeTarget(v: Partial<VirtualService>, r: Partial<RealServer>): CheckTarget {
   return buildTarget(makeVirtual(v), makeReal(r));
