@@ -1,6 +1,6 @@
 // Config-model fixtures and misbehaving peers for the checks' tests. Not a test file.
 import net from 'node:net';
-import type { VirtualService } from '../../lib/config/model.js';
+import type { RealServer, VirtualService } from '../../lib/config/model.js';
 import { buildTarget } from '../../checks/target.js';
 import { realServer, virtualService } from '../support/config-builders.js';
 import type { CheckTarget } from '../../checks/types.js';
