@@ -63,7 +63,7 @@ describe.skipIf(missing.length > 0 || !built)('two directors under heartbeat and
       return;
     }
     rmSync(path.join(ROOT, STAGE), { recursive: true, force: true });
-    const inst = await execa('bash', ['scripts/install-system.sh', `--destdir=${path.join(ROOT, STAGE)}`, '--node=/usr/bin/node'],
+    const inst = await execa('bash', ['scripts/install-system.sh', `--destdir=${path.join(ROOT, STAGE)}`, `--node=${process.execPath}`],
       { cwd: ROOT, reject: false });
     if (inst.exitCode !== 0) throw new Error(`install-system.sh --destdir failed:\n${inst.stdout}\n${inst.stderr}`);
     const t0 = performance.now();
