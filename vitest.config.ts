@@ -10,7 +10,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**', 'test/package/**'], sequence: { groupOrder: 0 } },
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**', 'test/package/**', 'test/cluster/**'], sequence: { groupOrder: 0 } },
       },
       {
         // The IPVS guest's scenarios measure detection and repair times against bounds
@@ -20,10 +20,17 @@ export default defineConfig({
         test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
       },
       {
+        // Two directors under the real heartbeat and Pacemaker in one IPVS guest
+        // (test/cluster/cluster.test.ts): after the e2e guest, never beside it (both time
+        // what the guest's one CPU does).
+        extends: true,
+        test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 2 } },
+      },
+      {
         // The Debian package on clean Debian roots (test/package/deb.test.ts): minutes of
         // CPU and disk, run last so that it slows no timed test.
         extends: true,
-        test: { name: 'package', include: ['test/package/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 2 } },
+        test: { name: 'package', include: ['test/package/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 3 } },
       },
     ],
   },

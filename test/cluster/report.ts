@@ -1,0 +1,65 @@
+// Reads what test/cluster/guest/cluster-e2e.sh wrote (events.jsonl, client.jsonl, text
+// files) and turns the client's requests into what the cluster test asserts: answers and
+// the longest stretch without one.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface ClientRequest { t: number; port: number; ms: number; b?: string; e?: string }
+
+export class ClusterReport {
+  readonly events = new Map<string, number>();
+  readonly failures: string[] = [];
+  readonly requests: ClientRequest[];
+
+  constructor(readonly dir: string) {
+    for (const line of this.lines('events.jsonl')) {
+      const { ev, t } = JSON.parse(line) as { ev: string; t: number };
+      if (ev.startsWith('fail:')) this.failures.push(ev.slice(5));
+      else if (!this.events.has(ev)) this.events.set(ev, t);
+    }
+    this.requests = this.lines('client.jsonl').map((l) => JSON.parse(l) as ClientRequest & { ready?: number })
+      .filter((r) => r.ready === undefined).sort((a, b) => a.t - b.t);
+  }
+
+  private lines(file: string): string[] {
+    const p = path.join(this.dir, file);
+    return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter(Boolean) : [];
+  }
+
+  text(name: string): string {
+    const p = path.join(this.dir, `${name}.txt`);
+    return existsSync(p) ? readFileSync(p, 'utf8') : '';
+  }
+
+  at(ev: string): number {
+    const t = this.events.get(ev);
+    if (t === undefined) throw new Error(`no event ${ev} in ${this.dir}/events.jsonl`);
+    return t;
+  }
+
+  /** Requests to <port> started in [from, to] (epoch ms). */
+  between(port: number, from: number, to: number): ClientRequest[] {
+    return this.requests.filter((r) => r.port === port && r.t >= from && r.t <= to);
+  }
+
+  /**
+   * The client's view of [from, to] on <port>: the longest time between the starts of two
+   * consecutive answered requests (the first one answered before <from> counts as the
+   * stretch's start), how many were not answered, and who answered.
+   */
+  view(port: number, from: number, to: number): { gapMs: number; failed: number; answered: Record<string, number> } {
+    const before = this.requests.filter((r) => r.port === port && r.t < from && r.b !== undefined).at(-1);
+    const inside = this.between(port, from, to);
+    let last = before?.t ?? from;
+    let gapMs = 0;
+    const answered: Record<string, number> = {};
+    for (const r of inside) {
+      if (r.b === undefined) continue;
+      gapMs = Math.max(gapMs, r.t - last);
+      last = r.t;
+      answered[r.b] = (answered[r.b] ?? 0) + 1;
+    }
+    gapMs = Math.max(gapMs, to - last);
+    return { gapMs, failed: inside.filter((r) => r.b === undefined).length, answered };
+  }
+}
