@@ -1,6 +1,8 @@
 // A Director against the fake ipvsadm in-process, with a scripted probe: what the director
 // tests (director.test.ts, director-rise-ramp.test.ts) drive and look at.
-import { Director } from '../../../lib/daemon/director.js';
+import { assembleDirector } from '../../../lib/daemon/assemble-director.js';
+import type { Director } from '../../../lib/daemon/director.js';
+import { scriptedCheckers } from './scripted-checker.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../../support/fake-ipvsadm-helper.js';
 import { parse } from '../../config/parse-helpers.js';
 
@@ -39,7 +41,7 @@ export async function harness(text: string, preset: string[][] = []): Promise<Ha
     fake, logs: [], timed: [], alerts: [], monitor: [], fallbackRuns: [], up: new Map(), script: {},
     table: () => fake.sh('-S', '-n').split('\n').filter(Boolean),
   };
-  const director = new Director(r.config, {
+  const { director } = assembleDirector(r.config, {
     log: {
       log: (line) => {
         h.logs.push(line);
@@ -53,11 +55,10 @@ export async function harness(text: string, preset: string[][] = []): Promise<Ha
       sendReminders: () => 0,
     },
     monitor: { write: (path, id, state, message) => h.monitor.push(`${path} ${state} ${message} ${id.split(':')[3]}`) },
-    probe: async (_v, real) => {
+    checkers: scriptedCheckers(async (_v, real) => {
       const ok = h.script.next ? h.script.next() : h.up.get(`${real.ip}:${real.port}`) ?? false;
       return { ok, message: ok ? 'OK' : 'down', durationMs: 1 };
-    },
-    timeoutSeconds: () => 1,
+    }),
     fallbackCommand: (cmd, args) => h.fallbackRuns.push([cmd, ...args].join(' ')),
   });
   open.push(async () => {
