@@ -72,7 +72,7 @@ export class CheckRunner {
   private readonly random: () => number;
   private readonly checkers: CheckerLookup;
   private inFlight = new Set<Promise<void>>();
-  /** Next checks, grouped into 20 ms slots: a few hundred Node timers for 10,000 reals. */
+  /** Next checks, grouped into 20 ms slots: a few hundred Node timers, however many reals. */
   private readonly schedule: SlotTimers<RealEntry>;
   /** Check deadlines, grouped likewise: one AbortController per slot, not per check. */
   private readonly deadlines: DeadlineSlots;
@@ -218,8 +218,8 @@ export class CheckRunner {
 
   /**
    * Runs every check now (start-up and tests); resolves when all have reported. At most
-   * START_IN_FLIGHT at a time: 10,000 sockets opened at once doubled the daemon's peak
-   * memory for no gain (a connect takes a millisecond; a hung one holds one slot).
+   * START_IN_FLIGHT at a time: every socket opened at once raises the daemon's peak memory
+   * for no gain (a connect takes a millisecond; a hung one holds one slot).
    */
   async checkAllNow(): Promise<void> {
     const queue = [...this.entries.values()].filter((e) => !e.running);
@@ -238,7 +238,7 @@ export class CheckRunner {
     if (this.stopped) {
       // Start-up: every real was just checked at the same moment. Left at a fixed cadence
       // from there, all of them would be probed in the same instant of every interval
-      // (10,000 sockets at once, then nothing); spread the next checks over one interval
+      // (every socket at once, then nothing); spread the next checks over one interval
       // instead, which keeps every real within its checkinterval.
       const now = this.now();
       for (const e of this.entries.values()) {

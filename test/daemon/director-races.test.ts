@@ -1,7 +1,7 @@
 // The director when signals overlap its work: a reload while a convergence reads the table,
-// and a stop while a reload is under way. Found by the differential tests under load (the
-// daemon died with "desired service ... is not among the managed services", or re-added
-// its whole table after its clean stop and never exited).
+// and a stop while a reload is under way. Under load these overlap: the daemon must neither
+// fail with "desired service ... is not among the managed services" nor re-add its table
+// after its clean stop.
 import { afterEach, describe, expect, it } from 'vitest';
 import { assembleDirector } from '../../lib/daemon/assemble-director.js';
 import type { Director } from '../../lib/daemon/director.js';
