@@ -9,7 +9,7 @@ import type { CheckRunner, RealEntry } from './check-runner.js';
 import { INITIAL_STATE, type RealCheckState } from './hysteresis.js';
 import { checkKey, realAddress } from './real-id.js';
 import { IpvsReconciler, type ConvergeResult, type IpvsadmRunner } from '../ipvs/ipvsadm.js';
-import { desiredState, NOTHING_KNOWN, serviceOf, virtualKey, type DesiredState, type RealState, type RealsSnapshot } from '../ipvs/desired.js';
+import { desiredState, NOTHING_KNOWN, serviceOf, virtualKey, type DesiredState, type RealsSnapshot } from '../ipvs/desired.js';
 import { purgeFailed } from '../ipvs/messages.js';
 import {
   canonicalAddress, destinationKey, indexDestinations, indexServices, replaceServices, serviceKey, serviceLabel, storedDestinationPort,
@@ -20,7 +20,7 @@ import { planReload } from './reload-scope.js';
 import type { RampSchedule } from './ramp-schedule.js';
 import { snapshotReals, stateOfEntry } from './real-snapshot.js';
 import { serviceIndex } from './service-index.js';
-import { statusLines } from './status-lines.js';
+import { statusLines, type RealView } from './status-lines.js';
 import { ipvsErrorLine } from './notifications.js';
 import type { DaemonEvents } from './transition-events.js';
 
@@ -33,15 +33,7 @@ export interface DirectorDeps {
   readonly now?: () => number;
 }
 
-/** What the status shows of one configured real of a virtual. */
-export interface RealView {
-  readonly state: RealState;
-  readonly entry?: RealEntry;
-  /** The weight the director wants for it now (the slowstart step while ramping). */
-  readonly wantWeight: number;
-  /** When a slowstart ramp in progress reaches the full weight (ms since the epoch). */
-  readonly rampEndsAt?: number;
-}
+export type { RealView };
 
 export class StartError extends Error {}
 

@@ -1,8 +1,19 @@
 // The lines of the USR1 status dump: the daemon's state, then each configured real
 // with its check state, soft counts, slowstart step and last check.
 import type { Config, DaemonStatus, RealServer, VirtualService } from '../config/model.js';
-import type { RealView } from './director.js';
+import type { RealState } from '../ipvs/desired.js';
+import type { RealEntry } from './check-runner.js';
 import { realAddress } from './real-id.js';
+
+/** What the status shows of one configured real of a virtual. */
+export interface RealView {
+  readonly state: RealState;
+  readonly entry?: RealEntry;
+  /** The weight the director wants for it now (the slowstart step while ramping). */
+  readonly wantWeight: number;
+  /** When a slowstart ramp in progress reaches the full weight (ms since the epoch). */
+  readonly rampEndsAt?: number;
+}
 
 export interface StatusView {
   readonly daemonStatus: DaemonStatus;
