@@ -22,8 +22,8 @@ const lib = opt('--lib', 'dist');
 const TARGET_MS = 2000;
 
 if (!argv.includes('--guest')) {
-  if (!existsSync(path.join(ROOT, lib, 'lib/ipvs/ipvsadm.js'))) {
-    console.error(`bench/ipvs-converge: ${lib}/lib/ipvs/ipvsadm.js is missing: run \`npm run build\` first (or pass --lib DIR)`);
+  if (!existsSync(path.join(ROOT, lib, 'lib/ipvs/converge.js'))) {
+    console.error(`bench/ipvs-converge: ${lib}/lib/ipvs/converge.js is missing: run \`npm run build\` first (or pass --lib DIR)`);
     process.exit(2);
   }
   const vm = path.join(ROOT, 'test/e2e/vm/ipvs-vm.sh');
@@ -35,9 +35,12 @@ if (!argv.includes('--guest')) {
 
 // ------------------------------------------------------------------ in the guest ----
 const load = (m) => import(pathToFileURL(path.join(ROOT, lib, 'lib/ipvs', m)).href);
-const { converge, createIpvsadmRunner, locateIpvsadm } = await load('ipvsadm.js');
+const { converge } = await load('converge.js');
+const { createIpvsadmRunner } = await load('ipvsadm-runner.js');
+const { locateIpvsadm } = await load('locate.js');
 const { diffTable } = await load('diff.js');
-const { parseListings, readTable } = await load('read-table.js');
+const { parseListings } = await load('listing-parser.js');
+const { readTable } = await load('read-table.js');
 const { restoreLine } = await load('commands.js');
 const { serviceKey } = await load('table.js');
 

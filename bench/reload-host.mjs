@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assembleDirector } from '../dist/lib/daemon/assemble-director.js';
 import { parseConfig } from '../dist/lib/config/parse.js';
-import { createIpvsadmRunner } from '../dist/lib/ipvs/ipvsadm.js';
+import { createIpvsadmRunner } from '../dist/lib/ipvs/ipvsadm-runner.js';
 import { reloadConfigText, reloadDirector } from './reload-fixture.mjs';
 
 /**

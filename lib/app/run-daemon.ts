@@ -10,7 +10,7 @@ import { Logger } from '../log/log.js';
 import { EmailAlerter } from '../daemon/alerts.js';
 import { MonitorFiles, monitorWriteError } from '../daemon/monitorfile.js';
 import { createMaintenanceCheck } from '../daemon/maintenance.js';
-import { createIpvsadmRunner } from '../ipvs/ipvsadm.js';
+import { createIpvsadmRunner } from '../ipvs/ipvsadm-runner.js';
 import { removeOwnPidFile, writePidFile } from './pidfile.js';
 import { VERSION_LINE } from '../version.js';
 import { runFallbackCommand } from '../daemon/fallback-command.js';

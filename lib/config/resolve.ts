@@ -1,6 +1,7 @@
 // Name and port resolution as the original does it: getaddrinfo(3) restricted to
 // the block's address family, first answer wins, IPv6 printed canonically in
 // brackets; ports by number (0..65535) or by /etc/services name.
+import { canonicalIPv6 } from './ip-address.js';
 import { isIP } from './ip-literal.js';
 import type { Family } from './model.js';
 import { getServiceByName } from './services-db.js';
@@ -21,43 +22,6 @@ export const systemResolver: HostResolver = async (name, family) => {
     return null;
   }
 };
-
-/** inet_ntop(3)'s form of an IPv6 address: lower case, longest zero run (2+ groups) as '::'. */
-export function canonicalIPv6(address: string): string {
-  let text = address.toLowerCase();
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const o = v4[1]!.split('.').map(Number);
-    text = text.slice(0, v4.index) + `${((o[0]! << 8) | o[1]!).toString(16)}:${((o[2]! << 8) | o[3]!).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  const nums = groups.map((g) => parseInt(g, 16));
-  if (nums.length !== 8 || nums.some((n) => Number.isNaN(n))) return address;
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (nums[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && nums[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = nums.map((n) => n.toString(16));
-  // Mapped and compatible IPv4 addresses print their last 32 bits as a dotted quad.
-  const mapped = best === 0 && (bestLen === 5 && nums[5] === 0xffff || bestLen === 6 && nums[6] !== 0);
-  if (mapped) {
-    const quad = `${nums[6]! >> 8}.${nums[6]! & 255}.${nums[7]! >> 8}.${nums[7]! & 255}`;
-    return bestLen === 5 ? `::ffff:${quad}` : `::${quad}`;
-  }
-  if (bestLen < 2) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
 
 /** Brackets IPv6 addresses the way the original's ld_gethostbyname returns them. */
 export function addressText(address: string, family: Family): string {

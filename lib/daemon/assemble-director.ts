@@ -6,7 +6,8 @@
 // armed again and fallbackcommand runs.
 import type { CheckResult } from '../../checks/types.js';
 import type { Config, RealServer } from '../config/model.js';
-import type { ConvergeResult, IpvsadmRunner } from '../ipvs/ipvsadm.js';
+import type { ConvergeResult } from '../ipvs/converge.js';
+import type { IpvsadmRunner } from '../ipvs/ipvsadm-runner.js';
 import { CheckRunner, MAINTENANCE_RESULT, type CheckerLookup, type RealEntry } from './check-runner.js';
 import { Director } from './director.js';
 import { DriftRepairSchedule } from './drift-repair.js';

@@ -8,14 +8,15 @@ import type { Config, DaemonStatus, RealServer, VirtualService } from '../config
 import type { CheckRunner, RealEntry } from './check-runner.js';
 import { INITIAL_STATE, type RealCheckState } from './hysteresis.js';
 import { checkKey, realAddress } from './real-id.js';
-import { IpvsReconciler, type ConvergeResult, type IpvsadmRunner } from '../ipvs/ipvsadm.js';
+import { IpvsReconciler, type ConvergeResult } from '../ipvs/converge.js';
+import type { IpvsadmRunner } from '../ipvs/ipvsadm-runner.js';
 import { desiredState, NOTHING_KNOWN, serviceOf, virtualKey, type DesiredState, type RealsSnapshot } from '../ipvs/desired.js';
 import { purgeFailed } from '../ipvs/messages.js';
 import {
   canonicalAddress, destinationKey, indexDestinations, indexServices, replaceServices, serviceKey, serviceLabel, storedDestinationPort,
   type IpvsService, type IpvsTable,
 } from '../ipvs/table.js';
-import { parseListings } from '../ipvs/read-table.js';
+import { parseListings } from '../ipvs/listing-parser.js';
 import { planReload } from './reload-scope.js';
 import type { RampSchedule } from './ramp-schedule.js';
 import { snapshotReals, stateOfEntry } from './real-snapshot.js';

@@ -4,7 +4,8 @@
 // purge (spec §4.3-§4.7, §5); a change that was sent and does not show is logged as
 // "IPVS change not made" with what the table shows instead, once while it lasts.
 import type { Config, VirtualService } from '../config/model.js';
-import { formatCommandLine, type ConvergeResult } from '../ipvs/ipvsadm.js';
+import type { ConvergeResult } from '../ipvs/converge.js';
+import { formatCommandLine } from '../ipvs/ipvsadm-runner.js';
 import { desiredState, NOTHING_KNOWN, type DesiredState } from '../ipvs/desired.js';
 import { logLineFor, tableShows } from '../ipvs/log-lines.js';
 import {

@@ -7,7 +7,7 @@
 import type { CheckResult } from '../../checks/types.js';
 import type { Config, DaemonStatus, RealServer, VirtualService } from '../config/model.js';
 import type { DesiredState, RealsSnapshot } from '../ipvs/desired.js';
-import type { ConvergeResult } from '../ipvs/ipvsadm.js';
+import type { ConvergeResult } from '../ipvs/converge.js';
 import type { RealEntry } from './check-runner.js';
 import type { RealStatus, Transition } from './hysteresis.js';
 import { realId } from './real-id.js';

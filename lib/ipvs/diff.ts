@@ -51,8 +51,8 @@ function uniqueDestinations(s: IpvsService): IpvsDestination[] {
  */
 export function diffTable(current: IpvsTable, desired: IpvsTable, managed: Iterable<string>): IpvsCommand[] {
   const managedKeys = new Set(managed);
-  // Only managed services are compared: the others (most of a 10,000-destination table when
-  // a convergence is scoped to a few virtuals) are not even normalised.
+  // Only managed services are compared: the others (most of a large table when a
+  // convergence is scoped to a few virtuals) are not even normalised.
   const cur = indexServices({ services: current.services.filter((s) => managedKeys.has(serviceKey(s))).map(normalizeService) });
   const want = new Map<string, IpvsService>();
   for (const s of desired.services) {

@@ -1,5 +1,5 @@
-// Locating ipvsadm as the original does (spec §1.5). Kept apart from ipvsadm.ts so that
-// the short-lived commands (`status`, `stop`, `reload`) do not load execa.
+// Locating ipvsadm as the original does (spec §1.5). Kept apart from ipvsadm-runner.ts:
+// the short-lived commands (`status`, `stop`, `reload`) need the path, not the process runner.
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import path from 'node:path';
 

@@ -2,13 +2,12 @@
 // desired state knows about the configured servers. Byte for byte as the original writes
 // them; "mapped from" appears, as there, when ipvsadm stores a real on another port than
 // the configured one.
-import type { IpvsCommand } from './commands.js';
+import { commandTarget, type IpvsCommand } from './commands.js';
 import type { DesiredState } from './desired.js';
 import {
   addedServer, addedVirtualServer, changedVirtualServer, deletedServer, purgedRealServer, purgedVirtualServer,
   quiescentServer, readdQuiescentServer, restoredServer, type PurgeWhen,
 } from './messages.js';
-import { commandTarget } from './commands.js';
 import { destinationKey, indexDestinations, serviceKey, serviceLabel, type IpvsService } from './table.js';
 
 /**

@@ -6,7 +6,7 @@ import client from 'prom-client';
 import type { CheckResult } from '../../checks/types.js';
 import type { DirectorObserver } from '../daemon/assemble-director.js';
 import type { RealEntry } from '../daemon/check-runner.js';
-import type { ConvergeResult } from '../ipvs/ipvsadm.js';
+import type { ConvergeResult } from '../ipvs/converge.js';
 import { canonicalAddress } from '../ipvs/table.js';
 import { VERSION_LINE } from '../version.js';
 import type { StatusDocument } from './document.js';

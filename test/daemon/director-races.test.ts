@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { assembleDirector } from '../../lib/daemon/assemble-director.js';
 import type { Director } from '../../lib/daemon/director.js';
 import { scriptedCheckers } from './helpers/scripted-checker.js';
-import type { IpvsadmRunner } from '../../lib/ipvs/ipvsadm.js';
+import type { IpvsadmRunner } from '../../lib/ipvs/ipvsadm-runner.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
 import { parse } from '../config/parse-helpers.js';
 

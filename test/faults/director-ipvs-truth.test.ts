@@ -3,7 +3,7 @@
 // "Purged" line or mail. In-process, with the fake ipvsadm made to fail at chosen moments.
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpvsadmError } from '../../lib/ipvs/errors.js';
-import type { IpvsadmRunner } from '../../lib/ipvs/ipvsadm.js';
+import type { IpvsadmRunner } from '../../lib/ipvs/ipvsadm-runner.js';
 import { StopError } from '../../lib/daemon/director.js';
 import { closeHarnesses, running, waitFor, type Harness } from '../daemon/helpers/director-harness.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { execa, execaSync, type ResultPromise } from 'execa';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createIpvsadmRunner, type IpvsadmOutput } from '../../lib/ipvs/ipvsadm.js';
+import { createIpvsadmRunner, type IpvsadmOutput } from '../../lib/ipvs/ipvsadm-runner.js';
 import { IpvsadmError } from '../../lib/ipvs/errors.js';
 import { BIN, FAKE_IPVSADM, sandbox, type Sandbox } from '../cli/ns.js';
 import { FAULTY_IPVSADM, alive, faultControl, killAll, type FaultControl } from './support/ipvsadm-faults.js';

@@ -1,9 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commandArgs } from '../../lib/ipvs/commands.js';
-import { converge, formatCommandLine, IpvsReconciler, locateIpvsadm } from '../../lib/ipvs/ipvsadm.js';
-import { LISTING_COMMANDS, parseSave } from '../../lib/ipvs/read-table.js';
+import { converge, IpvsReconciler } from '../../lib/ipvs/converge.js';
+import { formatCommandLine } from '../../lib/ipvs/ipvsadm-runner.js';
+import { LISTING_COMMANDS } from '../../lib/ipvs/listing-parser.js';
+import { locateIpvsadm } from '../../lib/ipvs/locate.js';
 import { serviceKey, type IpvsService, type IpvsTable } from '../../lib/ipvs/table.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
+import { parseSave } from '../support/ipvs-listing.js';
 
 describe('locateIpvsadm (spec §1.5)', () => {
   const fs = (files: string[]) => ({ isFile: (p: string) => files.includes(p), isExecutable: (p: string) => files.includes(p) });

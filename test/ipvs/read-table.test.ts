@@ -3,12 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpvsadmError, ipvsadmFailure } from '../../lib/ipvs/errors.js';
-import { createIpvsadmRunner } from '../../lib/ipvs/ipvsadm.js';
-import {
-  LISTING_COMMANDS, mergeThresholds, parseListing, parseListings, parseSave, parseThresholdListing, readTable,
-} from '../../lib/ipvs/read-table.js';
+import { createIpvsadmRunner } from '../../lib/ipvs/ipvsadm-runner.js';
+import { LISTING_COMMANDS, parseListings } from '../../lib/ipvs/listing-parser.js';
+import { readTable } from '../../lib/ipvs/read-table.js';
 import { serviceKey, type IpvsTable } from '../../lib/ipvs/table.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
+import { mergeThresholds, parseListing, parseSave, parseThresholdListing } from '../support/ipvs-listing.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = (name: string): string => readFileSync(path.join(here, 'fixtures', name), 'utf8');

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  canonicalAddress, canonicalNetmask, canonicalSchedFlags, destinationKey, formatIPv6, normalizeService,
-  parseAddressPort, parseIPv6, sameDestination, sameServiceOptions, serviceArgs, serviceKey, serviceLabel,
+  canonicalAddress, canonicalNetmask, canonicalSchedFlags, destinationKey, normalizeService,
+  parseAddressPort, sameDestination, sameServiceOptions, serviceArgs, serviceKey, serviceLabel,
   storedDestinationPort, type IpvsDestination, type IpvsService,
 } from '../../lib/ipvs/table.js';
+import { formatIPv6, parseIPv6 } from '../../lib/config/ip-address.js';
 
 const dest = (o: Partial<IpvsDestination> = {}): IpvsDestination => ({
   address: '10.0.0.2', port: 80, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0, ...o,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IpvsadmError } from '../../lib/ipvs/errors.js';
-import { createIpvsadmRunner, type IpvsadmRunner, type RunnerOptions } from '../../lib/ipvs/ipvsadm.js';
+import { createIpvsadmRunner, type IpvsadmRunner, type RunnerOptions } from '../../lib/ipvs/ipvsadm-runner.js';
 import { runFakeIpvsadm } from './fake-ipvsadm.mjs';
 
 export const FAKE_IPVSADM = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fake-ipvsadm');

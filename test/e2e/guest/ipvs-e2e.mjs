@@ -1,7 +1,7 @@
 // Runs INSIDE the IPVS guest (test/e2e/vm/ipvs-vm.sh), against the real kernel table and
 // the real Debian ipvsadm, and prints one JSON object with everything the host-side test
 // (test/e2e/ipvs.test.ts) asserts on. Started by ipvs-e2e.sh (from the project root):
-//   node test/e2e/guest/ipvs-e2e.mjs <build dir holding lib/ipvs/*.js> <dir of step outputs>
+//   node test/e2e/guest/ipvs-e2e.mjs <build dir holding lib/ipvs/*.js and test/support/ipvs-listing.js> <dir of step outputs>
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,8 +11,11 @@ import { DESIRED_1, DESIRED_2, MANAGED, UNMANAGED_SETUP } from './scenarios.mjs'
 
 const lib = path.resolve(process.argv[2] ?? 'dist');
 const load = (m) => import(pathToFileURL(path.join(lib, 'lib/ipvs', m)).href);
-const { converge, createIpvsadmRunner, locateIpvsadm } = await load('ipvsadm.js');
-const { readTable, parseSave, parseListing } = await load('read-table.js');
+const { converge } = await load('converge.js');
+const { createIpvsadmRunner } = await load('ipvsadm-runner.js');
+const { locateIpvsadm } = await load('locate.js');
+const { readTable } = await load('read-table.js');
+const { parseSave, parseListing } = await import(pathToFileURL(path.join(lib, 'test/support/ipvs-listing.js')).href);
 const { diffTable } = await load('diff.js');
 const { commandArgs } = await load('commands.js');
 const { serviceKey } = await load('table.js');

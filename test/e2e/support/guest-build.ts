@@ -10,14 +10,17 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const VM = path.join(ROOT, 'test/e2e/vm/ipvs-vm.sh');
 
 /**
- * Transpiles lib/ipvs/*.ts, what they import from elsewhere in lib/, and writes the steps of the fake-vs-real
+ * Transpiles lib/ipvs/*.ts, what they import from elsewhere in lib/, test/support/ipvs-listing.ts (the
+ * parsers of saved tables and lone listings), and writes the steps of the fake-vs-real
  * sequence for test/e2e/guest/ipvs-e2e.sh; returns the output dir, relative to ROOT.
  */
 export function buildForGuest(steps: ReadonlyArray<readonly [readonly string[], string?]>): string {
   const outRel = '.cache/ipvs-e2e';
   const files = [
     ...readdirSync(path.join(ROOT, 'lib/ipvs')).filter((f) => f.endsWith('.ts')).map((f) => `lib/ipvs/${f}`),
+    'lib/config/ip-address.ts',
     'lib/config/model.ts',
+    'test/support/ipvs-listing.ts',
     'lib/proc/run-bounded.ts',
   ];
   for (const rel of files) {

@@ -1,121 +1,14 @@
-// Running ipvsadm, and converging the kernel table on a desired state with it:
-// read, diff, apply one `ipvsadm -R` batch that also reads the table back, verify; if the
-// table is not yet right, find out which command fails and why (ipvsadm's own stderr),
-// apply the rest, verify again (see converge()). No shell anywhere: argument arrays and
-// stdin. Locating ipvsadm follows the original (spec §1.5).
-import { runBounded } from '../proc/run-bounded.js';
+// Converging the kernel table on a desired state: read, diff, apply one `ipvsadm -R` batch
+// that also reads the table back, verify; if the table is not yet right, find out which
+// command fails and why (ipvsadm's own stderr), apply the rest, verify again (see
+// converge()). IpvsReconciler serialises convergences and reads on one ipvsadm.
 import { commandArgs, commandTarget, restoreLine, type IpvsCommand } from './commands.js';
 import { diffTable } from './diff.js';
 import { IpvsadmError, ipvsadmFailure } from './errors.js';
-import { LISTING_COMMANDS, parseListings, readListings, readTable } from './read-table.js';
+import type { IpvsadmRunner } from './ipvsadm-runner.js';
+import { LISTING_COMMANDS, parseListings } from './listing-parser.js';
+import { readListings, readTable } from './read-table.js';
 import { serviceKey, type IpvsTable } from './table.js';
-
-// Locating lives in locate.ts (`status` needs it and nothing else of this module);
-// re-exported for the callers that already import it from here.
-export { IPVSADM_PATHS, locateIpvsadm, type LocateOptions } from './locate.js';
-
-// ----------------------------------------------------------------- running ----
-
-export interface IpvsadmOutput {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly exitCode: number;
-}
-
-/** Runs one ipvsadm process. Rejects only with IpvsadmError `spawn` or `timeout`. */
-export interface IpvsadmRunner {
-  readonly path: string;
-  run(args: readonly string[], input?: string): Promise<IpvsadmOutput>;
-}
-
-export interface RunnerOptions {
-  /** Per process; default 60 s (a 10,000-line batch takes seconds in the test VM), see defaultIpvsadmTimeoutMs(). */
-  readonly timeoutMs?: number;
-  /** Extra environment (the fake ipvsadm's state file, for instance). */
-  readonly env?: Readonly<Record<string, string>>;
-  /** Aborting kills a running ipvsadm. */
-  readonly signal?: AbortSignal;
-}
-
-/** Beyond this much output ipvsadm is stopped (a runaway, not a table: 10,000 destinations list in 1.4 MB). */
-const MAX_STDOUT = 512 * 1024 * 1024;
-
-/**
- * LDIRECTORD_IPVSADM_TIMEOUT (seconds) overrides the default: a director whose ipvsadm may
- * hang wants to give up sooner than a minute, and tests inject hangs.
- */
-export function defaultIpvsadmTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const s = Number(env.LDIRECTORD_IPVSADM_TIMEOUT);
-  return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
-}
-
-export function createIpvsadmRunner(file: string, o: RunnerOptions = {}): IpvsadmRunner {
-  const timeout = o.timeoutMs ?? defaultIpvsadmTimeoutMs();
-  return {
-    path: file,
-    async run(args, input) {
-      // Its own process group, killed whole at the deadline, pipes included: a wrapper's
-      // child that inherited stdout must not keep every later IPVS change waiting.
-      const r = await runBounded(file, args, {
-        timeoutMs: timeout,
-        ...(input !== undefined ? { input } : {}),
-        stdout: 'collect',
-        stderr: 'collect',
-        maxOutputBytes: MAX_STDOUT,
-        // ipvsadm's texts are not translated, but strerror() is: keep them greppable.
-        env: { LC_ALL: 'C', ...o.env },
-        ...(o.signal ? { signal: o.signal } : {}),
-      });
-      switch (r.end) {
-        case 'timeout':
-          throw new IpvsadmError('timeout', `ipvsadm did not finish within ${timeout} ms (killed)`, { args });
-        case 'aborted':
-          throw new IpvsadmError('timeout', 'ipvsadm was cancelled', { args });
-        case 'overflow':
-          throw new IpvsadmError('failed', `ipvsadm wrote more than ${MAX_STDOUT} bytes (killed)`, { args });
-        case 'spawn-error':
-          throw new IpvsadmError('spawn', `cannot run ${file}: ${errorCode(r.error)}`, { args });
-        case 'exited':
-          break;
-      }
-      if (r.pipesHeld) {
-        // What it printed may be incomplete: a process it left behind was still writing.
-        throw new IpvsadmError('timeout', `ipvsadm exited, but a process it started kept its output open (killed)`, { args });
-      }
-      if (r.exitCode === null) {
-        throw new IpvsadmError('failed', `ipvsadm was killed by ${r.signal ?? 'a signal'}`, { args, stderr: r.stderr });
-      }
-      return { stdout: decodeAscii(r.stdout), stderr: r.stderr, exitCode: r.exitCode };
-    },
-  };
-}
-
-function errorCode(err: Error | undefined): string {
-  return (err as NodeJS.ErrnoException | undefined)?.code ?? err?.message ?? 'unknown error';
-}
-
-/** Where the output is put together: kept, so that its pages are not faulted in again per run. */
-let scratch = Buffer.alloc(0);
-
-/**
- * The chunks as one string. ipvsadm prints ASCII (LC_ALL=C above: addresses, numbers,
- * names). Measured on a 1.5 MB listing here: Buffer.concat into new memory 0.2-6 ms (page
- * faults), decoding as utf8 or latin1 ~6 ms, as ascii ~0.1 ms (Node copies it out of V8's heap).
- */
-function decodeAscii(chunks: readonly Buffer[]): string {
-  const size = chunks.reduce((n, c) => n + c.length, 0);
-  if (size > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(size, scratch.length * 2));
-  let at = 0;
-  for (const c of chunks) at += c.copy(scratch, at);
-  return scratch.toString('ascii', 0, at);
-}
-
-/** `/sbin/ipvsadm -a -t 10.0.0.1:80 ...`: a command as people would type it (for log lines only). */
-export function formatCommandLine(ipvsadmPath: string, args: readonly string[]): string {
-  return [ipvsadmPath, ...args].join(' ');
-}
-
-// -------------------------------------------------------------- converging ----
 
 /** The desired table, or a function of the table just read (for reals whose state is not known yet). */
 export type DesiredTable = IpvsTable | ((current: IpvsTable) => IpvsTable);
@@ -204,7 +97,7 @@ const ONE_BY_ONE_MAX = 32;
  * in a batch, with the read-back, when none of them was sent before: check results that
  * arrived meanwhile, not refusals to explain). A
  * batch that stopped at a line ipvsadm could not parse is bisected to that line, so one bad
- * line among 10,000 costs a few batches, not 10,000 processes. A command refused as
+ * line among thousands costs a few batches, not thousands of processes. A command refused as
  * malformed (exit status 2) would be refused again and is not re-sent, nor are the
  * destination commands of a service that could not be added.
  */
