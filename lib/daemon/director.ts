@@ -22,7 +22,7 @@ import type { RampSchedule } from './ramp-schedule.js';
 import { snapshotReals, stateOfEntry } from './real-snapshot.js';
 import { serviceIndex } from './service-index.js';
 import { statusLines, type RealView } from './status-lines.js';
-import { ipvsErrorLine } from './notifications.js';
+import { convergenceErrorLine } from './convergence-error.js';
 import type { DaemonEvents } from './transition-events.js';
 
 export interface DirectorDeps {
@@ -107,10 +107,6 @@ export class Director {
 
   get currentConfig(): Config {
     return this.config;
-  }
-
-  entries(): Iterable<RealEntry> {
-    return this.runner.all();
   }
 
   /** The IPVS table as last read, and when. */
@@ -331,7 +327,7 @@ export class Director {
       this.lastTable = { table, at: this.now() };
     }
     this.lastConverge = { planned: result.planned.length, ok: result.ok && !result.error };
-    this.lastIpvsError = ipvsErrorLine(result);
+    this.lastIpvsError = convergenceErrorLine(result);
     if (!result.error && result.ok) {
       // Only what this convergence deleted: a reload meanwhile may have dropped more.
       this.dropped = this.dropped.filter((k) => !dropped.includes(k));

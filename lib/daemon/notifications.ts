@@ -9,10 +9,11 @@ import { formatCommandLine } from '../ipvs/ipvsadm-runner.js';
 import { desiredState, NOTHING_KNOWN, type DesiredState } from '../ipvs/desired.js';
 import { logLineFor, tableShows } from '../ipvs/log-lines.js';
 import {
-  changeNotMade, changesUnconfirmed, commandFailed, purgedRealServer, resettingSoftFailure, softFailure, softSuccess,
+  changeNotMade, commandFailed, purgedRealServer, resettingSoftFailure, softFailure, softSuccess,
 } from '../ipvs/messages.js';
 import { commandTarget, type IpvsCommand } from '../ipvs/commands.js';
 import { destinationKey, indexServices, serviceKey, type IpvsService } from '../ipvs/table.js';
+import { convergenceErrorLine } from './convergence-error.js';
 import { realId } from './real-id.js';
 import type { RampSchedule } from './ramp-schedule.js';
 import { serviceIndex } from './service-index.js';
@@ -40,13 +41,6 @@ export interface NotificationDeps {
   readonly ipvsadmPath: string;
   /** The mail-once rule of slowstart steps. */
   readonly ramps: RampSchedule;
-}
-
-/** The line a convergence that could not use ipvsadm logs, once per distinct error. */
-export function ipvsErrorLine(result: ConvergeResult): string {
-  if (!result.error) return '';
-  // Once changes were sent, those after the last read-back may or may not have taken.
-  return result.sent === 0 ? `IPVS table not changed: ${result.error.message}` : changesUnconfirmed(result.error.message);
 }
 
 export class Notifications {
@@ -103,7 +97,7 @@ export class Notifications {
     }
     this.logFailures(result);
     if (result.error) {
-      const msg = ipvsErrorLine(result);
+      const msg = convergenceErrorLine(result);
       if (msg !== this.lastIpvsError) log.log(msg);
       this.lastIpvsError = msg;
       return;
