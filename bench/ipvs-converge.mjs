@@ -115,11 +115,11 @@ results.scenarios.push(await one(false));
 // what it sends. checktype=on puts every real up without a probe: the guest has no real
 // servers, and this measures the table work only.
 async function reloadScenario() {
-  const { Director } = await import(pathToFileURL(path.join(ROOT, lib, 'lib/daemon/director.js')).href);
+  const { assembleDirector } = await import(pathToFileURL(path.join(ROOT, lib, 'lib/daemon/assemble-director.js')).href);
   const { parseConfig } = await import(pathToFileURL(path.join(ROOT, lib, 'lib/config/parse.js')).href);
   const cfg = async (changed) => (await parseConfig(reloadConfigText({}, changed), { file: 'reload.cf', openForAppend: () => null })).config;
   const logged = [];
-  const director = reloadDirector(Director, await cfg(false), runner, logged);
+  const director = reloadDirector(assembleDirector, await cfg(false), runner, logged);
   sh(['-C']);
   await director.start();
   await director.run();

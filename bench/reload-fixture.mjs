@@ -15,14 +15,15 @@ export function reloadConfigText({ virtuals = 1000, perVirtual = 10, changedReal
   return `${out.join('\n')}\n`;
 }
 
-/** A Director on `runner` whose log lines go to `logged`, with nothing else attached. */
-export function reloadDirector(Director, config, runner, logged) {
-  return new Director(config, {
+/**
+ * A Director on `runner` whose log lines go to `logged`, with nothing else attached.
+ * `assembleDirector`: lib/daemon/assemble-director.js's export, of the build to measure.
+ */
+export function reloadDirector(assembleDirector, config, runner, logged) {
+  return assembleDirector(config, {
     log: { log: (m) => logged.push(m), debug: () => undefined },
     ipvsadm: runner,
     alerts: { alert: () => undefined, sendReminders: () => 0 },
     monitor: { write: () => undefined },
-    probe: async () => ({ ok: true, message: 'on', durationMs: 0 }),
-    timeoutSeconds: () => 1,
-  });
+  }).director;
 }

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Director } from '../dist/lib/daemon/director.js';
+import { assembleDirector } from '../dist/lib/daemon/assemble-director.js';
 import { parseConfig } from '../dist/lib/config/parse.js';
 import { createIpvsadmRunner } from '../dist/lib/ipvs/ipvsadm-runner.js';
 import { reloadConfigText, reloadDirector } from './reload-fixture.mjs';
@@ -37,7 +37,7 @@ export async function benchReload({ virtuals = 1000, perVirtual = 10, reloads = 
   const shape = { virtuals, perVirtual, changedReal: Math.floor(virtuals * perVirtual * 0.4321) };
   const cfg = async (changed) => (await parseConfig(reloadConfigText(shape, changed), { file: 'reload.cf', openForAppend: () => null })).config;
   const logged = [];
-  const director = reloadDirector(Director, await cfg(false), runner, logged);
+  const director = reloadDirector(assembleDirector, await cfg(false), runner, logged);
   const samples = [];
   const bareRead = [];
   try {

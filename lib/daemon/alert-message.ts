@@ -3,9 +3,9 @@
 // no MIME encoder re-wraps the body (quoted-printable soft breaks) or reformats
 // the verbatim From (`"LD Alerts" <ld@example.com>`) and To headers.
 import { randomBytes } from 'node:crypto';
-import { encodeWords } from 'nodemailer/lib/mime-funcs';
 import type { DaemonStatus } from '../config/model.js';
 import { perlTrue } from '../config/perl-values.js';
+import { encodeHeaderWords } from './header-words.js';
 
 export const ALERT_TEXT = {
   /** Logged for every alert that passes the filters (the subject without the servicename prefix). */
@@ -66,7 +66,7 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 /** A header value with line breaks flattened; non-ASCII text as RFC 2047 words. */
 function headerText(value: string): string {
   const flat = value.replace(/[\r\n]+/g, ' ');
-  return PRINTABLE_ASCII.test(flat) ? flat : encodeWords(flat, 'Q', 52, false);
+  return PRINTABLE_ASCII.test(flat) ? flat : encodeHeaderWords(flat);
 }
 
 /** RFC 5322 date as nodemailer writes it: `Wed, 25 Nov 2026 02:43:43 +0000`. */

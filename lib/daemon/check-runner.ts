@@ -1,15 +1,28 @@
 // Runs the checks: one schedule per real id (shared by identical reals across
-// virtuals, spec §3.1), each check bounded by its own timeout, results folded
+// virtuals, spec §3.1), each probe bounded by one deadline, results folded
 // through the hysteresis into transitions. Knows nothing of IPVS: transitions
 // go to a listener. State survives update() for ids that stay (reload, §10).
+//
+// The deadline has one source: the checker of the virtual (and mode) names the
+// config value its probe may take (checktimeout or negotiatetimeout, spec §3.3),
+// and the runner turns it into the one AbortSignal the probe gets.
 import type { Config, RealServer, VirtualService } from '../config/model.js';
-import type { CheckResult } from '../../checks/types.js';
-import { applyResult, forceStatus, INITIAL_STATE, type RealCheckState, type Transition } from './hysteresis.js';
-import { checkKey, realId } from './real-id.js';
+import { selectChecker } from '../../checks/registry.js';
+import { buildTarget } from '../../checks/target.js';
+import type { CheckResult, CheckTarget, Checker } from '../../checks/types.js';
+import { applyResult, forceStatus, INITIAL_STATE, type RealCheckState, type RealStatus, type Transition } from './hysteresis.js';
+import { checkKey, perPair, realId } from './real-id.js';
 import { DeadlineSlots, SlotTimers } from './slot-timers.js';
 
-/** What one probe of a real does; the daemon binds checkers and targets. */
-export type ProbeFn = (v: VirtualService, r: RealServer, mode: 'negotiate' | 'connect', signal: AbortSignal) => Promise<CheckResult>;
+export type CheckMode = 'negotiate' | 'connect';
+
+/** The checker that probes a virtual's reals in a mode; the registry unless a test scripts one. */
+export type CheckerLookup = (virtual: VirtualService, mode: CheckMode) => Checker | undefined;
+
+const registryChecker: CheckerLookup = (v, mode) => selectChecker(v, v.checktype.kind === 'combined' ? mode : undefined);
+
+/** Targets depend only on the virtual and real: built once, not on every probe. */
+const targetOf: (v: VirtualService, r: RealServer) => CheckTarget = perPair(buildTarget);
 
 export interface RealEntry {
   /** checkKey() of the members: what they share. */
@@ -21,6 +34,8 @@ export interface RealEntry {
   state: RealCheckState;
   /** A check (or maintenance, or checktype=on) has decided this real in this process. */
   checked: boolean;
+  /** Down because a maintenance file names it (the last decision). */
+  maintenance: boolean;
   lastResult?: CheckResult & { readonly at: number };
   lastChange: number;
   /** combined checktype: connects done since the last negotiate. */
@@ -32,12 +47,11 @@ export interface RealEntry {
 }
 
 export interface CheckRunnerDeps {
-  readonly probe: ProbeFn;
-  /** Seconds a check of this virtual may take (the checker's rule, spec §3.3). */
-  readonly timeoutSeconds: (v: VirtualService, mode: 'negotiate' | 'connect') => number;
+  readonly checkers?: CheckerLookup;
   /** A maintenance file forces the real down (spec §3.1); resolved per check. */
   readonly inMaintenance?: (r: RealServer) => Promise<boolean>;
-  readonly onTransition: (entry: RealEntry, transition: Transition, result: CheckResult | undefined) => void;
+  /** `from`: the entry's status before this result. */
+  readonly onTransition: (entry: RealEntry, transition: Transition, result: CheckResult | undefined, from: RealStatus) => void;
   readonly now?: () => number;
   /** 0..1; the first check of each real is spread over this share of a second. */
   readonly random?: () => number;
@@ -57,8 +71,9 @@ export class CheckRunner {
   private stopped = true;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly checkers: CheckerLookup;
   private inFlight = new Set<Promise<void>>();
-  /** Next checks, grouped into 20 ms slots: a few hundred Node timers for 10,000 reals. */
+  /** Next checks, grouped into 20 ms slots: a few hundred Node timers, however many reals. */
   private readonly schedule: SlotTimers<RealEntry>;
   /** Check deadlines, grouped likewise: one AbortController per slot, not per check. */
   private readonly deadlines: DeadlineSlots;
@@ -66,6 +81,7 @@ export class CheckRunner {
   constructor(private readonly deps: CheckRunnerDeps) {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
+    this.checkers = deps.checkers ?? registryChecker;
     this.schedule = new SlotTimers((e) => {
       e.slot = undefined;
       if (this.entries.get(e.id) === e && !this.stopped) void this.launch(e);
@@ -169,6 +185,7 @@ export class CheckRunner {
       members,
       state: initial(id, members),
       checked: false,
+      maintenance: false,
       lastChange: now,
       // A combined check starts with a negotiate, whatever the initial state.
       connectsSinceNegotiate: Number.POSITIVE_INFINITY,
@@ -202,8 +219,8 @@ export class CheckRunner {
 
   /**
    * Runs every check now (start-up and tests); resolves when all have reported. At most
-   * START_IN_FLIGHT at a time: 10,000 sockets opened at once doubled the daemon's peak
-   * memory for no gain (a connect takes a millisecond; a hung one holds one slot).
+   * START_IN_FLIGHT at a time: every socket opened at once raises the daemon's peak memory
+   * for no gain (a connect takes a millisecond; a hung one holds one slot).
    */
   async checkAllNow(): Promise<void> {
     const queue = [...this.entries.values()].filter((e) => !e.running);
@@ -222,7 +239,7 @@ export class CheckRunner {
     if (this.stopped) {
       // Start-up: every real was just checked at the same moment. Left at a fixed cadence
       // from there, all of them would be probed in the same instant of every interval
-      // (10,000 sockets at once, then nothing); spread the next checks over one interval
+      // (every socket at once, then nothing); spread the next checks over one interval
       // instead, which keeps every real within its checkinterval.
       const now = this.now();
       for (const e of this.entries.values()) {
@@ -277,15 +294,13 @@ export class CheckRunner {
       this.apply(e, forceStatus(e.state, 'up'), undefined);
       return;
     }
-    let mode: 'negotiate' | 'connect' = kind === 'connect' ? 'connect' : 'negotiate';
+    let mode: CheckMode = kind === 'connect' ? 'connect' : 'negotiate';
     if (virtual.checktype.kind === 'combined') {
       // negotiate, N x connect, negotiate, ... (spec §3.2); a failed or first check negotiates.
       const n = virtual.checktype.n;
       mode = e.state.status === 'up' && e.connectsSinceNegotiate < n ? 'connect' : 'negotiate';
     }
-    const timeout = this.deps.timeoutSeconds(virtual, mode) * 1000;
-    const t0 = this.now();
-    const result = await this.probeWithDeadline(virtual, real, mode, timeout, t0);
+    const result = await this.probeWithDeadline(virtual, real, mode);
     if (virtual.checktype.kind === 'combined') {
       // A failure forces the next check to negotiate, whatever the fail count.
       if (!result.ok) e.connectsSinceNegotiate = virtual.checktype.n;
@@ -295,21 +310,18 @@ export class CheckRunner {
   }
 
   /**
-   * The probe gets a signal that aborts at the deadline (shared with the checks whose
-   * deadline falls in the same 20 ms); should a probe ignore it, the race still ends the
-   * check on time (the probe's late answer is dropped).
+   * The probe gets a signal that aborts at the deadline its checker names (shared with
+   * the checks whose deadline falls in the same 20 ms); should a probe ignore it, the race
+   * still ends the check on time (the probe's late answer is dropped).
    */
-  private async probeWithDeadline(
-    virtual: VirtualService,
-    real: RealServer,
-    mode: 'negotiate' | 'connect',
-    timeoutMs: number,
-    t0: number,
-  ): Promise<CheckResult> {
-    const deadline = this.deadlines.join(t0 + timeoutMs, timedOut);
+  private async probeWithDeadline(virtual: VirtualService, real: RealServer, mode: CheckMode): Promise<CheckResult> {
+    const checker = this.checkers(virtual, mode);
+    if (!checker) return { ok: false, message: `no checker for ${virtual.service}`, durationMs: 0 };
+    const t0 = this.now();
+    const deadline = this.deadlines.join(t0 + checker.timeoutSeconds(virtual) * 1000, timedOut);
     try {
       return await Promise.race([
-        this.deps.probe(virtual, real, mode, deadline.signal),
+        checker.probe(targetOf(virtual, real), deadline.signal),
         deadline.expired.then((): CheckResult => ({ ok: false, message: 'Timeout', durationMs: this.now() - t0 })),
       ]);
     } catch (err) {
@@ -320,10 +332,12 @@ export class CheckRunner {
   }
 
   private apply(e: RealEntry, next: { state: RealCheckState; transition: Transition }, result: CheckResult | undefined): void {
+    const from = e.state.status;
     if (result) e.lastResult = { ...result, at: this.now() };
     e.state = next.state;
     e.checked = true;
+    e.maintenance = result === MAINTENANCE_RESULT;
     if (next.transition.kind === 'up' || next.transition.kind === 'down') e.lastChange = this.now();
-    this.deps.onTransition(e, next.transition, result);
+    this.deps.onTransition(e, next.transition, result, from);
   }
 }

@@ -18,9 +18,9 @@ function quotemeta(s: string): string {
 
 /**
  * Once per (virtual, real) pair: config objects are never changed, and the keys (and the
- * checks' targets) are asked for every real at every convergence, reload or probe (10,000
- * reals: 10,000 joins and 20,000 quotemeta replaces each time). A reload brings new objects;
- * the old entries go with the old config.
+ * checks' targets) are asked for every real at every convergence, reload or probe (a join
+ * and two quotemeta replaces per real each time, with thousands of reals). A reload brings
+ * new objects; the old entries go with the old config.
  */
 export function perPair<T>(compute: (v: VirtualService, r: RealServer) => T): (v: VirtualService, r: RealServer) => T {
   const memo = new WeakMap<RealServer, { virtual: VirtualService; value: T }>();

@@ -1,6 +1,6 @@
 // Which virtual services a reload changes, so that the convergence after it reads, compares
-// and touches only those: a 10,000-real config with one weight edited concerns one virtual,
-// not 1,000 (issue 7: "a reload with one line changed touches only that entry").
+// and touches only those: a large config with one weight edited concerns one virtual, not
+// all of them.
 import type { Config, VirtualService } from '../config/model.js';
 import { virtualKey } from '../ipvs/desired.js';
 
@@ -56,8 +56,7 @@ export interface ReloadPlan {
   /**
    * The new config, with each virtual that did not change (equal but for line numbers) kept
    * as the running config's object: what is cached per object (check keys, service keys)
-   * stays valid, and a 10,000-real config with one line edited does not build 20,000 keys
-   * again. Line numbers are only used for diagnostics, at parse time.
+   * stays valid, and a large config with one line edited does not build every key again. Line numbers are only used for diagnostics, at parse time.
    */
   readonly config: Config;
   /**
@@ -73,7 +72,7 @@ export function planReload(old: Config, next: Config): ReloadPlan {
   const h = next.globals;
   const kept = new Map<VirtualService, VirtualService>();
   // Most edits leave most blocks where they were: a virtual at the same place with the same
-  // id and settings is kept without working out its service key (10,000 reals: ~6 ms).
+  // id and settings is kept without working out its service key.
   const n = Math.min(old.virtuals.length, next.virtuals.length);
   for (let i = 0; i < n; i++) {
     const a = old.virtuals[i]!;

@@ -1,7 +1,7 @@
 // Timers grouped into slots: everything due within the same `slotMs` shares one Node
-// timer. With 10,000 reals the check runner would otherwise keep ~20,000 Node timers in
-// flight (one schedule and one deadline per real and check); in 20 ms slots a 5 s
-// interval has at most 250 of each, and no AbortController per check (bench/RESULTS.md).
+// timer. The check runner would otherwise keep two Node timers in flight per real (one
+// schedule and one deadline per check); in 20 ms slots a 5 s interval has at most 250 of
+// each, however many reals, and no AbortController per check.
 // A due time is rounded up to its slot: nothing fires early, nothing more than slotMs late.
 import { setMaxListeners } from 'node:events';
 
@@ -58,7 +58,7 @@ export interface Deadline {
    * Resolves `graceMs` after the abort: for probes that ignore their signal. One per
    * check, dropped by release(): a promise shared by the slot would keep every finished
    * check's race (its result and closures) reachable until the deadline, 3 s later, so
-   * that all of it survived the young generation (bench/RESULTS.md, scale: peak RSS).
+   * that all of it survived the young generation and raised the peak memory.
    */
   readonly expired: Promise<void>;
   /** The check is over (whatever its outcome): the slot's timer goes when none is left. */

@@ -18,20 +18,32 @@ import {
 
 export type RealState = 'up' | 'down' | 'unknown';
 
+/** What the checks have decided of one configured real, taken before the table is computed. */
+export interface RealSnapshot {
+  readonly state: RealState;
+  /** The weight it gets while up: the configured one, or the slowstart step while a ramp runs. */
+  readonly weight: number;
+  /** Down because a maintenance file names it. */
+  readonly maintenance: boolean;
+}
+
+/**
+ * Per virtual, one entry per configured real in `virtual.reals` order. A virtual that is
+ * absent counts all its reals as unknown: their table entries stay as they are.
+ */
+export type RealsSnapshot = ReadonlyMap<VirtualService, readonly RealSnapshot[]>;
+
+/** No real decided: what log lines and the purge need when no check state matters. */
+export const NOTHING_KNOWN: RealsSnapshot = new Map();
+
 export interface DesiredOptions {
-  /** The table just read. */
-  readonly current: IpvsTable;
-  /** The check state of a real of a virtual. */
-  readonly stateOf: (virtual: VirtualService, real: RealServer) => RealState;
-  /** The weight an up real gets: its configured one unless given (slowstart ramps). */
-  readonly weightOf?: (virtual: VirtualService, real: RealServer) => number;
   /**
    * Service keys of the previous config (on reload): those no longer configured are
    * managed too, so that they get deleted.
    */
   readonly previouslyManaged?: Iterable<string>;
   /** Service keys: only these virtuals are looked at (a convergence scoped to them). */
-  readonly scope?: ReadonlySet<string>;
+  readonly scope?: ReadonlySet<string> | undefined;
 }
 
 /** A configured server of a virtual, as log lines need it. */
@@ -92,8 +104,9 @@ export function virtualKey(v: VirtualService): string {
   return key;
 }
 
-export function desiredState(config: Config, o: DesiredOptions): DesiredState {
-  const current = indexServices(o.current);
+/** The table `config` asks for, from the table just read (`current`) and the reals' states. */
+export function desiredState(config: Config, current: IpvsTable, snapshot: RealsSnapshot, o: DesiredOptions = {}): DesiredState {
+  const have = indexServices(current);
   const readd = config.globals.readdquiescent;
   const services: IpvsService[] = [];
   const servers = new Map<string, ConfiguredServer>();
@@ -106,22 +119,25 @@ export function desiredState(config: Config, o: DesiredOptions): DesiredState {
     managed.add(key);
     const svc = serviceOf(v);
     const label = serviceLabel(svc);
-    const have = indexDestinations(current.get(key) ?? { destinations: [] });
+    const inService = indexDestinations(have.get(key) ?? { destinations: [] });
+    const states = snapshot.get(v);
     const reals: IpvsDestination[] = [];
     let anyUp = false;
     let anyUnknown = false;
 
-    for (const r of v.reals) {
+    for (let i = 0; i < v.reals.length; i++) {
+      const r = v.reals[i]!;
+      const known = states?.[i];
       const addr = address(r.ip);
       const stored = { address: addr, port: storedDestinationPort(svc, r.forward, r.port) };
       const dk = destinationKey(stored);
       const target = `${key} ${dk}`;
       if (!servers.has(target)) servers.set(target, { role: 'real', configured: `${addr}:${r.port}`, virtual: label, real: r });
-      const inTable = have.get(dk);
-      switch (o.stateOf(v, r)) {
+      const inTable = inService.get(dk);
+      switch (known?.state ?? 'unknown') {
         case 'up':
           anyUp = true;
-          reals.push({ ...stored, forward: r.forward, weight: o.weightOf?.(v, r) ?? r.weight, upperThreshold: r.upperThreshold, lowerThreshold: r.lowerThreshold });
+          reals.push({ ...stored, forward: r.forward, weight: known?.weight ?? r.weight, upperThreshold: r.upperThreshold, lowerThreshold: r.lowerThreshold });
           break;
         case 'down':
           // quiescing is `-e -w 0` without -x/-y in the original: thresholds end up 0
@@ -143,7 +159,7 @@ export function desiredState(config: Config, o: DesiredOptions): DesiredState {
       const target = `${key} ${dk}`;
       if (!servers.has(target)) servers.set(target, { role: 'fallback', configured: `${addr}:${fb.port}`, virtual: label, fallback: fb });
       if (!anyUp) {
-        const inTable = have.get(dk);
+        const inTable = inService.get(dk);
         // listed first, so that it wins over a quiesced real at the same address
         if (!anyUnknown) destinations.push({ ...stored, forward: fb.forward, weight: 1, upperThreshold: 0, lowerThreshold: 0 });
         else if (inTable) destinations.push(inTable);

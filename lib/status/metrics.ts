@@ -4,7 +4,7 @@
 // --json` and vanish with the reals a reload removed.
 import client from 'prom-client';
 import type { CheckResult } from '../../checks/types.js';
-import type { DirectorObserver } from '../daemon/director.js';
+import type { DirectorObserver } from '../daemon/assemble-director.js';
 import type { RealEntry } from '../daemon/check-runner.js';
 import type { ConvergeResult } from '../ipvs/converge.js';
 import { canonicalAddress } from '../ipvs/table.js';

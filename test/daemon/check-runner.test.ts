@@ -1,7 +1,8 @@
 // The scheduler and hysteresis with a scripted probe (the probes themselves are
 // tested against real servers in test/checks/). Fake timers make cadence exact.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CheckRunner, type ProbeFn, type RealEntry } from '../../lib/daemon/check-runner.js';
+import { CheckRunner, type RealEntry } from '../../lib/daemon/check-runner.js';
+import { scriptedCheckers, type ProbeFn } from './helpers/scripted-checker.js';
 import type { Transition } from '../../lib/daemon/hysteresis.js';
 import { applyResult, INITIAL_STATE } from '../../lib/daemon/hysteresis.js';
 import { parse } from '../config/parse-helpers.js';
@@ -33,8 +34,7 @@ function harness(script: (real: string, n: number) => boolean | 'hang') {
     return Promise.resolve({ ok: outcome, message: outcome ? 'OK' : 'down', durationMs: 1 });
   };
   const runner = new CheckRunner({
-    probe,
-    timeoutSeconds: (v) => v.checktimeout,
+    checkers: scriptedCheckers(probe, (v) => v.checktimeout),
     onTransition: (e: RealEntry, t) => {
       if (t.kind !== 'none') transitions.push({ id: `${e.members[0]!.real.ip}:${e.members[0]!.real.port}`, t, at: Date.now() });
     },
@@ -178,11 +178,10 @@ describe('CheckRunner', () => {
     let maint = false;
     const seen: string[] = [];
     const runner = new CheckRunner({
-      probe: async () => {
+      checkers: scriptedCheckers(async () => {
         calls.push('probe');
         return { ok: true, message: 'OK', durationMs: 0 };
-      },
-      timeoutSeconds: () => 5,
+      }, () => 5),
       inMaintenance: async () => maint,
       onTransition: (e, t, r) => seen.push(`${t.kind}:${r?.message ?? '-'}:${e.state.status}`),
       random: () => 0,

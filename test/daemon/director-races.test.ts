@@ -1,9 +1,11 @@
 // The director when signals overlap its work: a reload while a convergence reads the table,
-// and a stop while a reload is under way. Found by the differential tests under load (the
-// daemon died with "desired service ... is not among the managed services", or re-added
-// its whole table after its clean stop and never exited).
+// and a stop while a reload is under way. Under load these overlap: the daemon must neither
+// fail with "desired service ... is not among the managed services" nor re-add its table
+// after its clean stop.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Director } from '../../lib/daemon/director.js';
+import { assembleDirector } from '../../lib/daemon/assemble-director.js';
+import type { Director } from '../../lib/daemon/director.js';
+import { scriptedCheckers } from './helpers/scripted-checker.js';
 import type { IpvsadmRunner } from '../../lib/ipvs/ipvsadm-runner.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
 import { parse } from '../config/parse-helpers.js';
@@ -36,13 +38,12 @@ async function director(text: string, delayMs: number): Promise<{ d: Director; f
   const fake = fakeIpvsadm();
   fakes.push(fake);
   const logs: string[] = [];
-  const d = new Director(r.config, {
+  const { director: d } = assembleDirector(r.config, {
     log: { log: (m) => logs.push(m), debug: () => undefined },
     ipvsadm: slow(fake.inProcess(), delayMs),
     alerts: { alert: () => undefined, sendReminders: () => 0 },
     monitor: { write: () => undefined },
-    probe: async () => ({ ok: true, message: 'OK', durationMs: 1 }),
-    timeoutSeconds: () => 1,
+    checkers: scriptedCheckers(async () => ({ ok: true, message: 'OK', durationMs: 1 })),
   });
   directors.push(d);
   return { d, fake, logs };

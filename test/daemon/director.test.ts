@@ -2,7 +2,8 @@
 // scripted probe against the fake ipvsadm in-process (the same code paths run on
 // the real kernel table in test/e2e/daemon.test.ts).
 import { afterEach, describe, expect, it } from 'vitest';
-import { Director } from '../../lib/daemon/director.js';
+import { assembleDirector } from '../../lib/daemon/assemble-director.js';
+import { scriptedCheckers } from './helpers/scripted-checker.js';
 import { fakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
 import { parse } from '../config/parse-helpers.js';
 import { closeHarnesses, harness, running, waitFor } from './helpers/director-harness.js';
@@ -188,13 +189,12 @@ describe('Director', () => {
     const r = await parse(NAT);
     const fake = fakeIpvsadm();
     try {
-      const d = new Director(r.config!, {
+      const { director: d } = assembleDirector(r.config!, {
         log: { log: () => undefined, debug: () => undefined },
         ipvsadm: fake.inProcess({ FAKE_IPVSADM_NO_IPVS: '1' }),
         alerts: { alert: () => undefined, sendReminders: () => 0 },
         monitor: { write: () => undefined },
-        probe: async () => ({ ok: true, message: 'OK', durationMs: 0 }),
-        timeoutSeconds: () => 1,
+        checkers: scriptedCheckers(async () => ({ ok: true, message: 'OK', durationMs: 0 })),
       });
       await expect(d.start()).rejects.toThrow(/IPVS is not available/);
     } finally {

@@ -6,6 +6,7 @@ import type { Config } from '../../lib/config/model.js';
 import { CheckRunner, type RealEntry } from '../../lib/daemon/check-runner.js';
 import { planReload, sameConfigValue } from '../../lib/daemon/reload-scope.js';
 import { parse } from '../config/parse-helpers.js';
+import { scriptedCheckers } from './helpers/scripted-checker.js';
 
 async function config(text: string): Promise<Config> {
   const r = await parse(text);
@@ -116,7 +117,7 @@ describe('CheckRunner.update after a planned reload', () => {
   it('ends as a rebuild from nothing would, keeping the entries of ids that stay', async () => {
     const rand = prng(7);
     const probe = async (): Promise<{ ok: boolean; message: string; durationMs: number }> => ({ ok: true, message: '', durationMs: 0 });
-    const incremental = new CheckRunner({ probe, timeoutSeconds: () => 1, onTransition: () => undefined });
+    const incremental = new CheckRunner({ checkers: scriptedCheckers(probe), onTransition: () => undefined });
     let running = await config(textOf(Array.from({ length: 8 }, (_, i) => randomVirtual(rand, `192.0.2.${i + 1}`))));
     incremental.update(running);
     let sawIncremental = 0;
@@ -128,7 +129,7 @@ describe('CheckRunner.update after a planned reload', () => {
       const plan = planReload(running, await config(text));
       const before = new Map([...incremental.all()].map((e) => [e.id, e]));
       incremental.update(plan.config);
-      const fresh = new CheckRunner({ probe, timeoutSeconds: () => 1, onTransition: () => undefined });
+      const fresh = new CheckRunner({ checkers: scriptedCheckers(probe), onTransition: () => undefined });
       fresh.update(plan.config);
       expect(view(incremental), `step ${step}`).toEqual(view(fresh));
       for (const e of incremental.all()) if (before.has(e.id)) expect(e).toBe(before.get(e.id));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Config, GlobalSettings, RealServer, VirtualService } from '../../lib/config/model.js';
 import { commandArgs } from '../../lib/ipvs/commands.js';
-import { desiredState, fallbackOf, serviceOf, type RealState } from '../../lib/ipvs/desired.js';
+import { desiredState, fallbackOf, serviceOf, type RealState, type RealsSnapshot } from '../../lib/ipvs/desired.js';
 import { diffTable } from '../../lib/ipvs/diff.js';
 import { logLineFor } from '../../lib/ipvs/log-lines.js';
 import { EMPTY_TABLE, type IpvsTable } from '../../lib/ipvs/table.js';
@@ -23,14 +23,15 @@ const globals = (o: Partial<GlobalSettings> = {}): GlobalSettings => ({
   fork: false, supervised: false, quiescent: false, readdquiescent: false, email, cleanstop: true, ...o,
 });
 const config = (virtuals: VirtualService[], g: Partial<GlobalSettings> = {}): Config => ({ file: '/etc/ldirectord.cf', globals: globals(g), virtuals });
-const states = (m: Record<string, RealState>) => (_v: VirtualService, r: RealServer): RealState => m[r.ip] ?? 'unknown';
+const states = (cfg: Config, m: Record<string, RealState>): RealsSnapshot =>
+  new Map(cfg.virtuals.map((v) => [v, v.reals.map((r) => ({ state: m[r.ip] ?? 'unknown', weight: r.weight, maintenance: false }))]));
 const plan = (cfg: Config, m: Record<string, RealState>, current: IpvsTable = EMPTY_TABLE): string[] => {
-  const want = desiredState(cfg, { current, stateOf: states(m) });
+  const want = desiredState(cfg, current, states(cfg, m));
   return diffTable(current, want.table, want.managed).map((c) => commandArgs(c).join(' '));
 };
 /** Converges `current` with the model and returns the new table. */
 const step = (cfg: Config, m: Record<string, RealState>, current: IpvsTable): IpvsTable => {
-  const want = desiredState(cfg, { current, stateOf: states(m) });
+  const want = desiredState(cfg, current, states(cfg, m));
   return applyCommands(current, diffTable(current, want.table, want.managed));
 };
 
@@ -133,7 +134,7 @@ describe('desiredState', () => {
       { ...serviceOf(virtual({ id: 'tcp:10.0.0.9:80', ip: '10.0.0.9' })), destinations: [] },
       { ...serviceOf(virtual({ id: 'tcp:10.0.0.8:80', ip: '10.0.0.8' })), destinations: [] },
     ] };
-    const want = desiredState(config([TWO]), { current, stateOf: states({}), previouslyManaged: ['tcp:10.0.0.9:80'] });
+    const want = desiredState(config([TWO]), current, states(config([TWO]), {}), { previouslyManaged: ['tcp:10.0.0.9:80'] });
     expect(want.managed).toEqual(['tcp:10.0.0.1:80', 'tcp:10.0.0.9:80']);
     expect(diffTable(current, want.table, want.managed).map((c) => commandArgs(c).join(' '))).toEqual(['-A -t 10.0.0.1:80 -s wrr', '-D -t 10.0.0.9:80']);
   });
@@ -141,7 +142,7 @@ describe('desiredState', () => {
 
 describe('logLineFor', () => {
   const lines = (cfg: Config, m: Record<string, RealState>, current: IpvsTable = EMPTY_TABLE): string[] => {
-    const want = desiredState(cfg, { current, stateOf: states(m) });
+    const want = desiredState(cfg, current, states(cfg, m));
     return diffTable(current, want.table, want.managed).map((c) => logLineFor(c, want));
   };
   const gateNoPort = virtual({ reals: [real('10.0.0.2', { port: 0, forward: 'gate', weight: 3 }), real('10.0.0.3')], fallback: { ip: '127.0.0.1', port: 80, forward: 'gate', line: 2 }, quiescent: true });
@@ -177,7 +178,7 @@ describe('logLineFor', () => {
       'Deleted real server: 10.0.0.2:80 mapped from 10.0.0.2:0 (10.0.0.1:80)',
       'Purged real server (start): 10.0.0.9:80 (10.0.0.1:80)',
     ]);
-    const want = desiredState(config([]), { current: t, stateOf: states({}), previouslyManaged: ['tcp:10.0.0.1:80'] });
+    const want = desiredState(config([]), t, states(config([]), {}), { previouslyManaged: ['tcp:10.0.0.1:80'] });
     expect(diffTable(t, want.table, want.managed).map((c) => logLineFor(c, want, 'stop'))).toEqual(['Purged virtual server (stop): 10.0.0.1:80']);
   });
 });

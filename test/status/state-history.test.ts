@@ -1,9 +1,9 @@
 // The status page's history: a window of one hour, bounded per real and in
-// all, fed after each check by history-feed.ts.
+// all, fed by the daemon's real transitions (history-feed.ts).
 import { describe, expect, it } from 'vitest';
 import { StateHistory, type HistoryLimits, type StateChange } from '../../lib/status/state-history.js';
-import { historyFeed } from '../../lib/status/history-feed.js';
-import type { Director } from '../../lib/daemon/director.js';
+import { feedHistory } from '../../lib/status/history-feed.js';
+import { DaemonEvents, type CheckedEvent } from '../../lib/daemon/transition-events.js';
 import type { RealEntry } from '../../lib/daemon/check-runner.js';
 
 const HOUR = 3_600_000;
@@ -55,21 +55,21 @@ describe('StateHistory', () => {
   });
 });
 
-describe('historyFeed', () => {
-  it('records a change of each member after a check, dated by lastChange, once', () => {
+describe('feedHistory', () => {
+  it('records a change of each member when a check changes the state, dated by the check, once', () => {
     const h = new StateHistory(LIMITS, () => 5000);
-    const state: { s: 'up' | 'down' | 'unknown' } = { s: 'up' };
-    const director = { realView: () => ({ state: state.s, wantWeight: 1 }) } as unknown as Director;
+    const events = new DaemonEvents();
+    feedHistory(h, events);
     const v1 = { id: 'tcp:192.0.2.1:80' };
     const v2 = { id: 'tcp:192.0.2.2:80' };
     const real = { ip: '10.0.0.1', port: 80 };
-    const entry = { members: [{ virtual: v1, real }, { virtual: v2, real }], lastChange: 1000 } as unknown as RealEntry;
-    const feed = historyFeed(h, () => director);
-    feed(entry, { ok: true, message: '200 OK', durationMs: 1 });
-    feed(entry, { ok: true, message: '200 OK', durationMs: 1 });
-    state.s = 'down';
-    (entry as { lastChange: number }).lastChange = 3000;
-    feed(entry, { ok: false, message: '503', durationMs: 1 });
+    const entry = { members: [{ virtual: v1, real }, { virtual: v2, real }], state: { status: 'up' } } as unknown as RealEntry;
+    const checked = (from: 'unknown' | 'up' | 'down', at: number, ok: boolean, message: string) =>
+      events.emit({ type: 'checked', entry, from, at, phase: 'running', transition: { kind: 'none' }, result: { ok, message, durationMs: 1 } } as unknown as CheckedEvent);
+    checked('unknown', 1000, true, '200 OK');
+    checked('up', 2000, true, '200 OK');
+    (entry.state as { status: string }).status = 'down';
+    checked('up', 3000, false, '503');
     for (const v of [v1, v2]) {
       expect(h.of(v.id, '10.0.0.1:80').transitions).toEqual([
         { at: 1000, from: 'unknown', to: 'up', message: '200 OK' },

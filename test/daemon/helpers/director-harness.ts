@@ -1,11 +1,15 @@
 // A Director against the fake ipvsadm in-process, with a scripted probe: what the director
 // tests (director.test.ts, director-rise-ramp.test.ts) drive and look at.
-import { Director } from '../../../lib/daemon/director.js';
+import { assembleDirector } from '../../../lib/daemon/assemble-director.js';
+import type { Director } from '../../../lib/daemon/director.js';
+import type { DaemonEvents } from '../../../lib/daemon/transition-events.js';
+import { scriptedCheckers } from './scripted-checker.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../../support/fake-ipvsadm-helper.js';
 import { parse } from '../../config/parse-helpers.js';
 
 export interface Harness {
   director: Director;
+  events: DaemonEvents;
   fake: FakeIpvsadm;
   /** Log lines, in order. */
   logs: string[];
@@ -35,11 +39,11 @@ export async function harness(text: string, preset: string[][] = []): Promise<Ha
   if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
   const fake = fakeIpvsadm();
   for (const args of preset) fake.sh(...args);
-  const h: Omit<Harness, 'director'> = {
+  const h: Omit<Harness, 'director' | 'events'> = {
     fake, logs: [], timed: [], alerts: [], monitor: [], fallbackRuns: [], up: new Map(), script: {},
     table: () => fake.sh('-S', '-n').split('\n').filter(Boolean),
   };
-  const director = new Director(r.config, {
+  const { director, events } = assembleDirector(r.config, {
     log: {
       log: (line) => {
         h.logs.push(line);
@@ -53,18 +57,17 @@ export async function harness(text: string, preset: string[][] = []): Promise<Ha
       sendReminders: () => 0,
     },
     monitor: { write: (path, id, state, message) => h.monitor.push(`${path} ${state} ${message} ${id.split(':')[3]}`) },
-    probe: async (_v, real) => {
+    checkers: scriptedCheckers(async (_v, real) => {
       const ok = h.script.next ? h.script.next() : h.up.get(`${real.ip}:${real.port}`) ?? false;
       return { ok, message: ok ? 'OK' : 'down', durationMs: 1 };
-    },
-    timeoutSeconds: () => 1,
+    }),
     fallbackCommand: (cmd, args) => h.fallbackRuns.push([cmd, ...args].join(' ')),
   });
   open.push(async () => {
     await director.stop().catch(() => undefined);
     fake.cleanup();
   });
-  return { ...h, director };
+  return { ...h, director, events };
 }
 
 /** A director on `text`, started and through its first checks with the reals `up` passing. */

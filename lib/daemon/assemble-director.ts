@@ -1,0 +1,77 @@
+// Puts the daemon's deciding core together: the check runner publishes each result on
+// the event stream; the notifications, the metrics, the slowstart ramps, the
+// fallbackcommand state and the drift check's schedule subscribe to it, in that order,
+// and so does the Director, last: a transition's lines are written before the
+// convergence it asks for, and a convergence's lines and mails before the ramp timer is
+// armed again and fallbackcommand runs.
+import type { CheckResult } from '../../checks/types.js';
+import type { Config, RealServer } from '../config/model.js';
+import type { ConvergeResult } from '../ipvs/converge.js';
+import type { IpvsadmRunner } from '../ipvs/ipvsadm-runner.js';
+import { CheckRunner, MAINTENANCE_RESULT, type CheckerLookup, type RealEntry } from './check-runner.js';
+import { Director } from './director.js';
+import { DriftRepairSchedule } from './drift-repair.js';
+import { FallbackCommands, type RunFallbackCommand } from './fallback-commands.js';
+import { runFallbackCommand } from './fallback-command.js';
+import { Notifications, type AlertSink, type DaemonLog, type MonitorSink } from './notifications.js';
+import { RampSchedule } from './ramp-schedule.js';
+import { DaemonEvents } from './transition-events.js';
+
+/** Counts checks and convergences (the metrics); nothing depends on it. */
+export interface DirectorObserver {
+  /** A probe's result (not maintenance, not checktype=on/off, which probe nothing). */
+  checked(entry: RealEntry, result: CheckResult): void;
+  converged(result: ConvergeResult): void;
+}
+
+export interface DirectorParts {
+  readonly log: DaemonLog;
+  readonly ipvsadm: IpvsadmRunner;
+  readonly alerts: AlertSink;
+  readonly monitor: MonitorSink;
+  /** The checkers' registry unless a test scripts them. */
+  readonly checkers?: CheckerLookup;
+  readonly inMaintenance?: (r: RealServer) => Promise<boolean>;
+  /** Runs `fallbackcommand start|stop <vip>:<vport> <proto>`; injectable for tests. */
+  readonly fallbackCommand?: RunFallbackCommand;
+  readonly observer?: DirectorObserver;
+  readonly now?: () => number;
+}
+
+export interface AssembledDirector {
+  readonly director: Director;
+  /** The stream to subscribe to (onRealTransition for each real's state changes). */
+  readonly events: DaemonEvents;
+}
+
+export function assembleDirector(config: Config, parts: DirectorParts): AssembledDirector {
+  const now = parts.now ?? Date.now;
+  const events = new DaemonEvents();
+  let phaseOf: () => Director['daemonStatus'] = () => 'starting';
+  const runner = new CheckRunner({
+    ...(parts.checkers ? { checkers: parts.checkers } : {}),
+    ...(parts.inMaintenance ? { inMaintenance: parts.inMaintenance } : {}),
+    onTransition: (entry, transition, result, from) =>
+      events.emit({ type: 'checked', entry, transition, result, from, phase: phaseOf(), at: now() }),
+    now,
+  });
+  const ramps = new RampSchedule(events, runner, now);
+  const observer = parts.observer;
+  if (observer) {
+    events.on('checked', ({ entry, result }) => {
+      if (result && result !== MAINTENANCE_RESULT) observer.checked(entry, result);
+    });
+  }
+  const notifications = new Notifications({ log: parts.log, alerts: parts.alerts, monitor: parts.monitor, ipvsadmPath: parts.ipvsadm.path, ramps });
+  notifications.subscribe(events);
+  ramps.subscribeTransitions();
+  if (observer) events.on('converged', ({ result }) => observer.converged(result));
+  ramps.subscribeConvergences();
+  new FallbackCommands(parts.fallbackCommand ?? ((cmd, args) => runFallbackCommand(cmd, args, (m) => parts.log.log(m)))).subscribe(events);
+  const director = new Director(config, { ipvsadm: parts.ipvsadm, runner, ramps, events, now });
+  phaseOf = () => director.daemonStatus;
+  director.subscribe();
+  notifications.subscribeReminders(events);
+  new DriftRepairSchedule(events).subscribe();
+  return { director, events };
+}
