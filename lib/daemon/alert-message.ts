@@ -76,7 +76,7 @@ function mailDate(d: Date): string {
 
 /** The whole message: headers, blank line, body. */
 export function composeRawMail(f: RawMailFields): string {
-  const ascii = /^[\x00-\x7f]*$/.test(f.body);
+  const ascii = Buffer.byteLength(f.body) === f.body.length;
   const headers = [
     ...(f.from !== undefined ? [`From: ${headerText(f.from)}`] : []),
     `To: ${headerText(f.to)}`,
