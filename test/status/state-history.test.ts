@@ -5,6 +5,7 @@ import { StateHistory, type HistoryLimits, type StateChange } from '../../lib/st
 import { feedHistory } from '../../lib/status/history-feed.js';
 import { DaemonEvents, type CheckedEvent } from '../../lib/daemon/transition-events.js';
 import type { RealEntry } from '../../lib/daemon/check-runner.js';
+import { realServer, virtualService } from '../support/config-builders.js';
 
 const HOUR = 3_600_000;
 const LIMITS: HistoryLimits = { windowMs: HOUR, perRealMax: 6, perRealMin: 2, total: 20, reals: 8, messageChars: 10 };
@@ -60,9 +61,9 @@ describe('feedHistory', () => {
     const h = new StateHistory(LIMITS, () => 5000);
     const events = new DaemonEvents();
     feedHistory(h, events);
-    const v1 = { id: 'tcp:192.0.2.1:80' };
-    const v2 = { id: 'tcp:192.0.2.2:80' };
-    const real = { ip: '10.0.0.1', port: 80 };
+    const v1 = virtualService({ id: 'tcp:192.0.2.1:80', ip: '192.0.2.1' });
+    const v2 = virtualService({ id: 'tcp:192.0.2.2:80', ip: '192.0.2.2' });
+    const real = realServer({ ip: '10.0.0.1', port: 80 });
     const entry = { members: [{ virtual: v1, real }, { virtual: v2, real }], state: { status: 'up' } } as unknown as RealEntry;
     const checked = (from: 'unknown' | 'up' | 'down', at: number, ok: boolean, message: string) =>
       events.emit({ type: 'checked', entry, from, at, phase: 'running', transition: { kind: 'none' }, result: { ok, message, durationMs: 1 } } as unknown as CheckedEvent);
