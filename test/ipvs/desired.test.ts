@@ -6,23 +6,11 @@ import { diffTable } from '../../lib/ipvs/diff.js';
 import { logLineFor } from '../../lib/ipvs/log-lines.js';
 import { EMPTY_TABLE, type IpvsTable } from '../../lib/ipvs/table.js';
 import { applyCommands } from '../support/ipvs-model.js';
+import { configOf, realServer, virtualService } from '../support/config-builders.js';
 
-const email = { emailalert: [], emailalertRaw: '', emailalertfreq: 0, emailalertstatus: new Set<never>() };
-const real = (ip: string, o: Partial<RealServer> = {}): RealServer => ({
-  ip, port: 80, forward: 'masq', weight: 1, lowerThreshold: 0, upperThreshold: 0, line: 1, ...o,
-});
-const virtual = (o: Partial<VirtualService> = {}): VirtualService => ({
-  id: 'tcp:10.0.0.1:80', name: '10.0.0.1:80', family: 4, protocol: 'tcp', ip: '10.0.0.1', port: 80, line: 1,
-  reals: [], checktype: { kind: 'negotiate' }, service: 'http', checkcommand: '/bin/true', checktimeout: 5,
-  negotiatetimeout: 30, checkinterval: 10, checkcount: 1, failurecount: 1, successcount: 1, slowstart: 0, request: '/', receive: '', httpmethod: 'GET',
-  login: '', passwd: '', database: '', secret: '', scheduler: 'wrr', ops: false, quiescent: false, cleanstop: true, email,
-  ...o,
-});
-const globals = (o: Partial<GlobalSettings> = {}): GlobalSettings => ({
-  checkinterval: 10, checkcount: 1, failurecount: 1, successcount: 1, slowstart: 0, autoreload: false, logfile: '/var/log/ldirectord.log', execute: [],
-  fork: false, supervised: false, quiescent: false, readdquiescent: false, email, cleanstop: true, ...o,
-});
-const config = (virtuals: VirtualService[], g: Partial<GlobalSettings> = {}): Config => ({ file: '/etc/ldirectord.cf', globals: globals(g), virtuals });
+const real = (ip: string, o: Partial<RealServer> = {}): RealServer => realServer({ ip, port: 80, line: 1, ...o });
+const virtual = (o: Partial<VirtualService> = {}): VirtualService => virtualService({ negotiatetimeout: 30, ...o });
+const config = (virtuals: VirtualService[], g: Partial<GlobalSettings> = {}): Config => configOf(virtuals, g);
 const states = (cfg: Config, m: Record<string, RealState>): RealsSnapshot =>
   new Map(cfg.virtuals.map((v) => [v, v.reals.map((r) => ({ state: m[r.ip] ?? 'unknown', weight: r.weight, maintenance: false }))]));
 const plan = (cfg: Config, m: Record<string, RealState>, current: IpvsTable = EMPTY_TABLE): string[] => {
