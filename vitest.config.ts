@@ -10,7 +10,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**', 'test/package/**', 'test/cluster/**'], sequence: { groupOrder: 0 } },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**', 'test/package/**', 'test/cluster/**'],
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         // The IPVS guest's scenarios measure detection and repair times against bounds

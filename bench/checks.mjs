@@ -43,8 +43,27 @@ async function measure(name, checker, t) {
 
 export async function benchChecks() {
   const dir = mkdtempSync(join(tmpdir(), 'ldirectord-bench-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.50.1',
-    '-addext', 'subjectAltName=IP:127.0.50.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.50.1',
+      '-addext',
+      'subjectAltName=IP:127.0.50.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   const servers = fork(new URL('./check-servers.mjs', import.meta.url).pathname, [dir], { stdio: 'inherit' });
   await new Promise((r) => servers.once('message', r));
   try {

@@ -11,7 +11,17 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchStatus } from './status.mjs';
 import { benchReload } from './reload-host.mjs';
-import { changeTime, generateConfig, procStat, realAddresses, sleep, startDaemon, startServers, summary, waitFor } from './daemon-harness.mjs';
+import {
+  changeTime,
+  generateConfig,
+  procStat,
+  realAddresses,
+  sleep,
+  startDaemon,
+  startServers,
+  summary,
+  waitFor,
+} from './daemon-harness.mjs';
 
 const REFERENCE = fileURLToPath(new URL('./connect-reference.mjs', import.meta.url));
 
@@ -22,10 +32,15 @@ export async function ciRatios({ reals: count = 500, interval = 2, timeout = 1, 
   const servers = await startServers(reals, 'tcp');
   const daemon = startDaemon(generateConfig(reals, { perVirtual: 10, check: 'connect', interval, timeout }));
   try {
-    await waitFor('all reals up', () => {
-      if (daemon.exited) throw new Error(`daemon exited; see ${daemon.dir}/daemon.log`);
-      return daemon.upCount() >= count;
-    }, 60_000, 200);
+    await waitFor(
+      'all reals up',
+      () => {
+        if (daemon.exited) throw new Error(`daemon exited; see ${daemon.dir}/daemon.log`);
+        return daemon.upCount() >= count;
+      },
+      60_000,
+      200,
+    );
     await sleep(2 * interval * 1000);
     const s0 = procStat(daemon.pid);
     const from = Date.now();
@@ -34,17 +49,24 @@ export async function ciRatios({ reals: count = 500, interval = 2, timeout = 1, 
     const s1 = procStat(daemon.pid);
     const seen = await servers.checks({ from, to, intervalMs: interval * 1000, slackMs: 500 });
     const cpuPerCheck = (s1.cpu - s0.cpu) / seen.checks;
-    const ref = JSON.parse(execFileSync(process.execPath, [REFERENCE, String(seen.checks), ...reals.map((r) => `${r.ip}:${r.port}`)], { encoding: 'utf8' }));
+    const ref = JSON.parse(
+      execFileSync(process.execPath, [REFERENCE, String(seen.checks), ...reals.map((r) => `${r.ip}:${r.port}`)], { encoding: 'utf8' }),
+    );
 
     const killed = [];
-    await Promise.all(Array.from({ length: kills }, async (_, k) => {
-      await sleep(Math.random() * 2000);
-      const i = k * Math.floor(count / kills);
-      killed.push({ i, t: (await servers.kill(i)).t });
-    }));
+    await Promise.all(
+      Array.from({ length: kills }, async (_, k) => {
+        await sleep(Math.random() * 2000);
+        const i = k * Math.floor(count / kills);
+        killed.push({ i, t: (await servers.kill(i)).t });
+      }),
+    );
     await sleep((interval + timeout) * 1000 + 3000);
     const calls = daemon.ipvsadmCalls();
-    const lat = killed.map(({ i, t }) => { const c = changeTime(calls, reals[i], t); return c === undefined ? Infinity : c - t; });
+    const lat = killed.map(({ i, t }) => {
+      const c = changeTime(calls, reals[i], t);
+      return c === undefined ? Infinity : c - t;
+    });
     return {
       statusVsNode: status.ours.median / status.node.median,
       ...(status.original ? { statusVsOriginal: status.ours.median / status.original.median } : {}),

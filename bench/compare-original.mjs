@@ -15,7 +15,18 @@
 import { loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 import { runFakeIpvsadm } from '../test/support/fake-ipvsadm.mjs';
-import { ORIGINAL, changeTime, generateConfig, procStat, realAddresses, sleep, startDaemon, startServers, summary, waitFor } from './daemon-harness.mjs';
+import {
+  ORIGINAL,
+  changeTime,
+  generateConfig,
+  procStat,
+  realAddresses,
+  sleep,
+  startDaemon,
+  startServers,
+  summary,
+  waitFor,
+} from './daemon-harness.mjs';
 
 const INTERVAL = 5;
 const TIMEOUT = 3;
@@ -32,7 +43,6 @@ function prepopulate(statePath, reals, perVirtual) {
   if (r.exitCode !== 0) throw new Error(r.stderr);
 }
 
-
 async function side(which, second, { count, perVirtual, hungShare }) {
   const reals = realAddresses(count, { second });
   const hung = reals.map((_, i) => i).filter((i) => i % Math.round(1 / hungShare) === 0);
@@ -43,20 +53,35 @@ async function side(which, second, { count, perVirtual, hungShare }) {
   return { which, reals, hung, servers, daemon };
 }
 
-export async function compareOriginal({ count = 200, perVirtual = 10, hungShare = 0.1, kills = 10, steadyS = 100, killWindowS = 120, log = () => {} } = {}) {
+export async function compareOriginal({
+  count = 200,
+  perVirtual = 10,
+  hungShare = 0.1,
+  kills = 10,
+  steadyS = 100,
+  killWindowS = 120,
+  log = () => {},
+} = {}) {
   if (!existsSync(ORIGINAL)) throw new Error(`${ORIGINAL} is not installed (Debian package ldirectord)`);
   const sides = [await side('original', 3, { count, perVirtual, hungShare }), await side('ours', 2, { count, perVirtual, hungShare })];
   try {
     const t0 = Date.now();
     // up: every hung real quiesced in the table (both start from all-in, weight 1)
-    await Promise.all(sides.map(async (s) => {
-      await waitFor(`${s.which}: hung reals quiesced`, () => {
-        if (s.daemon.exited) throw new Error(`${s.which} exited; see ${s.daemon.dir}/daemon.log`);
-        return s.daemon.zeroCount() >= s.hung.length;
-      }, 600_000, 500);
-      s.startupMs = Date.now() - t0;
-      log(`  ${s.which}: ${s.hung.length} hung reals out after ${s.startupMs} ms`);
-    }));
+    await Promise.all(
+      sides.map(async (s) => {
+        await waitFor(
+          `${s.which}: hung reals quiesced`,
+          () => {
+            if (s.daemon.exited) throw new Error(`${s.which} exited; see ${s.daemon.dir}/daemon.log`);
+            return s.daemon.zeroCount() >= s.hung.length;
+          },
+          600_000,
+          500,
+        );
+        s.startupMs = Date.now() - t0;
+        log(`  ${s.which}: ${s.hung.length} hung reals out after ${s.startupMs} ms`);
+      }),
+    );
     const load = loadavg()[0];
     const c0 = sides.map((s) => procStat(s.daemon.pid));
     const from = Date.now();
@@ -71,17 +96,21 @@ export async function compareOriginal({ count = 200, perVirtual = 10, hungShare 
       log(`  ${s.which}: cycle ${JSON.stringify(s.cycle)}`);
     }
     // kills: live reals, at random moments, on both sides alike
-    await Promise.all(sides.map(async (s) => {
-      const live = s.reals.map((_, i) => i).filter((i) => !s.hung.includes(i));
-      const victims = new Set();
-      while (victims.size < kills) victims.add(live[Math.floor(Math.random() * live.length)]);
-      s.killed = [];
-      await Promise.all([...victims].map(async (i) => {
-        await sleep(Math.random() * killWindowS * 1000);
-        const { t } = await s.servers.kill(i, 'refuse');
-        s.killed.push({ i, t });
-      }));
-    }));
+    await Promise.all(
+      sides.map(async (s) => {
+        const live = s.reals.map((_, i) => i).filter((i) => !s.hung.includes(i));
+        const victims = new Set();
+        while (victims.size < kills) victims.add(live[Math.floor(Math.random() * live.length)]);
+        s.killed = [];
+        await Promise.all(
+          [...victims].map(async (i) => {
+            await sleep(Math.random() * killWindowS * 1000);
+            const { t } = await s.servers.kill(i, 'refuse');
+            s.killed.push({ i, t });
+          }),
+        );
+      }),
+    );
     // the original needs up to one cycle (+ its table reads) after the last kill
     const lastCycle = Math.max(...sides.map((s) => s.cycle.max));
     await sleep(lastCycle + 15_000);
@@ -92,7 +121,13 @@ export async function compareOriginal({ count = 200, perVirtual = 10, hungShare 
         const c = changeTime(calls, s.reals[i], t);
         return c === undefined ? undefined : c - t;
       });
-      out[s.which] = { startupMs: s.startupMs, cycle: s.cycle, cpu: s.cpu, ipvsadmCpu: s.ipvsadmCpu, detection: { ...summary(lat), missed: lat.filter((x) => x === undefined).length } };
+      out[s.which] = {
+        startupMs: s.startupMs,
+        cycle: s.cycle,
+        cpu: s.cpu,
+        ipvsadmCpu: s.ipvsadmCpu,
+        detection: { ...summary(lat), missed: lat.filter((x) => x === undefined).length },
+      };
       log(`  ${s.which}: detection ${JSON.stringify(out[s.which].detection)}`);
     }
     out.ratio = {
@@ -116,9 +151,16 @@ function arg(name, dflt) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.error(`load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.error(
+    `load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   const r = await compareOriginal({
-    count: Number(arg('reals', 200)), kills: Number(arg('kills', 10)), steadyS: Number(arg('steady', 100)), log: (m) => console.error(m),
+    count: Number(arg('reals', 200)),
+    kills: Number(arg('kills', 10)),
+    steadyS: Number(arg('steady', 100)),
+    log: (m) => console.error(m),
   });
   console.log(JSON.stringify({ node: process.version, at: new Date().toISOString(), ...r }, null, 1));
 }

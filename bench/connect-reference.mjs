@@ -10,17 +10,27 @@ const total = Number(count);
 const IN_FLIGHT = 16;
 let started = 0;
 let failed = 0;
-const one = (ip, port) => new Promise((resolve) => {
-  const s = net.connect({ host: ip, port });
-  s.once('connect', () => { s.destroy(); resolve(); });
-  s.once('error', () => { failed++; s.destroy(); resolve(); });
-});
+const one = (ip, port) =>
+  new Promise((resolve) => {
+    const s = net.connect({ host: ip, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve();
+    });
+    s.once('error', () => {
+      failed++;
+      s.destroy();
+      resolve();
+    });
+  });
 const cpu0 = process.cpuUsage();
-await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-  while (started < total) {
-    const [ip, port] = targets[started++ % targets.length].split(':');
-    await one(ip, Number(port));
-  }
-}));
+await Promise.all(
+  Array.from({ length: IN_FLIGHT }, async () => {
+    while (started < total) {
+      const [ip, port] = targets[started++ % targets.length].split(':');
+      await one(ip, Number(port));
+    }
+  }),
+);
 const c = process.cpuUsage(cpu0);
 console.log(JSON.stringify({ connects: total, failed, cpuPerConnect: (c.user + c.system) / 1e6 / total }));

@@ -6,7 +6,10 @@
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
-const opt = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
+const opt = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
 const windowS = Number(opt('window', 30));
 const rows = Number(opt('rows', 30));
 const incl = opt('incl') ? new RegExp(opt('incl')) : undefined;
@@ -20,7 +23,10 @@ const label = (f) => `${f.functionName || '(anonymous)'} ${short(f.url)}:${f.lin
 // sample i lasted timeDeltas[i + 1]; keep those in the window
 const t = [];
 let at = profile.startTime;
-for (const d of profile.timeDeltas) { at += d; t.push(at); }
+for (const d of profile.timeDeltas) {
+  at += d;
+  t.push(at);
+}
 const from = profile.endTime - windowS * 1e6;
 const self = new Map();
 const files = new Map();
@@ -40,14 +46,18 @@ for (let i = 0; i < profile.samples.length - 1; i++) {
     for (let id = node.id; id !== undefined; id = parent.get(id)) {
       const cf = byId.get(id).callFrame;
       const key = label(cf);
-      if (incl.test(cf.functionName) && !seen.has(key)) { seen.add(key); inclusive.set(key, (inclusive.get(key) ?? 0) + dt); }
+      if (incl.test(cf.functionName) && !seen.has(key)) {
+        seen.add(key);
+        inclusive.set(key, (inclusive.get(key) ?? 0) + dt);
+      }
     }
   }
 }
 const pct = (x) => `${((100 * x) / total).toFixed(1).padStart(5)} %`;
 const list = (title, m) => {
   console.log(`\n${title}`);
-  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(`${pct(v)} ${(v / 1e3).toFixed(0).padStart(7)} ms  ${k}`);
+  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, rows))
+    console.log(`${pct(v)} ${(v / 1e3).toFixed(0).padStart(7)} ms  ${k}`);
 };
 console.log(`${(total / 1e6).toFixed(1)} s of samples in the last ${windowS} s`);
 list('self time by function', self);

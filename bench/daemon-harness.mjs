@@ -26,7 +26,10 @@ export function realAddresses(count, { second, third = 0 }) {
  * Virtuals are 10.<n>.1:80 from n = firstVirtual; `globals: false` leaves out the global lines
  * (for a second set of virtuals appended to a config).
  */
-export function generateConfig(reals, { perVirtual = 10, check = 'connect', interval = 5, timeout = 3, firstVirtual = 0, globals = true } = {}) {
+export function generateConfig(
+  reals,
+  { perVirtual = 10, check = 'connect', interval = 5, timeout = 3, firstVirtual = 0, globals = true } = {},
+) {
   const out = globals ? [`checktimeout=${timeout}`, `negotiatetimeout=${timeout}`, `checkinterval=${interval}`, 'quiescent=yes', ''] : [];
   for (let v = 0; v * perVirtual < reals.length; v++) {
     const n = firstVirtual + v;
@@ -40,13 +43,19 @@ export function generateConfig(reals, { perVirtual = 10, check = 'connect', inte
 }
 
 export async function startServers(reals, kind, hung = []) {
-  const child = fork(fileURLToPath(new URL('./scale-servers.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./scale-servers.mjs', import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   // The servers get the daemon's priority (BENCH_NICE): their accept times are what
   // "checked on time" is measured by.
   if (process.env.BENCH_NICE) setPriority(child.pid, Number(process.env.BENCH_NICE));
   const pending = [];
   child.on('message', (m) => pending.shift()?.(m));
-  const ask = (m) => new Promise((resolve) => { pending.push(resolve); child.send(m); });
+  const ask = (m) =>
+    new Promise((resolve) => {
+      pending.push(resolve);
+      child.send(m);
+    });
   await ask({ cmd: 'start', reals, kind, hung });
   return {
     pid: child.pid,
@@ -56,12 +65,13 @@ export async function startServers(reals, kind, hung = []) {
     checks: (o) => ask({ cmd: 'checks', ...o }).then((m) => m.checks),
     times: (indices) => ask({ cmd: 'times', indices }).then((m) => m.times),
     /** Resolves once the process is gone (its addresses are free for the next run). */
-    close: () => new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.disconnect();
-      child.kill();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.disconnect();
+        child.kill();
+      }),
   };
 }
 
@@ -103,7 +113,8 @@ export function startDaemon(configText, which = 'ours', { beforeStart } = {}) {
   const shebang = readFileSync(BIN, 'utf8').split('\n')[0];
   const launcherOpts = (/[/ ]node( .*)?$/.exec(shebang)?.[1] ?? '').split(' ').filter(Boolean);
   const extra = [...launcherOpts, ...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-  const cmd = which === 'ours' ? [process.execPath, ...extra, '--import', LOOP_STATS, BIN, '-d', cfg, 'start'] : [ORIGINAL, '-d', cfg, 'start'];
+  const cmd =
+    which === 'ours' ? [process.execPath, ...extra, '--import', LOOP_STATS, BIN, '-d', cfg, 'start'] : [ORIGINAL, '-d', cfg, 'start'];
   const errFd = openSync(join(dir, 'daemon.log'), 'w');
   // The machine's hard limit of open files (20,000 here) is enough: 10,000 listeners
   // live in the servers' process, the daemon holds only the checks in flight.
@@ -119,32 +130,49 @@ export function startDaemon(configText, which = 'ours', { beforeStart } = {}) {
   return {
     dir,
     pid: child.pid,
-    get exited() { return exited; },
+    get exited() {
+      return exited;
+    },
     /** Destinations in the fake table with weight > 0. */
     upCount() {
       try {
         const t = JSON.parse(readFileSync(env.FAKE_IPVSADM_STATE, 'utf8'));
         return t.services.reduce((n, s) => n + s.dests.filter((d) => d.weight > 0).length, 0);
-      } catch { return 0; }
+      } catch {
+        return 0;
+      }
     },
     /** Destinations in the fake table with weight 0. */
     zeroCount() {
       try {
         const t = JSON.parse(readFileSync(env.FAKE_IPVSADM_STATE, 'utf8'));
         return t.services.reduce((n, s) => n + s.dests.filter((d) => d.weight === 0).length, 0);
-      } catch { return 0; }
+      } catch {
+        return 0;
+      }
     },
     /** Every ipvsadm run so far: {t, end, args, stdin}. */
     ipvsadmCalls() {
       if (!existsSync(env.BENCH_IPVSADM_LOG)) return [];
-      return readFileSync(env.BENCH_IPVSADM_LOG, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      return readFileSync(env.BENCH_IPVSADM_LOG, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     },
     /** Event-loop delay and memory since the previous call (ours only). */
     async loopStats() {
-      try { rmSync(env.BENCH_LOOP_STATS); } catch { /* none yet */ }
+      try {
+        rmSync(env.BENCH_LOOP_STATS);
+      } catch {
+        /* none yet */
+      }
       process.kill(child.pid, 'SIGUSR2');
       for (let i = 0; i < 50 && !existsSync(env.BENCH_LOOP_STATS); i++) await sleep(100);
-      try { return JSON.parse(readFileSync(env.BENCH_LOOP_STATS, 'utf8')); } catch { return undefined; }
+      try {
+        return JSON.parse(readFileSync(env.BENCH_LOOP_STATS, 'utf8'));
+      } catch {
+        return undefined;
+      }
     },
     async stop() {
       if (!exited) {
@@ -153,7 +181,9 @@ export function startDaemon(configText, which = 'ours', { beforeStart } = {}) {
         if (!exited) child.kill('SIGKILL');
       }
     },
-    cleanup() { rmSync(dir, { recursive: true, force: true }); },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -35,7 +35,10 @@ function onRequest(s, answer) {
 }
 
 function response(body) {
-  return Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`), body]);
+  return Buffer.concat([
+    Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`),
+    body,
+  ]);
 }
 
 function handlers({ bombKiB, catastrophicLength }) {
@@ -45,20 +48,22 @@ function handlers({ bombKiB, catastrophicLength }) {
     'regex-bomb': (s) => onRequest(s, () => s.end(bomb)),
     catastrophic: (s) => onRequest(s, () => s.end(catastrophic)),
     'tls-stall': () => undefined,
-    slowloris: (s) => onRequest(s, () => {
-      s.write('HTTP/1.1 200 OK\r\n');
-      const t = setInterval(() => s.write('X-Slow: 1\r\n'), 500);
-      s.once('close', () => clearInterval(t));
-    }),
-    endless: (s) => onRequest(s, () => {
-      s.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n');
-      const chunk = Buffer.alloc(64 * 1024, 'x');
-      const pump = () => {
-        while (!s.destroyed && s.write(chunk));
-      };
-      s.on('drain', pump);
-      pump();
-    }),
+    slowloris: (s) =>
+      onRequest(s, () => {
+        s.write('HTTP/1.1 200 OK\r\n');
+        const t = setInterval(() => s.write('X-Slow: 1\r\n'), 500);
+        s.once('close', () => clearInterval(t));
+      }),
+    endless: (s) =>
+      onRequest(s, () => {
+        s.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n');
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        const pump = () => {
+          while (!s.destroyed && s.write(chunk));
+        };
+        s.on('drain', pump);
+        pump();
+      }),
     rst: (s) => s.resetAndDestroy(),
     garbage: (s) => s.end(randomBytes(4096)),
   };
@@ -67,14 +72,19 @@ function handlers({ bombKiB, catastrophicLength }) {
 process.on('message', async (m) => {
   if (m.cmd !== 'start') return;
   const kinds = handlers(m);
-  await Promise.all(m.reals.map((r) => new Promise((resolve, reject) => {
-    const server = net.createServer((s) => {
-      track(s);
-      kinds[r.kind](s);
-    });
-    server.once('error', reject);
-    server.listen({ host: r.ip, port: r.port, backlog: 1024 }, resolve);
-  })));
+  await Promise.all(
+    m.reals.map(
+      (r) =>
+        new Promise((resolve, reject) => {
+          const server = net.createServer((s) => {
+            track(s);
+            kinds[r.kind](s);
+          });
+          server.once('error', reject);
+          server.listen({ host: r.ip, port: r.port, backlog: 1024 }, resolve);
+        }),
+    ),
+  );
   process.send({ started: m.reals.length });
 });
 process.on('disconnect', () => process.exit(0));

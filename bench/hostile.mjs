@@ -53,19 +53,22 @@ function hostileConfig(reals) {
 }
 
 async function startHostile(reals, o) {
-  const child = fork(fileURLToPath(new URL('./hostile-servers.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./hostile-servers.mjs', import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   await new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`hostile servers exited (${code})`)));
     child.send({ cmd: 'start', reals, ...o });
   });
   return {
-    close: () => new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.disconnect();
-      child.kill();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.disconnect();
+        child.kill();
+      }),
   };
 }
 
@@ -146,7 +149,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     catastrophicLength: Number(arg('catastrophic', 26)),
     startupTimeoutS: Number(arg('startup-timeout', 90)),
   };
-  console.error(`hostile: 1,000 healthy + 50 hostile reals, ${o.durationS} s, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.error(
+    `hostile: 1,000 healthy + 50 hostile reals, ${o.durationS} s, load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   const result = await hostileRun({ ...o, log: (m) => console.error(m) });
-  console.log(JSON.stringify({ node: process.version, at: new Date().toISOString(), nice: process.env.BENCH_NICE ?? '0', options: o, result }, null, 1));
+  console.log(
+    JSON.stringify(
+      { node: process.version, at: new Date().toISOString(), nice: process.env.BENCH_NICE ?? '0', options: o, result },
+      null,
+      1,
+    ),
+  );
 }

@@ -17,7 +17,10 @@ import { reloadConfigText, reloadDirector } from './reload-fixture.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const opt = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : dflt; };
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
 const lib = opt('--lib', 'dist');
 const TARGET_MS = 2000;
 
@@ -27,9 +30,24 @@ if (!argv.includes('--guest')) {
     process.exit(2);
   }
   const vm = path.join(ROOT, 'test/e2e/vm/ipvs-vm.sh');
-  const r = spawnSync(vm, ['-q', '-C', ROOT, '--', 'node', 'bench/ipvs-converge.mjs', '--guest', '--lib', lib,
-    '--per-service', opt('--per-service', '1000'), ...argv.filter((a) => a === '--json')],
-    { cwd: ROOT, stdio: 'inherit' });
+  const r = spawnSync(
+    vm,
+    [
+      '-q',
+      '-C',
+      ROOT,
+      '--',
+      'node',
+      'bench/ipvs-converge.mjs',
+      '--guest',
+      '--lib',
+      lib,
+      '--per-service',
+      opt('--per-service', '1000'),
+      ...argv.filter((a) => a === '--json'),
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
   process.exit(r.status ?? 1);
 }
 
@@ -52,7 +70,9 @@ const runner = {
   path: base.path,
   async run(args, input) {
     const t0 = performance.now();
-    try { return await base.run(args, input); } finally {
+    try {
+      return await base.run(args, input);
+    } finally {
       runs.push({ what: input === undefined ? args.join(' ') : `-R (${input.split('\n').length - 1} lines)`, ms: performance.now() - t0 });
     }
   },
@@ -61,17 +81,29 @@ const now = () => performance.now();
 const ms = (x) => Math.round(x);
 const sh = (args, input) => spawnSync(IPVSADM, args, { input: input ?? '', encoding: 'utf8', maxBuffer: 1 << 28 });
 
-const SERVICES = 10, PER = Number(opt('--per-service', '1000'));
+const SERVICES = 10,
+  PER = Number(opt('--per-service', '1000'));
 const svcId = (s) => ({ protocol: 'tcp', family: 4, address: `192.0.2.${s + 1}`, port: 80 });
-const dest = (s, i, weight) => ({ address: `10.${s}.${Math.floor(i / 250)}.${(i % 250) + 1}`, port: 8080, forward: 'masq', weight, upperThreshold: 0, lowerThreshold: 0 });
-const table = (fn) => ({ services: Array.from({ length: SERVICES }, (_, s) => ({ ...svcId(s), scheduler: 'wrr', ops: false, destinations: fn(s) })) });
+const dest = (s, i, weight) => ({
+  address: `10.${s}.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+  port: 8080,
+  forward: 'masq',
+  weight,
+  upperThreshold: 0,
+  lowerThreshold: 0,
+});
+const table = (fn) => ({
+  services: Array.from({ length: SERVICES }, (_, s) => ({ ...svcId(s), scheduler: 'wrr', ops: false, destinations: fn(s) })),
+});
 const MANAGED = Array.from({ length: SERVICES }, (_, s) => serviceKey(svcId(s)));
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 
 const FULL_1 = table((s) => range(PER).map((i) => dest(s, i, 1)));
 const FULL_2 = table((s) => range(PER).map((i) => dest(s, i, 2)));
 // a third of the reals replaced by new ones, a third re-weighted, a third unchanged... and then deleted below
-const MIXED = table((s) => range(PER).flatMap((i) => (i % 3 === 0 ? [dest(s, i + PER, 1)] : i % 3 === 1 ? [dest(s, i, 5)] : [dest(s, i, 2)])));
+const MIXED = table((s) =>
+  range(PER).flatMap((i) => (i % 3 === 0 ? [dest(s, i + PER, 1)] : i % 3 === 1 ? [dest(s, i, 5)] : [dest(s, i, 2)])),
+);
 const EMPTY_SERVICES = table(() => []);
 
 async function scenario(name, desired) {
@@ -82,8 +114,17 @@ async function scenario(name, desired) {
   const changes = r.planned.filter((c) => c.op.endsWith('destination')).length;
   const ipvsadmMs = runs.reduce((a, x) => a + x.ms, 0);
   process.stderr.write(`  ${name}: ${ms(total)} ms\n`);
-  return { name, ok: r.ok, changes, commands: r.planned.length, passes: r.passes, totalMs: ms(total), ipvsadmMs: ms(ipvsadmMs),
-    ownMs: ms(total - ipvsadmMs), runs: runs.map((x) => `${x.what}: ${ms(x.ms)} ms`) };
+  return {
+    name,
+    ok: r.ok,
+    changes,
+    commands: r.planned.length,
+    passes: r.passes,
+    totalMs: ms(total),
+    ipvsadmMs: ms(ipvsadmMs),
+    ownMs: ms(total - ipvsadmMs),
+    runs: runs.map((x) => `${x.what}: ${ms(x.ms)} ms`),
+  };
 }
 
 const results = { guest: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim(), scenarios: [] };
@@ -101,8 +142,14 @@ const one = async (big) => {
   const samples = [];
   for (let k = 0; k < 5; k++) {
     const want = big ? FULL_1 : table((s) => (s === 0 ? range(10).map((i) => dest(s, i, 1)) : []));
-    const changed = { services: want.services.map((s, i) => (i === 0 ? { ...s, destinations: s.destinations.map((d, j) => (j === 0 ? { ...d, weight: 10 + k } : d)) } : s)) };
-    samples.push(await scenario(big ? 'one change, 10,000 destinations in the table' : 'one change, 10 destinations in the table', changed));
+    const changed = {
+      services: want.services.map((s, i) =>
+        i === 0 ? { ...s, destinations: s.destinations.map((d, j) => (j === 0 ? { ...d, weight: 10 + k } : d)) } : s,
+      ),
+    };
+    samples.push(
+      await scenario(big ? 'one change, 10,000 destinations in the table' : 'one change, 10 destinations in the table', changed),
+    );
   }
   samples.sort((a, b) => a.totalMs - b.totalMs);
   return { ...samples[2], name: `${samples[2].name} (median of 5)`, minMs: samples[0].totalMs, maxMs: samples[4].totalMs };
@@ -117,7 +164,8 @@ results.scenarios.push(await one(false));
 async function reloadScenario() {
   const { assembleDirector } = await import(pathToFileURL(path.join(ROOT, lib, 'lib/daemon/assemble-director.js')).href);
   const { parseConfig } = await import(pathToFileURL(path.join(ROOT, lib, 'lib/config/parse.js')).href);
-  const cfg = async (changed) => (await parseConfig(reloadConfigText({}, changed), { file: 'reload.cf', openForAppend: () => null })).config;
+  const cfg = async (changed) =>
+    (await parseConfig(reloadConfigText({}, changed), { file: 'reload.cf', openForAppend: () => null })).config;
   const logged = [];
   const director = reloadDirector(assembleDirector, await cfg(false), runner, logged);
   sh(['-C']);
@@ -132,30 +180,63 @@ async function reloadScenario() {
     await director.reload(k % 2 === 0 ? next : await cfg(false));
     const total = now() - t0;
     const ipvsadmMs = runs.reduce((a, x) => a + x.ms, 0);
-    samples.push({ totalMs: ms(total), ipvsadmMs: ms(ipvsadmMs), ownMs: ms(total - ipvsadmMs), runs: runs.map((x) => `${x.what}: ${ms(x.ms)} ms`), logged: [...logged] });
+    samples.push({
+      totalMs: ms(total),
+      ipvsadmMs: ms(ipvsadmMs),
+      ownMs: ms(total - ipvsadmMs),
+      runs: runs.map((x) => `${x.what}: ${ms(x.ms)} ms`),
+      logged: [...logged],
+    });
   }
   await director.stop();
   const table = await readTable(base);
   samples.sort((a, b) => a.totalMs - b.totalMs);
   const m = samples[1];
   process.stderr.write(`  reload, one line changed: ${m.totalMs} ms\n`);
-  return { name: 'reload of a 10,000-real config, one weight changed (median of 3)', ok: table.services.length >= 1000, changes: m.logged.length,
-    commands: m.logged.length, passes: 1, totalMs: m.totalMs, ipvsadmMs: m.ipvsadmMs, ownMs: m.ownMs, runs: m.runs, logged: m.logged,
-    minMs: samples[0].totalMs, maxMs: samples[2].totalMs };
+  return {
+    name: 'reload of a 10,000-real config, one weight changed (median of 3)',
+    ok: table.services.length >= 1000,
+    changes: m.logged.length,
+    commands: m.logged.length,
+    passes: 1,
+    totalMs: m.totalMs,
+    ipvsadmMs: m.ipvsadmMs,
+    ownMs: m.ownMs,
+    runs: m.runs,
+    logged: m.logged,
+    minMs: samples[0].totalMs,
+    maxMs: samples[2].totalMs,
+  };
 }
 
 // what the time is made of
 const listing = sh(['-R'], '-L -n\n-L -n --thresholds\n').stdout;
-const t1 = now(); const parsed = parseListings(listing); const parseMs = now() - t1;
-const t2 = now(); const cmds = diffTable(parsed, FULL_2, MANAGED); const diffMs = now() - t2;
-const t3 = now(); const lines = cmds.map(restoreLine).join('\n'); const renderMs = now() - t3;
-const t4 = now(); const raw = sh(['-R'], lines + '\n'); const rawMs = now() - t4;
-const t5 = now(); sh(['-R'], ''); const spawnMs = now() - t5;
-const t6 = now(); for (let i = 0; i < 2000; i++) void process.ppid; const syscallUs = ((now() - t6) / 2000) * 1000;
+const t1 = now();
+const parsed = parseListings(listing);
+const parseMs = now() - t1;
+const t2 = now();
+const cmds = diffTable(parsed, FULL_2, MANAGED);
+const diffMs = now() - t2;
+const t3 = now();
+const lines = cmds.map(restoreLine).join('\n');
+const renderMs = now() - t3;
+const t4 = now();
+const raw = sh(['-R'], lines + '\n');
+const rawMs = now() - t4;
+const t5 = now();
+sh(['-R'], '');
+const spawnMs = now() - t5;
+const t6 = now();
+for (let i = 0; i < 2000; i++) void process.ppid;
+const syscallUs = ((now() - t6) / 2000) * 1000;
 results.parts = {
-  parse10kMs: ms(parseMs), diff10kMs: ms(diffMs), render10kMs: ms(renderMs),
-  rawIpvsadmRestore10kEditsMs: ms(rawMs), rawOk: raw.status === 0 && raw.stderr === '',
-  ipvsadmStartMs: ms(spawnMs), syscallUs: Number(syscallUs.toFixed(1)),
+  parse10kMs: ms(parseMs),
+  diff10kMs: ms(diffMs),
+  render10kMs: ms(renderMs),
+  rawIpvsadmRestore10kEditsMs: ms(rawMs),
+  rawOk: raw.status === 0 && raw.stderr === '',
+  ipvsadmStartMs: ms(spawnMs),
+  syscallUs: Number(syscallUs.toFixed(1)),
 };
 const tableAfter = await readTable(runner);
 results.finalDestinations = tableAfter.services.reduce((a, s) => a + s.destinations.length, 0);
@@ -168,7 +249,9 @@ if (argv.includes('--json')) {
   console.log(`target: 10,000 destination changes converged in <= ${TARGET_MS} ms\n`);
   console.log('scenario'.padEnd(58) + 'changes  total ms  ipvsadm ms  own ms  ok');
   for (const s of results.scenarios) {
-    console.log(`${s.name.padEnd(58)}${String(s.changes).padStart(7)}${String(s.totalMs).padStart(10)}${String(s.ipvsadmMs).padStart(12)}${String(s.ownMs).padStart(8)}  ${s.ok ? 'yes' : 'NO'}`);
+    console.log(
+      `${s.name.padEnd(58)}${String(s.changes).padStart(7)}${String(s.totalMs).padStart(10)}${String(s.ipvsadmMs).padStart(12)}${String(s.ownMs).padStart(8)}  ${s.ok ? 'yes' : 'NO'}`,
+    );
   }
   const reload = results.scenarios.find((x) => x.name.startsWith('reload'));
   console.log(`\nreload, one line changed: ${reload.runs.join('; ')}; logged: ${reload.logged.join(' | ')}`);

@@ -35,13 +35,29 @@ export function buildShim(dir) {
 export function keepalivedConfig(reals, { perVirtual = 10, check = 'connect', interval = 5, timeout = 3 } = {}) {
   const out = ['global_defs {', '  router_id bench', '}', ''];
   for (let v = 0; v * perVirtual < reals.length; v++) {
-    out.push(`virtual_server 10.${(v >> 8) & 255}.${v & 255}.1 80 {`,
-      `  delay_loop ${interval}`, '  lb_algo wlc', '  lb_kind NAT', '  protocol TCP', '  inhibit_on_failure');
+    out.push(
+      `virtual_server 10.${(v >> 8) & 255}.${v & 255}.1 80 {`,
+      `  delay_loop ${interval}`,
+      '  lb_algo wlc',
+      '  lb_kind NAT',
+      '  protocol TCP',
+      '  inhibit_on_failure',
+    );
     for (const r of reals.slice(v * perVirtual, (v + 1) * perVirtual)) {
       out.push(`  real_server ${r.ip} ${r.port} {`, '    weight 1');
       if (check === 'connect') out.push('    TCP_CHECK {', `      connect_timeout ${timeout}`, '      retry 0', '    }');
-      else out.push('    HTTP_GET {', '      url {', '        path /health', '        status_code 200', '        regex "OK"', '      }',
-        `      connect_timeout ${timeout}`, '      retry 0', '    }');
+      else
+        out.push(
+          '    HTTP_GET {',
+          '      url {',
+          '        path /health',
+          '        status_code 200',
+          '        regex "OK"',
+          '      }',
+          `      connect_timeout ${timeout}`,
+          '      retry 0',
+          '    }',
+        );
       out.push('  }');
     }
     out.push('}', '');
@@ -59,15 +75,38 @@ export async function startKeepalived(configText) {
   const checkerPidFile = join(dir, 'checkers.pid');
   const outFd = openSync(join(dir, 'keepalived.log'), 'w');
   const nice = process.env.BENCH_NICE ? ['nice', '-n', process.env.BENCH_NICE] : [];
-  const argv = [...nice, KEEPALIVED, '-n', '-l', '-D', '-G', '-C', '-f', cfg,
-    '-p', join(dir, 'keepalived.pid'), '-c', checkerPidFile, '-r', join(dir, 'vrrp.pid')];
+  const argv = [
+    ...nice,
+    KEEPALIVED,
+    '-n',
+    '-l',
+    '-D',
+    '-G',
+    '-C',
+    '-f',
+    cfg,
+    '-p',
+    join(dir, 'keepalived.pid'),
+    '-c',
+    checkerPidFile,
+    '-r',
+    join(dir, 'vrrp.pid'),
+  ];
   const child = spawn(argv[0], argv.slice(1), {
-    cwd: dir, env: { ...process.env, LD_PRELOAD: so, KA_SHIM_LOG: shimLog }, stdio: ['ignore', outFd, outFd],
+    cwd: dir,
+    env: { ...process.env, LD_PRELOAD: so, KA_SHIM_LOG: shimLog },
+    stdio: ['ignore', outFd, outFd],
   });
   closeSync(outFd);
   let exited = false;
   child.on('exit', () => (exited = true));
-  const log = () => { try { return readFileSync(join(dir, 'keepalived.log'), 'utf8'); } catch { return ''; } };
+  const log = () => {
+    try {
+      return readFileSync(join(dir, 'keepalived.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  };
   let checkerPid;
   for (let i = 0; i < 600 && checkerPid === undefined; i++) {
     if (exited) throw new Error(`keepalived exited at start; see ${dir}/keepalived.log:\n${log().slice(-2000)}`);
@@ -83,7 +122,9 @@ export async function startKeepalived(configText) {
     dir,
     pid: child.pid,
     checkerPid,
-    get exited() { return exited; },
+    get exited() {
+      return exited;
+    },
     /** Parent and checker together: CPU seconds, RSS now and peak (MB), summed. */
     stat() {
       const a = procStat(child.pid);
@@ -93,10 +134,13 @@ export async function startKeepalived(configText) {
     /** The shim's log: {t, op, vs, real, weight}. */
     changes() {
       if (!existsSync(shimLog) || statSync(shimLog).size === 0) return [];
-      return readFileSync(shimLog, 'utf8').split('\n').filter(Boolean).map((l) => {
-        const [t, op, vs, real, weight] = l.split(' ');
-        return { t: Number(t), op, vs, real, weight: weight === '-' ? undefined : Number(weight) };
-      });
+      return readFileSync(shimLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [t, op, vs, real, weight] = l.split(' ');
+          return { t: Number(t), op, vs, real, weight: weight === '-' ? undefined : Number(weight) };
+        });
     },
     /** Reals whose last change set weight 0. */
     downCount() {
@@ -114,7 +158,9 @@ export async function startKeepalived(configText) {
         if (!exited) child.kill('SIGKILL');
       }
     },
-    cleanup() { rmSync(dir, { recursive: true, force: true }); },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

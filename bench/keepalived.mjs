@@ -26,10 +26,15 @@ async function startSide(side, reals, o) {
   }
   const d = startDaemon(generateConfig(reals, o));
   try {
-    await waitFor('all reals up in the table', () => {
-      if (d.exited) throw new Error(`daemon exited; see ${d.dir}/daemon.log`);
-      return d.upCount() >= reals.length;
-    }, 180_000, 500);
+    await waitFor(
+      'all reals up in the table',
+      () => {
+        if (d.exited) throw new Error(`daemon exited; see ${d.dir}/daemon.log`);
+        return d.upCount() >= reals.length;
+      },
+      180_000,
+      500,
+    );
   } catch (e) {
     await d.stop();
     if (!process.env.BENCH_KEEP) d.cleanup();
@@ -45,29 +50,54 @@ async function startSide(side, reals, o) {
  */
 async function proveKeepalived(k, servers, reals, { interval, timeout, kills }) {
   const bound = (interval + timeout + 5) * 1000;
-  const victims = Array.from({ length: kills }, (_, j) => Math.floor((j + 0.5) * reals.length / kills));
+  const victims = Array.from({ length: kills }, (_, j) => Math.floor(((j + 0.5) * reals.length) / kills));
   const killedAt = new Map();
   for (const i of victims) killedAt.set(i, (await servers.kill(i)).t);
   const downs = new Map();
-  await waitFor('keepalived to take the killed reals out', () => {
-    const changes = k.changes();
-    for (const i of victims) if (!downs.has(i)) { const t = keepalivedDownTime(changes, reals[i], killedAt.get(i)); if (t) downs.set(i, t); }
-    return downs.size === victims.length;
-  }, bound, 250).catch(() => { throw new Error(`keepalived took ${downs.size} of ${victims.length} killed reals out within ${bound} ms`); });
+  await waitFor(
+    'keepalived to take the killed reals out',
+    () => {
+      const changes = k.changes();
+      for (const i of victims)
+        if (!downs.has(i)) {
+          const t = keepalivedDownTime(changes, reals[i], killedAt.get(i));
+          if (t) downs.set(i, t);
+        }
+      return downs.size === victims.length;
+    },
+    bound,
+    250,
+  ).catch(() => {
+    throw new Error(`keepalived took ${downs.size} of ${victims.length} killed reals out within ${bound} ms`);
+  });
   const revivedAt = new Map();
   for (const i of victims) revivedAt.set(i, (await servers.revive(i)).t);
   const ups = new Map();
-  await waitFor('keepalived to put the revived reals back', () => {
-    const changes = k.changes();
-    for (const i of victims) if (!ups.has(i)) { const t = keepalivedUpTime(changes, reals[i], revivedAt.get(i)); if (t) ups.set(i, t); }
-    return ups.size === victims.length;
-  }, bound, 250).catch(() => { throw new Error(`keepalived put ${ups.size} of ${victims.length} revived reals back within ${bound} ms`); });
+  await waitFor(
+    'keepalived to put the revived reals back',
+    () => {
+      const changes = k.changes();
+      for (const i of victims)
+        if (!ups.has(i)) {
+          const t = keepalivedUpTime(changes, reals[i], revivedAt.get(i));
+          if (t) ups.set(i, t);
+        }
+      return ups.size === victims.length;
+    },
+    bound,
+    250,
+  ).catch(() => {
+    throw new Error(`keepalived put ${ups.size} of ${victims.length} revived reals back within ${bound} ms`);
+  });
   const ms = (m, from) => victims.map((i) => m.get(i) - from.get(i));
   return { kills, downMs: ms(downs, killedAt), upMs: ms(ups, revivedAt) };
 }
 
 /** One side, one run: start, warm up, measure `steadyS`, optionally prove, stop. */
-export async function measureSide(side, { reals, servers, check, interval, timeout, perVirtual = 10, warmS = 2 * interval, steadyS = 30, proofKills = 0 }) {
+export async function measureSide(
+  side,
+  { reals, servers, check, interval, timeout, perVirtual = 10, warmS = 2 * interval, steadyS = 30, proofKills = 0 },
+) {
   const o = { perVirtual, check, interval, timeout };
   const { handle, stat } = await startSide(side, reals, o);
   try {
@@ -83,17 +113,24 @@ export async function measureSide(side, { reals, servers, check, interval, timeo
     if (handle.exited) throw new Error(`${side} exited during the run; see ${handle.dir}`);
     const seen = await servers.checks({ from, to, intervalMs: interval * 1000, slackMs: 500 });
     const result = {
-      side, check, reals: reals.length, load,
+      side,
+      check,
+      reals: reals.length,
+      load,
       checksPerSecond: seen.checks / ((to - from) / 1000),
       cpuUsPerCheck: ((s1.cpu - s0.cpu) / seen.checks) * 1e6,
       childUsPerCheck: ((s1.childCpu - s0.childCpu) / seen.checks) * 1e6,
-      rssMB: s1.rssMB, peakRssMB: s1.peakRssMB,
-      onTime: seen.fraction, gapP99: seen.gapP99, gapMax: seen.gapMax,
+      rssMB: s1.rssMB,
+      peakRssMB: s1.peakRssMB,
+      onTime: seen.fraction,
+      gapP99: seen.gapP99,
+      gapMax: seen.gapMax,
       ...(loop ? { loopP99: loop.p99, loopMax: loop.max } : {}),
       // reals taken out at the end of the window: 0 unless checks failed (late or lost)
       downAtEnd: side === 'ours' ? handle.zeroCount() : handle.downCount(),
     };
-    if (proofKills > 0 && side === 'keepalived') result.proof = await proveKeepalived(handle, servers, reals, { interval, timeout, kills: proofKills });
+    if (proofKills > 0 && side === 'keepalived')
+      result.proof = await proveKeepalived(handle, servers, reals, { interval, timeout, kills: proofKills });
     return result;
   } finally {
     await handle.stop();
@@ -105,7 +142,18 @@ export async function measureSide(side, { reals, servers, check, interval, timeo
  * `runs` alternating runs of both sides (or `only` one) on `count` reals; keepalived's
  * first run also proves the shim (`proofKills` reals killed and revived).
  */
-export async function compare({ check = 'connect', count = 10_000, runs = 3, interval = 5, timeout = 3, steadyS = 30, only, proofKills = 10, third = 147, log = () => {} } = {}) {
+export async function compare({
+  check = 'connect',
+  count = 10_000,
+  runs = 3,
+  interval = 5,
+  timeout = 3,
+  steadyS = 30,
+  only,
+  proofKills = 10,
+  third = 147,
+  log = () => {},
+} = {}) {
   const reals = benchReals(count, third);
   const servers = await startServers(reals, check === 'connect' ? 'tcp' : 'http');
   const results = { keepalived: [], ours: [] };
@@ -115,12 +163,21 @@ export async function compare({ check = 'connect', count = 10_000, runs = 3, int
       for (const side of order) {
         if (only && side !== only) continue;
         const proof = side === 'keepalived' && results.keepalived.length === 0 ? proofKills : 0;
-        log(`run ${r + 1}/${runs} ${side}: ${count} reals, ${check}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+        log(
+          `run ${r + 1}/${runs} ${side}: ${count} reals, ${check}, load ${loadavg()
+            .map((x) => x.toFixed(2))
+            .join(' ')}`,
+        );
         // A run that fails (ours not all up within its bound at a high load, say) is
         // recorded as failed and the others go on: the table says how many failed.
         const load = loadavg()[0];
-        const res = await measureSide(side, { reals, servers, check, interval, timeout, steadyS, proofKills: proof })
-          .catch((err) => ({ side, check, reals: count, load, failed: err instanceof Error ? err.message : String(err) }));
+        const res = await measureSide(side, { reals, servers, check, interval, timeout, steadyS, proofKills: proof }).catch((err) => ({
+          side,
+          check,
+          reals: count,
+          load,
+          failed: err instanceof Error ? err.message : String(err),
+        }));
         log(`  ${JSON.stringify(res)}`);
         results[side].push(res);
       }
@@ -131,7 +188,10 @@ export async function compare({ check = 'connect', count = 10_000, runs = 3, int
   return results;
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
 
 /** Median of each figure over the runs of one side. */
 export function medians(all) {
@@ -147,11 +207,14 @@ function rows(check, count, results) {
   const n = (x, d = 0) => (x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
   const loads = (rs) => rs.map((r) => `${r.load.toFixed(1)}${r.failed ? ' (failed)' : ''}`).join('/');
   const label = `${check}, ${count.toLocaleString('en-US')} reals`;
-  const line = (name, m, rs) => `| ${label}: ${name} | ${n(m?.checksPerSecond)} | ${n(m?.cpuUsPerCheck)} | ${n(m?.childUsPerCheck)} | ${n(m && m.cpuUsPerCheck + m.childUsPerCheck)} | ${n(m?.rssMB)} (${n(m?.peakRssMB)}) | ${n(m && m.onTime * 100, 1)} % | ${loads(rs)} |`;
+  const line = (name, m, rs) =>
+    `| ${label}: ${name} | ${n(m?.checksPerSecond)} | ${n(m?.cpuUsPerCheck)} | ${n(m?.childUsPerCheck)} | ${n(m && m.cpuUsPerCheck + m.childUsPerCheck)} | ${n(m?.rssMB)} (${n(m?.peakRssMB)}) | ${n(m && m.onTime * 100, 1)} % | ${loads(rs)} |`;
   const out = [line('keepalived', k, results.keepalived), line('ldirectord-ts', o, results.ours)];
   if (k && o) {
     const x = (a, b) => `${(a / b).toFixed(2)}×`;
-    out.push(`| ${label}: ours / keepalived | ${x(o.checksPerSecond, k.checksPerSecond)} | ${x(o.cpuUsPerCheck, k.cpuUsPerCheck)} | | ${x(o.cpuUsPerCheck + o.childUsPerCheck, k.cpuUsPerCheck + k.childUsPerCheck)} | ${x(o.rssMB, k.rssMB)} (${x(o.peakRssMB, k.peakRssMB)}) | | |`);
+    out.push(
+      `| ${label}: ours / keepalived | ${x(o.checksPerSecond, k.checksPerSecond)} | ${x(o.cpuUsPerCheck, k.cpuUsPerCheck)} | | ${x(o.cpuUsPerCheck + o.childUsPerCheck, k.cpuUsPerCheck + k.childUsPerCheck)} | ${x(o.rssMB, k.rssMB)} (${x(o.peakRssMB, k.peakRssMB)}) | | |`,
+    );
   }
   return out;
 }
@@ -168,24 +231,45 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(0);
   }
   const which = arg('check', 'both');
-  const plan = which === 'both' ? [['connect', 10_000], ['http', 1_000]] : [[which, which === 'connect' ? 10_000 : 1_000]];
+  const plan =
+    which === 'both'
+      ? [
+          ['connect', 10_000],
+          ['http', 1_000],
+        ]
+      : [[which, which === 'connect' ? 10_000 : 1_000]];
   const runs = Number(arg('runs', 3));
   const steadyS = Number(arg('steady', 30));
   const table = [];
   const all = {};
   for (const [check, dflt] of plan) {
     const count = Number(arg('reals', dflt));
-    const results = await compare({ check, count, runs, steadyS, only: arg('only'), proofKills: process.argv.includes('--no-proof') ? 0 : 10, log: (m) => console.error(m) });
+    const results = await compare({
+      check,
+      count,
+      runs,
+      steadyS,
+      only: arg('only'),
+      proofKills: process.argv.includes('--no-proof') ? 0 : 10,
+      log: (m) => console.error(m),
+    });
     all[check] = results;
     table.push(...rows(check, count, results));
   }
   if (process.argv.includes('--json')) console.log(JSON.stringify(all, null, 1));
   const proofs = Object.values(all).flatMap((r) => r.keepalived.filter((x) => x.proof).map((x) => ({ check: x.check, ...x.proof })));
   const failures = Object.values(all).flatMap((r) => [...r.keepalived, ...r.ours].filter((x) => x.failed));
-  console.log(`node ${process.version}, ${new Date().toISOString()}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, interval 5 s, timeout 3 s, median of ${runs}\n`);
+  console.log(
+    `node ${process.version}, ${new Date().toISOString()}, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}, interval 5 s, timeout 3 s, median of ${runs}\n`,
+  );
   console.log('| | checks/s | CPU µs per check | + children (ipvsadm) µs | total µs | RSS MB (peak) | reals on time | load per run |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const l of table) console.log(l);
   for (const f of failures) console.log(`\n${f.check}, ${f.side}: a run failed at load ${f.load.toFixed(1)}: ${f.failed}`);
-  for (const p of proofs) console.log(`\n${p.check}, keepalived through the shim: ${p.kills} killed listeners taken out after ${Math.min(...p.downMs)}–${Math.max(...p.downMs)} ms, put back after ${Math.min(...p.upMs)}–${Math.max(...p.upMs)} ms`);
+  for (const p of proofs)
+    console.log(
+      `\n${p.check}, keepalived through the shim: ${p.kills} killed listeners taken out after ${Math.min(...p.downMs)}–${Math.max(...p.downMs)} ms, put back after ${Math.min(...p.upMs)}–${Math.max(...p.upMs)} ms`,
+    );
 }

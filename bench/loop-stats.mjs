@@ -14,15 +14,18 @@ process.on('SIGUSR2', () => {
   const out = process.env.BENCH_LOOP_STATS;
   if (out) {
     const m = process.memoryUsage();
-    writeFileSync(out, JSON.stringify({
-      t: Date.now(),
-      p50: ms(histogram.percentile(50)),
-      p99: ms(histogram.percentile(99)),
-      max: ms(histogram.max),
-      mean: ms(histogram.mean),
-      rssMB: Math.round(m.rss / 1048576),
-      heapUsedMB: Math.round(m.heapUsed / 1048576),
-    }));
+    writeFileSync(
+      out,
+      JSON.stringify({
+        t: Date.now(),
+        p50: ms(histogram.percentile(50)),
+        p99: ms(histogram.percentile(99)),
+        max: ms(histogram.max),
+        mean: ms(histogram.mean),
+        rssMB: Math.round(m.rss / 1048576),
+        heapUsedMB: Math.round(m.heapUsed / 1048576),
+      }),
+    );
   }
   histogram.reset();
 });

@@ -25,7 +25,14 @@ export function bigStatus(virtuals, reals, now = Date.now()) {
       if (state === 'down' || rising) {
         for (let n = 0; n < 3; n++) {
           const at = now - 3000_000 + n * 600_000 + k * 1000;
-          changes.push({ virtual: id, real: address, from: n % 2 ? 'down' : 'up', to: n % 2 ? 'up' : 'down', at, message: n % 2 ? '200 OK' : 'timed out after 5 s' });
+          changes.push({
+            virtual: id,
+            real: address,
+            from: n % 2 ? 'down' : 'up',
+            to: n % 2 ? 'up' : 'down',
+            at,
+            message: n % 2 ? '200 OK' : 'timed out after 5 s',
+          });
           lastChange = at;
         }
       }
@@ -35,7 +42,15 @@ export function bigStatus(virtuals, reals, now = Date.now()) {
         weight: 10,
         state: rising ? 'down' : state,
         ipvsWeight: rising || state === 'down' ? 0 : state === 'up' ? 10 : null,
-        lastCheck: state === 'unknown' ? null : { ok, message: ok ? '200 OK' : 'connect to 172.16.0.10:8080 failed: ECONNREFUSED', at: iso(now - 1200), durationMs: 3 + (k % 40) },
+        lastCheck:
+          state === 'unknown'
+            ? null
+            : {
+                ok,
+                message: ok ? '200 OK' : 'connect to 172.16.0.10:8080 failed: ECONNREFUSED',
+                at: iso(now - 1200),
+                durationMs: 3 + (k % 40),
+              },
         failCount: draining ? 1 : 0,
         successCount: rising ? 1 : 0,
         lastChange: iso(lastChange),

@@ -12,9 +12,10 @@ const out = process.env.BENCH_PROMOTED;
 if (out) {
   const session = new Session();
   session.connect();
-  const post = (method, params) => new Promise((resolve, reject) => {
-    session.post(method, params, (err, r) => (err ? reject(err) : resolve(r)));
-  });
+  const post = (method, params) =>
+    new Promise((resolve, reject) => {
+      session.post(method, params, (err, r) => (err ? reject(err) : resolve(r)));
+    });
   const start = async () => {
     await post('HeapProfiler.enable');
     await post('HeapProfiler.startSampling', {
@@ -24,9 +25,12 @@ if (out) {
     });
   };
   setTimeout(() => void start(), Number(process.env.BENCH_PROMOTED_FROM ?? 0) * 1000).unref();
-  setTimeout(async () => {
-    const { profile } = await post('HeapProfiler.getSamplingProfile');
-    writeFileSync(out, JSON.stringify(profile));
-    await post('HeapProfiler.stopSampling');
-  }, Number(process.env.BENCH_PROMOTED_TO ?? 20) * 1000).unref();
+  setTimeout(
+    async () => {
+      const { profile } = await post('HeapProfiler.getSamplingProfile');
+      writeFileSync(out, JSON.stringify(profile));
+      await post('HeapProfiler.stopSampling');
+    },
+    Number(process.env.BENCH_PROMOTED_TO ?? 20) * 1000,
+  ).unref();
 }

@@ -35,7 +35,8 @@ export async function benchReload({ virtuals = 1000, perVirtual = 10, reloads = 
     },
   };
   const shape = { virtuals, perVirtual, changedReal: Math.floor(virtuals * perVirtual * 0.4321) };
-  const cfg = async (changed) => (await parseConfig(reloadConfigText(shape, changed), { file: 'reload.cf', openForAppend: () => null })).config;
+  const cfg = async (changed) =>
+    (await parseConfig(reloadConfigText(shape, changed), { file: 'reload.cf', openForAppend: () => null })).config;
   const logged = [];
   const director = reloadDirector(assembleDirector, await cfg(false), runner, logged);
   const samples = [];
@@ -43,7 +44,10 @@ export async function benchReload({ virtuals = 1000, perVirtual = 10, reloads = 
   try {
     await director.start();
     await director.run();
-    const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+    const cpuMs = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
     // For scale: what one ipvsadm run that lists the whole table costs this process (spawning
     // it, reading the listing from the pipe) with none of our table code.
     for (let k = 0; k < 5; k++) {
@@ -64,7 +68,14 @@ export async function benchReload({ virtuals = 1000, perVirtual = 10, reloads = 
       const cpu = cpuMs() - c0;
       const total = performance.now() - t0;
       const ipvsadm = runs.reduce((a, r) => a + r.ms, 0);
-      samples.push({ cpuMs: cpu, wallMs: total, ipvsadmWallMs: ipvsadm, runs: runs.length, commands: runs.reduce((a, r) => a + r.lines, 0), logged: [...logged] });
+      samples.push({
+        cpuMs: cpu,
+        wallMs: total,
+        ipvsadmWallMs: ipvsadm,
+        runs: runs.length,
+        commands: runs.reduce((a, r) => a + r.lines, 0),
+        logged: [...logged],
+      });
     }
   } finally {
     await director.stop();
@@ -73,7 +84,13 @@ export async function benchReload({ virtuals = 1000, perVirtual = 10, reloads = 
   const stats = (f) => {
     const x = samples.map(f).sort((a, b) => a - b);
     // the first reload also compiles the code only reloads use (planning, comparing configs)
-    return { median: +x[x.length >> 1].toFixed(1), min: +x[0].toFixed(1), max: +x.at(-1).toFixed(1), first: +f(samples[0]).toFixed(1), reloads: x.length };
+    return {
+      median: +x[x.length >> 1].toFixed(1),
+      min: +x[0].toFixed(1),
+      max: +x.at(-1).toFixed(1),
+      first: +f(samples[0]).toFixed(1),
+      reloads: x.length,
+    };
   };
   return {
     reals: virtuals * perVirtual,
@@ -81,7 +98,9 @@ export async function benchReload({ virtuals = 1000, perVirtual = 10, reloads = 
     bareListingReadCpuMs: { median: +bareRead[2].toFixed(1), min: +bareRead[0].toFixed(1), max: +bareRead[4].toFixed(1) },
     wallMs: stats((s) => s.wallMs),
     ipvsadmWallMs: stats((s) => s.ipvsadmWallMs),
-    ipvsadmRuns: samples.map((s) => s.runs), commandsSent: samples.map((s) => s.commands), logged: samples[0].logged,
+    ipvsadmRuns: samples.map((s) => s.runs),
+    commandsSent: samples.map((s) => s.commands),
+    logged: samples[0].logged,
     load: loadavg()[0],
   };
 }

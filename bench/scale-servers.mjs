@@ -44,9 +44,16 @@ function hang(ip, port) {
 function listen(i, kind) {
   const { ip, port } = reals[i];
   const record = () => times[i].push(Date.now());
-  const server = kind === 'http'
-    ? http.createServer((_req, res) => { record(); res.end('OK\n'); })
-    : net.createServer((s) => { record(); s.destroy(); });
+  const server =
+    kind === 'http'
+      ? http.createServer((_req, res) => {
+          record();
+          res.end('OK\n');
+        })
+      : net.createServer((s) => {
+          record();
+          s.destroy();
+        });
   if (kind === 'http') server.keepAliveTimeout = 1000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -89,8 +96,13 @@ function checks({ from, to, intervalMs, slackMs }) {
   }
   gaps.sort((a, b) => a - b);
   return {
-    live, onTime, fraction: live ? onTime / live : 0, checks: count,
-    gapP50: percentile(gaps, 50), gapP99: percentile(gaps, 99), gapMax: gaps[gaps.length - 1] ?? 0,
+    live,
+    onTime,
+    fraction: live ? onTime / live : 0,
+    checks: count,
+    gapP50: percentile(gaps, 50),
+    gapP99: percentile(gaps, 99),
+    gapMax: gaps[gaps.length - 1] ?? 0,
   };
 }
 
@@ -103,7 +115,11 @@ process.on('message', async (m) => {
     servers = new Array(reals.length);
     const todo = reals.map((_, i) => i).filter((i) => !dead.has(i));
     for (let k = 0; k < todo.length; k += 500) {
-      await Promise.all(todo.slice(k, k + 500).map(async (i) => { servers[i] = await listen(i, m.kind); }));
+      await Promise.all(
+        todo.slice(k, k + 500).map(async (i) => {
+          servers[i] = await listen(i, m.kind);
+        }),
+      );
     }
     for (const i of m.hung ?? []) await hang(reals[i].ip, reals[i].port);
     process.send({ started: todo.length, hung: (m.hung ?? []).length });

@@ -8,22 +8,47 @@
 // Usage: node bench/scale.mjs [--check connect|http] [--reals 10000] [--runs 3]
 //        [--steady 30] [--kill-window 20] [--how refuse|hang] [--second 1 (reals on 127.<second>.x.y)]
 import { loadavg } from 'node:os';
-import { changeTime, generateConfig, procStat, realAddresses, sleep, startDaemon, startServers, summary, waitFor } from './daemon-harness.mjs';
+import {
+  changeTime,
+  generateConfig,
+  procStat,
+  realAddresses,
+  sleep,
+  startDaemon,
+  startServers,
+  summary,
+  waitFor,
+} from './daemon-harness.mjs';
 
 export async function scaleRun({
-  reals: count = 10_000, check = 'connect', interval = 5, timeout = 3, perVirtual = 10,
-  warmS = 2 * interval, steadyS = 30, killFraction = 0.01, killWindowS = 20, how = 'refuse',
-  range = { second: 1, third: 0 }, slackMs = 500, log = () => {},
+  reals: count = 10_000,
+  check = 'connect',
+  interval = 5,
+  timeout = 3,
+  perVirtual = 10,
+  warmS = 2 * interval,
+  steadyS = 30,
+  killFraction = 0.01,
+  killWindowS = 20,
+  how = 'refuse',
+  range = { second: 1, third: 0 },
+  slackMs = 500,
+  log = () => {},
 } = {}) {
   const reals = realAddresses(count, range);
   const servers = await startServers(reals, check === 'connect' ? 'tcp' : 'http');
   const daemon = startDaemon(generateConfig(reals, { perVirtual, check, interval, timeout }));
   try {
     const t0 = Date.now();
-    await waitFor('all reals up in the table', () => {
-      if (daemon.exited) throw new Error(`daemon exited; see ${daemon.dir}/daemon.log`);
-      return daemon.upCount() >= count;
-    }, 120_000, 500);
+    await waitFor(
+      'all reals up in the table',
+      () => {
+        if (daemon.exited) throw new Error(`daemon exited; see ${daemon.dir}/daemon.log`);
+        return daemon.upCount() >= count;
+      },
+      120_000,
+      500,
+    );
     const startupMs = Date.now() - t0;
     log(`  all ${count} up after ${startupMs} ms`);
     await sleep(warmS * 1000);
@@ -60,11 +85,13 @@ export async function scaleRun({
     const victims = new Set();
     while (victims.size < k) victims.add(Math.floor(Math.random() * count));
     const killed = [];
-    await Promise.all([...victims].map(async (i) => {
-      await sleep(Math.random() * killWindowS * 1000);
-      const { t } = await servers.kill(i, how);
-      killed.push({ i, t });
-    }));
+    await Promise.all(
+      [...victims].map(async (i) => {
+        await sleep(Math.random() * killWindowS * 1000);
+        const { t } = await servers.kill(i, how);
+        killed.push({ i, t });
+      }),
+    );
     const bound = (timeout + interval + 0.5) * 1000;
     await sleep(bound + 2000);
     const calls = daemon.ipvsadmCalls();
@@ -99,16 +126,48 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const runs = Number(arg('runs', 3));
   const results = [];
   for (let r = 0; r < runs; r++) {
-    console.error(`run ${r + 1}/${runs}: ${o.reals} reals, ${o.check}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    console.error(
+      `run ${r + 1}/${runs}: ${o.reals} reals, ${o.check}, load ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
     results.push(await scaleRun({ ...o, log: (m) => console.error(m) }));
   }
-  const med = (f) => { const xs = results.map(f).filter((x) => x !== undefined).sort((a, b) => a - b); return { median: xs[Math.floor(xs.length / 2)], min: xs[0], max: xs[xs.length - 1] }; };
-  const summaryRow = {
-    cpu: med((r) => r.steady.cpu), ipvsadmCpu: med((r) => r.steady.ipvsadmCpu), onTime: med((r) => r.steady.onTime),
-    gapP99: med((r) => r.steady.gapP99), peakRssMB: med((r) => r.steady.peakRssMB), rssMB: med((r) => r.steady.rssMB),
-    loopP99: med((r) => r.steady.loop?.p99), loopMax: med((r) => r.steady.loop?.max), checksPerSecond: med((r) => r.steady.checksPerSecond),
-    detectionP50: med((r) => r.detection.median), detectionP99: med((r) => r.detection.p99), missed: med((r) => r.detection.missed),
-    load: med((r) => r.steady.load), startupMs: med((r) => r.startupMs),
+  const med = (f) => {
+    const xs = results
+      .map(f)
+      .filter((x) => x !== undefined)
+      .sort((a, b) => a - b);
+    return { median: xs[Math.floor(xs.length / 2)], min: xs[0], max: xs[xs.length - 1] };
   };
-  console.log(JSON.stringify({ node: process.version, at: new Date().toISOString(), nice: process.env.BENCH_NICE ?? '0', options: o, summary: summaryRow, results }, null, 1));
+  const summaryRow = {
+    cpu: med((r) => r.steady.cpu),
+    ipvsadmCpu: med((r) => r.steady.ipvsadmCpu),
+    onTime: med((r) => r.steady.onTime),
+    gapP99: med((r) => r.steady.gapP99),
+    peakRssMB: med((r) => r.steady.peakRssMB),
+    rssMB: med((r) => r.steady.rssMB),
+    loopP99: med((r) => r.steady.loop?.p99),
+    loopMax: med((r) => r.steady.loop?.max),
+    checksPerSecond: med((r) => r.steady.checksPerSecond),
+    detectionP50: med((r) => r.detection.median),
+    detectionP99: med((r) => r.detection.p99),
+    missed: med((r) => r.detection.missed),
+    load: med((r) => r.steady.load),
+    startupMs: med((r) => r.startupMs),
+  };
+  console.log(
+    JSON.stringify(
+      {
+        node: process.version,
+        at: new Date().toISOString(),
+        nice: process.env.BENCH_NICE ?? '0',
+        options: o,
+        summary: summaryRow,
+        results,
+      },
+      null,
+      1,
+    ),
+  );
 }

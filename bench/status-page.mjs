@@ -113,20 +113,42 @@ async function main() {
 
     const out = {
       reals: 10_000,
-      render: { wallMs: r1(median(renders.map((r) => r.wall))), cpuMs: r1(median(renders.map((r) => r.cpu))), longestSliceMs: r1(Math.max(...renders.map((r) => r.longest))) },
+      render: {
+        wallMs: r1(median(renders.map((r) => r.wall))),
+        cpuMs: r1(median(renders.map((r) => r.cpu))),
+        longestSliceMs: r1(Math.max(...renders.map((r) => r.longest))),
+      },
       bytes: { html: raw, gzip: gz },
-      http: { pageMs: r1(median(pageTimes)), probeMedianMs: r1(median(probeTimes)), probeMaxMs: r1(Math.max(...probeTimes)), probes: probeTimes.length },
+      http: {
+        pageMs: r1(median(pageTimes)),
+        probeMedianMs: r1(median(probeTimes)),
+        probeMaxMs: r1(Math.max(...probeTimes)),
+        probes: probeTimes.length,
+      },
       chromium: paints.length
-        ? { fcpMs: Math.round(median(paints.map((p) => p.fcp))), dclMs: Math.round(median(paints.map((p) => p.dcl))), loadMs: Math.round(median(paints.map((p) => p.load))),
-            transfer: paints[0].transfer, rows: paints[0].rows, runs: paints.length }
+        ? {
+            fcpMs: Math.round(median(paints.map((p) => p.fcp))),
+            dclMs: Math.round(median(paints.map((p) => p.dcl))),
+            loadMs: Math.round(median(paints.map((p) => p.load))),
+            transfer: paints[0].transfer,
+            rows: paints[0].rows,
+            runs: paints.length,
+          }
         : null,
       load: { start: r1(load0), end: r1(loadavg()[0]) },
     };
     console.log(`status page, 1,000 virtuals x 10 reals (${ROUNDS} rounds, load ${out.load.start} -> ${out.load.end}):`);
-    console.log(`  render: ${out.render.wallMs} ms wall, ${out.render.cpuMs} ms CPU (medians); longest event-loop slice ${out.render.longestSliceMs} ms`);
+    console.log(
+      `  render: ${out.render.wallMs} ms wall, ${out.render.cpuMs} ms CPU (medians); longest event-loop slice ${out.render.longestSliceMs} ms`,
+    );
     console.log(`  size: ${raw} bytes HTML, ${gz} gzipped`);
-    console.log(`  over HTTP (gzip): page ${out.http.pageMs} ms; a /metrics request meanwhile ${out.http.probeMedianMs} ms median, ${out.http.probeMaxMs} ms max (${out.http.probes})`);
-    if (out.chromium) console.log(`  Chromium: first contentful paint ${out.chromium.fcpMs} ms, DOMContentLoaded ${out.chromium.dclMs} ms, load ${out.chromium.loadMs} ms (medians of ${out.chromium.runs}); ${out.chromium.rows} rows`);
+    console.log(
+      `  over HTTP (gzip): page ${out.http.pageMs} ms; a /metrics request meanwhile ${out.http.probeMedianMs} ms median, ${out.http.probeMaxMs} ms max (${out.http.probes})`,
+    );
+    if (out.chromium)
+      console.log(
+        `  Chromium: first contentful paint ${out.chromium.fcpMs} ms, DOMContentLoaded ${out.chromium.dclMs} ms, load ${out.chromium.loadMs} ms (medians of ${out.chromium.runs}); ${out.chromium.rows} rows`,
+      );
     console.log(JSON.stringify(out));
   } finally {
     await listener.close();

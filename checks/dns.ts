@@ -118,7 +118,12 @@ export function reverseName(input: string): string | undefined {
     while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop(); // Perl split
     const pfxlen = explicit ?? parts.length << 3;
     const last = pfxlen > 24 ? 3 : (pfxlen - 1) >> 3;
-    return [...parts, '0', '0', '0'].slice(0, last + 1).reverse().join('.') + '.in-addr.arpa.';
+    return (
+      [...parts, '0', '0', '0']
+        .slice(0, last + 1)
+        .reverse()
+        .join('.') + '.in-addr.arpa.'
+    );
   }
   if (!net.isIPv6(address)) return undefined;
   const mapped = /^[:0]*:0*:ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
@@ -285,7 +290,8 @@ async function probeDns(target: Endpoint, useTcp: boolean, defaults: ResolverDef
         return out.down(signal.aborted ? DNS_MESSAGES.timeout : DNS_MESSAGES.mismatch, { detail: `${rr.type} ${text}: ${verdict.detail}` });
       }
     }
-    const detail = target.receive.length === 0 ? 'receive is empty' : `no answer matched: ${seen.join(', ') || 'none of type A, AAAA, PTR'}`;
+    const detail =
+      target.receive.length === 0 ? 'receive is empty' : `no answer matched: ${seen.join(', ') || 'none of type A, AAAA, PTR'}`;
     return out.down(DNS_MESSAGES.mismatch, { detail });
   } catch (err) {
     return out.down(DNS_MESSAGES.timeout, { detail: [...tried, why(err, scope)].join('; ') });
@@ -334,7 +340,9 @@ export function createDnsConnectChecker(options: DnsCheckerOptions = {}): Checke
       try {
         const reply = await udpQuery(scope, target.host, target.port, encodeQuery(q), resend);
         if (!reply) return out.down(DNS_MESSAGES.timeout, { detail: `${q.name} ${q.type}: no reply` });
-        return out.up(DNS_MESSAGES.success, { detail: `${q.name} ${q.type}: ${reply.rcode ?? '?'}, ${reply.answers?.length ?? 0} answer(s)` });
+        return out.up(DNS_MESSAGES.success, {
+          detail: `${q.name} ${q.type}: ${reply.rcode ?? '?'}, ${reply.answers?.length ?? 0} answer(s)`,
+        });
       } catch (err) {
         return out.down(DNS_MESSAGES.timeout, { detail: `${q.name} ${q.type}: ${why(err, scope)}` });
       } finally {

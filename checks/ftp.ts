@@ -66,7 +66,12 @@ function why(err: unknown): string {
 /** basic-ftp's own per-call timeout, off: the runner's signal closes the client. */
 const NO_CLIENT_TIMEOUT = 0;
 
-export async function probeFtp(target: Endpoint, account: Account, signal: AbortSignal, options: FtpCheckOptions = {}): Promise<CheckResult> {
+export async function probeFtp(
+  target: Endpoint,
+  account: Account,
+  signal: AbortSignal,
+  options: FtpCheckOptions = {},
+): Promise<CheckResult> {
   const outcome = new Outcome();
   const where = `${target.host}:${target.port}`;
   const regex = translatePerlRegex(target.receive);

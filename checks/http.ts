@@ -74,7 +74,10 @@ interface Exchange {
 }
 
 class HttpFailure extends Error {
-  constructor(readonly statusLine: string, readonly detail: string) {
+  constructor(
+    readonly statusLine: string,
+    readonly detail: string,
+  ) {
     super(statusLine);
   }
 }
@@ -212,7 +215,12 @@ export function httpProbe(service: HttpService, target: CheckTarget): HttpProbe 
   };
 }
 
-export async function probeHttp(target: Endpoint, probe: HttpProbe, signal: AbortSignal, options: HttpCheckOptions = {}): Promise<CheckResult> {
+export async function probeHttp(
+  target: Endpoint,
+  probe: HttpProbe,
+  signal: AbortSignal,
+  options: HttpCheckOptions = {},
+): Promise<CheckResult> {
   const outcome = new Outcome();
   const regex = translatePerlRegex(target.receive);
   if (!regex.ok) return outcome.down('-', { detail: `receive cannot be used: ${regex.error}` });

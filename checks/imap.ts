@@ -27,7 +27,13 @@ export function imapQuote(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-export async function probeImap(secure: boolean, target: Endpoint, account: Account, signal: AbortSignal, options: MailCheckOptions = {}): Promise<CheckResult> {
+export async function probeImap(
+  secure: boolean,
+  target: Endpoint,
+  account: Account,
+  signal: AbortSignal,
+  options: MailCheckOptions = {},
+): Promise<CheckResult> {
   const outcome = new Outcome();
   const where = `${target.host}:${target.port}`;
   const { login: user, passwd } = account;

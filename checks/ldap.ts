@@ -90,9 +90,7 @@ export function ldapChecker(name: 'ldap' | 'ldaps'): Checker {
         const base = target.request.slice(1);
         let dns: string[];
         try {
-          const found = await scope.race(
-            client.search(base, { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] }),
-          );
+          const found = await scope.race(client.search(base, { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] }));
           dns = found.searchEntries.map((e) => e.dn);
         } catch (err) {
           return out.down(M.noAnswer, { detail: `search of "${base}": ${why(err, scope)}` });
@@ -103,7 +101,8 @@ export function ldapChecker(name: 'ldap' | 'ldaps'): Checker {
         if (!/.+/.test(target.receive)) return out.up(M.success, { detail: `dn: ${dn}` });
         const verdict = await matchReceive(target.receive, dn, signal);
         if (verdict.kind === 'match') return out.up(M.success, { detail: `dn: ${dn}` });
-        if (verdict.kind === 'unfinished') return out.down(signal.aborted ? M.noAnswer : M.mismatch, { detail: `dn: ${dn}; ${verdict.detail}` });
+        if (verdict.kind === 'unfinished')
+          return out.down(signal.aborted ? M.noAnswer : M.mismatch, { detail: `dn: ${dn}; ${verdict.detail}` });
         return out.down(M.mismatch, { detail: `dn: ${dn}` });
       } catch (err) {
         return out.down(M.noAnswer, { detail: why(err, scope) });

@@ -65,8 +65,7 @@ const runMysql: SqlRun = async (scope, target, login, query) => {
     core.once('error', reject);
   });
   const conn = core.promise();
-  const rowsOf = (res: unknown): number =>
-    Array.isArray(res) ? res.length : Number((res as { affectedRows?: number }).affectedRows ?? 0);
+  const rowsOf = (res: unknown): number => (Array.isArray(res) ? res.length : Number((res as { affectedRows?: number }).affectedRows ?? 0));
   try {
     await conn.query(query);
     const [second] = await conn.query(query);

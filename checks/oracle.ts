@@ -21,8 +21,7 @@ export function createOracleChecker(moduleId = ORACLE_MODULE) {
   const runOracle: SqlRun = async (scope, target, login, query) => {
     const driver = oracledb();
     const connectString =
-      `(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=${target.host})(PORT=${target.port}))` +
-      `(CONNECT_DATA=(SID=${login.database})))`;
+      `(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=${target.host})(PORT=${target.port}))` + `(CONNECT_DATA=(SID=${login.database})))`;
     const leftover = Math.max(1, login.timeoutSeconds);
     const pending = driver.getConnection({
       user: login.login,

@@ -55,7 +55,13 @@ export function createPingChecker(options: PingOptions = {}): Checker {
         if (result.end === 'exited' && result.exitCode === 0) {
           return outcome.up('-', { detail: `pong from ${target.host} (attempt ${attempt}/${attempts})` });
         }
-        failures.push(result.end === 'spawn-error' ? (result.error?.message ?? 'failed') : result.exitCode !== null ? `exit ${result.exitCode}` : `killed by ${result.signal ?? 'a signal'}`);
+        failures.push(
+          result.end === 'spawn-error'
+            ? (result.error?.message ?? 'failed')
+            : result.exitCode !== null
+              ? `exit ${result.exitCode}`
+              : `killed by ${result.signal ?? 'a signal'}`,
+        );
       }
       return outcome.down('-', {
         detail: `no reply from ${target.host} after ${failures.length}/${attempts} attempts: ${failures.join(', ')}`,

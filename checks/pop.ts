@@ -48,7 +48,9 @@ async function login(conn: LineConnection, greeting: string, user: string, pass:
   const failures: string[] = [];
   const stamp = APOP_TIMESTAMP.exec(greeting)?.[1];
   if (stamp) {
-    const digest = createHash('md5').update(Buffer.from(stamp + pass, 'utf8')).digest('hex');
+    const digest = createHash('md5')
+      .update(Buffer.from(stamp + pass, 'utf8'))
+      .digest('hex');
     const reply = await command(conn, `APOP ${user} ${digest}`);
     if (/^\+OK/i.test(reply)) return { ok: true, how: 'APOP' };
     failures.push(`APOP: ${reply}`);
@@ -74,7 +76,13 @@ async function login(conn: LineConnection, greeting: string, user: string, pass:
   return { ok: false, why: [...failures, `PASS: ${passReply}`].join('; ') };
 }
 
-export async function probePop(secure: boolean, target: Endpoint, account: Account, signal: AbortSignal, options: MailCheckOptions = {}): Promise<CheckResult> {
+export async function probePop(
+  secure: boolean,
+  target: Endpoint,
+  account: Account,
+  signal: AbortSignal,
+  options: MailCheckOptions = {},
+): Promise<CheckResult> {
   const outcome = new Outcome();
   const where = `${target.host}:${target.port}`;
   const { login: user, passwd } = account;

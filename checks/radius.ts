@@ -41,7 +41,7 @@ export function verifyReply(reply: Buffer, requestAuthenticator: Buffer, secret:
   const expected = createHash('md5').update(packet).update(secret, 'utf8').digest();
   if (!expected.equals(got)) return false;
   // packet now carries the request authenticator, as the HMAC of RFC 3579 §3.2 wants.
-  for (let at = 20; at + 2 <= length; ) {
+  for (let at = 20; at + 2 <= length;) {
     const type = packet[at] as number;
     const len = packet[at + 1] as number;
     if (len < 2 || at + len > length) return false;
@@ -56,13 +56,7 @@ export function verifyReply(reply: Buffer, requestAuthenticator: Buffer, secret:
   return true;
 }
 
-export function accessRequest(
-  login: string,
-  passwd: string,
-  secret: string,
-  localAddress: string,
-  identifier: number,
-): Buffer {
+export function accessRequest(login: string, passwd: string, secret: string, localAddress: string, identifier: number): Buffer {
   const nas: [string, string | Buffer] = net.isIPv4(localAddress)
     ? ['NAS-IP-Address', localAddress]
     : ['NAS-IPv6-Address', Buffer.from(ipv6Hex(localAddress), 'hex')];

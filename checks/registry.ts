@@ -30,12 +30,36 @@ import type { Checker } from './types.js';
 
 const ALL_CHECKERS: readonly Checker[] = [
   // check types
-  connectChecker, pingChecker, externalChecker, externalPerlChecker, onChecker, offChecker,
+  connectChecker,
+  pingChecker,
+  externalChecker,
+  externalPerlChecker,
+  onChecker,
+  offChecker,
   // services (spec §3.3), and ssh, an extension
-  noneChecker, httpChecker, httpsChecker, httpProxyChecker, ftpChecker, smtpServiceChecker, submissionChecker,
-  popChecker, popsChecker, imapChecker, imapsChecker, nntpChecker, ldapCheckerPlain, ldapsChecker,
-  dnsChecker, dnsConnectChecker, radiusChecker, mysqlChecker, pgsqlChecker, oracleChecker, sipChecker,
-  simpletcpChecker, sshChecker,
+  noneChecker,
+  httpChecker,
+  httpsChecker,
+  httpProxyChecker,
+  ftpChecker,
+  smtpServiceChecker,
+  submissionChecker,
+  popChecker,
+  popsChecker,
+  imapChecker,
+  imapsChecker,
+  nntpChecker,
+  ldapCheckerPlain,
+  ldapsChecker,
+  dnsChecker,
+  dnsConnectChecker,
+  radiusChecker,
+  mysqlChecker,
+  pgsqlChecker,
+  oracleChecker,
+  sipChecker,
+  simpletcpChecker,
+  sshChecker,
 ];
 
 /** Builds a registry, refusing two checkers with one name. */

@@ -32,10 +32,9 @@ export const simpletcpChecker = defineChecker({
       return verdict.kind === 'match';
     };
     try {
-      const ok =
-        o.udp
-          ? await udpExchange(scope, target.host, target.port, payload, matches)
-          : await tcpExchange(scope, target.host, target.port, payload, matches);
+      const ok = o.udp
+        ? await udpExchange(scope, target.host, target.port, payload, matches)
+        : await tcpExchange(scope, target.host, target.port, payload, matches);
       if (ok) return out.up('-', { detail: `line ${lines} matched` });
       return out.down('-', { detail: unfinished ?? `end of data after ${lines} line(s), none matched` });
     } catch (err) {

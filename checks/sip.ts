@@ -41,8 +41,7 @@ export const sipChecker = defineChecker({
     const out = new Outcome();
     const scope = new Scope(signal);
     const callId = randomBytes(8).toString('hex');
-    const payload = (local: net.AddressInfo): Buffer =>
-      Buffer.from(sipOptionsRequest(o.login, local, callId), 'utf8');
+    const payload = (local: net.AddressInfo): Buffer => Buffer.from(sipOptionsRequest(o.login, local, callId), 'utf8');
     // Perl: chomp "\n", then chomp "\r"; an empty line ends the reply; the first
     // non-empty line is the status line and must be a 200 OK.
     let status: string | undefined;
@@ -65,10 +64,9 @@ export const sipChecker = defineChecker({
       return false;
     };
     try {
-      const stopped =
-        o.udp
-          ? await udpExchange(scope, target.host, target.port, payload, onLine)
-          : await tcpExchange(scope, target.host, target.port, payload, onLine, false);
+      const stopped = o.udp
+        ? await udpExchange(scope, target.host, target.port, payload, onLine)
+        : await tcpExchange(scope, target.host, target.port, payload, onLine, false);
       // EOF (TCP) after a 200 status line but before the empty line is still up.
       const ok = stopped ? verdict : status !== undefined;
       const detail = status === undefined ? 'no status line' : `status: ${status}`;

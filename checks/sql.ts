@@ -22,10 +22,7 @@ export const MAX_SQL_BYTES = 8 * 1024 * 1024;
 
 /** The original's log line when login or request is missing (it then went down). */
 export function sqlConfigError(realIp: string): string {
-  return (
-    'Error: Must specify a login and request string for MySQL, Oracle and PostgreSQL checks. ' +
-    `Not adding ${realIp}.`
-  );
+  return 'Error: Must specify a login and request string for MySQL, Oracle and PostgreSQL checks. ' + `Not adding ${realIp}.`;
 }
 
 /** The query the original runs, or undefined when it refuses to (see sqlConfigError). */

@@ -51,14 +51,21 @@ function authMethods(user: string, password: string): AnyAuthMethod[] {
   ];
 }
 
-export async function probeSsh(target: Endpoint, account: Account, signal: AbortSignal, options: SshCheckOptions = {}): Promise<CheckResult> {
+export async function probeSsh(
+  target: Endpoint,
+  account: Account,
+  signal: AbortSignal,
+  options: SshCheckOptions = {},
+): Promise<CheckResult> {
   const outcome = new Outcome();
   const where = `${target.host}:${target.port}`;
   const { login, passwd } = account;
   let socket;
   try {
     socket = await dial({
-      host: target.host, port: target.port, signal,
+      host: target.host,
+      port: target.port,
+      signal,
       ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
     });
   } catch (err) {
@@ -109,7 +116,11 @@ export async function probeSsh(target: Endpoint, account: Account, signal: Abort
         const shown = banner.slice(0, 100);
         receiveOk = matchReceive(target.receive, banner, signal).then((verdict) => {
           if (verdict.kind === 'match') return true;
-          down(verdict.kind === 'unfinished' ? `identification "${shown}": ${verdict.detail}` : `identification "${shown}" does not match receive`);
+          down(
+            verdict.kind === 'unfinished'
+              ? `identification "${shown}": ${verdict.detail}`
+              : `identification "${shown}" does not match receive`,
+          );
           return false;
         });
       }
@@ -128,7 +139,9 @@ export async function probeSsh(target: Endpoint, account: Account, signal: Abort
       if (err.level === 'client-authentication') down(`login as ${login} failed`);
       else down(`${banner === undefined ? '' : `after "${banner.slice(0, 100)}": `}${err.message}`);
     });
-    client.on('close', () => down(banner === undefined ? 'connection closed before an SSH identification line' : 'connection closed during the SSH handshake'));
+    client.on('close', () =>
+      down(banner === undefined ? 'connection closed before an SSH identification line' : 'connection closed during the SSH handshake'),
+    );
     client.connect({
       sock,
       username: login === '' ? 'ldirectord' : login,

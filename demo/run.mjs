@@ -48,7 +48,13 @@ symlinkSync(join(root, 'test/support/fake-ipvsadm'), join(dir, 'ipvsadm'));
 const env = { ...process.env, FAKE_IPVSADM_STATE: join(dir, 'table.json') };
 const table = () => {
   const out = execFileSync(join(dir, 'ipvsadm'), ['-L', '-n'], { env, encoding: 'utf8' });
-  console.log(out.trimEnd().split('\n').map((l) => `   | ${l}`).join('\n'));
+  console.log(
+    out
+      .trimEnd()
+      .split('\n')
+      .map((l) => `   | ${l}`)
+      .join('\n'),
+  );
 };
 
 await startServer('127.0.0.2', 8080, 'OK from real 1\n');
@@ -56,7 +62,13 @@ await startServer('127.0.0.3', 8080, 'OK from real 2\n');
 await startServer('127.0.0.4', 8080, 'Sorry, we are down for maintenance\n');
 
 say(`config ${join(dir, 'demo.cf')}:`);
-console.log(config.trimEnd().split('\n').map((l) => `   | ${l}`).join('\n'));
+console.log(
+  config
+    .trimEnd()
+    .split('\n')
+    .map((l) => `   | ${l}`)
+    .join('\n'),
+);
 say('ldirectord -t demo.cf');
 try {
   execFileSync(process.execPath, [join(root, 'bin/ldirectord'), '-t', 'demo.cf'], { cwd: dir, stdio: 'inherit' });
@@ -87,7 +99,15 @@ function waitFor(re, ms = 20_000) {
   if (seen.some((l) => re.test(l))) seen.length = 0;
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`the daemon did not log ${re} within ${ms} ms`)), ms);
-    const w = { re, done: () => { clearTimeout(t); waiters.splice(waiters.indexOf(w), 1); seen.length = 0; resolve(); } };
+    const w = {
+      re,
+      done: () => {
+        clearTimeout(t);
+        waiters.splice(waiters.indexOf(w), 1);
+        seen.length = 0;
+        resolve();
+      },
+    };
     waiters.push(w);
   });
 }

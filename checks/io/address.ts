@@ -24,5 +24,8 @@ export function ipv6Hex(address: string): string {
   const h = head === '' ? [] : head.split(':');
   const t = tail === undefined || tail === '' ? [] : tail.split(':');
   const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return groups.map((g) => g.padStart(4, '0')).join('').toLowerCase();
+  return groups
+    .map((g) => g.padStart(4, '0'))
+    .join('')
+    .toLowerCase();
 }

@@ -67,7 +67,9 @@ export function dial(o: DialOptions): Promise<net.Socket> {
       ? tls.connect({ ...o.tls, host: o.host, port: o.port, ...local })
       : net.connect({ host: o.host, port: o.port, ...local });
     const timer =
-      o.connectTimeoutMs === undefined ? undefined : setTimeout(() => fail(new CheckAbort('connect timeout', 'timeout')), o.connectTimeoutMs);
+      o.connectTimeoutMs === undefined
+        ? undefined
+        : setTimeout(() => fail(new CheckAbort('connect timeout', 'timeout')), o.connectTimeoutMs);
     const done = (): void => {
       clearTimeout(timer);
       o.signal.removeEventListener('abort', onAbort);

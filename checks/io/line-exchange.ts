@@ -114,13 +114,7 @@ export async function tcpExchange(
  * Send one datagram (none for an empty payload, like Perl's print of "") and read the
  * replies as one byte stream, line by line, until `done` returns true.
  */
-export async function udpExchange(
-  scope: Scope,
-  host: string,
-  port: number,
-  payload: Payload,
-  done: LineJudge,
-): Promise<boolean> {
+export async function udpExchange(scope: Scope, host: string, port: number, payload: Payload, done: LineJudge): Promise<boolean> {
   const socket = await dialUdp(scope, host, port);
   const data = typeof payload === 'function' ? payload(socket.address()) : payload;
   return scope.race(

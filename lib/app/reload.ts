@@ -14,7 +14,9 @@ import type { ReloadCounts, StatusEndpoints } from './status-endpoints.js';
 export interface ReloadDeps {
   readonly opts: {
     readonly configPath: string;
-    readonly parse: (text: string) => Promise<{ config?: Config; diagnostics: readonly { severity: 'error' | 'warning'; line: number; message: string }[] }>;
+    readonly parse: (
+      text: string,
+    ) => Promise<{ config?: Config; diagnostics: readonly { severity: 'error' | 'warning'; line: number; message: string }[] }>;
     /** argv[0..1] to run `ldirectord <child> <cmd>` for execute= instances. */
     readonly selfCommand: readonly string[];
   };
@@ -96,13 +98,24 @@ export class ReloadQueue {
     this.deps.adopt(config);
     const before = new Set(old.globals.execute);
     const after = new Set(config.globals.execute);
-    await runChildren(opts.selfCommand, [...before].filter((n) => !after.has(n)), 'stop', log);
+    await runChildren(
+      opts.selfCommand,
+      [...before].filter((n) => !after.has(n)),
+      'stop',
+      log,
+    );
     for (const n of [...after].filter((x) => before.has(x))) {
       if (lifecycle.stopRequested) break;
       const r = await runChildCommand(opts.selfCommand, n, 'reload');
       if (!r.ok) await runChildren(opts.selfCommand, [n], 'start', log);
     }
-    if (!lifecycle.stopRequested) await runChildren(opts.selfCommand, [...after].filter((n) => !before.has(n)), 'start', log);
+    if (!lifecycle.stopRequested)
+      await runChildren(
+        opts.selfCommand,
+        [...after].filter((n) => !before.has(n)),
+        'start',
+        log,
+      );
     // The table is left as it was when a stop came: the stop purges it next.
     if (lifecycle.stopRequested) return;
     await this.deps.director.reload(config);

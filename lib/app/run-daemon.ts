@@ -35,7 +35,9 @@ export interface DaemonOptions {
   /** fd on which the launching `start` waits for "ready" or "error: …". */
   readonly reportFd?: number;
   /** Parses a config file's text for a reload. */
-  readonly parse: (text: string) => Promise<{ config?: Config; diagnostics: readonly { severity: 'error' | 'warning'; line: number; message: string }[] }>;
+  readonly parse: (
+    text: string,
+  ) => Promise<{ config?: Config; diagnostics: readonly { severity: 'error' | 'warning'; line: number; message: string }[] }>;
   /** The config file's text as `config` was parsed from (autoreload compares with it). */
   readonly configText?: string;
   /** argv[0..1] to run `ldirectord <child> <cmd>` for execute= instances. */

@@ -17,7 +17,8 @@ export function wireSignals(lifecycle: Lifecycle, log: (m: string) => void, acti
     process.on(sig, () => {
       const action = lifecycle.terminate(sig);
       if (action === 'stop') actions.shutdown();
-      else if (action === 'after-step') log(`Signal ${sig.replace(/^SIG/, '')} while ${lifecycle.state}: stopping once the current step is done`);
+      else if (action === 'after-step')
+        log(`Signal ${sig.replace(/^SIG/, '')} while ${lifecycle.state}: stopping once the current step is done`);
     });
   }
   process.on('SIGHUP', () => {

@@ -1,15 +1,7 @@
 // Turns scanned drafts into the immutable model: resolves names and ports
 // (spec §2.4, §2.5), expands real ranges, applies the derived defaults and the
 // virtual-else-global inheritance of §2.6, and finds duplicate virtuals.
-import type {
-  Config,
-  FallbackServer,
-  Family,
-  GlobalSettings,
-  RealServer,
-  Service,
-  VirtualService,
-} from './model.js';
+import type { Config, FallbackServer, Family, GlobalSettings, RealServer, Service, VirtualService } from './model.js';
 import { LENIENT, MSG, OUR_ERRORS } from './messages.js';
 import { NameCache, resolvePort, stripBrackets } from './resolve.js';
 import { parseRealFlags, splitRealAddress, type FallbackPart } from './real-line.js';
@@ -30,9 +22,25 @@ export const MAX_RANGE = 65536;
  * in agreement. Extensions (ssh) are never implied by a port.
  */
 export const SERVICE_OF_PORT: ReadonlyMap<number, Service> = new Map([
-  [21, 'ftp'], [25, 'smtp'], [53, 'dns'], [80, 'http'], [110, 'pop'], [119, 'nntp'], [143, 'imap'],
-  [389, 'ldap'], [443, 'https'], [587, 'submission'], [636, 'ldaps'], [993, 'imaps'], [995, 'pops'],
-  [1521, 'oracle'], [1812, 'radius'], [3128, 'http_proxy'], [3306, 'mysql'], [5060, 'sip'], [5432, 'pgsql'],
+  [21, 'ftp'],
+  [25, 'smtp'],
+  [53, 'dns'],
+  [80, 'http'],
+  [110, 'pop'],
+  [119, 'nntp'],
+  [143, 'imap'],
+  [389, 'ldap'],
+  [443, 'https'],
+  [587, 'submission'],
+  [636, 'ldaps'],
+  [993, 'imaps'],
+  [995, 'pops'],
+  [1521, 'oracle'],
+  [1812, 'radius'],
+  [3128, 'http_proxy'],
+  [3306, 'mysql'],
+  [5060, 'sip'],
+  [5432, 'pgsql'],
 ]);
 
 function ipToInt(ip: string): number {
@@ -273,11 +281,11 @@ export function buildModel(input: BuildInput): { config: Config; issues: ScanIss
       }
     }
     const fwmark = vs.fwmark !== undefined ? Number(vs.fwmark) : undefined;
-    const service: Service = vs.service ?? (port !== undefined ? SERVICE_OF_PORT.get(port) ?? 'none' : 'none');
+    const service: Service = vs.service ?? (port !== undefined ? (SERVICE_OF_PORT.get(port) ?? 'none') : 'none');
     const reals = buildReals(vs, cache, sink);
 
     const receiveErrors = (source: string, line: number): void => {
-      const why = source === '' ? null : input.validateReceive?.(source) ?? null;
+      const why = source === '' ? null : (input.validateReceive?.(source) ?? null);
       if (why !== null) sink.error(line, OUR_ERRORS.receiveRegex(why));
     };
     receiveErrors(vs.receive, vs.receiveLine);

@@ -138,8 +138,7 @@ export function globalDirective(text: string, g: GlobalDraft, ctx: GlobalContext
     return fail(MSG.yesNo('supervised'));
   }
   if ((v = directive(text, 'quiescent')) !== undefined) return yesNo(v, 'quiescent', (b) => (g.quiescent = b));
-  if ((v = directive(text, 'readdquiescent')) !== undefined)
-    return yesNo(v, 'readdquiescent', (b) => (g.readdquiescent = b));
+  if ((v = directive(text, 'readdquiescent')) !== undefined) return yesNo(v, 'readdquiescent', (b) => (g.readdquiescent = b));
   const email = emailDirective(text, g);
   if (email) return email;
   if ((v = directive(text, 'emailalertfrom')) !== undefined) {
@@ -155,8 +154,7 @@ export function globalDirective(text: string, g: GlobalDraft, ctx: GlobalContext
   // ldirectord-ts extensions (none of these names is known to the original).
   if ((v = directive(text, 'successcount')) !== undefined) return extension(readSuccessCount(v), (n) => (g.successcount = n));
   if ((v = directive(text, 'slowstart')) !== undefined) return extension(readSlowStart(v), (n) => (g.slowstart = n));
-  if ((v = directive(text, 'statusaddress')) !== undefined)
-    return extension(readStatusAddress(v), (a) => (g.statusaddress = a));
+  if ((v = directive(text, 'statusaddress')) !== undefined) return extension(readStatusAddress(v), (a) => (g.statusaddress = a));
   if (directive(text, 'timeout') !== undefined) return fail(MSG.timeoutDeprecated);
   return fail(MSG.unknownCommand(text));
 }

@@ -52,11 +52,20 @@ export function parseIPv6(text: string): number[] | undefined {
 /** glibc inet_ntop(AF_INET6) text of eight words (no brackets). */
 export function formatIPv6(words: readonly number[]): string {
   // Longest run of >= 2 zero words (the first one on a tie) becomes "::".
-  let bestBase = -1, bestLen = 0, curBase = -1, curLen = 0;
+  let bestBase = -1,
+    bestLen = 0,
+    curBase = -1,
+    curLen = 0;
   for (let i = 0; i < 8; i++) {
     if (words[i] === 0) {
-      if (curBase < 0) { curBase = i; curLen = 1; } else curLen++;
-      if (curLen > bestLen) { bestBase = curBase; bestLen = curLen; }
+      if (curBase < 0) {
+        curBase = i;
+        curLen = 1;
+      } else curLen++;
+      if (curLen > bestLen) {
+        bestBase = curBase;
+        bestLen = curLen;
+      }
     } else curBase = -1;
   }
   if (bestLen < 2) bestBase = -1;

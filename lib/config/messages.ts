@@ -34,8 +34,7 @@ export const MSG = {
   wrongFallback: (used: string, want: string) => `cannot specify "${used}" here.  please use "${want}" instead`,
   noRequest: 'no request string specified',
   invalidReceive: 'invalid receive string',
-  invalidChecktype:
-    'checktype must be "connect", "negotiate", "on", "off", "ping", "external", "external-perl" or a positive number',
+  invalidChecktype: 'checktype must be "connect", "negotiate", "on", "off", "ping", "external", "external-perl" or a positive number',
   invalidCheckCommand: 'invalid check command',
   invalidCheckTimeout: 'invalid check timeout',
   invalidNegotiateTimeout: 'invalid negotiate timeout',
@@ -74,8 +73,7 @@ export const MSG = {
   realUnresolvableHost: (h: string) => `invalid address (${h}) for real server (could not resolve host)`,
   realUnresolvableEndHost: (h: string) => `invalid address (${h}) for real server (could not resolve end host)`,
   realBadPort: (p: string) => `invalid port (${p}) for real server (could not resolve port)`,
-  invalidRange: (a: string, b: string) =>
-    `Invalid Range: ${a}-${b}: First value must be greater than or equal to the second value`,
+  invalidRange: (a: string, b: string) => `Invalid Range: ${a}-${b}: First value must be greater than or equal to the second value`,
   invalidIp: (a: string) => `Invalid IP address: ${a}`,
   ipv6Range: 'Address range for IPv6 is not supported yet',
   forwardMethod: 'forward method must be gate, masq or ipip',
@@ -94,16 +92,13 @@ export const LENIENT = {
     `virtual block line indented by ${n} space${n === 1 ? '' : 's'}${lines > 1 ? ` (and ${lines - 1} more such line${lines > 2 ? 's' : ''} in this block)` : ''}: the original ldirectord needs at least 4 (or a tab) and rejects it; ldirectord-ts continues the block`,
   crlf: (count: number) =>
     `CRLF line endings (${count} line${count === 1 ? '' : 's'}): the original ldirectord keeps the carriage returns and rejects most directives; ldirectord-ts ignores them`,
-  trailingSpace:
-    'trailing whitespace after the value: the original ldirectord rejects this line; ldirectord-ts ignores the whitespace',
+  trailingSpace: 'trailing whitespace after the value: the original ldirectord rejects this line; ldirectord-ts ignores the whitespace',
   hashInQuotes:
     "'#' inside a quoted value: the original ldirectord cuts the line at the '#' and rejects it; ldirectord-ts keeps the quoted value whole",
-  upperBeforeLower:
-    '"u:" given before "l:": the original ldirectord silently drops the upper threshold; ldirectord-ts honours both',
+  upperBeforeLower: '"u:" given before "l:": the original ldirectord silently drops the upper threshold; ldirectord-ts honours both',
   weightAfterStrings:
     'weight given after the quoted request/receive: the original ldirectord silently drops the request and receive; ldirectord-ts honours both',
-  ignoredRealText: (t: string) =>
-    `text "${t}" in the real server line is ignored (as the original ldirectord ignores it)`,
+  ignoredRealText: (t: string) => `text "${t}" in the real server line is ignored (as the original ldirectord ignores it)`,
   fwmarkFromAddress: (mark: string, value: string) =>
     `virtual=${value} has no port and is taken as fwmark ${mark}, as the original ldirectord does; write virtual=${mark} if a fwmark is meant`,
   rangeStringCompare: (ours: number, theirs: number) =>

@@ -17,8 +17,27 @@ export type Forward = 'gate' | 'masq' | 'ipip';
 export type Protocol = 'tcp' | 'udp' | 'fwm';
 
 export const SERVICES = [
-  'dns', 'ftp', 'http', 'https', 'http_proxy', 'imap', 'imaps', 'ldap', 'ldaps', 'mysql', 'nntp',
-  'none', 'oracle', 'pgsql', 'pop', 'pops', 'radius', 'simpletcp', 'sip', 'smtp', 'submission',
+  'dns',
+  'ftp',
+  'http',
+  'https',
+  'http_proxy',
+  'imap',
+  'imaps',
+  'ldap',
+  'ldaps',
+  'mysql',
+  'nntp',
+  'none',
+  'oracle',
+  'pgsql',
+  'pop',
+  'pops',
+  'radius',
+  'simpletcp',
+  'sip',
+  'smtp',
+  'submission',
   // Extensions: services the original does not know. Only an explicit service= selects
   // them (a virtual on port 22 still defaults to none), so configs the original accepts
   // mean the same here.

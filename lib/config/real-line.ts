@@ -136,7 +136,10 @@ const PLAIN_FLAGS = /^\s*(gate|masq|ipip)(?:\s+(\d+))?\s*$/;
 export function parseRealFlags(flagsText: string): RealFlagsResult {
   const plain = PLAIN_FLAGS.exec(flagsText);
   if (plain) {
-    return { flags: { forward: plain[1] as Forward, weight: plain[2] === undefined ? 1 : Number(plain[2]), lower: 0, upper: 0 }, warnings: NO_WARNINGS };
+    return {
+      flags: { forward: plain[1] as Forward, weight: plain[2] === undefined ? 1 : Number(plain[2]), lower: 0, upper: 0 },
+      warnings: NO_WARNINGS,
+    };
   }
   const original = originalReading(flagsText);
   if (original.error !== undefined) return { error: original.error, warnings: [] };

@@ -70,8 +70,7 @@ const REAL_LINE = /^real(6)?\s*=\s*(.*)/;
 
 function virtualAddress(value: string, family: Family): Parameters<typeof newVirtualDraft>[2] | { error: string } {
   let m: RegExpExecArray | null;
-  if (family === 4 && (m = /^(\d+\.\d+\.\d+\.\d+):([0-9A-Za-z_-]+)/.exec(value)))
-    return { ipPort: `${m[1]}:${m[2]}`, portText: m[2]! };
+  if (family === 4 && (m = /^(\d+\.\d+\.\d+\.\d+):([0-9A-Za-z_-]+)/.exec(value))) return { ipPort: `${m[1]}:${m[2]}`, portText: m[2]! };
   if ((m = /^([0-9A-Za-z._+-]+):([0-9A-Za-z_-]+)/.exec(value))) return { ipPort: `${m[1]}:${m[2]}`, portText: m[2]! };
   if ((m = /^(\d+)/.exec(value))) return { fwmark: m[1]! };
   if ((m = /^\[([0-9A-Fa-f:]+)\]:([0-9A-Za-z_-]+)/.exec(value))) {

@@ -120,8 +120,7 @@ export function virtualDirective(text: string, vs: VirtualDraft, ctx: VirtualCon
   let r: Outcome | undefined;
   const real = /^(real(6)?)\s*=\s*(.*)/.exec(text);
   if (real) {
-    if ((vs.family === 4) === (real[2] !== undefined))
-      return fail(MSG.wrongReal(real[1]!, vs.family === 4 ? 'real' : 'real6'));
+    if ((vs.family === 4) === (real[2] !== undefined)) return fail(MSG.wrongReal(real[1]!, vs.family === 4 ? 'real' : 'real6'));
     const value = real[3]!;
     return ok(() => vs.reals.push({ value, line: ctx.line }));
   }
@@ -149,8 +148,7 @@ export function virtualDirective(text: string, vs: VirtualDraft, ctx: VirtualCon
     const cmd = v;
     return cmd !== '' ? ok(() => (vs.checkcommand = cmd)) : fail(MSG.invalidCheckCommand);
   }
-  if ((v = directive(text, 'checktimeout')) !== undefined)
-    return nonZeroDigits(v, MSG.invalidCheckTimeout, (n) => (vs.checktimeout = n));
+  if ((v = directive(text, 'checktimeout')) !== undefined) return nonZeroDigits(v, MSG.invalidCheckTimeout, (n) => (vs.checktimeout = n));
   if (directive(text, 'connecttimeout') !== undefined) return fail(MSG.connecttimeoutDeprecated);
   if ((v = directive(text, 'negotiatetimeout')) !== undefined)
     return nonZeroDigits(v, MSG.invalidNegotiateTimeout, (n) => (vs.negotiatetimeout = n));
@@ -158,8 +156,7 @@ export function virtualDirective(text: string, vs: VirtualDraft, ctx: VirtualCon
     const d = firstDigits(v);
     return perlTrue(d) ? ok(() => (vs.checkcount = Number(d)), [MSG.checkcountDeprecated]) : fail(MSG.invalidCheckCount);
   }
-  if ((v = directive(text, 'failurecount')) !== undefined)
-    return nonZeroDigits(v, MSG.invalidFailureCount, (n) => (vs.failurecount = n));
+  if ((v = directive(text, 'failurecount')) !== undefined) return nonZeroDigits(v, MSG.invalidFailureCount, (n) => (vs.failurecount = n));
   // ldirectord-ts extensions: read strictly (the original has no such directives).
   if ((v = directive(text, 'successcount')) !== undefined) {
     const n = readSuccessCount(v);
@@ -235,8 +232,7 @@ export function virtualDirective(text: string, vs: VirtualDraft, ctx: VirtualCon
   }
   const fb = /^(fallback(6)?)\s*=\s*(.*)/.exec(text);
   if (fb) {
-    if ((vs.family === 4) === (fb[2] !== undefined))
-      return fail(MSG.wrongFallback(fb[1]!, vs.family === 4 ? 'fallback' : 'fallback6'));
+    if ((vs.family === 4) === (fb[2] !== undefined)) return fail(MSG.wrongFallback(fb[1]!, vs.family === 4 ? 'fallback' : 'fallback6'));
     const part = parseFallbackValue(fb[3]!);
     if ('error' in part) return fail(part.error);
     const withPort = part.port === undefined ? { ...part, port: vs.portText } : part;

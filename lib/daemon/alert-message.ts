@@ -40,10 +40,7 @@ export function alertBody(f: AlertBodyFields): string {
   if (perlTrue(f.servicename)) details += `Service name: ${f.servicename}\n`;
   if (perlTrue(f.comment)) details += `Comment: ${f.comment}\n`;
   return (
-    `ldirectord host: ${f.hostname}\n` +
-    `Log-Message: ${f.subject}\n` +
-    `Daemon-Status: ${f.status}\n` +
-    (details ? `\n${details}\n` : '')
+    `ldirectord host: ${f.hostname}\n` + `Log-Message: ${f.subject}\n` + `Daemon-Status: ${f.status}\n` + (details ? `\n${details}\n` : '')
   );
 }
 

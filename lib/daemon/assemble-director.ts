@@ -62,7 +62,13 @@ export function assembleDirector(config: Config, parts: DirectorParts): Assemble
       if (result && result !== MAINTENANCE_RESULT) observer.checked(entry, result);
     });
   }
-  const notifications = new Notifications({ log: parts.log, alerts: parts.alerts, monitor: parts.monitor, ipvsadmPath: parts.ipvsadm.path, ramps });
+  const notifications = new Notifications({
+    log: parts.log,
+    alerts: parts.alerts,
+    monitor: parts.monitor,
+    ipvsadmPath: parts.ipvsadm.path,
+    ramps,
+  });
   notifications.subscribe(events);
   ramps.subscribeTransitions();
   if (observer) events.on('converged', ({ result }) => observer.converged(result));

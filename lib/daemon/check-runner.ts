@@ -82,10 +82,13 @@ export class CheckRunner {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.checkers = deps.checkers ?? registryChecker;
-    this.schedule = new SlotTimers((e) => {
-      e.slot = undefined;
-      if (this.entries.get(e.id) === e && !this.stopped) void this.launch(e);
-    }, () => this.now());
+    this.schedule = new SlotTimers(
+      (e) => {
+        e.slot = undefined;
+        if (this.entries.get(e.id) === e && !this.stopped) void this.launch(e);
+      },
+      () => this.now(),
+    );
     this.deadlines = new DeadlineSlots(() => this.now(), DEADLINE_GRACE_MS);
   }
 
@@ -126,7 +129,9 @@ export class CheckRunner {
       }
     }
     const order = new Map<VirtualService, number>();
-    config.virtuals.forEach((v, i) => { if (!order.has(v)) order.set(v, i); });
+    config.virtuals.forEach((v, i) => {
+      if (!order.has(v)) order.set(v, i);
+    });
     const rank = (x: { virtual: VirtualService; real: RealServer }): number =>
       order.get(x.virtual)! * 1e6 + x.virtual.reals.indexOf(x.real);
     const now = this.now();
@@ -176,7 +181,10 @@ export class CheckRunner {
   }
 
   private newEntry(
-    id: string, members: RealEntry['members'], initial: (id: string, members: RealEntry['members']) => RealCheckState, now: number,
+    id: string,
+    members: RealEntry['members'],
+    initial: (id: string, members: RealEntry['members']) => RealCheckState,
+    now: number,
   ): RealEntry {
     const interval = members[0]!.virtual.checkinterval * 1000;
     return {

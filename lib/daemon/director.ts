@@ -13,8 +13,16 @@ import type { IpvsadmRunner } from '../ipvs/ipvsadm-runner.js';
 import { desiredState, NOTHING_KNOWN, serviceOf, virtualKey, type DesiredState, type RealsSnapshot } from '../ipvs/desired.js';
 import { purgeFailed } from '../ipvs/messages.js';
 import {
-  canonicalAddress, destinationKey, indexDestinations, indexServices, replaceServices, serviceKey, serviceLabel, storedDestinationPort,
-  type IpvsService, type IpvsTable,
+  canonicalAddress,
+  destinationKey,
+  indexDestinations,
+  indexServices,
+  replaceServices,
+  serviceKey,
+  serviceLabel,
+  storedDestinationPort,
+  type IpvsService,
+  type IpvsTable,
 } from '../ipvs/table.js';
 import { parseListings } from '../ipvs/listing-parser.js';
 import { planReload } from './reload-scope.js';
@@ -44,8 +52,7 @@ export class StopError extends Error {}
 /** What a convergence looks at: every managed service, or those with these keys. */
 type Scope = ReadonlySet<string> | 'all';
 
-const covers = (have: Scope, want: Scope): boolean =>
-  have === 'all' || (want !== 'all' && [...want].every((k) => have.has(k)));
+const covers = (have: Scope, want: Scope): boolean => have === 'all' || (want !== 'all' && [...want].every((k) => have.has(k)));
 
 export class Director {
   private config: Config;
@@ -189,8 +196,12 @@ export class Director {
     // worked: the batch's read-back verifies it, and a pass more corrects a change made
     // meanwhile by hand (one ipvsadm run, not two, per reload). Nothing changed for the
     // table (say, a comment edited): nothing to read or run at all.
-    let table: IpvsTable | undefined = scope !== 'all' && scope.size === 0 ? { services: [] }
-      : scope !== 'all' && this.lastTable && this.lastIpvsError === '' && this.lastConverge?.ok ? this.lastTable.table : undefined;
+    let table: IpvsTable | undefined =
+      scope !== 'all' && scope.size === 0
+        ? { services: [] }
+        : scope !== 'all' && this.lastTable && this.lastIpvsError === '' && this.lastConverge?.ok
+          ? this.lastTable.table
+          : undefined;
     try {
       table ??= await this.reconciler.read(scope === 'all' ? undefined : scope);
     } catch {
@@ -300,7 +311,8 @@ export class Director {
    * converge reads it). Services a reload dropped are always in the scope: they go.
    */
   private async convergeNow(
-    scope: Scope, known?: { readonly table: IpvsTable; readonly scope: Scope },
+    scope: Scope,
+    known?: { readonly table: IpvsTable; readonly scope: Scope },
   ): Promise<(ConvergeResult & { readonly scope: Scope }) | undefined> {
     let desired: DesiredState | undefined;
     let reals: RealsSnapshot = NOTHING_KNOWN;
@@ -313,14 +325,20 @@ export class Director {
     // A key of the scope that is neither (a late check result of a virtual gone and already
     // deleted) is left alone.
     const byKey = serviceIndex(config).byKey;
-    const managed = only ? [...only].filter((k) => byKey.has(k) || dropped.includes(k)) : [...new Set([...serviceIndex(config).keys, ...dropped])];
+    const managed = only
+      ? [...only].filter((k) => byKey.has(k) || dropped.includes(k))
+      : [...new Set([...serviceIndex(config).keys, ...dropped])];
     const current = known && covers(known.scope, only ?? 'all') ? known.table : undefined;
-    const result = await this.reconciler.converge((table) => {
-      // The states as they are once the table is read: the latest check results count.
-      reals = snapshotReals(config, { entries: this.runner, ramps: this.deps.ramps }, this.now(), only);
-      desired = desiredState(config, table, reals, { previouslyManaged: dropped, scope: only });
-      return desired.table;
-    }, managed, { ...(current ? { current } : {}), ...(only ? { scope: only } : {}) });
+    const result = await this.reconciler.converge(
+      (table) => {
+        // The states as they are once the table is read: the latest check results count.
+        reals = snapshotReals(config, { entries: this.runner, ramps: this.deps.ramps }, this.now(), only);
+        desired = desiredState(config, table, reals, { previouslyManaged: dropped, scope: only });
+        return desired.table;
+      },
+      managed,
+      { ...(current ? { current } : {}), ...(only ? { scope: only } : {}) },
+    );
     if (result.after) {
       // A scoped read is fresh for its services; the others are as last read.
       const table = only && this.lastTable ? replaceServices(this.lastTable.table, result.after, only) : result.after;

@@ -10,7 +10,12 @@ export const CHILD_COMMAND_TIMEOUT_MS = 120_000;
 
 export type ChildOutcome = { ok: true } | { ok: false; why: string };
 
-export async function runChildCommand(self: readonly string[], name: string, cmd: string, timeoutMs = CHILD_COMMAND_TIMEOUT_MS): Promise<ChildOutcome> {
+export async function runChildCommand(
+  self: readonly string[],
+  name: string,
+  cmd: string,
+  timeoutMs = CHILD_COMMAND_TIMEOUT_MS,
+): Promise<ChildOutcome> {
   const r = await runBounded(self[0]!, [...self.slice(1), name, cmd], { timeoutMs });
   return r.end === 'exited' && r.exitCode === 0 ? { ok: true } : { ok: false, why: describeEnd(r, timeoutMs) };
 }

@@ -51,10 +51,14 @@ export function runFallbackCommand(commandLine: string, args: readonly string[],
   const words = splitCommandLine(commandLine);
   const shown = [commandLine, ...args].join(' ');
   if (words.length === 0) return;
-  void runBounded(words[0]!, [...words.slice(1), ...args], { stderr: 'collect', maxOutputBytes: 64 * 1024, timeoutMs, leaveHolders: true })
-    .then((r) => {
-      if (r.end === 'exited' && r.exitCode === 0) return;
-      const why = r.end === 'exited' && r.exitCode !== null ? r.stderr.trim() || describeEnd(r) : describeEnd(r, timeoutMs);
-      log(`system(${shown}) failed: ${why}`);
-    });
+  void runBounded(words[0]!, [...words.slice(1), ...args], {
+    stderr: 'collect',
+    maxOutputBytes: 64 * 1024,
+    timeoutMs,
+    leaveHolders: true,
+  }).then((r) => {
+    if (r.end === 'exited' && r.exitCode === 0) return;
+    const why = r.end === 'exited' && r.exitCode !== null ? r.stderr.trim() || describeEnd(r) : describeEnd(r, timeoutMs);
+    log(`system(${shown}) failed: ${why}`);
+  });
 }

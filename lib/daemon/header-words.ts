@@ -32,7 +32,11 @@ function splitEncoded(text: string, max: number): string[] {
     if (cut) part = part.slice(0, cut.index);
     const widest = part.length > 0 ? part : rest.slice(0, max);
     // A continuation byte (0x80-0xBF) next: the character started in this part moves on.
-    for (let m = /^=([0-9A-F]{2})/i.exec(rest.slice(part.length)); part.length > 0 && m; m = /^=([0-9A-F]{2})/i.exec(rest.slice(part.length))) {
+    for (
+      let m = /^=([0-9A-F]{2})/i.exec(rest.slice(part.length));
+      part.length > 0 && m;
+      m = /^=([0-9A-F]{2})/i.exec(rest.slice(part.length))
+    ) {
       const byte = parseInt(m[1]!, 16);
       if (!(byte > 0x7f && byte < 0xc2)) break;
       part = part.slice(0, part.length - 3);

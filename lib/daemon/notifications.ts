@@ -8,9 +8,7 @@ import type { ConvergeResult } from '../ipvs/converge.js';
 import { formatCommandLine } from '../ipvs/ipvsadm-runner.js';
 import { desiredState, NOTHING_KNOWN, type DesiredState } from '../ipvs/desired.js';
 import { logLineFor, tableShows } from '../ipvs/log-lines.js';
-import {
-  changeNotMade, commandFailed, purgedRealServer, resettingSoftFailure, softFailure, softSuccess,
-} from '../ipvs/messages.js';
+import { changeNotMade, commandFailed, purgedRealServer, resettingSoftFailure, softFailure, softSuccess } from '../ipvs/messages.js';
 import { commandTarget, type IpvsCommand } from '../ipvs/commands.js';
 import { destinationKey, indexServices, serviceKey, type IpvsService } from '../ipvs/table.js';
 import { convergenceErrorLine } from './convergence-error.js';
@@ -71,7 +69,8 @@ export class Notifications {
         this.deps.monitor.write(virtual.monitorfile, realId(virtual, real), result.ok ? 'up' : 'down', result.message);
       }
       if (t.kind === 'soft-failure') log.log(softFailure(real.ip, real.port, virtual.id, t.count, t.limit));
-      if (t.kind === 'reset-soft-failure' || (t.kind === 'up' && t.resetFrom > 0)) log.log(resettingSoftFailure(real.ip, real.port, virtual.id));
+      if (t.kind === 'reset-soft-failure' || (t.kind === 'up' && t.resetFrom > 0))
+        log.log(resettingSoftFailure(real.ip, real.port, virtual.id));
       const rising = t.kind === 'soft-success' ? t : t.kind === 'down' ? t.rising : undefined;
       if (rising) log.log(softSuccess(real.ip, real.port, virtual.id, rising.count, rising.limit));
     }

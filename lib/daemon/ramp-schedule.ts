@@ -74,7 +74,12 @@ export class RampSchedule {
    * while a ramp runs): logged like any change, but mailed only once, when the real
    * comes back. `before`: the services as they were before the convergence.
    */
-  isRampStep(c: IpvsCommand, before: () => Map<string, IpvsService>, desired: DesiredState, virtualOf: (key: string) => VirtualService | undefined): boolean {
+  isRampStep(
+    c: IpvsCommand,
+    before: () => Map<string, IpvsService>,
+    desired: DesiredState,
+    virtualOf: (key: string) => VirtualService | undefined,
+  ): boolean {
     if (c.op !== 'edit-destination' || c.destination.weight === 0 || this.started.size === 0) return false;
     const key = serviceKey(c.service);
     const was = before().get(key);

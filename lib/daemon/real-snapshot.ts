@@ -22,12 +22,19 @@ export function snapshotReals(config: Config, from: SnapshotSources, now: number
   const out = new Map<Config['virtuals'][number], readonly RealSnapshot[]>();
   for (const v of config.virtuals) {
     if (out.has(v) || (scope && !scope.has(virtualKey(v)))) continue;
-    out.set(v, v.reals.map((r) => {
-      const id = checkKey(v, r);
-      const e = from.entries.get(id);
-      const state = stateOfEntry(e);
-      return { state, weight: state === 'up' ? from.ramps.weightOf(v, r, id, now) : r.weight, maintenance: state === 'down' && e?.maintenance === true };
-    }));
+    out.set(
+      v,
+      v.reals.map((r) => {
+        const id = checkKey(v, r);
+        const e = from.entries.get(id);
+        const state = stateOfEntry(e);
+        return {
+          state,
+          weight: state === 'up' ? from.ramps.weightOf(v, r, id, now) : r.weight,
+          maintenance: state === 'down' && e?.maintenance === true,
+        };
+      }),
+    );
   }
   return out;
 }

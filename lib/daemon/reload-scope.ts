@@ -91,10 +91,14 @@ export function planReload(old: Config, next: Config): ReloadPlan {
     else scope.add(k);
   }
   for (const k of before.keys()) if (!after.has(k) && !keptKeys.has(k)) scope.add(k);
-  const shared = g.readdquiescent === h.readdquiescent && sameConfigValue(g.fallback, h.fallback) && sameConfigValue(g.fallback6, h.fallback6);
-  const config: Config = kept.size === 0 ? next : Object.freeze({
-    ...next,
-    virtuals: Object.freeze(next.virtuals.map((v) => kept.get(v) ?? v)),
-  });
+  const shared =
+    g.readdquiescent === h.readdquiescent && sameConfigValue(g.fallback, h.fallback) && sameConfigValue(g.fallback6, h.fallback6);
+  const config: Config =
+    kept.size === 0
+      ? next
+      : Object.freeze({
+          ...next,
+          virtuals: Object.freeze(next.virtuals.map((v) => kept.get(v) ?? v)),
+        });
   return { config, scope: shared ? scope : 'all' };
 }

@@ -18,7 +18,9 @@ export function serviceIndex(config: Config): ServiceIndex {
   if (!index) {
     const keys = config.virtuals.map(virtualKey);
     const byKey = new Map<string, VirtualService>();
-    keys.forEach((k, i) => { if (!byKey.has(k)) byKey.set(k, config.virtuals[i]!); });
+    keys.forEach((k, i) => {
+      if (!byKey.has(k)) byKey.set(k, config.virtuals[i]!);
+    });
     index = { keys, byKey };
     serviceIndexes.set(config, index);
   }

@@ -25,10 +25,13 @@ export class SlotTimers<T> {
     let slot = this.slots.get(key);
     if (!slot) {
       const items = new Set<T>();
-      const timer = setTimeout(() => {
-        this.slots.delete(key);
-        for (const it of items) this.fire(it);
-      }, Math.max(0, key - this.now()));
+      const timer = setTimeout(
+        () => {
+          this.slots.delete(key);
+          for (const it of items) this.fire(it);
+        },
+        Math.max(0, key - this.now()),
+      );
       this.slots.set(key, (slot = { timer, items }));
     }
     slot.items.add(item);
@@ -90,15 +93,18 @@ export class DeadlineSlots {
       // every check of the slot listens on this one signal
       setMaxListeners(0, controller.signal);
       const waiters = new Set<() => void>();
-      const timer = setTimeout(() => {
-        this.slots.delete(key);
-        controller.abort(reason());
-        // Give well-behaved probes a moment to report their own timeout message.
-        setTimeout(() => {
-          for (const expire of waiters) expire();
-          waiters.clear();
-        }, this.graceMs);
-      }, Math.max(0, key - this.now()));
+      const timer = setTimeout(
+        () => {
+          this.slots.delete(key);
+          controller.abort(reason());
+          // Give well-behaved probes a moment to report their own timeout message.
+          setTimeout(() => {
+            for (const expire of waiters) expire();
+            waiters.clear();
+          }, this.graceMs);
+        },
+        Math.max(0, key - this.now()),
+      );
       this.slots.set(key, (slot = { controller, timer, waiters }));
     }
     const joined = slot;

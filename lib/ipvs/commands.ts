@@ -1,8 +1,13 @@
 // Typed ipvsadm commands and their two renderings: an argument array for one
 // `ipvsadm ARGS` run, and a line of `ipvsadm -R` restore input.
 import {
-  destinationKey, serviceArgs, serviceKey,
-  type IpvsDestination, type IpvsForward, type IpvsServiceId, type IpvsServiceOptions,
+  destinationKey,
+  serviceArgs,
+  serviceKey,
+  type IpvsDestination,
+  type IpvsForward,
+  type IpvsServiceId,
+  type IpvsServiceOptions,
 } from './table.js';
 
 export type IpvsServiceSpec = IpvsServiceId & IpvsServiceOptions;
@@ -13,21 +18,28 @@ export type IpvsCommand =
   | { readonly op: 'delete-service'; readonly service: IpvsServiceId }
   | { readonly op: 'add-destination'; readonly service: IpvsServiceId; readonly destination: IpvsDestination }
   | {
-    readonly op: 'edit-destination'; readonly service: IpvsServiceId; readonly destination: IpvsDestination;
-    /** The entry as it was in the table. */
-    readonly previous: IpvsDestination;
-  }
+      readonly op: 'edit-destination';
+      readonly service: IpvsServiceId;
+      readonly destination: IpvsDestination;
+      /** The entry as it was in the table. */
+      readonly previous: IpvsDestination;
+    }
   | {
-    readonly op: 'delete-destination'; readonly service: IpvsServiceId;
-    /** The entry as it was in the table. */
-    readonly destination: IpvsDestination;
-  };
+      readonly op: 'delete-destination';
+      readonly service: IpvsServiceId;
+      /** The entry as it was in the table. */
+      readonly destination: IpvsDestination;
+    };
 
 export function forwardFlag(f: IpvsForward): '-g' | '-m' | '-i' {
   switch (f) {
-    case 'masq': return '-m';
-    case 'ipip': return '-i';
-    case 'gate': case 'local': return '-g';
+    case 'masq':
+      return '-m';
+    case 'ipip':
+      return '-i';
+    case 'gate':
+    case 'local':
+      return '-g';
   }
 }
 
@@ -46,15 +58,31 @@ function serviceOptionArgs(s: IpvsServiceSpec): string[] {
 /** The arguments of one ipvsadm run (without the program name). */
 export function commandArgs(c: IpvsCommand): string[] {
   switch (c.op) {
-    case 'add-service': return ['-A', ...serviceArgs(c.service), ...serviceOptionArgs(c.service)];
-    case 'edit-service': return ['-E', ...serviceArgs(c.service), ...serviceOptionArgs(c.service)];
-    case 'delete-service': return ['-D', ...serviceArgs(c.service)];
-    case 'delete-destination': return ['-d', ...serviceArgs(c.service), '-r', destinationKey(c.destination)];
-    case 'add-destination': case 'edit-destination': {
+    case 'add-service':
+      return ['-A', ...serviceArgs(c.service), ...serviceOptionArgs(c.service)];
+    case 'edit-service':
+      return ['-E', ...serviceArgs(c.service), ...serviceOptionArgs(c.service)];
+    case 'delete-service':
+      return ['-D', ...serviceArgs(c.service)];
+    case 'delete-destination':
+      return ['-d', ...serviceArgs(c.service), '-r', destinationKey(c.destination)];
+    case 'add-destination':
+    case 'edit-destination': {
       const d = c.destination;
       // -x/-y always: without them `-e` resets the thresholds to 0 (spec §4.2).
-      return [c.op === 'add-destination' ? '-a' : '-e', ...serviceArgs(c.service), '-r', destinationKey(d),
-        forwardFlag(d.forward), '-w', String(d.weight), '-x', String(d.upperThreshold), '-y', String(d.lowerThreshold)];
+      return [
+        c.op === 'add-destination' ? '-a' : '-e',
+        ...serviceArgs(c.service),
+        '-r',
+        destinationKey(d),
+        forwardFlag(d.forward),
+        '-w',
+        String(d.weight),
+        '-x',
+        String(d.upperThreshold),
+        '-y',
+        String(d.lowerThreshold),
+      ];
     }
   }
 }
@@ -71,8 +99,13 @@ const UNSAFE = /[\s#]|^$/;
 export function restoreLine(c: IpvsCommand): string | undefined {
   if (c.op === 'add-service' || c.op === 'edit-service') {
     const s = c.service;
-    if (UNSAFE.test(s.scheduler) || (s.schedFlags !== undefined && UNSAFE.test(s.schedFlags))
-      || (s.pe !== undefined && UNSAFE.test(s.pe)) || (s.netmask !== undefined && UNSAFE.test(s.netmask))) return undefined;
+    if (
+      UNSAFE.test(s.scheduler) ||
+      (s.schedFlags !== undefined && UNSAFE.test(s.schedFlags)) ||
+      (s.pe !== undefined && UNSAFE.test(s.pe)) ||
+      (s.netmask !== undefined && UNSAFE.test(s.netmask))
+    )
+      return undefined;
   }
   return commandArgs(c).join(' ');
 }
@@ -80,7 +113,11 @@ export function restoreLine(c: IpvsCommand): string | undefined {
 /** What a command works on: the service key, plus the destination key for destination commands. */
 export function commandTarget(c: IpvsCommand): string {
   switch (c.op) {
-    case 'add-service': case 'edit-service': case 'delete-service': return serviceKey(c.service);
-    default: return `${serviceKey(c.service)} ${destinationKey(c.destination)}`;
+    case 'add-service':
+    case 'edit-service':
+    case 'delete-service':
+      return serviceKey(c.service);
+    default:
+      return `${serviceKey(c.service)} ${destinationKey(c.destination)}`;
   }
 }

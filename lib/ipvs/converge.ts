@@ -102,14 +102,23 @@ const ONE_BY_ONE_MAX = 32;
  * destination commands of a service that could not be added.
  */
 export async function converge(
-  runner: IpvsadmRunner, desired: DesiredTable, managed: Iterable<string>, o: ConvergeOptions = {},
+  runner: IpvsadmRunner,
+  desired: DesiredTable,
+  managed: Iterable<string>,
+  o: ConvergeOptions = {},
 ): Promise<ConvergeResult> {
   const scope = o.scope;
   const managedKeys = scope ? [...managed].filter((k) => scope.has(k)) : [...managed];
   const maxPasses = Math.max(1, o.maxPasses ?? 4);
   let runs = 0;
   let sentCount = 0;
-  const counted: IpvsadmRunner = { path: runner.path, run: (a, i) => { runs++; return runner.run(a, i); } };
+  const counted: IpvsadmRunner = {
+    path: runner.path,
+    run: (a, i) => {
+      runs++;
+      return runner.run(a, i);
+    },
+  };
   let before: IpvsTable | undefined;
   let after: IpvsTable | undefined;
   let planned: IpvsCommand[] = [];
@@ -136,14 +145,22 @@ export async function converge(
       applied,
       remaining,
       unapplied: error ? [] : remaining.filter((c) => sent.has(argsText(c))),
-      failures, skipped, batchStderr: batchErrors.join('\n'), passes, sent: sentCount, runs,
+      failures,
+      skipped,
+      batchStderr: batchErrors.join('\n'),
+      passes,
+      sent: sentCount,
+      runs,
     };
   };
   /** Destination command of a service that could not be added: noted, not run. */
   const skip = (c: IpvsCommand): boolean => {
     if (isServiceCommand(c) || !failedServices.has(serviceKey(c.service))) return false;
     const k = argsText(c);
-    if (!skippedKeys.has(k)) { skippedKeys.add(k); skipped.push(c); }
+    if (!skippedKeys.has(k)) {
+      skippedKeys.add(k);
+      skipped.push(c);
+    }
     return true;
   };
   /** Runs one command alone; records its refusal. Throws the no-ipvs error. */
@@ -191,7 +208,7 @@ export async function converge(
     if (range[0]) await runOne(range[0]);
   };
   try {
-    before = o.current ?? await readTable(counted, scope);
+    before = o.current ?? (await readTable(counted, scope));
     let target = resolveDesired(desired, before);
     planned = diffTable(before, target, managedKeys);
     remaining = planned;
@@ -212,7 +229,11 @@ export async function converge(
         // everything at once, with the verifying listings at the end
         if (first.stopped) await pinpoint(runnable);
         else {
-          try { readBack = parseListings(first.stdout, scope); } catch { readBack = undefined; }
+          try {
+            readBack = parseListings(first.stdout, scope);
+          } catch {
+            readBack = undefined;
+          }
         }
       } else {
         for (const c of runnable) if (isServiceCommand(c)) await runOne(c);
@@ -224,11 +245,15 @@ export async function converge(
         const batch = dests.length > ONE_BY_ONE_MAX || fresh ? await runBatch(dests, LISTING_COMMANDS) : undefined;
         if (batch?.stopped) await pinpoint(dests);
         else if (batch) {
-          try { readBack = parseListings(batch.stdout, scope); } catch { readBack = undefined; }
+          try {
+            readBack = parseListings(batch.stdout, scope);
+          } catch {
+            readBack = undefined;
+          }
         } else for (const c of dests) await runOne(c);
       }
       for (const c of runnable) sent.add(argsText(c));
-      after = readBack ?? await readTable(counted, scope);
+      after = readBack ?? (await readTable(counted, scope));
       // Applied: what the read-back shows of the table this pass aimed at. A desired state
       // that is a function of the table (check results keep arriving) may then ask for more:
       // the next pass sends that, and it is reported too.
@@ -255,7 +280,10 @@ export async function converge(
 export class IpvsReconciler {
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly runner: IpvsadmRunner, readonly options: Omit<ConvergeOptions, 'current' | 'scope'> = {}) {}
+  constructor(
+    readonly runner: IpvsadmRunner,
+    readonly options: Omit<ConvergeOptions, 'current' | 'scope'> = {},
+  ) {}
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
     const p = this.#tail.then(job);

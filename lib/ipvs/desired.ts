@@ -12,8 +12,17 @@
 // - everything else in a managed virtual is removed (ldirectord owns its virtuals).
 import type { Config, FallbackServer, RealServer, VirtualService } from '../config/model.js';
 import {
-  canonicalAddress, destinationKey, indexDestinations, indexServices, serviceKey, serviceLabel, storedDestinationPort,
-  type IpvsDestination, type IpvsService, type IpvsServiceId, type IpvsTable,
+  canonicalAddress,
+  destinationKey,
+  indexDestinations,
+  indexServices,
+  serviceKey,
+  serviceLabel,
+  storedDestinationPort,
+  type IpvsDestination,
+  type IpvsService,
+  type IpvsServiceId,
+  type IpvsTable,
 } from './table.js';
 
 export type RealState = 'up' | 'down' | 'unknown';
@@ -73,9 +82,10 @@ const address = (ip: string): string => canonicalAddress(ip)?.address ?? ip;
 
 /** The IPVS service of a virtual (the options of spec §4.2's `-A/-E`). */
 export function serviceOf(v: VirtualService): IpvsService {
-  const id: IpvsServiceId = v.protocol === 'fwm'
-    ? { protocol: 'fwm', family: v.family, fwmark: v.fwmark ?? 0 }
-    : { protocol: v.protocol, family: v.family, address: address(v.ip ?? ''), port: v.port ?? 0 };
+  const id: IpvsServiceId =
+    v.protocol === 'fwm'
+      ? { protocol: 'fwm', family: v.family, fwmark: v.fwmark ?? 0 }
+      : { protocol: v.protocol, family: v.family, address: address(v.ip ?? ''), port: v.port ?? 0 };
   return {
     ...id,
     scheduler: v.scheduler,
@@ -137,11 +147,18 @@ export function desiredState(config: Config, current: IpvsTable, snapshot: Reals
       switch (known?.state ?? 'unknown') {
         case 'up':
           anyUp = true;
-          reals.push({ ...stored, forward: r.forward, weight: known?.weight ?? r.weight, upperThreshold: r.upperThreshold, lowerThreshold: r.lowerThreshold });
+          reals.push({
+            ...stored,
+            forward: r.forward,
+            weight: known?.weight ?? r.weight,
+            upperThreshold: r.upperThreshold,
+            lowerThreshold: r.lowerThreshold,
+          });
           break;
         case 'down':
           // quiescing is `-e -w 0` without -x/-y in the original: thresholds end up 0
-          if (v.quiescent && (inTable || readd)) reals.push({ ...stored, forward: r.forward, weight: 0, upperThreshold: 0, lowerThreshold: 0 });
+          if (v.quiescent && (inTable || readd))
+            reals.push({ ...stored, forward: r.forward, weight: 0, upperThreshold: 0, lowerThreshold: 0 });
           break;
         case 'unknown':
           anyUnknown = true;

@@ -2,9 +2,18 @@
 // the desired one, touching only the services this daemon manages.
 import type { IpvsCommand } from './commands.js';
 import {
-  destinationKey, indexDestinations, indexServices, normalizeService, sameDestination, sameServiceOptions,
-  serviceIdOf, serviceKey,
-  type IpvsDestination, type IpvsService, type IpvsServiceOptions, type IpvsTable,
+  destinationKey,
+  indexDestinations,
+  indexServices,
+  normalizeService,
+  sameDestination,
+  sameServiceOptions,
+  serviceIdOf,
+  serviceKey,
+  type IpvsDestination,
+  type IpvsService,
+  type IpvsServiceOptions,
+  type IpvsTable,
 } from './table.js';
 
 function optionsOf(s: IpvsService): IpvsServiceOptions {

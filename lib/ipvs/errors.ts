@@ -38,6 +38,5 @@ export function ipvsadmFailure(args: readonly string[], exitCode: number, stderr
   const text = stderr.trim();
   const m = NO_IPVS.exec(text);
   if (m) return new IpvsadmError('no-ipvs', `IPVS is not available: ${m[1]}`, { args, exitCode, stderr: text });
-  return new IpvsadmError('failed', text === '' ? `ipvsadm exited with status ${exitCode}` : text,
-    { args, exitCode, stderr: text });
+  return new IpvsadmError('failed', text === '' ? `ipvsadm exited with status ${exitCode}` : text, { args, exitCode, stderr: text });
 }

@@ -12,8 +12,16 @@
 // empty table.
 import { IpvsadmError } from './errors.js';
 import {
-  canonicalNetmask, canonicalSchedFlags, parseAddressPort, serviceKey,
-  type IpvsDestination, type IpvsForward, type IpvsProtocol, type IpvsService, type IpvsServiceId, type IpvsTable,
+  canonicalNetmask,
+  canonicalSchedFlags,
+  parseAddressPort,
+  serviceKey,
+  type IpvsDestination,
+  type IpvsForward,
+  type IpvsProtocol,
+  type IpvsService,
+  type IpvsServiceId,
+  type IpvsTable,
 } from './table.js';
 
 const HEADER = /^IP Virtual Server version \d+\.\d+\.\d+ \(size=\d+\)$/;
@@ -62,7 +70,8 @@ function parseServiceLine(text: string, lineNo: () => number): Omit<IpvsService,
   const netmask = canonicalNetmask(id.family, persistent, m[3]);
   const schedFlags = canonicalSchedFlags(scheduler, m[1]);
   return {
-    ...id, scheduler,
+    ...id,
+    scheduler,
     ...(persistent !== undefined ? { persistent } : {}),
     ...(netmask !== undefined ? { netmask } : {}),
     ops: m[5] !== undefined,
@@ -109,7 +118,10 @@ class Lines {
   pos = 0;
   /** Where the line last read starts. */
   private last = 0;
-  constructor(readonly text: string, private readonly firstLine = 1) {}
+  constructor(
+    readonly text: string,
+    private readonly firstLine = 1,
+  ) {}
   get done(): boolean {
     return this.pos >= this.text.length;
   }
@@ -164,7 +176,10 @@ function cachedAddressPort(token: string): ReturnType<typeof parseAddressPort> {
 
 /** Memoised likewise: a table's service lines are the same from one listing to the next. */
 const serviceLineCache = new Map<string, { readonly svc: Omit<IpvsService, 'destinations'>; readonly key: string }>();
-function cachedServiceLine(text: string, lineNo: () => number): { readonly svc: Omit<IpvsService, 'destinations'>; readonly key: string } | undefined {
+function cachedServiceLine(
+  text: string,
+  lineNo: () => number,
+): { readonly svc: Omit<IpvsService, 'destinations'>; readonly key: string } | undefined {
   const hit = serviceLineCache.get(text);
   if (hit) return hit;
   const svc = parseServiceLine(text, lineNo);
@@ -208,8 +223,12 @@ function scanListing(lines: Lines, scope: ReadonlySet<string> | undefined): List
         if (!ap) throw listingParseError(`bad real server address "${d[1]}"`, lineNo());
         cur.tokens.push(d[1]!);
         cur.destinations.push({
-          address: ap.address, port: ap.port, forward: FORWARD_NAMES[d[2]!]!, weight: Number(d[3]),
-          upperThreshold: 0, lowerThreshold: 0,
+          address: ap.address,
+          port: ap.port,
+          forward: FORWARD_NAMES[d[2]!]!,
+          weight: Number(d[3]),
+          upperThreshold: 0,
+          lowerThreshold: 0,
         });
       } else {
         const d = THRESHOLD_DEST.exec(text);

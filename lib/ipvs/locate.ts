@@ -16,10 +16,19 @@ export interface LocateOptions {
 }
 
 function isFile(p: string): boolean {
-  try { return statSync(p).isFile(); } catch { return false; }
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 function isExecutable(p: string): boolean {
-  try { accessSync(p, fsConstants.X_OK); return isFile(p); } catch { return false; }
+  try {
+    accessSync(p, fsConstants.X_OK);
+    return isFile(p);
+  } catch {
+    return false;
+  }
 }
 
 /** The ipvsadm to run, or undefined when there is none (the original dies "Can not find ipvsadm"). */
@@ -32,4 +41,3 @@ export function locateIpvsadm(o: LocateOptions = {}): string | undefined {
   }
   return IPVSADM_PATHS.find((p) => exec(p));
 }
-

@@ -5,8 +5,16 @@
 import { commandTarget, type IpvsCommand } from './commands.js';
 import type { DesiredState } from './desired.js';
 import {
-  addedServer, addedVirtualServer, changedVirtualServer, deletedServer, purgedRealServer, purgedVirtualServer,
-  quiescentServer, readdQuiescentServer, restoredServer, type PurgeWhen,
+  addedServer,
+  addedVirtualServer,
+  changedVirtualServer,
+  deletedServer,
+  purgedRealServer,
+  purgedVirtualServer,
+  quiescentServer,
+  readdQuiescentServer,
+  restoredServer,
+  type PurgeWhen,
 } from './messages.js';
 import { destinationKey, indexDestinations, serviceKey, serviceLabel, type IpvsService } from './table.js';
 
@@ -17,10 +25,14 @@ import { destinationKey, indexDestinations, serviceKey, serviceLabel, type IpvsS
 export function logLineFor(c: IpvsCommand, desired: DesiredState, when: PurgeWhen = 'start'): string {
   const v = serviceLabel(c.service);
   switch (c.op) {
-    case 'add-service': return addedVirtualServer(v);
-    case 'edit-service': return changedVirtualServer(v);
-    case 'delete-service': return purgedVirtualServer(when, v);
-    default: break;
+    case 'add-service':
+      return addedVirtualServer(v);
+    case 'edit-service':
+      return changedVirtualServer(v);
+    case 'delete-service':
+      return purgedVirtualServer(when, v);
+    default:
+      break;
   }
   const stored = destinationKey(c.destination);
   const known = desired.servers.get(commandTarget(c));

@@ -43,12 +43,10 @@ export const deletedServer = (tag: ServerTag, rip: string, v: string, mappedFrom
   `Deleted ${server(tag, rip, v, mappedFrom)}`;
 
 /** `Purged real server (start): 10.0.0.9:80 (10.0.0.1:80)`: a table entry the config does not know. */
-export const purgedRealServer = (when: PurgeWhen, rip: string, v: string): string =>
-  `Purged real server (${when}): ${rip} (${v})`;
+export const purgedRealServer = (when: PurgeWhen, rip: string, v: string): string => `Purged real server (${when}): ${rip} (${v})`;
 
 /** `Purged virtual server (stop): 10.0.0.1:80`. */
-export const purgedVirtualServer = (when: PurgeWhen, v: string): string =>
-  `Purged virtual server (${when}): ${v}`;
+export const purgedVirtualServer = (when: PurgeWhen, v: string): string => `Purged virtual server (${when}): ${v}`;
 
 /** `Soft failure real server: 10.0.0.2:80 (tcp:10.0.0.1:80) failure 1/3`: note the virtual id here. */
 export const softFailure = (ip: string, port: number, vid: string, count: number, limit: number): string =>

@@ -92,10 +92,14 @@ export function destinationKey(d: { readonly address: string; readonly port: num
 /** The service part of `ipvsadm` arguments: `-t a:p`, `-u a:p`, `-f m` or `-f m -6`. */
 export function serviceArgs(id: IpvsServiceId): string[] {
   switch (id.protocol) {
-    case 'tcp': return ['-t', `${id.address}:${id.port}`];
-    case 'udp': return ['-u', `${id.address}:${id.port}`];
-    case 'sctp': return ['--sctp-service', `${id.address}:${id.port}`];
-    case 'fwm': return id.family === 6 ? ['-f', String(id.fwmark), '-6'] : ['-f', String(id.fwmark)];
+    case 'tcp':
+      return ['-t', `${id.address}:${id.port}`];
+    case 'udp':
+      return ['-u', `${id.address}:${id.port}`];
+    case 'sctp':
+      return ['--sctp-service', `${id.address}:${id.port}`];
+    case 'fwm':
+      return id.family === 6 ? ['-f', String(id.fwmark), '-6'] : ['-f', String(id.fwmark)];
   }
 }
 
@@ -150,8 +154,12 @@ export function parseAddressPort(text: string): { family: IpvsFamily; address: s
 // ---------------------------------------------------------- normalisation ----
 
 const SCHED_FLAG_BITS: Readonly<Record<string, number>> = {
-  'flag-1': 1, 'sh-fallback': 1, 'mh-fallback': 1,
-  'flag-2': 2, 'sh-port': 2, 'mh-port': 2,
+  'flag-1': 1,
+  'sh-fallback': 1,
+  'mh-fallback': 1,
+  'flag-2': 2,
+  'sh-port': 2,
+  'mh-port': 2,
   'flag-3': 4,
 };
 
@@ -170,10 +178,25 @@ export function canonicalSchedFlags(scheduler: string, flags: string | undefined
     bits |= bit;
   }
   const names: Array<[number, string]> =
-    scheduler === 'sh' ? [[1, 'sh-fallback'], [2, 'sh-port']]
-      : scheduler === 'mh' ? [[1, 'mh-fallback'], [2, 'mh-port']]
-        : [[1, 'flag-1'], [2, 'flag-2'], [4, 'flag-3']];
-  const out = names.filter(([b]) => bits & b).map(([, n]) => n).join(',');
+    scheduler === 'sh'
+      ? [
+          [1, 'sh-fallback'],
+          [2, 'sh-port'],
+        ]
+      : scheduler === 'mh'
+        ? [
+            [1, 'mh-fallback'],
+            [2, 'mh-port'],
+          ]
+        : [
+            [1, 'flag-1'],
+            [2, 'flag-2'],
+            [4, 'flag-3'],
+          ];
+  const out = names
+    .filter(([b]) => bits & b)
+    .map(([, n]) => n)
+    .join(',');
   return out === '' ? undefined : out;
 }
 
@@ -225,12 +248,14 @@ export function normalizeService(s: IpvsService): IpvsService {
 
 /** True when `-E` would not change anything. */
 export function sameServiceOptions(a: IpvsServiceOptions, b: IpvsServiceOptions): boolean {
-  return a.scheduler === b.scheduler
-    && a.persistent === b.persistent
-    && (a.persistent === undefined || a.netmask === b.netmask)
-    && a.ops === b.ops
-    && (a.schedFlags ?? '') === (b.schedFlags ?? '')
-    && (a.pe ?? '') === (b.pe ?? '');
+  return (
+    a.scheduler === b.scheduler &&
+    a.persistent === b.persistent &&
+    (a.persistent === undefined || a.netmask === b.netmask) &&
+    a.ops === b.ops &&
+    (a.schedFlags ?? '') === (b.schedFlags ?? '') &&
+    (a.pe ?? '') === (b.pe ?? '')
+  );
 }
 
 /**
@@ -241,10 +266,12 @@ export function sameServiceOptions(a: IpvsServiceOptions, b: IpvsServiceOptions)
 export function sameDestination(current: IpvsDestination, desired: IpvsDestination): boolean {
   const gateLike = (f: IpvsForward): boolean => f === 'gate' || f === 'local';
   const fwdOk = current.forward === desired.forward || (gateLike(current.forward) && gateLike(desired.forward));
-  return fwdOk
-    && current.weight === desired.weight
-    && current.upperThreshold === desired.upperThreshold
-    && current.lowerThreshold === desired.lowerThreshold;
+  return (
+    fwdOk &&
+    current.weight === desired.weight &&
+    current.upperThreshold === desired.upperThreshold &&
+    current.lowerThreshold === desired.lowerThreshold
+  );
 }
 
 /** Services by key. */

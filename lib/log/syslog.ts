@@ -77,13 +77,17 @@ export class SyslogSender {
   loggerArgs(): string[] {
     const o = this.opts;
     return [
-      '--socket', o.socketPath ?? DEFAULT_SYSLOG_SOCKET,
+      '--socket',
+      o.socketPath ?? DEFAULT_SYSLOG_SOCKET,
       '--socket-errors=on',
-      '-p', `${o.facility.name}.info`,
-      '-t', SYSLOG_IDENT,
+      '-p',
+      `${o.facility.name}.info`,
+      '-t',
+      SYSLOG_IDENT,
       `--id=${o.pid}`,
       // Whole messages, like Sys::Syslog (logger's default splits at 1 KiB).
-      '--size', '65536',
+      '--size',
+      '65536',
     ];
   }
 

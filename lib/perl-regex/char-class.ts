@@ -75,7 +75,11 @@ function classItem(cur: Cursor): number | Range[] {
   const e = cur.peek();
   if (e === undefined) cur.fail('Unmatched [');
   const sets: Record<string, Range[]> = {
-    d: DIGIT, w: WORD, s: SPACE, h: HSPACE, v: VSPACE,
+    d: DIGIT,
+    w: WORD,
+    s: SPACE,
+    h: HSPACE,
+    v: VSPACE,
   };
   const lower = e.toLowerCase();
   if (sets[lower] && (e === lower || 'DWSHV'.includes(e))) {

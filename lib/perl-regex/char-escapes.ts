@@ -32,7 +32,10 @@ export function charEscape(cur: Cursor, inClass = false): number | null {
       if (cur.peek() === '{') {
         const end = cur.src.indexOf('}', cur.pos);
         if (end < 0) cur.fail('Missing right brace on \\x{}');
-        const digits = cur.src.slice(cur.pos + 1, end).trim().replace(/_/g, '');
+        const digits = cur.src
+          .slice(cur.pos + 1, end)
+          .trim()
+          .replace(/_/g, '');
         const valid = /^[0-9A-Fa-f]*/.exec(digits)?.[0] ?? '';
         cur.pos = end + 1;
         return checkCode(cur, parseInt(valid || '0', 16));

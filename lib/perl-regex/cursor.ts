@@ -3,7 +3,10 @@
 
 /** A syntax error at byte offset `pos`, rendered with Perl's "<-- HERE" marker. */
 export class PerlSyntaxError extends Error {
-  constructor(message: string, readonly pos: number) {
+  constructor(
+    message: string,
+    readonly pos: number,
+  ) {
     super(message);
   }
 }

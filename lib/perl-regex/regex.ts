@@ -25,9 +25,7 @@
 import { PerlSyntaxError } from './cursor.js';
 import { Translator, type Plan } from './translator.js';
 
-export type PerlRegexTranslation =
-  | { readonly ok: true; readonly regex: RegExp }
-  | { readonly ok: false; readonly error: string };
+export type PerlRegexTranslation = { readonly ok: true; readonly regex: RegExp } | { readonly ok: false; readonly error: string };
 
 /** The subject as Perl sees it: one char per byte. Strings are taken as UTF-8 text. */
 export function perlBytes(subject: string | Uint8Array): string {

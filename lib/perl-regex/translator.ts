@@ -132,7 +132,13 @@ export class Translator extends Cursor {
       return { text: `(${this.capture(flags, open, undefined)})`, quantifiable: true };
     }
     const rest = this.src.slice(this.pos + 2, this.pos + 40);
-    const simple: Array<[string, string]> = [[':', '(?:'], ['=', '(?='], ['!', '(?!'], ['<=', '(?<='], ['<!', '(?<!']];
+    const simple: Array<[string, string]> = [
+      [':', '(?:'],
+      ['=', '(?='],
+      ['!', '(?!'],
+      ['<=', '(?<='],
+      ['<!', '(?<!'],
+    ];
     for (const [marker, js] of simple) {
       if (rest.startsWith(marker)) {
         this.pos += 2 + marker.length;
@@ -182,10 +188,14 @@ export class Translator extends Cursor {
     const open = this.pos;
     const m = /^\(\*([a-z_]+):/.exec(this.src.slice(this.pos, this.pos + 40));
     const alpha: Record<string, string> = {
-      pla: '(?=', positive_lookahead: '(?=',
-      nla: '(?!', negative_lookahead: '(?!',
-      plb: '(?<=', positive_lookbehind: '(?<=',
-      nlb: '(?<!', negative_lookbehind: '(?<!',
+      pla: '(?=',
+      positive_lookahead: '(?=',
+      nla: '(?!',
+      negative_lookahead: '(?!',
+      plb: '(?<=',
+      positive_lookbehind: '(?<=',
+      nlb: '(?<!',
+      negative_lookbehind: '(?<!',
     };
     if (m) {
       const name = m[1] as string;
@@ -286,9 +296,7 @@ export class Translator extends Cursor {
       case 'u':
       case 'l':
       case 'F':
-        return this.fail(
-          `\\${c} is not applied to a receive string (Perl reads it as a literal "${c}"); escape the characters instead`,
-        );
+        return this.fail(`\\${c} is not applied to a receive string (Perl reads it as a literal "${c}"); escape the characters instead`);
       case 'g':
         return text(this.gBackref(flags, at));
       case 'k': {

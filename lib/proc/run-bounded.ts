@@ -180,10 +180,25 @@ export function runBounded(file: string, args: readonly string[], o: BoundedRunO
     }
     let g: GroupChild;
     try {
-      g = spawnGroup(file, args, [o.input !== undefined ? 'pipe' : 'ignore', o.stdout === 'collect' ? 'pipe' : 'ignore', o.stderr === 'collect' ? 'pipe' : 'ignore'], o.env);
+      g = spawnGroup(
+        file,
+        args,
+        [o.input !== undefined ? 'pipe' : 'ignore', o.stdout === 'collect' ? 'pipe' : 'ignore', o.stderr === 'collect' ? 'pipe' : 'ignore'],
+        o.env,
+      );
     } catch (err) {
       // spawn() throws only for invalid arguments (a NUL byte in one, say).
-      resolve({ end: 'spawn-error', exitCode: null, signal: null, stdout: [], stdoutBytes: 0, stderr: '', pipesHeld: false, error: err as Error, durationMs: 0 });
+      resolve({
+        end: 'spawn-error',
+        exitCode: null,
+        signal: null,
+        stdout: [],
+        stdoutBytes: 0,
+        stderr: '',
+        pipesHeld: false,
+        error: err as Error,
+        durationMs: 0,
+      });
       return;
     }
     const { child } = g;
@@ -207,8 +222,13 @@ export function runBounded(file: string, args: readonly string[], o: BoundedRunO
       for (const t of timers) clearTimeout(t);
       o.signal?.removeEventListener('abort', onAbort);
       resolve({
-        end: end ?? 'exited', exitCode, signal: exitSignal, stdout, stdoutBytes,
-        stderr: Buffer.concat(stderr).toString('utf8'), pipesHeld,
+        end: end ?? 'exited',
+        exitCode,
+        signal: exitSignal,
+        stdout,
+        stdoutBytes,
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        pipesHeld,
         ...(spawnError ? { error: spawnError } : {}),
         durationMs: Date.now() - started,
       });
@@ -221,7 +241,10 @@ export function runBounded(file: string, args: readonly string[], o: BoundedRunO
       if (settled || end !== undefined) return;
       end = why;
       openPipes = 0;
-      void g.kill(grace).then(() => { exited = true; finish(); });
+      void g.kill(grace).then(() => {
+        exited = true;
+        finish();
+      });
     };
     const onAbort = (): void => stop('aborted');
 
@@ -240,14 +263,16 @@ export function runBounded(file: string, args: readonly string[], o: BoundedRunO
       if (openPipes > 0) {
         // A descendant holds the pipes: a moment to drain what the program wrote, then
         // whatever still holds them goes with the group.
-        timers.push(setTimeout(() => {
-          if (settled || end !== undefined || openPipes === 0) return;
-          pipesHeld = true;
-          if (!o.leaveHolders) return stop('exited');
-          end = 'exited';
-          for (const p of [child.stdout, child.stderr]) p?.destroy();
-          finish();
-        }, pipeGrace));
+        timers.push(
+          setTimeout(() => {
+            if (settled || end !== undefined || openPipes === 0) return;
+            pipesHeld = true;
+            if (!o.leaveHolders) return stop('exited');
+            end = 'exited';
+            for (const p of [child.stdout, child.stderr]) p?.destroy();
+            finish();
+          }, pipeGrace),
+        );
       }
       maybeDone();
     });
@@ -281,11 +306,16 @@ export function runBounded(file: string, args: readonly string[], o: BoundedRunO
 /** What ended a run that did not exit 0, in a few words for a log line. */
 export function describeEnd(r: BoundedRunResult, timeoutMs?: number): string {
   switch (r.end) {
-    case 'timeout': return `did not finish within ${timeoutMs ?? '?'} ms (process group killed)`;
-    case 'aborted': return 'cancelled (process group killed)';
-    case 'overflow': return 'wrote too much output (process group killed)';
-    case 'spawn-error': return `cannot run: ${r.error?.message ?? 'unknown error'}`;
-    case 'exited': break;
+    case 'timeout':
+      return `did not finish within ${timeoutMs ?? '?'} ms (process group killed)`;
+    case 'aborted':
+      return 'cancelled (process group killed)';
+    case 'overflow':
+      return 'wrote too much output (process group killed)';
+    case 'spawn-error':
+      return `cannot run: ${r.error?.message ?? 'unknown error'}`;
+    case 'exited':
+      break;
   }
   if (r.exitCode !== null) return `exit status ${r.exitCode}`;
   return `killed by ${r.signal ?? 'a signal'}`;

@@ -19,9 +19,7 @@ export interface StatusDocument {
 }
 
 export type DaemonInfo =
-  | { readonly state: 'stopped' }
-  | { readonly state: 'stale'; readonly pidFile: string; readonly pid: string }
-  | RunningDaemon;
+  { readonly state: 'stopped' } | { readonly state: 'stale'; readonly pidFile: string; readonly pid: string } | RunningDaemon;
 
 export interface RunningDaemon {
   /** What the daemon is doing: the original's daemon status (e-mail's Daemon-Status). */

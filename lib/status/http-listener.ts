@@ -61,7 +61,10 @@ export class StatusListener {
       const before = answered.get(socket) ?? Promise.resolve();
       const answer = before.then(() => (res.destroyed || socket.destroyed ? undefined : this.handle(req, res)));
       // an answer that failed to be written ends the connection; the chain goes on to its close
-      answered.set(socket, answer.catch(() => socket.destroy()).then(() => over));
+      answered.set(
+        socket,
+        answer.catch(() => socket.destroy()).then(() => over),
+      );
     });
     server.on('connection', (socket: net.Socket) => slots.admit(socket));
     // The slots' deadlines bound requests and idle keep-alive; Node's own

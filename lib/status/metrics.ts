@@ -64,7 +64,8 @@ export class DaemonMetrics implements DirectorObserver {
       registers,
       collect() {
         this.reset();
-        for (const v of current().virtuals ?? []) if (v.fallback) this.set({ virtual: v.id, fallback: v.fallback.address }, v.fallback.ipvsWeight ?? 0);
+        for (const v of current().virtuals ?? [])
+          if (v.fallback) this.set({ virtual: v.id, fallback: v.fallback.address }, v.fallback.ipvsWeight ?? 0);
       },
     });
     this.checkDuration = new client.Histogram({

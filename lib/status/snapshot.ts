@@ -76,7 +76,11 @@ export function buildStatus(director: Director, facts: DaemonFacts, now = Date.n
       quiescent: v.quiescent,
       inTable: services?.has(serviceKey(serviceOf(v))) ?? false,
       fallback: fb
-        ? { address: `${canonicalAddress(fb.ip)?.address ?? fb.ip}:${fb.port}`, forward: fb.forward, ipvsWeight: tableWeight(services, v, fb) }
+        ? {
+            address: `${canonicalAddress(fb.ip)?.address ?? fb.ip}:${fb.port}`,
+            forward: fb.forward,
+            ipvsWeight: tableWeight(services, v, fb),
+          }
         : null,
       reals,
     };
@@ -91,7 +95,11 @@ export function buildStatus(director: Director, facts: DaemonFacts, now = Date.n
       version: VERSION_LINE,
       startedAt: iso(facts.startedAt),
       uptimeSeconds: Math.max(0, Math.floor((now - facts.startedAt) / 1000)),
-      reloads: { ok: facts.reloads.ok, failed: facts.reloads.failed, ...(facts.reloads.lastAt !== undefined ? { lastAt: iso(facts.reloads.lastAt) } : {}) },
+      reloads: {
+        ok: facts.reloads.ok,
+        failed: facts.reloads.failed,
+        ...(facts.reloads.lastAt !== undefined ? { lastAt: iso(facts.reloads.lastAt) } : {}),
+      },
       ipvs: { ...(read ? { readAt: iso(read.at) } : {}), ...(error ? { error } : {}) },
       ...(facts.statusAddress !== undefined ? { statusAddress: facts.statusAddress } : {}),
     },

@@ -80,7 +80,12 @@ export class StateHistory {
     const track = this.tracks.get(key) ?? { list: [], truncated: false };
     this.tracks.delete(key);
     this.tracks.set(key, track);
-    const message = c.message === undefined ? '' : c.message.length > this.limits.messageChars ? `${c.message.slice(0, this.limits.messageChars - 1)}…` : c.message;
+    const message =
+      c.message === undefined
+        ? ''
+        : c.message.length > this.limits.messageChars
+          ? `${c.message.slice(0, this.limits.messageChars - 1)}…`
+          : c.message;
     track.list.push({ at: c.at, from: c.from, to: c.to, message });
     const share = Math.floor(this.limits.total / this.tracks.size);
     const keep = Math.max(this.limits.perRealMin, Math.min(this.limits.perRealMax, share));

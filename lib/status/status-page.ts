@@ -158,9 +158,22 @@ function header(doc: StatusDocument, sum: ReturnType<typeof totals>, now: number
       tiles.push(tile('IPVS', i.error ? esc(i.error) : `ok${read}`, Boolean(i.error), 'ipvs'));
     }
   }
-  tiles.push(tile('virtuals', `${sum.virtuals}${sum.virtualsDown > 0 ? ` · ${sum.virtualsDown} with no real up` : ''}`, sum.virtualsDown > 0, 'virtuals'));
+  tiles.push(
+    tile(
+      'virtuals',
+      `${sum.virtuals}${sum.virtualsDown > 0 ? ` · ${sum.virtualsDown} with no real up` : ''}`,
+      sum.virtualsDown > 0,
+      'virtuals',
+    ),
+  );
   const r = sum.reals;
-  const parts = [`${r.up} up`, r.down ? `${r.down} down` : '', r.draining ? `${r.draining} draining` : '', r.rising ? `${r.rising} rising` : '', r.unknown ? `${r.unknown} unknown` : ''];
+  const parts = [
+    `${r.up} up`,
+    r.down ? `${r.down} down` : '',
+    r.draining ? `${r.draining} draining` : '',
+    r.rising ? `${r.rising} rising` : '',
+    r.unknown ? `${r.unknown} unknown` : '',
+  ];
   tiles.push(tile('reals', parts.filter(Boolean).join(' · '), r.down > 0, 'reals'));
   if (sum.fallbacksServing > 0) tiles.push(tile('fallbacks', `${sum.fallbacksServing} serving`, true, 'fallbacks'));
   const version = running?.version ? `<small>${esc(running.version)}</small>` : '';
@@ -183,11 +196,22 @@ function virtualSection(view: VirtualView, input: PageInput, now: number): strin
 function fallback(v: VirtualStatus, serving: boolean): string {
   if (!v.fallback) return '';
   const f = v.fallback;
-  const state = serving ? `<b class="p">serving</b>, weight ${f.ipvsWeight}` : f.ipvsWeight === null ? 'standby (not in the table)' : 'standby (weight 0)';
+  const state = serving
+    ? `<b class="p">serving</b>, weight ${f.ipvsWeight}`
+    : f.ipvsWeight === null
+      ? 'standby (not in the table)'
+      : 'standby (weight 0)';
   return `<p class="fb" data-fallback="${serving ? 'serving' : 'standby'}">Fallback ${esc(f.address)} <small>${esc(f.forward)}</small>: ${state}</p>`;
 }
 
-function realRow(v: VirtualStatus, r: RealStatus, state: string, input: PageInput, secrets: readonly string[] | undefined, now: number): string {
+function realRow(
+  v: VirtualStatus,
+  r: RealStatus,
+  state: string,
+  input: PageInput,
+  secrets: readonly string[] | undefined,
+  now: number,
+): string {
   const note =
     r.slowstart !== null
       ? ` <small>ramp ${r.slowstart.weight}→${r.weight}</small>`
@@ -217,7 +241,13 @@ function realRow(v: VirtualStatus, r: RealStatus, state: string, input: PageInpu
 const STRIP_CLASS: Record<HistoryState, string> = { up: 'u', down: 'd', unknown: 'k' };
 
 /** The last hour as coloured segments; before the daemon's start, blank. */
-function historyStrip(h: RealHistory, current: HistoryState, input: PageInput, secrets: readonly string[] | undefined, now: number): string {
+function historyStrip(
+  h: RealHistory,
+  current: HistoryState,
+  input: PageInput,
+  secrets: readonly string[] | undefined,
+  now: number,
+): string {
   const windowMs = input.windowMs ?? WINDOW_MS;
   const from = now - windowMs;
   const started = startedAt(input.doc) ?? from;
@@ -248,7 +278,10 @@ function historyStrip(h: RealHistory, current: HistoryState, input: PageInput, s
   state = current;
   segment(now);
   const changes = ts.slice(-8).map((t) => `${clock(t.at)} ${t.from}→${t.to}${t.message ? ` (${redact(t.message, secrets)})` : ''}`);
-  const label = changes.length > 0 ? `last hour: ${changes.join('; ')}${ts.length > 8 ? `; ${ts.length - 8} earlier` : ''}` : `since the start: ${current}`;
+  const label =
+    changes.length > 0
+      ? `last hour: ${changes.join('; ')}${ts.length > 8 ? `; ${ts.length - 8} earlier` : ''}`
+      : `since the start: ${current}`;
   return `<span class=h title="${esc(label)}">${parts.join('')}</span>`;
 }
 

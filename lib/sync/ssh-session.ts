@@ -208,7 +208,8 @@ export class Sftp {
    */
   atomicRename(from: string, to: string): Promise<void> {
     return this.call<void>((cb) => this.sftp.ext_openssh_rename(from, to, cb)).catch((err: Error) => {
-      if (/not support/i.test(err.message)) throw new Error('the SFTP server lacks posix-rename@openssh.com; cannot replace the file atomically');
+      if (/not support/i.test(err.message))
+        throw new Error('the SFTP server lacks posix-rename@openssh.com; cannot replace the file atomically');
       throw err;
     });
   }

@@ -30,25 +30,29 @@ const TIMEOUT = 1;
 const missing = keepalivedMissing();
 
 describe('connect CPU per check beside keepalived (bench/keepalived.mjs)', () => {
-  it.skipIf(missing !== undefined)(`stays within ${MAX_CPU_RATIO}x keepalived's${missing ? ` (skipped: ${missing})` : ''}`, { timeout: 300_000 }, async () => {
-    const reals = benchReals(REALS, 148);
-    const servers = await startServers(reals, 'tcp');
-    try {
-      const common = { reals, servers, check: 'connect', interval: INTERVAL, timeout: TIMEOUT, steadyS: 10 };
-      const k = (await measureSide('keepalived', { ...common, proofKills: 5 })) as Side;
-      const o = (await measureSide('ours', common)) as Side;
-      const ratio = (o.cpuUsPerCheck + o.childUsPerCheck) / k.cpuUsPerCheck;
-      const report = JSON.stringify({ ratio, keepalived: k, ours: o });
-      // one line in the CI log: the ratio's trend is what the optimisation work follows
-      console.log(`connect CPU per check, ours / keepalived: ${ratio.toFixed(2)} (${report})`);
-      // keepalived really checks every real each interval (a broad margin: half the rate)
-      expect(k.checksPerSecond, report).toBeGreaterThan((0.5 * REALS) / INTERVAL);
-      expect(o.checksPerSecond, report).toBeGreaterThan((0.5 * REALS) / INTERVAL);
-      expect(k.proof?.downMs.length, report).toBe(5);
-      expect(k.proof?.upMs.length, report).toBe(5);
-      expect(ratio, report).toBeLessThan(MAX_CPU_RATIO);
-    } finally {
-      await servers.close();
-    }
-  });
+  it.skipIf(missing !== undefined)(
+    `stays within ${MAX_CPU_RATIO}x keepalived's${missing ? ` (skipped: ${missing})` : ''}`,
+    { timeout: 300_000 },
+    async () => {
+      const reals = benchReals(REALS, 148);
+      const servers = await startServers(reals, 'tcp');
+      try {
+        const common = { reals, servers, check: 'connect', interval: INTERVAL, timeout: TIMEOUT, steadyS: 10 };
+        const k = (await measureSide('keepalived', { ...common, proofKills: 5 })) as Side;
+        const o = (await measureSide('ours', common)) as Side;
+        const ratio = (o.cpuUsPerCheck + o.childUsPerCheck) / k.cpuUsPerCheck;
+        const report = JSON.stringify({ ratio, keepalived: k, ours: o });
+        // one line in the CI log: the ratio's trend is what the optimisation work follows
+        console.log(`connect CPU per check, ours / keepalived: ${ratio.toFixed(2)} (${report})`);
+        // keepalived really checks every real each interval (a broad margin: half the rate)
+        expect(k.checksPerSecond, report).toBeGreaterThan((0.5 * REALS) / INTERVAL);
+        expect(o.checksPerSecond, report).toBeGreaterThan((0.5 * REALS) / INTERVAL);
+        expect(k.proof?.downMs.length, report).toBe(5);
+        expect(k.proof?.upMs.length, report).toBe(5);
+        expect(ratio, report).toBeLessThan(MAX_CPU_RATIO);
+      } finally {
+        await servers.close();
+      }
+    },
+  );
 });

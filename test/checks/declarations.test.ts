@@ -36,7 +36,9 @@ describe('checker declarations', () => {
     const same = makeTarget({ ...base, checkinterval: 99, ip: '10.9.9.9' }, { ip: '127.0.0.5', port: 3306, weight: 7 });
     expect(mysql.identity(same)).toBe(mysql.identity(a));
     for (const over of [{ login: 'v' }, { passwd: 'q' }, { database: 'e' }, { request: '/SELECT 2' }, { negotiatetimeout: 9 }]) {
-      expect(mysql.identity(makeTarget({ ...base, ...over }, { ip: '127.0.0.5', port: 3306 })), JSON.stringify(over)).not.toBe(mysql.identity(a));
+      expect(mysql.identity(makeTarget({ ...base, ...over }, { ip: '127.0.0.5', port: 3306 })), JSON.stringify(over)).not.toBe(
+        mysql.identity(a),
+      );
     }
     expect(mysql.identity(makeTarget(base, { ip: '127.0.0.6', port: 3306 }))).not.toBe(mysql.identity(a));
     expect(getChecker('pgsql')!.identity(a)).not.toBe(mysql.identity(a));

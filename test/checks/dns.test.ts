@@ -3,11 +3,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dnsPacket from 'dns-packet';
 import {
-  createDnsChecker, createDnsConnectChecker, DNS_MESSAGES as M, parseDnsRequest, question, resolverDefaults, reverseName, searchNames,
+  createDnsChecker,
+  createDnsConnectChecker,
+  DNS_MESSAGES as M,
+  parseDnsRequest,
+  question,
+  resolverDefaults,
+  reverseName,
+  searchNames,
   type ResolverDefaults,
 } from '../../checks/dns.js';
 import {
-  closedPort, LATE_MS, run, tcpServer, testTarget, testVirtual, udpServer, type TcpServer, type UdpServer,
+  closedPort,
+  LATE_MS,
+  run,
+  tcpServer,
+  testTarget,
+  testVirtual,
+  udpServer,
+  type TcpServer,
+  type UdpServer,
   describeMisbehavingPeers,
 } from '../support/data-servers.js';
 import { dnsmasqBinary, startDnsmasq, type Running } from '../support/data-daemons.js';
@@ -33,8 +48,7 @@ describe('dns: the parts of Net::DNS that decide what is asked', () => {
   it('turns IP addresses into PTR questions like Net::DNS::Question', () => {
     expect(reverseName('192.0.2.10')).toBe('10.2.0.192.in-addr.arpa.');
     expect(reverseName('10.1')).toBe('1.10.in-addr.arpa.');
-    expect(reverseName('2001:db8::1')).toBe(
-      '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.');
+    expect(reverseName('2001:db8::1')).toBe('1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.');
     expect(reverseName('::ffff:192.0.2.1')).toBe('1.2.0.192.in-addr.arpa.');
     expect(reverseName('host1')).toBeUndefined();
     expect(question('192.0.2.10', undefined)).toEqual({ name: '10.2.0.192.in-addr.arpa.', type: 'PTR' });
@@ -58,7 +72,8 @@ describe('dns: the parts of Net::DNS that decide what is asked', () => {
     expect(resolverDefaults('domain one.test\n', {}, 'vm').searchlist).toEqual(['one.test']);
     expect(resolverDefaults(undefined, {}, 'host.site.test').searchlist).toEqual(['site.test']);
     expect(resolverDefaults(conf, { LOCALDOMAIN: 'env.test', RES_OPTIONS: 'ndots:3' }, 'vm')).toMatchObject({
-      searchlist: ['env.test'], ndots: 3,
+      searchlist: ['env.test'],
+      ndots: 3,
     });
   });
 
@@ -154,7 +169,10 @@ describe('dns against hand-written peers', () => {
   const answer = (query: Buffer, flags = 0, rcode?: string): Buffer => {
     const q = dnsPacket.decode(query);
     return dnsPacket.encode({
-      type: 'response', id: q.id, flags: flags | (rcode === 'SERVFAIL' ? 2 : 0), questions: q.questions,
+      type: 'response',
+      id: q.id,
+      flags: flags | (rcode === 'SERVFAIL' ? 2 : 0),
+      questions: q.questions,
       answers: rcode || flags ? [] : [{ type: 'A', name: q.questions?.[0]?.name ?? '', data: '198.51.100.7', ttl: 1 }],
     });
   };

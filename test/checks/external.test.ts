@@ -19,7 +19,12 @@ function script(name: string, body: string, shebang = '#!/bin/sh'): string {
 }
 
 const v = (checkcommand: string, over: Partial<VirtualService> = {}): Partial<VirtualService> => ({
-  checktype: { kind: 'external' }, checkcommand, checktimeout: 2, ip: '10.0.0.9', port: 9001, ...over,
+  checktype: { kind: 'external' },
+  checkcommand,
+  checktimeout: 2,
+  ip: '10.0.0.9',
+  port: 9001,
+  ...over,
 });
 const real: Partial<RealServer> = { ip: '127.0.0.2', port: 8080 };
 
@@ -33,10 +38,15 @@ describe('external', () => {
   });
 
   it('fwmark virtuals pass the mark and port 0; IPv6 keeps brackets', () => {
-    expect(externalArguments(makeTarget({ ip: undefined, port: undefined, fwmark: 5, protocol: 'fwm' }, { ip: '127.0.0.2', port: 0 })))
-      .toEqual(['5', '0', '127.0.0.2', '0']);
-    expect(externalArguments(makeTarget({ ip: '[2001:db8::9]', port: 80, family: 6 }, { ip: '[::1]', port: 8080 })))
-      .toEqual(['[2001:db8::9]', '80', '[::1]', '8080']);
+    expect(
+      externalArguments(makeTarget({ ip: undefined, port: undefined, fwmark: 5, protocol: 'fwm' }, { ip: '127.0.0.2', port: 0 })),
+    ).toEqual(['5', '0', '127.0.0.2', '0']);
+    expect(externalArguments(makeTarget({ ip: '[2001:db8::9]', port: 80, family: 6 }, { ip: '[::1]', port: 8080 }))).toEqual([
+      '[2001:db8::9]',
+      '80',
+      '[::1]',
+      '8080',
+    ]);
   });
 
   it('exit 0 is up, anything else down', async () => {
@@ -95,8 +105,7 @@ describe.runIf(haveBinary('/usr/bin/perl'))('external-perl (run with perl)', () 
   });
 
   it('falling off the end is up; exit(n>0), die and compile errors are down', async () => {
-    const run = (body: string, name: string) =>
-      externalPerlChecker.probe(makeTarget(vp(p(name, body)), real), AbortSignal.timeout(3000));
+    const run = (body: string, name: string) => externalPerlChecker.probe(makeTarget(vp(p(name, body)), real), AbortSignal.timeout(3000));
     expect((await run('my $x = 1;', 'end.pl')).ok).toBe(true);
     expect(await run('exit(2);', 'two.pl')).toMatchObject({ ok: false, skipMonitorfile: true });
     expect((await run('die "no\\n";', 'die.pl')).ok).toBe(false);

@@ -20,8 +20,10 @@ let nginx: Daemon | undefined;
 let certs: Certificates;
 let certDir: string;
 
-const redirectChain = Array.from({ length: 8 }, (_, k) =>
-  `    location = /c${k + 1} { return 302 /${k === 7 ? 'ok' : `c${k + 2}`}; }`).join('\n');
+const redirectChain = Array.from(
+  { length: 8 },
+  (_, k) => `    location = /c${k + 1} { return 302 /${k === 7 ? 'ok' : `c${k + 2}`}; }`,
+).join('\n');
 
 const site = `
     absolute_redirect off;
@@ -41,12 +43,21 @@ beforeAll(async () => {
   if (!enabled) return;
   certDir = makeTempDir('http-certs');
   certs = makeCertificates(certDir);
-  nginx = await startNginx(makeTempDir('nginx'), `
+  nginx = await startNginx(
+    makeTempDir('nginx'),
+    `
   server { listen ${HTTP}:10080; ${site} }
   server { listen ${HTTPS_SELF}:10443 ssl; ssl_certificate ${certs.selfCert}; ssl_certificate_key ${certs.selfKey}; ${site} }
   server { listen ${HTTPS_SIGNED}:10443 ssl; ssl_certificate ${certs.signedCert}; ssl_certificate_key ${certs.signedKey}; ${site} }
   server { listen ${PROXY}:13128; location / { proxy_pass http://${HTTP}:10080; proxy_set_header X-Proxied yes; } }
-`, [[HTTP, 10080], [HTTPS_SELF, 10443], [HTTPS_SIGNED, 10443], [PROXY, 13128]]);
+`,
+    [
+      [HTTP, 10080],
+      [HTTPS_SELF, 10443],
+      [HTTPS_SIGNED, 10443],
+      [PROXY, 13128],
+    ],
+  );
 });
 
 afterAll(async () => {
@@ -99,13 +110,18 @@ describe.runIf(enabled)('http against nginx', () => {
   });
 
   it('Host header: the real IP without port, or virtualhost', async () => {
-    expect(await probe(http, target({ request: '/vhost', receive: `^host=${HTTP.replace(/\./g, '\\.')}$` }, {}))).toMatchObject({ ok: true });
-    expect(await probe(http, target({ request: '/vhost', receive: '^host=www\\.example\\.com$', virtualhost: 'www.example.com' }, {})))
-      .toMatchObject({ ok: true });
+    expect(await probe(http, target({ request: '/vhost', receive: `^host=${HTTP.replace(/\./g, '\\.')}$` }, {}))).toMatchObject({
+      ok: true,
+    });
+    expect(
+      await probe(http, target({ request: '/vhost', receive: '^host=www\\.example\\.com$', virtualhost: 'www.example.com' }, {})),
+    ).toMatchObject({ ok: true });
   });
 
   it('sends the original User-Agent', async () => {
-    expect(await probe(http, target({ request: '/ua', receive: `^ua=${HTTP_USER_AGENT.replace(/\./g, '\\.')}$` }, {}))).toMatchObject({ ok: true });
+    expect(await probe(http, target({ request: '/ua', receive: `^ua=${HTTP_USER_AGENT.replace(/\./g, '\\.')}$` }, {}))).toMatchObject({
+      ok: true,
+    });
   });
 
   it('httpmethod=HEAD sends HEAD (nginx answers 405 to anything else)', async () => {
@@ -114,8 +130,12 @@ describe.runIf(enabled)('http against nginx', () => {
   });
 
   it('follows redirects up to 7; the Host header then comes from the URL', async () => {
-    expect(await probe(http, target({ request: '/redirect', receive: `^host=${HTTP.replace(/\./g, '\\.')}$`, virtualhost: 'www.example.com' }, {})))
-      .toMatchObject({ ok: true, message: '200 OK' });
+    expect(
+      await probe(
+        http,
+        target({ request: '/redirect', receive: `^host=${HTTP.replace(/\./g, '\\.')}$`, virtualhost: 'www.example.com' }, {}),
+      ),
+    ).toMatchObject({ ok: true, message: '200 OK' });
     expect(await probe(http, target({ request: '/c2' }, {}))).toMatchObject({ ok: true, message: '200 OK' }); // 7 redirects
     expect(await probe(http, target({ request: '/c1' }, {}))).toMatchObject({ ok: false, message: '302 Moved Temporarily' }); // 8
     expect(await probe(http, target({ request: '/loop' }, {}))).toMatchObject({ ok: false, message: '302 Moved Temporarily' });
@@ -159,8 +179,9 @@ describe.runIf(enabled)('https: chain verified, host name not, no SNI', () => {
   it('a trusted chain is up although the certificate names another host', async () => {
     const https = createHttpChecker('https', { trust: { ca: readFileSync(certs.caCert) } });
     expect(await probe(https, t(HTTPS_SIGNED))).toMatchObject({ ok: true, message: '200 OK' });
-    expect(await probe(https, t(HTTPS_SIGNED, { request: '/vhost', receive: '^host=www\\.example\\.com$', virtualhost: 'www.example.com' })))
-      .toMatchObject({ ok: true });
+    expect(
+      await probe(https, t(HTTPS_SIGNED, { request: '/vhost', receive: '^host=www\\.example\\.com$', virtualhost: 'www.example.com' })),
+    ).toMatchObject({ ok: true });
     // Trusting the CA does not make the self-signed one pass.
     expect(await probe(https, t(HTTPS_SELF))).toMatchObject({ ok: false });
   });
@@ -182,7 +203,10 @@ describe.runIf(enabled)('https: chain verified, host name not, no SNI', () => {
 
 describe.runIf(enabled)('http_proxy', () => {
   it('requests the absolute URL through the real as a proxy', async () => {
-    const t = makeTarget({ service: 'http_proxy', request: `/http://${HTTP}:10080/via-proxy`, receive: '^proxied=yes$' }, { ip: PROXY, port: 13128 });
+    const t = makeTarget(
+      { service: 'http_proxy', request: `/http://${HTTP}:10080/via-proxy`, receive: '^proxied=yes$' },
+      { ip: PROXY, port: 13128 },
+    );
     expect(checkUrl('http_proxy', t)).toBe(`http://${HTTP}:10080/via-proxy`);
     expect(await probe(proxy, t)).toMatchObject({ ok: true, message: '200 OK' });
   });
@@ -246,7 +270,10 @@ describe('http against misbehaving peers: bounded time and memory', () => {
 
   it('closes without a response: the LWP message', async () => {
     await peer(16005, (sock) => sock.end());
-    expect(await probe(http, at(16005))).toMatchObject({ ok: false, message: '500 Server closed connection without sending any data back' });
+    expect(await probe(http, at(16005))).toMatchObject({
+      ok: false,
+      message: '500 Server closed connection without sending any data back',
+    });
   });
 
   it('an empty reason phrase is replaced by the standard one', async () => {

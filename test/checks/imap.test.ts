@@ -21,7 +21,11 @@ beforeAll(async () => {
   certDir = makeTempDir('imap-certs');
   certs = makeCertificates(certDir, [MAIN]);
   dovecot = await startDovecot(makeTempDir('dovecot-imap'), {
-    address: `${MAIN}, ${OTHER_NAME}`, imapPort: 14143, imapsPort: 14993, cert: certs.signedCert, key: certs.signedKey,
+    address: `${MAIN}, ${OTHER_NAME}`,
+    imapPort: 14143,
+    imapsPort: 14993,
+    cert: certs.signedCert,
+    key: certs.signedKey,
     users: { alice: 'secret', bob: 'p"w\\x' },
   });
 });

@@ -41,7 +41,11 @@ describe('deadline', () => {
     expect(await racing).toBe('during');
     expect(await raceAbort(never, c.signal, (already) => (already ? 'before' : 'during'))).toBe('before');
     expect(await orAborted(never, c.signal)).toBe('aborted');
-    await expect(raceAbort(never, c.signal, () => { throw new Error('late'); })).rejects.toThrow('late');
+    await expect(
+      raceAbort(never, c.signal, () => {
+        throw new Error('late');
+      }),
+    ).rejects.toThrow('late');
   });
 
   it('Scope: race rejects with AbortedError at the abort, and cleanups run once', async () => {
@@ -81,7 +85,9 @@ describe('dial', () => {
   });
 
   it('connectTimeoutMs: "connect timeout" before the signal', async () => {
-    const err = await dial({ ...stalled, port: silentPort, signal: AbortSignal.timeout(5000), connectTimeoutMs: 50 }).catch((e: unknown) => e);
+    const err = await dial({ ...stalled, port: silentPort, signal: AbortSignal.timeout(5000), connectTimeoutMs: 50 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(CheckAbort);
     expect((err as CheckAbort).message).toBe('connect timeout');
   });
@@ -104,7 +110,10 @@ describe('dial', () => {
 
 describe('LineConnection', () => {
   it('stops reading past maxBytes, and a read at the abort is "timed out"', async () => {
-    const flood = new LineConnection(await dial({ host: HOST, port: floodPort, signal: AbortSignal.timeout(3000) }), AbortSignal.timeout(3000));
+    const flood = new LineConnection(
+      await dial({ host: HOST, port: floodPort, signal: AbortSignal.timeout(3000) }),
+      AbortSignal.timeout(3000),
+    );
     await expect(flood.readLine()).rejects.toMatchObject({ kind: 'overflow' });
     const c = new AbortController();
     const quiet = new LineConnection(await dial({ host: HOST, port: silentPort, signal: c.signal }), c.signal);

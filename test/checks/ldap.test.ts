@@ -8,11 +8,26 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { ldapCheckerPlain as ldap, ldapsChecker as ldaps, LDAP_MESSAGES as M } from '../../checks/ldap.js';
 import {
-  closedPort, LATE_MS, removeDir, run, silentPeer, tempDir, testTarget, testVirtual, type TcpServer,
+  closedPort,
+  LATE_MS,
+  removeDir,
+  run,
+  silentPeer,
+  tempDir,
+  testTarget,
+  testVirtual,
+  type TcpServer,
   describeMisbehavingPeers,
 } from '../support/data-servers.js';
 import {
-  LDAP_ADMIN, LDAP_ADMIN_PW, LDAP_SUFFIX, LDAP_USER, LDAP_USER_PW, slapdBinary, startSlapd, type Running,
+  LDAP_ADMIN,
+  LDAP_ADMIN_PW,
+  LDAP_SUFFIX,
+  LDAP_USER,
+  LDAP_USER_PW,
+  slapdBinary,
+  startSlapd,
+  type Running,
 } from '../support/data-daemons.js';
 
 const HOST = '127.0.21.1';
@@ -29,8 +44,11 @@ beforeAll(async () => {
   // A TLS server that completes the handshake and then never answers.
   certDir = tempDir('ldaps-peer');
   const f = (n: string): string => join(certDir as string, n);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=peer',
-    '-keyout', f('k.pem'), '-out', f('c.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=peer', '-keyout', f('k.pem'), '-out', f('c.pem')],
+    { stdio: 'ignore' },
+  );
   tlsServer = tls.createServer({ key: readFileSync(f('k.pem')), cert: readFileSync(f('c.pem')) }, (s) => {
     s.on('error', () => undefined);
     s.resume(); // read (and drop) what the client sends, so its close is seen
@@ -85,8 +103,7 @@ describe('ldap/ldaps: timeouts and ports', () => {
 });
 
 describe.skipIf(!slapd)('ldap/ldaps against slapd', () => {
-  const ldapTarget = (over: Parameters<typeof testVirtual>[0] = {}, own = {}) =>
-    testTarget(base(over), HOST, server?.port ?? 0, own);
+  const ldapTarget = (over: Parameters<typeof testVirtual>[0] = {}, own = {}) => testTarget(base(over), HOST, server?.port ?? 0, own);
   const ldapsTarget = (over: Parameters<typeof testVirtual>[0] = {}, own = {}) =>
     testTarget(base({ service: 'ldaps', ...over }), HOST, server?.ldapsPort ?? 0, own);
 
@@ -160,4 +177,6 @@ describe.skipIf(!slapd)('ldap/ldaps against slapd', () => {
 });
 
 describeMisbehavingPeers('ldap', ldap, base({ checktimeout: 0.5 }), '127.0.21.9', [M.noAnswer, M.bindFailed]);
-describeMisbehavingPeers('ldaps', ldaps, base({ service: 'ldaps', checktimeout: 0.5, negotiatetimeout: 0.4 }), '127.0.21.10', [M.connectionFailed]);
+describeMisbehavingPeers('ldaps', ldaps, base({ service: 'ldaps', checktimeout: 0.5, negotiatetimeout: 0.4 }), '127.0.21.10', [
+  M.connectionFailed,
+]);

@@ -13,8 +13,14 @@ const bin = mariadbBinaries();
 
 const v = (over: Parameters<typeof testVirtual>[0] = {}) =>
   testVirtual({
-    service: 'mysql', login: MYSQL_USER, passwd: MYSQL_PW, database: 'ldtest',
-    request: '/SELECT * FROM director WHERE enabled = 1', negotiatetimeout: 5, checktimeout: 1, ...over,
+    service: 'mysql',
+    login: MYSQL_USER,
+    passwd: MYSQL_PW,
+    database: 'ldtest',
+    request: '/SELECT * FROM director WHERE enabled = 1',
+    negotiatetimeout: 5,
+    checktimeout: 1,
+    ...over,
   });
 
 const MYSQL: SqlCase = { name: 'mysql', product: 'MySQL', checker: mysql, defaultPort: 3306, v, bare: testVirtual };

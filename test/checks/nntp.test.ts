@@ -3,7 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nntpChecker } from '../../checks/nntp.js';
 import {
-  closedPort, LATE_MS, run, silentPeer, tcpServer, testTarget, testVirtual, type TcpServer,
+  closedPort,
+  LATE_MS,
+  run,
+  silentPeer,
+  tcpServer,
+  testTarget,
+  testVirtual,
+  type TcpServer,
   describeMisbehavingPeers,
 } from '../support/data-servers.js';
 

@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOracleChecker, oracleChecker as oracle, oracleMissing } from '../../checks/oracle.js';
 import { sqlConfigError } from '../../checks/sql.js';
 import {
-  closedPort, LATE_MS, run, silentPeer, tcpServer, testTarget, testVirtual, type TcpServer,
+  closedPort,
+  LATE_MS,
+  run,
+  silentPeer,
+  tcpServer,
+  testTarget,
+  testVirtual,
+  type TcpServer,
   describeMisbehavingPeers,
 } from '../support/data-servers.js';
 
@@ -25,8 +32,14 @@ afterAll(async () => {
 
 const v = (over: Parameters<typeof testVirtual>[0] = {}) =>
   testVirtual({
-    service: 'oracle', login: 'scott', passwd: 'tiger', database: 'ORCL',
-    request: '/SELECT 1 FROM dual', negotiatetimeout: 2, checktimeout: 1, ...over,
+    service: 'oracle',
+    login: 'scott',
+    passwd: 'tiger',
+    database: 'ORCL',
+    request: '/SELECT 1 FROM dual',
+    negotiatetimeout: 2,
+    checktimeout: 1,
+    ...over,
   });
 
 describe('oracle (no server available: refused, timeout, wrong peer only)', () => {
@@ -63,7 +76,12 @@ describe('oracle without the optional oracledb package', () => {
   it('is down and says so, in the log too, without connecting', async () => {
     const missing = createOracleChecker('oracledb-not-installed');
     const r = await run(missing, testTarget(v(), PEERS, silent.port));
-    expect(r).toMatchObject({ ok: false, message: '-', detail: oracleMissing('oracledb-not-installed'), log: [oracleMissing('oracledb-not-installed')] });
+    expect(r).toMatchObject({
+      ok: false,
+      message: '-',
+      detail: oracleMissing('oracledb-not-installed'),
+      log: [oracleMissing('oracledb-not-installed')],
+    });
     expect(r.elapsedMs).toBeLessThan(r.limitMs);
     expect(oracleMissing('oracledb')).toMatch(/needs the npm package oracledb, which is not installed/);
   });

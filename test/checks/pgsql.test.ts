@@ -13,8 +13,14 @@ const bin = postgresBinaries();
 
 const v = (over: Parameters<typeof testVirtual>[0] = {}) =>
   testVirtual({
-    service: 'pgsql', login: PG_USER, passwd: PG_PW, database: 'ldtest',
-    request: '/SELECT * FROM director WHERE enabled = 1', negotiatetimeout: 5, checktimeout: 1, ...over,
+    service: 'pgsql',
+    login: PG_USER,
+    passwd: PG_PW,
+    database: 'ldtest',
+    request: '/SELECT * FROM director WHERE enabled = 1',
+    negotiatetimeout: 5,
+    checktimeout: 1,
+    ...over,
   });
 
 const PGSQL: SqlCase = { name: 'pgsql', product: 'PostgreSQL', checker: pgsql, defaultPort: 5432, v, bare: testVirtual };

@@ -25,11 +25,35 @@ beforeAll(async () => {
   certDir = makeTempDir('pop-certs');
   certs = makeCertificates(certDir, [MAIN]);
   const users = { alice: 'secret', bob: 'p"w\\x' };
-  daemons.push(...await Promise.all([
-    startDovecot(makeTempDir('dovecot-pop'), { address: `${MAIN}, ${OTHER_NAME}`, pop3Port: 13110, pop3sPort: 13995, cert: certs.signedCert, key: certs.signedKey, users }),
-    startDovecot(makeTempDir('dovecot-pop-sasl'), { address: SASL, pop3Port: 13110, pop3sPort: 13995, cert: certs.selfCert, key: certs.selfKey, users, authMechanisms: 'plain login cram-md5 apop' }),
-    startDovecot(makeTempDir('dovecot-pop-cram'), { address: CRAM, pop3Port: 13110, cert: certs.selfCert, key: certs.selfKey, users, authMechanisms: 'plain login cram-md5' }),
-  ]));
+  daemons.push(
+    ...(await Promise.all([
+      startDovecot(makeTempDir('dovecot-pop'), {
+        address: `${MAIN}, ${OTHER_NAME}`,
+        pop3Port: 13110,
+        pop3sPort: 13995,
+        cert: certs.signedCert,
+        key: certs.signedKey,
+        users,
+      }),
+      startDovecot(makeTempDir('dovecot-pop-sasl'), {
+        address: SASL,
+        pop3Port: 13110,
+        pop3sPort: 13995,
+        cert: certs.selfCert,
+        key: certs.selfKey,
+        users,
+        authMechanisms: 'plain login cram-md5 apop',
+      }),
+      startDovecot(makeTempDir('dovecot-pop-cram'), {
+        address: CRAM,
+        pop3Port: 13110,
+        cert: certs.selfCert,
+        key: certs.selfKey,
+        users,
+        authMechanisms: 'plain login cram-md5',
+      }),
+    ])),
+  );
 });
 
 afterAll(async () => {

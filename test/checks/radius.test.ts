@@ -6,9 +6,7 @@ import radiusLib from 'radius';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessRequest, radiusChecker as radius, verifyReply } from '../../checks/radius.js';
 import { LATE_MS, run, testTarget, testVirtual, udpServer, type UdpServer } from '../support/data-servers.js';
-import {
-  freeradiusBinary, RADIUS_PW, RADIUS_SECRET, RADIUS_USER, startFreeradius, type Running,
-} from '../support/data-daemons.js';
+import { freeradiusBinary, RADIUS_PW, RADIUS_SECRET, RADIUS_USER, startFreeradius, type Running } from '../support/data-daemons.js';
 
 const HOST = '127.0.23.1';
 const PEERS = '127.0.23.2';
@@ -18,8 +16,15 @@ let server: Running | undefined;
 
 const v = (over: Parameters<typeof testVirtual>[0] = {}) =>
   testVirtual({
-    service: 'radius', protocol: 'udp', id: 'udp:10.0.0.1:1812',
-    login: RADIUS_USER, passwd: RADIUS_PW, secret: RADIUS_SECRET, checktimeout: 2, negotiatetimeout: 1, ...over,
+    service: 'radius',
+    protocol: 'udp',
+    id: 'udp:10.0.0.1:1812',
+    login: RADIUS_USER,
+    passwd: RADIUS_PW,
+    secret: RADIUS_SECRET,
+    checktimeout: 2,
+    negotiatetimeout: 1,
+    ...over,
   });
 
 /** A reply with a correct Response Authenticator (and no Message-Authenticator). */
@@ -71,8 +76,15 @@ describe.skipIf(!freeradius)('radius against freeradius', () => {
 
   it('the server really requires a Message-Authenticator: a request without one gets no answer', async () => {
     const req = radiusLib.encode({
-      code: 'Access-Request', secret: RADIUS_SECRET, identifier: 9, add_message_authenticator: false,
-      attributes: [['User-Name', RADIUS_USER], ['User-Password', RADIUS_PW], ['NAS-IP-Address', '127.0.0.1']],
+      code: 'Access-Request',
+      secret: RADIUS_SECRET,
+      identifier: 9,
+      add_message_authenticator: false,
+      attributes: [
+        ['User-Name', RADIUS_USER],
+        ['User-Password', RADIUS_PW],
+        ['NAS-IP-Address', '127.0.0.1'],
+      ],
     });
     const sock = dgram.createSocket('udp4');
     const answered = await new Promise<boolean>((resolve) => {

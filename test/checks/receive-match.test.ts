@@ -69,7 +69,8 @@ describe('matchReceive agrees with the synchronous translation', () => {
       for (const s of long) {
         const expected = perlMatch(regex, s) ? 'match' : 'no-match';
         const v = await matchReceive(p, Buffer.from(s, 'utf8'), never, { pool, onPath: (x) => paths.add(x) });
-        if (v.kind !== expected) disagreements.push(`${JSON.stringify(p)} on …${JSON.stringify(s.slice(6000, 6040))}: ${v.kind}, RegExp says ${expected}`);
+        if (v.kind !== expected)
+          disagreements.push(`${JSON.stringify(p)} on …${JSON.stringify(s.slice(6000, 6040))}: ${v.kind}, RegExp says ${expected}`);
       }
     }
     expect(disagreements).toEqual([]);

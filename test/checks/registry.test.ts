@@ -2,8 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { CHECKERS, buildRegistry, getChecker, selectChecker } from '../../checks/registry.js';
 import { makeVirtual } from './web-fixtures.js';
 
-const WEB = ['connect', 'ping', 'external', 'external-perl', 'on', 'off', 'none', 'http', 'https', 'http_proxy', 'ftp',
-  'smtp', 'submission', 'pop', 'pops', 'imap', 'imaps'];
+const WEB = [
+  'connect',
+  'ping',
+  'external',
+  'external-perl',
+  'on',
+  'off',
+  'none',
+  'http',
+  'https',
+  'http_proxy',
+  'ftp',
+  'smtp',
+  'submission',
+  'pop',
+  'pops',
+  'imap',
+  'imaps',
+];
 
 describe('checker registry', () => {
   it('has every web/mail/generic checker under its name', () => {
@@ -12,9 +29,24 @@ describe('checker registry', () => {
   });
 
   it('knows the default ports of the services', () => {
-    expect(Object.fromEntries(['http', 'https', 'http_proxy', 'ftp', 'smtp', 'submission', 'pop', 'pops', 'imap', 'imaps']
-      .map((n) => [n, CHECKERS.get(n)?.defaultPort]))).toEqual({
-      http: 80, https: 443, http_proxy: 3128, ftp: 21, smtp: 25, submission: 587, pop: 110, pops: 995, imap: 143, imaps: 993,
+    expect(
+      Object.fromEntries(
+        ['http', 'https', 'http_proxy', 'ftp', 'smtp', 'submission', 'pop', 'pops', 'imap', 'imaps'].map((n) => [
+          n,
+          CHECKERS.get(n)?.defaultPort,
+        ]),
+      ),
+    ).toEqual({
+      http: 80,
+      https: 443,
+      http_proxy: 3128,
+      ftp: 21,
+      smtp: 25,
+      submission: 587,
+      pop: 110,
+      pops: 995,
+      imap: 143,
+      imaps: 993,
     });
   });
 
@@ -52,7 +84,14 @@ describe('checker registry', () => {
 
   it('on is up without a monitorfile line; none is up with one; off never brings a real up', async () => {
     const signal = AbortSignal.timeout(1000);
-    const t = { virtual: makeVirtual(), real: { ip: '127.0.0.1', port: 0, forward: 'masq', weight: 1, lowerThreshold: 0, upperThreshold: 0, line: 1 }, host: '127.0.0.1', port: 0, request: '/', receive: '' } as const;
+    const t = {
+      virtual: makeVirtual(),
+      real: { ip: '127.0.0.1', port: 0, forward: 'masq', weight: 1, lowerThreshold: 0, upperThreshold: 0, line: 1 },
+      host: '127.0.0.1',
+      port: 0,
+      request: '/',
+      receive: '',
+    } as const;
     expect(await getChecker('on')!.probe(t, signal)).toMatchObject({ ok: true, message: '-', skipMonitorfile: true });
     const none = await getChecker('none')!.probe(t, signal);
     expect(none).toMatchObject({ ok: true, message: '-' });

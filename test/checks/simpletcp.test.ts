@@ -3,9 +3,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simpletcpChecker } from '../../checks/simpletcp.js';
 import {
-  closedPort, LATE_MS, run, silentPeer, tcpServer, testTarget, testVirtual, udpServer,
-  type TcpServer, type UdpServer,
-  describeMisbehavingPeers, haveIPv6Loopback,
+  closedPort,
+  LATE_MS,
+  run,
+  silentPeer,
+  tcpServer,
+  testTarget,
+  testVirtual,
+  udpServer,
+  type TcpServer,
+  type UdpServer,
+  describeMisbehavingPeers,
+  haveIPv6Loopback,
 } from '../support/data-servers.js';
 
 const HOST = '127.0.28.1';
@@ -20,7 +29,14 @@ beforeAll(async () => {
   echo = await tcpServer(HOST, (s, rec) => {
     s.on('end', () => {
       const text = rec.data.toString('utf8');
-      s.end(`got ${rec.data.length} bytes\n` + text.split('\n').map((l) => [...l].reverse().join('')).join('\n') + '\n');
+      s.end(
+        `got ${rec.data.length} bytes\n` +
+          text
+            .split('\n')
+            .map((l) => [...l].reverse().join(''))
+            .join('\n') +
+          '\n',
+      );
     });
   });
   status = await tcpServer(HOST, (s) => s.end('HELLO\nSTATUS: OK\npartial'));
@@ -118,7 +134,12 @@ describe('simpletcp over UDP (udp virtuals)', () => {
   });
 });
 
-describeMisbehavingPeers('simpletcp', simpletcpChecker, testVirtual({ service: 'simpletcp', request: '/hi', receive: 'never', negotiatetimeout: 0.5 }), '127.0.28.9');
+describeMisbehavingPeers(
+  'simpletcp',
+  simpletcpChecker,
+  testVirtual({ service: 'simpletcp', request: '/hi', receive: 'never', negotiatetimeout: 0.5 }),
+  '127.0.28.9',
+);
 
 describe('LineReader (the bounded readline behind simpletcp and sip)', () => {
   it('splits like Perl readline, keeps "\\n", and hands out overlong lines in MAX_LINE_BYTES pieces', async () => {

@@ -4,9 +4,18 @@ import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sipChecker, sipOptionsRequest } from '../../checks/sip.js';
 import {
-  closedPort, LATE_MS, run, silentPeer, tcpServer, testTarget, testVirtual, udpServer,
-  type TcpServer, type UdpServer,
-  describeMisbehavingPeers, haveIPv6Loopback,
+  closedPort,
+  LATE_MS,
+  run,
+  silentPeer,
+  tcpServer,
+  testTarget,
+  testVirtual,
+  udpServer,
+  type TcpServer,
+  type UdpServer,
+  describeMisbehavingPeers,
+  haveIPv6Loopback,
 } from '../support/data-servers.js';
 
 const HOST = '127.0.27.1';
@@ -21,22 +30,33 @@ let tcpForbidden: TcpServer;
 let tcpBlankFirst: TcpServer;
 let tcpSilent: TcpServer;
 
-const whenRequestComplete = (then: (s: Socket) => void) =>
-  (s: Socket, rec: { data: Buffer }) => {
-    s.on('data', () => {
-      if (rec.data.includes('\r\n\r\n')) then(s);
-    });
-  };
+const whenRequestComplete = (then: (s: Socket) => void) => (s: Socket, rec: { data: Buffer }) => {
+  s.on('data', () => {
+    if (rec.data.includes('\r\n\r\n')) then(s);
+  });
+};
 
 beforeAll(async () => {
   udpOk = await udpServer(HOST, () => [Buffer.from(OK)]);
   udpNotFound = await udpServer(HOST, () => [Buffer.from('SIP/2.0 404 Not Found\r\n\r\n')]);
   udpTrying = await udpServer(HOST, () => [Buffer.from('SIP/2.0 100 Trying\r\n\r\n'), Buffer.from(OK)]);
   udpSilent = await udpServer(HOST, () => undefined);
-  tcpOk = await tcpServer(HOST, whenRequestComplete((s) => s.write(OK)));
-  tcpOkThenEof = await tcpServer(HOST, whenRequestComplete((s) => s.end('SIP/2.0 200 OK\r\nVia: x\r\n')));
-  tcpForbidden = await tcpServer(HOST, whenRequestComplete((s) => s.write('SIP/2.0 403 Forbidden\r\n\r\n')));
-  tcpBlankFirst = await tcpServer(HOST, whenRequestComplete((s) => s.write('\r\nSIP/2.0 200 OK\r\n\r\n')));
+  tcpOk = await tcpServer(
+    HOST,
+    whenRequestComplete((s) => s.write(OK)),
+  );
+  tcpOkThenEof = await tcpServer(
+    HOST,
+    whenRequestComplete((s) => s.end('SIP/2.0 200 OK\r\nVia: x\r\n')),
+  );
+  tcpForbidden = await tcpServer(
+    HOST,
+    whenRequestComplete((s) => s.write('SIP/2.0 403 Forbidden\r\n\r\n')),
+  );
+  tcpBlankFirst = await tcpServer(
+    HOST,
+    whenRequestComplete((s) => s.write('\r\nSIP/2.0 200 OK\r\n\r\n')),
+  );
   tcpSilent = await silentPeer(HOST);
 });
 

@@ -86,10 +86,12 @@ describe('smtp', () => {
 
   it('falls back to HELO when EHLO is refused, and never sends STARTTLS', async () => {
     const peer = await scripted(12002, '220 old server\r\n', (line) =>
-      /^EHLO/.test(line) ? '502 no EHLO\r\n' : /^HELO/.test(line) ? '250 hello\r\n' : /^QUIT/.test(line) ? '221 bye\r\n' : '500 what\r\n');
+      /^EHLO/.test(line) ? '502 no EHLO\r\n' : /^HELO/.test(line) ? '250 hello\r\n' : /^QUIT/.test(line) ? '221 bye\r\n' : '500 what\r\n',
+    );
     expect(await smtpServiceChecker.probe(t(PEERS, 12002), AbortSignal.timeout(2000))).toMatchObject({ ok: true });
     const tls = await scripted(12003, '220 modern\r\n', (line) =>
-      /^EHLO/.test(line) ? '250-modern\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n' : /^QUIT/.test(line) ? '221 bye\r\n' : '500 what\r\n');
+      /^EHLO/.test(line) ? '250-modern\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n' : /^QUIT/.test(line) ? '221 bye\r\n' : '500 what\r\n',
+    );
     expect(await smtpServiceChecker.probe(t(PEERS, 12003), AbortSignal.timeout(2000))).toMatchObject({ ok: true });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(peer.received).toEqual(['EHLO localhost.localdomain', 'HELO localhost.localdomain', 'QUIT']);
@@ -123,7 +125,8 @@ describe('smtp', () => {
 
   it('reads multi-line replies whole: a 220- greeting, a 250- EHLO reply', async () => {
     const peer = await scripted(12007, '220-first\r\n220-second\r\n220 ready\r\n', (line) =>
-      /^EHLO/.test(line) ? '250-one\r\n250-two\r\n250 three\r\n' : /^QUIT/.test(line) ? '221 bye\r\n' : '500 what\r\n');
+      /^EHLO/.test(line) ? '250-one\r\n250-two\r\n250 three\r\n' : /^QUIT/.test(line) ? '221 bye\r\n' : '500 what\r\n',
+    );
     const r = await smtpServiceChecker.probe(t(PEERS, 12007), AbortSignal.timeout(2000));
     expect(r).toMatchObject({ ok: true, detail: `${PEERS}:12007: greeting and EHLO accepted` });
     await new Promise((resolve) => setTimeout(resolve, 100));

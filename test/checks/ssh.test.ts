@@ -18,7 +18,12 @@ const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const inCI = Boolean(process.env.CI);
 const DEADLINE_MS = 1500;
 
-async function probe(v: Parameters<typeof makeTarget>[0], host: string, port: number, deadline = DEADLINE_MS): Promise<CheckResult & { wallMs: number }> {
+async function probe(
+  v: Parameters<typeof makeTarget>[0],
+  host: string,
+  port: number,
+  deadline = DEADLINE_MS,
+): Promise<CheckResult & { wallMs: number }> {
   const started = performance.now();
   const r = await sshChecker.probe(makeTarget({ service: 'ssh', ...v }, { ip: host, port }), AbortSignal.timeout(deadline));
   return { ...r, wallMs: performance.now() - started };
@@ -42,7 +47,10 @@ describe('service=ssh: registry and config', () => {
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
       const { loadConfig } = (await import(join(PROJECT, 'dist/lib/cli/main.js'))) as {
-        loadConfig: (p: string, d: boolean) => Promise<{ config?: { virtuals: readonly { service: string; login: string; passwd: string }[] } }>;
+        loadConfig: (
+          p: string,
+          d: boolean,
+        ) => Promise<{ config?: { virtuals: readonly { service: string; login: string; passwd: string }[] } }>;
       };
       expect((await loadConfig(cf, false)).config?.virtuals[0]).toMatchObject({ service: 'ssh', login: 'probe', passwd: 'secret' });
       writeFileSync(cf, 'virtual=127.0.91.10:22\n    real=127.0.91.11:22 gate\n');
@@ -54,7 +62,8 @@ describe('service=ssh: registry and config', () => {
 });
 
 if (!haveSshd && inCI) {
-  it('openssh-server is installed (required in CI)', () => expect.fail('/usr/sbin/sshd is missing: .ci/install.d/60-openssh-server.sh installs it'));
+  it('openssh-server is installed (required in CI)', () =>
+    expect.fail('/usr/sbin/sshd is missing: .ci/install.d/60-openssh-server.sh installs it'));
 }
 
 describe.skipIf(!haveSshd)('service=ssh against real OpenSSH', () => {
@@ -90,11 +99,20 @@ describe.skipIf(!haveSshd)('service=ssh against real OpenSSH', () => {
   it('drives the daemon: the real with a live sshd goes in, the one without stays out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ssh-daemon-'));
     symlinkSync(join(PROJECT, 'test/support/fake-ipvsadm'), join(dir, 'ipvsadm'));
-    writeFileSync(join(dir, 'ssh.cf'), [
-      'checkinterval=1', 'negotiatetimeout=3', 'quiescent=no',
-      'virtual=192.0.2.91:22', '    real=127.0.91.1:2222 masq 1', '    real=127.0.91.2:2299 masq 1',
-      '    service=ssh', '    receive="^SSH-2\\.0-OpenSSH"', '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'ssh.cf'),
+      [
+        'checkinterval=1',
+        'negotiatetimeout=3',
+        'quiescent=no',
+        'virtual=192.0.2.91:22',
+        '    real=127.0.91.1:2222 masq 1',
+        '    real=127.0.91.2:2299 masq 1',
+        '    service=ssh',
+        '    receive="^SSH-2\\.0-OpenSSH"',
+        '',
+      ].join('\n'),
+    );
     const env = { ...process.env, FAKE_IPVSADM_STATE: join(dir, 'table.json') };
     // -d: foreground, log on stderr, and ./ipvsadm (the test fake) instead of the system's.
     const daemon = spawn(process.execPath, [join(PROJECT, 'bin/ldirectord'), '-d', 'ssh.cf', 'start'], { cwd: dir, env });

@@ -16,9 +16,25 @@ describe('check target (spec §3.2)', () => {
 
   it('default ports are the §2.6 table read right to left', () => {
     expect(SERVICE_DEFAULT_PORTS).toEqual({
-      ftp: 21, smtp: 25, dns: 53, http: 80, pop: 110, nntp: 119, imap: 143, ldap: 389, https: 443,
-      submission: 587, ldaps: 636, imaps: 993, pops: 995, oracle: 1521, radius: 1812, http_proxy: 3128,
-      mysql: 3306, sip: 5060, pgsql: 5432,
+      ftp: 21,
+      smtp: 25,
+      dns: 53,
+      http: 80,
+      pop: 110,
+      nntp: 119,
+      imap: 143,
+      ldap: 389,
+      https: 443,
+      submission: 587,
+      ldaps: 636,
+      imaps: 993,
+      pops: 995,
+      oracle: 1521,
+      radius: 1812,
+      http_proxy: 3128,
+      mysql: 3306,
+      sip: 5060,
+      pgsql: 5432,
       ssh: 22, // the extension service=ssh: not in the original's table
     });
     expect(defaultPortFor('none')).toBeUndefined();

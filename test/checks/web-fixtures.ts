@@ -24,7 +24,11 @@ export interface RawServer {
 }
 
 /** A TCP server whose connections are handled by `onConnection` (a misbehaving peer). */
-export async function startRawServer(host: string, port: number, onConnection: (socket: net.Socket, received: string[]) => void): Promise<RawServer> {
+export async function startRawServer(
+  host: string,
+  port: number,
+  onConnection: (socket: net.Socket, received: string[]) => void,
+): Promise<RawServer> {
   const sockets = new Set<net.Socket>();
   const received: string[] = [];
   let written = 0;

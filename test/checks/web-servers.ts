@@ -73,16 +73,62 @@ export function makeCertificates(dir: string, signedIps: readonly string[] = [])
   const openssl = (...args: string[]): void => {
     execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   };
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=ldirectord-ts test CA',
-    '-keyout', f('ca.key'), '-out', f('ca.pem'),
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ldirectord-ts test CA',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=backend.test', '-keyout', f('signed.key'), '-out', f('signed.csr'));
   const sans = ['DNS:backend.test', ...signedIps.map((ip) => `IP:${ip}`)].join(',');
   writeFileSync(f('signed.ext'), `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-  openssl('x509', '-req', '-in', f('signed.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
-    '-days', '2', '-extfile', f('signed.ext'), '-out', f('signed.pem'));
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=selfsigned.test',
-    '-keyout', f('self.key'), '-out', f('self.pem'), '-addext', 'subjectAltName=DNS:selfsigned.test');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    f('signed.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('signed.ext'),
+    '-out',
+    f('signed.pem'),
+  );
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=selfsigned.test',
+    '-keyout',
+    f('self.key'),
+    '-out',
+    f('self.pem'),
+    '-addext',
+    'subjectAltName=DNS:selfsigned.test',
+  );
   for (const name of ['ca.pem', 'signed.pem', 'signed.key', 'self.pem', 'self.key']) chmodSync(f(name), 0o644);
   return {
     caCert: f('ca.pem'),
@@ -106,7 +152,9 @@ export interface Daemon {
 export async function startNginx(dir: string, serverBlocks: string, ports: Array<[string, number]>): Promise<Daemon> {
   for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub), { recursive: true });
   const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, `
+  writeFileSync(
+    conf,
+    `
 daemon off;
 master_process on;
 worker_processes 1;
@@ -124,7 +172,8 @@ http {
   default_type text/plain;
 ${serverBlocks}
 }
-`);
+`,
+  );
   const child = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -165,13 +214,20 @@ export async function startDovecot(dir: string, o: DovecotOptions): Promise<Daem
   const nobody = { uid: 65534, gid: 65534 };
   for (const sub of ['run', 'state', 'mail']) mkdirSync(join(dir, sub), { recursive: true });
   execFileSync('chown', [`${nobody.uid}:${nobody.gid}`, join(dir, 'mail')]);
-  writeFileSync(join(dir, 'passwd'), Object.entries(o.users).map(([u, p]) => `${u}:{PLAIN}${p}::::::nodelay=yes\n`).join(''));
+  writeFileSync(
+    join(dir, 'passwd'),
+    Object.entries(o.users)
+      .map(([u, p]) => `${u}:{PLAIN}${p}::::::nodelay=yes\n`)
+      .join(''),
+  );
   chmodSync(join(dir, 'passwd'), 0o644);
   const protocols = [o.imapPort || o.imapsPort ? 'imap' : '', o.pop3Port || o.pop3sPort ? 'pop3' : ''].filter(Boolean).join(' ');
   const listener = (name: string, port: number | undefined, ssl: boolean): string =>
     `  inet_listener ${name} {\n    address = ${o.address}\n    port = ${port ?? 0}\n${ssl ? '    ssl = yes\n' : ''}  }\n`;
   const conf = join(dir, 'dovecot.conf');
-  writeFileSync(conf, `
+  writeFileSync(
+    conf,
+    `
 base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
@@ -201,7 +257,8 @@ ${listener('pop3', o.pop3Port, false)}${listener('pop3s', o.pop3sPort, true)}}
 protocol pop3 {
   pop3_uidl_format = %08Xu%08Xv
 }
-`);
+`,
+  );
   const child = spawn(DOVECOT, ['-F', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -241,14 +298,38 @@ export async function startVsftpd(dir: string, address: string, port: number, fi
     chmodSync(join(root, name), 0o644);
   }
   const conf = join(dir, 'vsftpd.conf');
-  writeFileSync(conf, [
-    'listen=YES', 'listen_ipv6=NO', `listen_address=${address}`, `listen_port=${port}`, 'background=NO',
-    'anonymous_enable=YES', 'no_anon_password=NO', `anon_root=${root}`, 'local_enable=NO', 'write_enable=NO',
-    'pasv_enable=YES', 'port_enable=NO', `secure_chroot_dir=${empty}`, 'seccomp_sandbox=NO', 'isolate=NO',
-    'isolate_network=NO', 'xferlog_enable=YES', `vsftpd_log_file=${dir}/vsftpd.log`, 'dual_log_enable=YES',
-    `xferlog_file=${dir}/xfer.log`, 'pam_service_name=vsftpd', 'ftpd_banner=ldirectord-ts test FTP',
-    'hide_ids=YES', 'max_login_fails=1', 'delay_failed_login=0', 'delay_successful_login=0', '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      'listen=YES',
+      'listen_ipv6=NO',
+      `listen_address=${address}`,
+      `listen_port=${port}`,
+      'background=NO',
+      'anonymous_enable=YES',
+      'no_anon_password=NO',
+      `anon_root=${root}`,
+      'local_enable=NO',
+      'write_enable=NO',
+      'pasv_enable=YES',
+      'port_enable=NO',
+      `secure_chroot_dir=${empty}`,
+      'seccomp_sandbox=NO',
+      'isolate=NO',
+      'isolate_network=NO',
+      'xferlog_enable=YES',
+      `vsftpd_log_file=${dir}/vsftpd.log`,
+      'dual_log_enable=YES',
+      `xferlog_file=${dir}/xfer.log`,
+      'pam_service_name=vsftpd',
+      'ftpd_banner=ldirectord-ts test FTP',
+      'hide_ids=YES',
+      'max_login_fails=1',
+      'delay_failed_login=0',
+      'delay_successful_login=0',
+      '',
+    ].join('\n'),
+  );
   const child = spawn(VSFTPD, [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

@@ -38,7 +38,9 @@ async function until(cond: () => boolean, ms = 20_000): Promise<void> {
 }
 function weights(): string[] {
   const out = execaSync(FAKE_IPVSADM, ['-S', '-n'], { env: { FAKE_IPVSADM_STATE: sb.state } });
-  return String(out.stdout).split('\n').filter((l) => l.startsWith('-a'));
+  return String(out.stdout)
+    .split('\n')
+    .filter((l) => l.startsWith('-a'));
 }
 
 beforeAll(async () => {
@@ -60,35 +62,42 @@ afterAll(async () => {
   rmSync(sb.dir, { recursive: true, force: true });
 });
 
-it.skipIf(!canUnshare)('reloads on an edit by rename, runs the callback, dumps status on USR1, runs execute= children', async () => {
-  writeFileSync(child, `logfile="${join(sb.dir, 'child.log')}"\nvirtual=192.0.2.51:80\n    real=${REAL}:${PORT} masq\n    receive="OK"\n`);
-  writeFileSync(cfg, config(1, `execute=${child}\n`));
-  const r = await sb.run(['node', BIN, cfg, 'start']);
-  expect(r.exitCode, String(r.stderr)).toBe(0);
-  await until(() => weights().includes(`-a -t 192.0.2.50:80 -r ${REAL}:${PORT} -m -w 1`));
-  // execute=: the child instance for child.cf runs with its own pid file and virtual.
-  await until(() => existsSync(join(sb.piddir, 'ldirectord.child.cf.pid')));
-  await until(() => weights().includes(`-a -t 192.0.2.51:80 -r ${REAL}:${PORT} -m -w 1`));
+it.skipIf(!canUnshare)(
+  'reloads on an edit by rename, runs the callback, dumps status on USR1, runs execute= children',
+  async () => {
+    writeFileSync(
+      child,
+      `logfile="${join(sb.dir, 'child.log')}"\nvirtual=192.0.2.51:80\n    real=${REAL}:${PORT} masq\n    receive="OK"\n`,
+    );
+    writeFileSync(cfg, config(1, `execute=${child}\n`));
+    const r = await sb.run(['node', BIN, cfg, 'start']);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    await until(() => weights().includes(`-a -t 192.0.2.50:80 -r ${REAL}:${PORT} -m -w 1`));
+    // execute=: the child instance for child.cf runs with its own pid file and virtual.
+    await until(() => existsSync(join(sb.piddir, 'ldirectord.child.cf.pid')));
+    await until(() => weights().includes(`-a -t 192.0.2.51:80 -r ${REAL}:${PORT} -m -w 1`));
 
-  // An editor's save: write a new file, rename it over the old one.
-  writeFileSync(`${cfg}.swp`, config(4, `execute=${child}\n`));
-  renameSync(`${cfg}.swp`, cfg);
-  await until(() => weights().includes(`-a -t 192.0.2.50:80 -r ${REAL}:${PORT} -m -w 4`));
-  expect(log()).toContain(`Configuration file '${cfg}' has changed on disk`);
-  expect(log()).toContain(' - reread new configuration');
-  await until(() => existsSync(callbackOut));
-  expect(readFileSync(callbackOut, 'utf8').trim()).toBe(cfg);
+    // An editor's save: write a new file, rename it over the old one.
+    writeFileSync(`${cfg}.swp`, config(4, `execute=${child}\n`));
+    renameSync(`${cfg}.swp`, cfg);
+    await until(() => weights().includes(`-a -t 192.0.2.50:80 -r ${REAL}:${PORT} -m -w 4`));
+    expect(log()).toContain(`Configuration file '${cfg}' has changed on disk`);
+    expect(log()).toContain(' - reread new configuration');
+    await until(() => existsSync(callbackOut));
+    expect(readFileSync(callbackOut, 'utf8').trim()).toBe(cfg);
 
-  const pid = Number(readFileSync(join(sb.piddir, 'ldirectord.auto.cf.pid'), 'utf8'));
-  process.kill(pid, 'SIGUSR1');
-  await until(() => log().includes(`real ${REAL}:${PORT} up`));
-  process.kill(pid, 'SIGUSR2');
-  await new Promise((res) => setTimeout(res, 300));
-  expect(() => process.kill(pid, 0)).not.toThrow();
+    const pid = Number(readFileSync(join(sb.piddir, 'ldirectord.auto.cf.pid'), 'utf8'));
+    process.kill(pid, 'SIGUSR1');
+    await until(() => log().includes(`real ${REAL}:${PORT} up`));
+    process.kill(pid, 'SIGUSR2');
+    await new Promise((res) => setTimeout(res, 300));
+    expect(() => process.kill(pid, 0)).not.toThrow();
 
-  // Dropping the execute= line stops the child on the next reload.
-  writeFileSync(cfg, config(4));
-  await until(() => !existsSync(join(sb.piddir, 'ldirectord.child.cf.pid')));
-  const stop = await sb.run(['node', BIN, cfg, 'stop']);
-  expect(stop.exitCode).toBe(0);
-}, 120_000);
+    // Dropping the execute= line stops the child on the next reload.
+    writeFileSync(cfg, config(4));
+    await until(() => !existsSync(join(sb.piddir, 'ldirectord.child.cf.pid')));
+    const stop = await sb.run(['node', BIN, cfg, 'stop']);
+    expect(stop.exitCode).toBe(0);
+  },
+  120_000,
+);

@@ -114,7 +114,10 @@ describe.skipIf(!canUnshare)('ldirectord <cfg> start|status|reload|stop', () => 
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const pidFile = join(sb.piddir, 'ldirectord.lvs.cf.pid');
     expect(existsSync(pidFile)).toBe(true);
-    const t = await eventually(() => table(sb), (x) => Object.keys(x.reals).length === 2);
+    const t = await eventually(
+      () => table(sb),
+      (x) => Object.keys(x.reals).length === 2,
+    );
     expect(t).toEqual({ services: 1, reals: { [`${REAL1}:${PORT}`]: 1, [`${REAL2}:${PORT}`]: 2 } });
     // pgrep -f "<bin> <cfg> start", as the OCF agent does, finds the daemon.
     const pg = await execa('pgrep', ['-f', `${BIN} ${cfg} start`], { reject: false });
@@ -140,7 +143,10 @@ describe.skipIf(!canUnshare)('ldirectord <cfg> start|status|reload|stop', () => 
     writeFileSync(cfg, configText(5));
     const r = await sb.run(['node', BIN, cfg, 'reload']);
     expect(r.exitCode).toBe(0);
-    const t = await eventually(() => table(sb), (x) => x.reals[`${REAL2}:${PORT}`] === 5);
+    const t = await eventually(
+      () => table(sb),
+      (x) => x.reals[`${REAL2}:${PORT}`] === 5,
+    );
     expect(t.reals).toEqual({ [`${REAL1}:${PORT}`]: 1, [`${REAL2}:${PORT}`]: 5 });
   });
 
@@ -214,7 +220,10 @@ describe.skipIf(!canUnshare)('heartbeat v1 resource script: ldirectord::ldirecto
     expect(String(st.stdout)).toBe('');
     expect(String(st.stderr)).toMatch(/^ldirectord for \/etc\/ha\.d\/ldirectord\.cf is running with pid: \d+$/);
     expect((await rs('start')).exitCode).toBe(0);
-    await eventually(() => table(sb), (x) => Object.keys(x.reals).length === 2);
+    await eventually(
+      () => table(sb),
+      (x) => Object.keys(x.reals).length === 2,
+    );
     expect((await rs('stop')).exitCode).toBe(0);
     const after = await rs('status');
     expect(after.exitCode).toBe(3);
@@ -227,10 +236,9 @@ describe.skipIf(!canUnshare || !haveOcf)('Pacemaker: ocf:heartbeat:ldirectord, u
     const sb = sandbox();
     const cfg = join(sb.dir, 'ocf.cf');
     writeFileSync(cfg, configText(2));
-    const r = await sb.run(
-      ['ocf-tester', '-n', 'lvs', '-o', `configfile=${cfg}`, '-o', `ldirectord=${BIN}`, OCF_AGENT],
-      { timeout: 240_000 },
-    );
+    const r = await sb.run(['ocf-tester', '-n', 'lvs', '-o', `configfile=${cfg}`, '-o', `ldirectord=${BIN}`, OCF_AGENT], {
+      timeout: 240_000,
+    });
     const out = `${r.stdout}\n${r.stderr}`;
     expect(r.exitCode, out).toBe(0);
     expect(out).toMatch(/\* Your agent passes the tests!|passed all tests/i);

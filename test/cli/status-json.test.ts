@@ -22,7 +22,10 @@ const canUnshare = (await execa('unshare', ['-m', 'true'], { reject: false })).e
 if (process.env.CI && !canUnshare) it('has unshare (required in CI)', () => expect.fail('unshare -m does not work'));
 
 /** Whether each real server answers its check with 200 OK. */
-const healthy = new Map<string, boolean>([[REAL1, true], [REAL2, true]]);
+const healthy = new Map<string, boolean>([
+  [REAL1, true],
+  [REAL2, true],
+]);
 const servers: http.Server[] = [];
 let sb: Sandbox;
 let cfg: string;
@@ -103,7 +106,9 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 
 function tableWeights(): Record<string, number> {
   if (!existsSync(sb.state)) return {};
-  const out = execaSync(new URL('../support/fake-ipvsadm', import.meta.url).pathname, ['-S', '-n'], { env: { FAKE_IPVSADM_STATE: sb.state } });
+  const out = execaSync(new URL('../support/fake-ipvsadm', import.meta.url).pathname, ['-S', '-n'], {
+    env: { FAKE_IPVSADM_STATE: sb.state },
+  });
   const reals: Record<string, number> = {};
   for (const line of String(out.stdout).split('\n')) {
     const m = /^-a .* -r (\S+) .* -w (\d+)/.exec(line);
@@ -146,21 +151,51 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
     const r = await run(cfg, 'start');
     expect(r.exitCode, String(r.stderr)).toBe(0);
     // successcount=2 holds for the first start too: the reals come in after two passes
-    await eventually(() => tableWeights(), (t) => t[R1] === 4 && t[R2] === 1);
+    await eventually(
+      () => tableWeights(),
+      (t) => t[R1] === 4 && t[R2] === 1,
+    );
     const { code, doc, stderr } = await statusJson();
     expect(code).toBe(0);
     const pid = Number(readFileSync(pidFile(), 'utf8'));
     expect(stderr).toBe(`ldirectord for ${cfg} is running with pid: ${pid}`);
     expect(doc).toMatchObject({
       schema: 1,
-      daemon: { state: 'running', pid, version: 'Linux Director v1.186-ha', reloads: { ok: 0, failed: 0 }, statusAddress: `${LISTEN}:${STATUS_PORT}` },
+      daemon: {
+        state: 'running',
+        pid,
+        version: 'Linux Director v1.186-ha',
+        reloads: { ok: 0, failed: 0 },
+        statusAddress: `${LISTEN}:${STATUS_PORT}`,
+      },
     });
     expect(doc.virtuals).toHaveLength(1);
     const v = doc.virtuals![0]!;
-    expect(v).toMatchObject({ id: VID, name: '192.0.2.80:80', protocol: 'tcp', scheduler: 'wrr', service: 'http', checktype: 'negotiate',
-      successcount: 2, slowstart: 2, failurecount: 1, quiescent: true, inTable: true, fallback: null });
+    expect(v).toMatchObject({
+      id: VID,
+      name: '192.0.2.80:80',
+      protocol: 'tcp',
+      scheduler: 'wrr',
+      service: 'http',
+      checktype: 'negotiate',
+      successcount: 2,
+      slowstart: 2,
+      failurecount: 1,
+      quiescent: true,
+      inTable: true,
+      fallback: null,
+    });
     const [a, b] = v.reals;
-    expect(a).toMatchObject({ address: R1, forward: 'masq', weight: 4, state: 'up', ipvsWeight: 4, failCount: 0, successCount: 0, slowstart: null });
+    expect(a).toMatchObject({
+      address: R1,
+      forward: 'masq',
+      weight: 4,
+      state: 'up',
+      ipvsWeight: 4,
+      failCount: 0,
+      successCount: 0,
+      slowstart: null,
+    });
     expect(b).toMatchObject({ address: R2, weight: 1, state: 'up', ipvsWeight: 1 });
     expect(a!.lastCheck).toMatchObject({ ok: true, message: '200 OK' });
     expect(a!.lastCheck!.durationMs).toBeGreaterThanOrEqual(0);
@@ -170,7 +205,11 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
     expect(Number.isNaN(Date.parse(a!.lastChange))).toBe(false);
     // the plain status is unchanged: nothing on stdout
     const plain = await run(cfg, 'status');
-    expect([plain.exitCode, String(plain.stdout), String(plain.stderr)]).toEqual([0, '', `ldirectord for ${cfg} is running with pid: ${pid}`]);
+    expect([plain.exitCode, String(plain.stdout), String(plain.stderr)]).toEqual([
+      0,
+      '',
+      `ldirectord for ${cfg} is running with pid: ${pid}`,
+    ]);
   });
 
   it('the control socket is mode 0600 and answers only "status"', async () => {
@@ -180,7 +219,10 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
     const answer = await new Promise<string>((resolve, reject) => {
       let got = '';
       const c = net.connect(socketFile(), () => c.write('frobnicate\n'));
-      c.setEncoding('utf8').on('data', (d) => (got += d)).on('end', () => resolve(got)).on('error', reject);
+      c.setEncoding('utf8')
+        .on('data', (d) => (got += d))
+        .on('end', () => resolve(got))
+        .on('error', reject);
     });
     expect(JSON.parse(answer)).toEqual({ error: 'unknown request: frobnicate' });
   });
@@ -191,7 +233,8 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
     expect(s.type).toMatch(/^application\/json/);
     const doc = JSON.parse(s.body) as StatusDocument;
     const cli = (await statusJson()).doc;
-    const strip = (d: StatusDocument) => d.virtuals!.map((v) => ({ ...v, reals: v.reals.map((r) => ({ ...r, lastCheck: null, secondsSinceChange: 0 })) }));
+    const strip = (d: StatusDocument) =>
+      d.virtuals!.map((v) => ({ ...v, reals: v.reals.map((r) => ({ ...r, lastCheck: null, secondsSinceChange: 0 })) }));
     expect(strip(doc)).toEqual(strip(cli));
     expect((await get('/status.json')).status).toBe(200);
     expect((await get('/nope')).status).toBe(404);
@@ -216,7 +259,10 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
 
   it('a failing real: down in the JSON and the metrics, failures counted', async () => {
     healthy.set(REAL1, false);
-    const doc = await eventually(async () => (await statusJson()).doc, (d) => d.virtuals![0]!.reals[0]!.state === 'down' && d.virtuals![0]!.reals[0]!.ipvsWeight === 0);
+    const doc = await eventually(
+      async () => (await statusJson()).doc,
+      (d) => d.virtuals![0]!.reals[0]!.state === 'down' && d.virtuals![0]!.reals[0]!.ipvsWeight === 0,
+    );
     const a = doc.virtuals![0]!.reals[0]!;
     expect(a).toMatchObject({ state: 'down', ipvsWeight: 0, lastCheck: { ok: false } });
     expect(a.lastCheck!.message).toMatch(/503/);
@@ -240,10 +286,15 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
     expect(during.state).toBe('up');
     expect(during.slowstart!.weight).toBeLessThan(4);
     expect(Date.parse(during.slowstart!.endsAt)).toBeGreaterThan(Date.now() - 500);
-    await eventually(() => tableWeights(), (t) => t[R1] === 4);
+    await eventually(
+      () => tableWeights(),
+      (t) => t[R1] === 4,
+    );
     // log lines are appended asynchronously: wait for the last step's
     const done = `Restored real server: ${R1} (192.0.2.80:80) (Weight set to 4)`;
-    const lines = (await eventually(logLines, (ls) => ls.some((l) => l.endsWith(done)))).slice(mark).map((l) => l.replace(/^\[[^\]]*\] /, ''));
+    const lines = (await eventually(logLines, (ls) => ls.some((l) => l.endsWith(done))))
+      .slice(mark)
+      .map((l) => l.replace(/^\[[^\]]*\] /, ''));
     // (the quiesce of the previous step may land after the mark: the log is asynchronous)
     const mine = lines.filter((l) => l.includes(R1));
     expect(mine.filter((l) => /^(Soft success|Added)/.test(l))).toEqual([`Soft success real server: ${R1} (${VID}) success 1/2`]);
@@ -253,7 +304,10 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
     const weights = mine.filter((l) => l.startsWith('Restored')).map((l) => Number(/Weight set to (\d+)\)$/.exec(l)?.[1]));
     expect(weights.at(-1), mine.join('\n')).toBe(4);
     expect(weights[0], mine.join('\n')).toBeLessThan(4);
-    expect(weights.every((w, i) => [2, 3, 4].includes(w) && (i === 0 || w > weights[i - 1]!)), mine.join('\n')).toBe(true);
+    expect(
+      weights.every((w, i) => [2, 3, 4].includes(w) && (i === 0 || w > weights[i - 1]!)),
+      mine.join('\n'),
+    ).toBe(true);
     const after = (await statusJson()).doc.virtuals![0]!.reals[0]!;
     expect(after).toMatchObject({ state: 'up', ipvsWeight: 4, slowstart: null, successCount: 0 });
   });
@@ -261,7 +315,10 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
   it('reload: a new statusaddress rebinds (the old port closes), reloads are counted', async () => {
     writeFileSync(cfg, configText({ statusaddress: `${LISTEN}:${STATUS_PORT + 1}` }));
     expect((await run(cfg, 'reload')).exitCode).toBe(0);
-    const moved = await eventually(() => get('/metrics', STATUS_PORT + 1).catch(() => undefined), (x) => x?.status === 200);
+    const moved = await eventually(
+      () => get('/metrics', STATUS_PORT + 1).catch(() => undefined),
+      (x) => x?.status === 200,
+    );
     expect(sample(moved!.body, 'ldirectord_reloads_total', { result: 'ok' })).toBe(1);
     await expect(get('/metrics', STATUS_PORT)).rejects.toThrow();
     // counters survive the rebind
@@ -274,13 +331,23 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
     expect(bad.exitCode).toBe(2);
     expect(String(bad.stderr)).toMatch(/^Error \[\d+\] reading file .* at line 5: invalid status address "localhost:9"/m);
     process.kill(Number(readFileSync(pidFile(), 'utf8')), 'SIGHUP');
-    const counted = await eventually(() => get('/metrics', STATUS_PORT + 1), (x) => sample(x.body, 'ldirectord_reloads_total', { result: 'error' }) === 1);
+    const counted = await eventually(
+      () => get('/metrics', STATUS_PORT + 1),
+      (x) => sample(x.body, 'ldirectord_reloads_total', { result: 'error' }) === 1,
+    );
     expect(sample(counted.body, 'ldirectord_reloads_total', { result: 'error' })).toBe(1);
 
     // removing it closes the listener
     writeFileSync(cfg, configText());
     expect((await run(cfg, 'reload')).exitCode).toBe(0);
-    await eventually(() => get('/', STATUS_PORT + 1).then(() => false, () => true), (gone) => gone);
+    await eventually(
+      () =>
+        get('/', STATUS_PORT + 1).then(
+          () => false,
+          () => true,
+        ),
+      (gone) => gone,
+    );
     expect(logLines().some((l) => l.endsWith(`status listener on ${LISTEN}:${STATUS_PORT + 1} closed`))).toBe(true);
   });
 
@@ -292,7 +359,9 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
       expect((await run(cfg, 'reload')).exitCode).toBe(0);
       const line = await eventually(logLines, (ls) => ls.some((l) => l.includes('status listener: cannot listen')));
       expect(line.find((l) => l.includes('status listener: cannot listen'))).toMatch(
-        new RegExp(`status listener: cannot listen on ${LISTEN.replace(/\./g, '\\.')}:${STATUS_PORT + 2}: EADDRINUSE \\(the daemon runs on without it\\)$`),
+        new RegExp(
+          `status listener: cannot listen on ${LISTEN.replace(/\./g, '\\.')}:${STATUS_PORT + 2}: EADDRINUSE \\(the daemon runs on without it\\)$`,
+        ),
       );
       const { code, doc } = await statusJson();
       expect(code).toBe(0);

@@ -29,19 +29,27 @@ const STAGE = '.cache/cluster/root';
 const DR = 80;
 const NAT = 8080;
 /** ldirectord.cf of cluster-e2e.sh, as `ipvsadm -S -n | sort` prints it. */
-const TABLE = [
-  '-A -t 10.9.0.100:80 -s rr',
-  '-A -t 10.9.0.100:8080 -s rr',
-  '-a -t 10.9.0.100:80 -r 10.9.0.21:80 -g -w 1',
-  '-a -t 10.9.0.100:80 -r 10.9.0.22:80 -g -w 1',
-  '-a -t 10.9.0.100:8080 -r 10.9.0.31:80 -m -w 1',
-  '-a -t 10.9.0.100:8080 -r 10.9.0.32:80 -m -w 1',
-].sort().join('\n') + '\n';
+const TABLE =
+  [
+    '-A -t 10.9.0.100:80 -s rr',
+    '-A -t 10.9.0.100:8080 -s rr',
+    '-a -t 10.9.0.100:80 -r 10.9.0.21:80 -g -w 1',
+    '-a -t 10.9.0.100:80 -r 10.9.0.22:80 -g -w 1',
+    '-a -t 10.9.0.100:8080 -r 10.9.0.31:80 -m -w 1',
+    '-a -t 10.9.0.100:8080 -r 10.9.0.32:80 -m -w 1',
+  ]
+    .sort()
+    .join('\n') + '\n';
 /** After the takeover, the client must be answered by both reals of each service within this. */
 const SETTLE_MS = 10_000;
 
-const missing = ['/usr/libexec/heartbeat/heartbeat', '/usr/sbin/corosync', '/usr/sbin/pacemakerd',
-  '/usr/lib/ocf/resource.d/heartbeat/ldirectord', '/usr/lib/ocf/resource.d/heartbeat/IPaddr2'].filter((p) => !existsSync(p));
+const missing = [
+  '/usr/libexec/heartbeat/heartbeat',
+  '/usr/sbin/corosync',
+  '/usr/sbin/pacemakerd',
+  '/usr/lib/ocf/resource.d/heartbeat/ldirectord',
+  '/usr/lib/ocf/resource.d/heartbeat/IPaddr2',
+].filter((p) => !existsSync(p));
 const built = existsSync(path.join(ROOT, 'dist/lib/cli/main.cjs'));
 const inCi = process.env.CI === 'true';
 
@@ -63,12 +71,17 @@ describe.skipIf(missing.length > 0 || !built)('two directors under heartbeat and
       return;
     }
     rmSync(path.join(ROOT, STAGE), { recursive: true, force: true });
-    const inst = await execa('bash', ['scripts/install-system.sh', `--destdir=${path.join(ROOT, STAGE)}`, `--node=${process.execPath}`],
-      { cwd: ROOT, reject: false });
+    const inst = await execa('bash', ['scripts/install-system.sh', `--destdir=${path.join(ROOT, STAGE)}`, `--node=${process.execPath}`], {
+      cwd: ROOT,
+      reject: false,
+    });
     if (inst.exitCode !== 0) throw new Error(`install-system.sh --destdir failed:\n${inst.stdout}\n${inst.stderr}`);
     const t0 = performance.now();
-    const vm = await execa(VM, ['-q', '-C', ROOT, '-m', '1536M', '-t', '2400', '--', 'bash', 'test/cluster/guest/cluster-e2e.sh', OUT, STAGE, 'all'],
-      { cwd: ROOT, reject: false, timeout: 2_410_000 });
+    const vm = await execa(
+      VM,
+      ['-q', '-C', ROOT, '-m', '1536M', '-t', '2400', '--', 'bash', 'test/cluster/guest/cluster-e2e.sh', OUT, STAGE, 'all'],
+      { cwd: ROOT, reject: false, timeout: 2_410_000 },
+    );
     vmSeconds = (performance.now() - t0) / 1000;
     r = new ClusterReport(path.join(ROOT, OUT));
     if (vm.exitCode !== 0 && r.events.size === 0) {
@@ -83,17 +96,20 @@ describe.skipIf(missing.length > 0 || !built)('two directors under heartbeat and
     expect(r.events.has('end')).toBe(true);
   });
 
-  for (const [mgr, p] of [['heartbeat', 'hb'], ['Pacemaker', 'pm']] as const) {
+  for (const [mgr, p] of [
+    ['heartbeat', 'hb'],
+    ['Pacemaker', 'pm'],
+  ] as const) {
     describe(mgr, () => {
       it('starts the VIP and ldirectord-ts on lb0: the configured table', () => {
         expect(r.text(`${p}-table-lb0`)).toBe(TABLE);
       });
 
-      it('lb0 powered off: lb1\'s table equals lb0\'s before the failure', () => {
+      it("lb0 powered off: lb1's table equals lb0's before the failure", () => {
         expect(r.text(`${p}-table-lb1-after-failure`)).toBe(r.text(`${p}-table-lb0`));
       });
 
-      it('the client\'s failover gap ends when lb1 directs, and both reals of each service answer after it', () => {
+      it("the client's failover gap ends when lb1 directs, and both reals of each service answer after it", () => {
         const off = r.at(`${p}:power-off`);
         const directs = r.at(`${p}:lb1-directs-after-failure`);
         for (const port of [DR, NAT]) {
@@ -122,7 +138,12 @@ describe.skipIf(missing.length > 0 || !built)('two directors under heartbeat and
   }
 
   it('heartbeat logs no ERROR or CRIT about the resources or the nodes', () => {
-    const errors = ['lb0', 'lb1'].flatMap((n) => r.text(`hb-${n}-ha-log`).split('\n').filter((l) => /\b(ERROR|CRIT)\b/.test(l)));
+    const errors = ['lb0', 'lb1'].flatMap((n) =>
+      r
+        .text(`hb-${n}-ha-log`)
+        .split('\n')
+        .filter((l) => /\b(ERROR|CRIT)\b/.test(l)),
+    );
     // heartbeat 3.0.6's master control process logs this once when mach_down has taken
     // over a dead node's resources (an empty message in its own status exchange, whatever
     // the resources are; the takeover completes). It is printed, not counted.
@@ -146,10 +167,16 @@ describe.skipIf(missing.length > 0 || !built)('two directors under heartbeat and
     }
   });
 
-  it('Pacemaker and Corosync log no error about the cluster\'s resources or membership', () => {
+  it("Pacemaker and Corosync log no error about the cluster's resources or membership", () => {
     const errors = ['lb0', 'lb1'].flatMap((n) => [
-      ...r.text(`pm-${n}-pacemaker.log`).split('\n').filter((l) => /\b(error|crit):/.test(l)),
-      ...r.text(`pm-${n}-corosync.log`).split('\n').filter((l) => /\[(ERROR|CRIT)\]|error/i.test(l)),
+      ...r
+        .text(`pm-${n}-pacemaker.log`)
+        .split('\n')
+        .filter((l) => /\b(error|crit):/.test(l)),
+      ...r
+        .text(`pm-${n}-corosync.log`)
+        .split('\n')
+        .filter((l) => /\[(ERROR|CRIT)\]|error/i.test(l)),
     ]);
     // pacemakerd's start-up liveness probe of its own subdaemons (5 IPC tries) runs out on
     // the guest's one traced CPU while 2 nodes start 12 daemons: it restarts the slow one.
@@ -176,7 +203,9 @@ function printFigures(): void {
     if (!r.events.has(a) || !r.events.has(b)) continue;
     for (const port of [DR, NAT]) {
       const v = r.view(port, r.at(a), r.at(b) + SETTLE_MS);
-      console.log(`FIGURE ${name}_${port === DR ? 'dr' : 'nat'}_gap_ms ${v.gapMs} (failed ${v.failed}; cluster ${r.at(b) - r.at(a)} ms from ${a} to ${b})`);
+      console.log(
+        `FIGURE ${name}_${port === DR ? 'dr' : 'nat'}_gap_ms ${v.gapMs} (failed ${v.failed}; cluster ${r.at(b) - r.at(a)} ms from ${a} to ${b})`,
+      );
     }
   }
 }

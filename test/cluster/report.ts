@@ -4,7 +4,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-export interface ClientRequest { t: number; port: number; ms: number; b?: string; e?: string }
+export interface ClientRequest {
+  t: number;
+  port: number;
+  ms: number;
+  b?: string;
+  e?: string;
+}
 
 export class ClusterReport {
   readonly events = new Map<string, number>();
@@ -17,8 +23,10 @@ export class ClusterReport {
       if (ev.startsWith('fail:')) this.failures.push(ev.slice(5));
       else if (!this.events.has(ev)) this.events.set(ev, t);
     }
-    this.requests = this.lines('client.jsonl').map((l) => JSON.parse(l) as ClientRequest & { ready?: number })
-      .filter((r) => r.ready === undefined).sort((a, b) => a.t - b.t);
+    this.requests = this.lines('client.jsonl')
+      .map((l) => JSON.parse(l) as ClientRequest & { ready?: number })
+      .filter((r) => r.ready === undefined)
+      .sort((a, b) => a.t - b.t);
   }
 
   private lines(file: string): string[] {

@@ -25,8 +25,7 @@ const RUN_TIMEOUT_MS = 60_000;
 /** All runs of one program happen in one beforeAll: ~40 s on an idle 2-core machine, more under load. */
 const HOOK_TIMEOUT_MS = 600_000;
 
-const haveOriginal =
-  existsSync(ORIGINAL) && (existsSync('/sbin/ipvsadm') || existsSync('/usr/sbin/ipvsadm'));
+const haveOriginal = existsSync(ORIGINAL) && (existsSync('/sbin/ipvsadm') || existsSync('/usr/sbin/ipvsadm'));
 const inCI = Boolean(process.env.CI);
 
 const fixtures = readFixtures();
@@ -96,7 +95,11 @@ describe.skipIf(!haveOriginal)(
     beforeAll(async () => {
       runs = await runAll(fixtures, CONCURRENCY, async (f) => {
         const r = await execa(ORIGINAL, [f.path, 'status'], {
-          cwd, reject: false, timeout: RUN_TIMEOUT_MS, env: ENV, stdin: 'ignore',
+          cwd,
+          reject: false,
+          timeout: RUN_TIMEOUT_MS,
+          env: ENV,
+          stdin: 'ignore',
         });
         return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
       });
@@ -110,7 +113,9 @@ describe.skipIf(!haveOriginal)(
           expect(run?.exitCode, info).toBe(2);
           const oe = f.originalExpectation!;
           const re = new RegExp(
-            `^Error \\[\\d+\\] reading file ${escapeRegExp(f.path)} at line ${oe.line}: ${escapeRegExp(oe.message)}`, 'm');
+            `^Error \\[\\d+\\] reading file ${escapeRegExp(f.path)} at line ${oe.line}: ${escapeRegExp(oe.message)}`,
+            'm',
+          );
           expect(run?.stderr, info).toMatch(re);
         } else {
           // 3 = "ldirectord is stopped": the config is valid (1 would mean a stale pid file).
@@ -119,7 +124,9 @@ describe.skipIf(!haveOriginal)(
           if (f.originalExpectation) {
             const oe = f.originalExpectation;
             const re = new RegExp(
-              `^Warning \\[\\d+\\] reading file ${escapeRegExp(f.path)} at line ${oe.line}: ${escapeRegExp(oe.message)}`, 'm');
+              `^Warning \\[\\d+\\] reading file ${escapeRegExp(f.path)} at line ${oe.line}: ${escapeRegExp(oe.message)}`,
+              'm',
+            );
             expect(run?.stderr, info).toMatch(re);
           }
         }
@@ -150,7 +157,11 @@ describe('ldirectord-ts -t', () => {
     const sample = fixtures.filter((_, i) => i % 10 === 0);
     const spawned = await runAll(sample, CONCURRENCY, async (f) => {
       const r = await execa(process.execPath, [OUR_BIN, '-t', f.path], {
-        cwd, reject: false, timeout: RUN_TIMEOUT_MS, env: ENV, stdin: 'ignore',
+        cwd,
+        reject: false,
+        timeout: RUN_TIMEOUT_MS,
+        env: ENV,
+        stdin: 'ignore',
       });
       return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
     });
@@ -178,8 +189,10 @@ describe('ldirectord-ts -t', () => {
         // Our own warnings' wording is ours to choose: only the line is checked. Where the
         // warning is one the original prints too, its wording is kept and checked.
         const keptOriginal =
-          f.originalExpectation !== undefined && f.original === 'ok' &&
-          f.originalExpectation.line === first!.line && f.originalExpectation.message === first!.message;
+          f.originalExpectation !== undefined &&
+          f.original === 'ok' &&
+          f.originalExpectation.line === first!.line &&
+          f.originalExpectation.message === first!.message;
         const want = `${f.path}:${first!.line}: warning:` + (keptOriginal ? ` ${first!.message}` : '');
         expect(run?.stderr, info).toContain(want);
       }

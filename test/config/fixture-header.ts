@@ -137,7 +137,9 @@ export function readFixtures(root: string = FIXTURE_ROOT): Fixture[] {
     const dir = join(root, category);
     let names: string[];
     try {
-      names = readdirSync(dir).filter((n) => n.endsWith('.cf')).sort();
+      names = readdirSync(dir)
+        .filter((n) => n.endsWith('.cf'))
+        .sort();
     } catch {
       continue;
     }

@@ -52,17 +52,58 @@ virtual=7
 
 /** Fragments that exercise the grammar's corners when spliced in anywhere. */
 const FRAGMENTS = [
-  '\n', '\r\n', '\t', ' ', '    ', '#', '"', '=', ':', '->', '[', ']', ',', 'virtual=', 'virtual6=', 'real=',
-  'real6=', 'fallback=', ' gate', ' masq', ' ipip', ' l:', ' u:', '65536', '0', '99999999999999999999', '::', '\u00e9',
-  'checktype=', 'service=', 'emailalertstatus=none,', 'supervised', '\n\n    ', 'localhost', '127.0.0.1', '"/x#y"',
+  '\n',
+  '\r\n',
+  '\t',
+  ' ',
+  '    ',
+  '#',
+  '"',
+  '=',
+  ':',
+  '->',
+  '[',
+  ']',
+  ',',
+  'virtual=',
+  'virtual6=',
+  'real=',
+  'real6=',
+  'fallback=',
+  ' gate',
+  ' masq',
+  ' ipip',
+  ' l:',
+  ' u:',
+  '65536',
+  '0',
+  '99999999999999999999',
+  '::',
+  '\u00e9',
+  'checktype=',
+  'service=',
+  'emailalertstatus=none,',
+  'supervised',
+  '\n\n    ',
+  'localhost',
+  '127.0.0.1',
+  '"/x#y"',
 ];
 
 const mutation = (lineCount: number) =>
   fc.oneof(
-    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ maxLength: 12 })) }),
+    fc.record({
+      kind: fc.constant('insert' as const),
+      at: fc.nat(),
+      text: fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ maxLength: 12 })),
+    }),
     fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 20 }) }),
     fc.record({ kind: fc.constant('dupLine' as const), line: fc.nat({ max: Math.max(0, lineCount - 1) }) }),
-    fc.record({ kind: fc.constant('swapLines' as const), a: fc.nat({ max: Math.max(0, lineCount - 1) }), b: fc.nat({ max: Math.max(0, lineCount - 1) }) }),
+    fc.record({
+      kind: fc.constant('swapLines' as const),
+      a: fc.nat({ max: Math.max(0, lineCount - 1) }),
+      b: fc.nat({ max: Math.max(0, lineCount - 1) }),
+    }),
   );
 
 type Mutation =

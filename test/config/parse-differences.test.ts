@@ -61,18 +61,32 @@ describe('ldirectord-ts extensions: successcount, slowstart, statusaddress', () 
 
   it('take a global default that a virtual overrides (as failurecount does), whatever the order', async () => {
     const r = await parse(
-      ['virtual=10.0.0.1:80', block(['real=127.0.0.2:80 gate', 'successcount=5', 'slowstart=0']),
-        'virtual=10.0.0.2:80', block(['real=127.0.0.3:80 gate']),
-        'successcount=3', 'slowstart=30', ''].join('\n'),
+      [
+        'virtual=10.0.0.1:80',
+        block(['real=127.0.0.2:80 gate', 'successcount=5', 'slowstart=0']),
+        'virtual=10.0.0.2:80',
+        block(['real=127.0.0.3:80 gate']),
+        'successcount=3',
+        'slowstart=30',
+        '',
+      ].join('\n'),
     );
     expect(errors(r)).toEqual([]);
-    expect(r.config!.virtuals.map((v) => [v.successcount, v.slowstart])).toEqual([[5, 0], [3, 30]]);
+    expect(r.config!.virtuals.map((v) => [v.successcount, v.slowstart])).toEqual([
+      [5, 0],
+      [3, 30],
+    ]);
   });
 
   it('reject anything but a plain number, with the line', async () => {
     const r = await parse(
-      ['successcount=0', 'slowstart=ten', 'virtual=10.0.0.1:80',
-        block(['real=127.0.0.2:80 gate', 'successcount=2x', 'slowstart=86401', 'slowstart=-1']), ''].join('\n'),
+      [
+        'successcount=0',
+        'slowstart=ten',
+        'virtual=10.0.0.1:80',
+        block(['real=127.0.0.2:80 gate', 'successcount=2x', 'slowstart=86401', 'slowstart=-1']),
+        '',
+      ].join('\n'),
     );
     expect(errors(r)).toEqual([
       '1: invalid success count: a whole number from 1 up is required',
@@ -98,7 +112,10 @@ describe('ldirectord-ts extensions: successcount, slowstart, statusaddress', () 
     const bad = ['localhost:9101', '127.0.0.1:0', '127.0.0.1:65536', '::1:9101', '[::1]', '300.1.1.1:80', ''];
     const r = await parse(bad.map((b) => `statusaddress=${b}`).join('\n') + '\n');
     expect(errors(r)).toEqual(
-      bad.map((b, i) => `${i + 1}: invalid status address "${b}": write PORT, ADDRESS:PORT or [IPV6-ADDRESS]:PORT with a numeric address and a port from 1 to 65535`),
+      bad.map(
+        (b, i) =>
+          `${i + 1}: invalid status address "${b}": write PORT, ADDRESS:PORT or [IPV6-ADDRESS]:PORT with a numeric address and a port from 1 to 65535`,
+      ),
     );
     const inBlock = await parse('virtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    statusaddress=9101\n');
     expect(errors(inBlock)).toEqual(['3: Unknown command "    statusaddress=9101"']);

@@ -130,7 +130,9 @@ describe('virtual forms', () => {
   });
 
   it('makes :53 and :domain udp', async () => {
-    const r = await parse(`virtual=10.0.0.1:53\n${block(['real=127.0.0.2 gate'])}\nvirtual=10.0.0.2:domain\n${block(['real=127.0.0.2 gate'])}\n`);
+    const r = await parse(
+      `virtual=10.0.0.1:53\n${block(['real=127.0.0.2 gate'])}\nvirtual=10.0.0.2:domain\n${block(['real=127.0.0.2 gate'])}\n`,
+    );
     expect(r.config!.virtuals.map((v) => [v.protocol, v.service])).toEqual([
       ['udp', 'dns'],
       ['udp', 'dns'],
@@ -152,7 +154,13 @@ describe('virtual forms', () => {
 
   it('reports a duplicate virtual at the line that ended its block', async () => {
     const r = await parse(
-      ['virtual=10.0.0.1:80', block(['real=127.0.0.2 gate']), 'virtual=10.0.0.1:http', block(['real=127.0.0.3 gate']), 'checkinterval=4'].join('\n'),
+      [
+        'virtual=10.0.0.1:80',
+        block(['real=127.0.0.2 gate']),
+        'virtual=10.0.0.1:http',
+        block(['real=127.0.0.3 gate']),
+        'checkinterval=4',
+      ].join('\n'),
     );
     expect(errors(r)).toEqual(['5: duplicate virtual server']);
   });
@@ -269,13 +277,19 @@ describe('virtual block directives', () => {
       { ip: '127.0.0.9', port: 80, forward: 'gate', line: 3 },
       '/usr/local/bin/fb',
     ]);
-    expect([b!.quiescent, b!.email.emailalert, b!.fallback]).toEqual([false, ['x@y.org'], { ip: '127.0.0.8', port: 8080, forward: 'masq', line: 11 }]);
+    expect([b!.quiescent, b!.email.emailalert, b!.fallback]).toEqual([
+      false,
+      ['x@y.org'],
+      { ip: '127.0.0.8', port: 8080, forward: 'masq', line: 11 },
+    ]);
     // The original builds an invalid command here (spec §4.5); ours gives port 0.
     expect(fwm!.fallback).toEqual({ ip: '127.0.0.9', port: 0, forward: 'gate', line: 3 });
   });
 
   it('rejects real6/fallback6 in an IPv4 block and the reverse', async () => {
-    const r = await parse(`virtual=10.0.0.1:80\n${block(['real6=[::1]:80 gate', 'fallback6=[::1]:80'])}\nvirtual6=[::1]:80\n${block(['real=127.0.0.1:80 gate'])}\n`);
+    const r = await parse(
+      `virtual=10.0.0.1:80\n${block(['real6=[::1]:80 gate', 'fallback6=[::1]:80'])}\nvirtual6=[::1]:80\n${block(['real=127.0.0.1:80 gate'])}\n`,
+    );
     expect(errors(r)).toEqual([
       '2: cannot specify "real6" here.  please use "real" instead',
       '3: cannot specify "fallback6" here.  please use "fallback" instead',

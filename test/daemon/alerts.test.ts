@@ -193,7 +193,11 @@ describe('ReminderTable', () => {
 describe('SMTP (real server)', () => {
   it('one RCPT per address, headers and body byte for byte', async () => {
     const { alerter, logs } = harness({ emailalertfrom: '"LD Alerts" <ld@example.com>' });
-    const e = email({ emailalert: ['ops@example.com', 'noc@example.org'], emailalertRaw: 'ops@example.com, noc@example.org', smtp: SMTP_HOST });
+    const e = email({
+      emailalert: ['ops@example.com', 'noc@example.org'],
+      emailalertRaw: 'ops@example.com, noc@example.org',
+      smtp: SMTP_HOST,
+    });
     const start = received.length;
     alerter.alert({
       subject: 'Quiescent real server: 127.0.0.2:8080 (10.0.0.1:80) (Weight set to 0)',
@@ -229,7 +233,12 @@ describe('SMTP (real server)', () => {
     setStatus('stopping');
     const e = email({ emailalert: ['a@example.com'], smtp: SMTP_HOST });
     const start = received.length;
-    alerter.alert({ subject: 'Purged real server (stop): 127.0.0.2:80 (10.0.0.1:80)', virtual: virtual(e, { comment: '.dot' }), real: '127.0.0.2:80', remind: false });
+    alerter.alert({
+      subject: 'Purged real server (stop): 127.0.0.2:80 (10.0.0.1:80)',
+      virtual: virtual(e, { comment: '.dot' }),
+      real: '127.0.0.2:80',
+      remind: false,
+    });
     const [m] = await nextMails(1, start);
     const { headers, body } = splitMail(m!.data);
     expect(headers.get('from')).toBe('root@director1');
@@ -243,14 +252,24 @@ describe('SMTP (real server)', () => {
 
   it('emailalertstatus filters on the daemon status (after bookkeeping); empty emailalert sends nothing', async () => {
     const { alerter, logs, setStatus } = harness();
-    const e = email({ emailalert: ['a@example.com'], smtp: SMTP_HOST, emailalertfreq: 60, emailalertstatus: new Set<DaemonStatus>(['running']) });
+    const e = email({
+      emailalert: ['a@example.com'],
+      smtp: SMTP_HOST,
+      emailalertfreq: 60,
+      emailalertstatus: new Set<DaemonStatus>(['running']),
+    });
     const start = received.length;
     setStatus('starting');
     alerter.alert({ subject: 'Deleted real server: 127.0.0.5:80 (10.0.0.1:80)', virtual: virtual(e), real: '127.0.0.5:80', remind: true });
     expect(alerter.reminders.ids()).toEqual(['127.0.0.5:80 (10.0.0.1:80)']); // armed although not sent
     setStatus('running');
     alerter.alert({ subject: 'Deleted real server: 127.0.0.6:80 (10.0.0.1:80)', virtual: virtual(e), real: '127.0.0.6:80', remind: true });
-    alerter.alert({ subject: 'Added real server: 127.0.0.7:80 (10.0.0.1:80) (Weight set to 1)', virtual: virtual(email({ smtp: SMTP_HOST })), real: '127.0.0.7:80', remind: false });
+    alerter.alert({
+      subject: 'Added real server: 127.0.0.7:80 (10.0.0.1:80) (Weight set to 1)',
+      virtual: virtual(email({ smtp: SMTP_HOST })),
+      real: '127.0.0.7:80',
+      remind: false,
+    });
     await alerter.idle();
     await new Promise((r) => setTimeout(r, 100));
     const mails = received.slice(start);
@@ -272,7 +291,12 @@ describe('SMTP (real server)', () => {
     expect(alerter.sendReminders()).toBe(0);
     advance(30_000);
     expect(alerter.sendReminders()).toBe(1);
-    alerter.alert({ subject: 'Added real server: 127.0.0.2:80 (10.0.0.1:80) (Weight set to 1)', virtual: v, real: '127.0.0.2:80', remind: false });
+    alerter.alert({
+      subject: 'Added real server: 127.0.0.2:80 (10.0.0.1:80) (Weight set to 1)',
+      virtual: v,
+      real: '127.0.0.2:80',
+      remind: false,
+    });
     advance(600_000);
     expect(alerter.sendReminders()).toBe(0);
     const mails = await nextMails(4, start);
@@ -315,7 +339,12 @@ describe('a mail server that is down or slow never delays the caller', () => {
     const e = email({ emailalert: ['a@example.com'], smtp: DEAD_HOST });
     const t0 = performance.now();
     for (let i = 0; i < 3; i++) {
-      alerter.alert({ subject: `Deleted real server: 127.0.0.${i}:80 (10.0.0.1:80)`, virtual: virtual(e), real: `127.0.0.${i}:80`, remind: false });
+      alerter.alert({
+        subject: `Deleted real server: 127.0.0.${i}:80 (10.0.0.1:80)`,
+        virtual: virtual(e),
+        real: `127.0.0.${i}:80`,
+        remind: false,
+      });
     }
     const callMs = performance.now() - t0;
     expect(callMs).toBeLessThan(50);
@@ -338,7 +367,15 @@ describe('a mail server that is down or slow never delays the caller', () => {
     for (let i = 1; i < 5; i++) send(i);
     expect(performance.now() - t0).toBeLessThan(50);
     // s0 is being sent, s1 and s2 were pushed out by s3 and s4.
-    expect(logs).toEqual(['emailalert: s0', 'emailalert: s1', 'emailalert: s2', 'emailalert: s3', ALERT_TEXT.smtpFailed, 'emailalert: s4', ALERT_TEXT.smtpFailed]);
+    expect(logs).toEqual([
+      'emailalert: s0',
+      'emailalert: s1',
+      'emailalert: s2',
+      'emailalert: s3',
+      ALERT_TEXT.smtpFailed,
+      'emailalert: s4',
+      ALERT_TEXT.smtpFailed,
+    ]);
     expect(alerter.stats.dropped).toBe(2);
     await alerter.idle();
     expect(alerter.stats).toEqual({ sent: 0, failed: 5, dropped: 2 });
@@ -346,7 +383,12 @@ describe('a mail server that is down or slow never delays the caller', () => {
 
   it('connection refused fails fast', async () => {
     const { alerter, logs } = harness({ smtpPort: refusedPort });
-    alerter.alert({ subject: 'x', virtual: virtual(email({ emailalert: ['a@example.com'], smtp: REFUSED_HOST })), real: '1.1.1.1:80', remind: false });
+    alerter.alert({
+      subject: 'x',
+      virtual: virtual(email({ emailalert: ['a@example.com'], smtp: REFUSED_HOST })),
+      real: '1.1.1.1:80',
+      remind: false,
+    });
     await alerter.idle();
     expect(logs).toEqual(['emailalert: x', ALERT_TEXT.smtpFailed]);
   });
@@ -363,9 +405,17 @@ describe('local sendmail', () => {
   it('runs the first executable sendmail with the recipients; message with LF line ends', async () => {
     const out = join(dir, 'sm1');
     const sm = standIn('sendmail1', `printf '%s\\n' "$@" > ${out}.argv; cat > ${out}.stdin`);
-    const { alerter, logs } = harness({ sendmailPaths: [join(dir, 'missing-sendmail'), sm], emailalertfrom: '"LD Alerts" <ld@example.com>' });
+    const { alerter, logs } = harness({
+      sendmailPaths: [join(dir, 'missing-sendmail'), sm],
+      emailalertfrom: '"LD Alerts" <ld@example.com>',
+    });
     const e = email({ emailalert: ['ops@example.com', 'noc@example.org'], emailalertRaw: 'ops@example.com, noc@example.org' });
-    alerter.alert({ subject: 'Added fallback server: 127.0.0.1:80 (10.0.0.1:80) (Weight set to 1)', virtual: virtual(e, { servicename: 'web' }), real: '127.0.0.1:80', remind: false });
+    alerter.alert({
+      subject: 'Added fallback server: 127.0.0.1:80 (10.0.0.1:80) (Weight set to 1)',
+      virtual: virtual(e, { servicename: 'web' }),
+      real: '127.0.0.1:80',
+      remind: false,
+    });
     await alerter.idle();
     expect(logs).toEqual(['emailalert: Added fallback server: 127.0.0.1:80 (10.0.0.1:80) (Weight set to 1)']);
     expect(readFileSync(`${out}.argv`, 'utf8')).toBe('-i\nops@example.com\nnoc@example.org\n');

@@ -13,7 +13,9 @@ afterEach(() => {
 
 describe('CheckRunner deadlines', () => {
   it('aborts the signal at the timeout the checker names for the virtual, and reports the probe then', async () => {
-    const r = await parse('checkinterval=60\nchecktimeout=2\nnegotiatetimeout=7\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    checktype=negotiate\n');
+    const r = await parse(
+      'checkinterval=60\nchecktimeout=2\nnegotiatetimeout=7\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    checktype=negotiate\n',
+    );
     const config = r.config!;
     const aborted: number[] = [];
     const results: string[] = [];
@@ -25,10 +27,12 @@ describe('CheckRunner deadlines', () => {
         timeoutSeconds: (v) => v.negotiatetimeout,
         probe: (_target, signal) => {
           started = Date.now();
-          return new Promise((resolve) => signal.addEventListener('abort', () => {
-            aborted.push(Date.now() - started);
-            resolve({ ok: false, message: 'timed out', durationMs: Date.now() - started });
-          }));
+          return new Promise((resolve) =>
+            signal.addEventListener('abort', () => {
+              aborted.push(Date.now() - started);
+              resolve({ ok: false, message: 'timed out', durationMs: Date.now() - started });
+            }),
+          );
         },
       }),
       onTransition: (_e, t, result) => results.push(`${t.kind} ${result?.message}`),

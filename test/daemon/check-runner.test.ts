@@ -74,7 +74,9 @@ describe('hysteresis', () => {
 
 describe('CheckRunner', () => {
   it('checks each real once per checkinterval, first within a second', async () => {
-    const cfg = await config('checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    real=127.0.0.3:80 gate\n    checktype=connect\n');
+    const cfg = await config(
+      'checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    real=127.0.0.3:80 gate\n    checktype=connect\n',
+    );
     const h = harness(() => true);
     h.runner.update(cfg);
     h.runner.start();
@@ -159,7 +161,9 @@ describe('CheckRunner', () => {
   });
 
   it('never probes checktype=off (down once, as the original leaves it), brings checktype=on up without probing', async () => {
-    const cfg = await config('virtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    checktype=off\nvirtual=10.0.0.2:80\n    real=127.0.0.3:80 gate\n    checktype=on\n');
+    const cfg = await config(
+      'virtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    checktype=off\nvirtual=10.0.0.2:80\n    real=127.0.0.3:80 gate\n    checktype=on\n',
+    );
     const h = harness(() => true);
     h.runner.update(cfg);
     h.runner.start();
@@ -178,10 +182,13 @@ describe('CheckRunner', () => {
     let maint = false;
     const seen: string[] = [];
     const runner = new CheckRunner({
-      checkers: scriptedCheckers(async () => {
-        calls.push('probe');
-        return { ok: true, message: 'OK', durationMs: 0 };
-      }, () => 5),
+      checkers: scriptedCheckers(
+        async () => {
+          calls.push('probe');
+          return { ok: true, message: 'OK', durationMs: 0 };
+        },
+        () => 5,
+      ),
       inMaintenance: async () => maint,
       onTransition: (e, t, r) => seen.push(`${t.kind}:${r?.message ?? '-'}:${e.state.status}`),
       random: () => 0,

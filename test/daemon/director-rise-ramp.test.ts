@@ -100,7 +100,9 @@ describe('slowstart', () => {
     expect(ramp[1]!.at - since).toBeGreaterThanOrEqual(1000);
     expect(ramp[2]!.at - since).toBeGreaterThanOrEqual(2000);
     expect(ramp[2]!.at - since).toBeLessThan(5000);
-    expect(h.alerts.map((a) => a.subject).filter((a) => a.includes('127.0.0.2:80'))).toEqual(['Added real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 2)']);
+    expect(h.alerts.map((a) => a.subject).filter((a) => a.includes('127.0.0.2:80'))).toEqual([
+      'Added real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 2)',
+    ]);
     // the status view shows the ramp while it runs, and not after
     expect(h.director.realView(v, v.reals[0]!)).toMatchObject({ state: 'up', wantWeight: 4 });
     expect(h.director.realView(v, v.reals[0]!).rampEndsAt).toBeUndefined();

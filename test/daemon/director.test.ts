@@ -63,7 +63,11 @@ describe('Director', () => {
     expect(h.logs).toContain('Quiescent real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 0)');
     expect(h.fallbackRuns).toEqual(['/usr/local/bin/fb start 192.0.2.1:80 tcp']);
     const quiesce = h.alerts.find((a) => a.subject.startsWith('Quiescent'))!;
-    expect(quiesce).toEqual({ subject: 'Quiescent real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 0)', real: '127.0.0.2:80', remind: true });
+    expect(quiesce).toEqual({
+      subject: 'Quiescent real server: 127.0.0.2:80 (192.0.2.1:80) (Weight set to 0)',
+      real: '127.0.0.2:80',
+      remind: true,
+    });
 
     h.up.set('127.0.0.3:80', true);
     await waitFor(() => h.logs.some((l) => l.startsWith('Deleted fallback')));
@@ -160,7 +164,10 @@ describe('Director', () => {
     h.fake.sh('-d', '-t', '192.0.2.2:80', '-r', '127.0.0.4:80');
     const n0 = h.fake.calls().length;
     await h.director.reload((await parse(two.replace('masq 3', 'masq 5'))).config!);
-    const sent = h.fake.calls().slice(n0).flatMap((c) => (c.stdin ?? '').split('\n').filter((l) => l !== '' && !l.startsWith('-L')));
+    const sent = h.fake
+      .calls()
+      .slice(n0)
+      .flatMap((c) => (c.stdin ?? '').split('\n').filter((l) => l !== '' && !l.startsWith('-L')));
     expect(sent).toEqual(['-e -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 5 -x 0 -y 0']);
     expect(h.table()).not.toContain('-a -t 192.0.2.2:80 -r 127.0.0.4:80 -m -w 1');
     // The drift check (every checkinterval, 1 s here) compares the whole table.
@@ -202,4 +209,3 @@ describe('Director', () => {
     }
   });
 });
-

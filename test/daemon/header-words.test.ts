@@ -22,7 +22,10 @@ describe('encodeHeaderWords', () => {
       'a =?UTF-8?Q?=F0=9F=98=80=F0=9F=98=80=F0=9F=98=80?= =?UTF-8?Q?=F0=9F=98=80=F0=9F=98=80=F0=9F=98=80?= ' +
         '=?UTF-8?Q?=F0=9F=98=80=F0=9F=98=80=F0=9F=98=80?= =?UTF-8?Q?=F0=9F=98=80=F0=9F=98=80=F0=9F=98=80?= =?UTF-8?Q?=F0=9F=98=80=F0=9F=98=80?= b',
     );
-    for (const word of encodeHeaderWords('x ' + 'ü'.repeat(200)).split(' ').slice(1)) expect(word.length).toBeLessThanOrEqual(52);
+    for (const word of encodeHeaderWords('x ' + 'ü'.repeat(200))
+      .split(' ')
+      .slice(1))
+      expect(word.length).toBeLessThanOrEqual(52);
   });
 
   it('encodes a word holding =? (a receiver would try to decode it)', () => {

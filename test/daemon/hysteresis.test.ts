@@ -44,7 +44,10 @@ describe('successcount', () => {
 
   it('an unknown real (start-up, new after a reload) is down while it rises: no traffic before N passes', () => {
     const r = run(INITIAL_STATE, [true, true], 1, 2);
-    expect(r.transitions).toEqual([{ kind: 'down', rising: { count: 1, limit: 2 } }, { kind: 'up', resetFrom: 0 }]);
+    expect(r.transitions).toEqual([
+      { kind: 'down', rising: { count: 1, limit: 2 } },
+      { kind: 'up', resetFrom: 0 },
+    ]);
     // and its first failure still decides at once
     expect(applyResult(INITIAL_STATE, false, 5, 2).transition).toEqual({ kind: 'down' });
   });

@@ -2,13 +2,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  MonitorFiles,
-  escapeMonitorMessage,
-  formatMonitorLine,
-  monitorRealId,
-  monitorWriteError,
-} from '../../lib/daemon/monitorfile.js';
+import { MonitorFiles, escapeMonitorMessage, formatMonitorLine, monitorRealId, monitorWriteError } from '../../lib/daemon/monitorfile.js';
 
 let dir: string;
 beforeAll(() => {
@@ -81,7 +75,9 @@ describe('MonitorFiles', () => {
     const m = new MonitorFiles({ pid: 1, now: () => NOV24, onError: (p, e, text) => seen.push([p, monitorWriteError(p, e), text]) });
     m.write(bad, 'x', 'up', 'y');
     await m.flush();
-    expect(seen).toEqual([[bad, `Error writing to monitorfile '${bad}': No such file or directory`, '[Tue Nov 24 19:20:27 2026] [1] x [up] y\n']]);
+    expect(seen).toEqual([
+      [bad, `Error writing to monitorfile '${bad}': No such file or directory`, '[Tue Nov 24 19:20:27 2026] [1] x [up] y\n'],
+    ]);
     await m.close();
   });
 });

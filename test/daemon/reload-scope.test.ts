@@ -78,7 +78,7 @@ describe('planReload', () => {
     expect(planReload(old, next).scope).toEqual(new Set(['tcp:192.0.2.2:80', 'tcp:192.0.2.9:80']));
   });
 
-  it('a global that shapes every virtual\'s entries makes the scope everything', async () => {
+  it("a global that shapes every virtual's entries makes the scope everything", async () => {
     const old = await config(BASE);
     expect(planReload(old, await config(`readdquiescent=yes\n${BASE}`)).scope).toBe('all');
     expect(planReload(old, await config(`fallback=127.0.0.1:80\n${BASE}`)).scope).toBe('all');
@@ -110,7 +110,11 @@ const textOf = (blocks: string[][]): string => `${['checkinterval=5', ...blocks.
 
 const view = (runner: CheckRunner): unknown[] =>
   [...runner.all()]
-    .map((e: RealEntry) => ({ id: e.id, realId: e.realId, members: e.members.map((m) => `${m.virtual.id}/${m.real.ip}:${m.real.port}:${m.real.weight}`) }))
+    .map((e: RealEntry) => ({
+      id: e.id,
+      realId: e.realId,
+      members: e.members.map((m) => `${m.virtual.id}/${m.real.ip}:${m.real.port}:${m.real.weight}`),
+    }))
     .sort((a, b) => a.id.localeCompare(b.id));
 
 describe('CheckRunner.update after a planned reload', () => {
@@ -123,9 +127,8 @@ describe('CheckRunner.update after a planned reload', () => {
     let sawIncremental = 0;
     for (let step = 0; step < 40; step++) {
       // Mostly one virtual edited, added or dropped; sometimes everything new.
-      const text = rand() < 0.85
-        ? mutateOne(running, rand)
-        : textOf(Array.from({ length: 8 }, (_, i) => randomVirtual(rand, `192.0.2.${i + 11}`)));
+      const text =
+        rand() < 0.85 ? mutateOne(running, rand) : textOf(Array.from({ length: 8 }, (_, i) => randomVirtual(rand, `192.0.2.${i + 11}`)));
       const plan = planReload(running, await config(text));
       const before = new Map([...incremental.all()].map((e) => [e.id, e]));
       incremental.update(plan.config);

@@ -18,7 +18,12 @@ describe('SlotTimers', () => {
     t.add('c', 120);
     t.add('d', 121);
     await vi.advanceTimersByTimeAsync(200);
-    expect(fired).toEqual([['a', 120], ['b', 120], ['c', 120], ['d', 140]]);
+    expect(fired).toEqual([
+      ['a', 120],
+      ['b', 120],
+      ['c', 120],
+      ['d', 140],
+    ]);
     expect(vi.getTimerCount()).toBe(0);
   });
 

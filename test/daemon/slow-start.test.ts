@@ -36,7 +36,10 @@ describe('slowStartWeight', () => {
   });
 
   it('small weights: weight 2 is 1 then 2; weight 1 and slowstart 0 do not ramp', () => {
-    expect(walk(2, 30)).toEqual([{ at: 0, weight: 1 }, { at: 30000, weight: 2 }]);
+    expect(walk(2, 30)).toEqual([
+      { at: 0, weight: 1 },
+      { at: 30000, weight: 2 },
+    ]);
     expect(slowStartWeight(1, 30, 0)).toEqual({ weight: 1 });
     expect(slowStartWeight(8, 0, 0)).toEqual({ weight: 8 });
     expect(slowStartWeight(0, 30, 0)).toEqual({ weight: 0 });

@@ -39,10 +39,7 @@ describe('onRealTransition', () => {
     seen.length = 0;
     h.up.set('127.0.0.2:80', false);
     await waitFor(() => h.logs.includes('Deleted real server: 127.0.0.2:80 (192.0.2.2:80)'));
-    expect(seen.map(brief).sort()).toEqual([
-      'tcp:192.0.2.1:80 127.0.0.2:80 up->down down',
-      'tcp:192.0.2.2:80 127.0.0.2:80 up->down down',
-    ]);
+    expect(seen.map(brief).sort()).toEqual(['tcp:192.0.2.1:80 127.0.0.2:80 up->down down', 'tcp:192.0.2.2:80 127.0.0.2:80 up->down down']);
     // The down state holds through further checks: no more transitions.
     const n = h.fake.calls().length;
     await waitFor(() => h.fake.calls().length > n + 1, 5_000).catch(() => undefined);
@@ -63,9 +60,15 @@ describe('onRealTransition', () => {
     const logged = h.logs.length;
     h.up.set('127.0.0.2:80', false);
     await waitFor(() => h.logs.includes('Deleted real server: 127.0.0.2:80 (192.0.2.2:80)'));
-    expect(order.slice(0, 2)).toEqual(['transition tcp:192.0.2.1:80 down, 0 deleted lines', 'transition tcp:192.0.2.2:80 down, 0 deleted lines']);
+    expect(order.slice(0, 2)).toEqual([
+      'transition tcp:192.0.2.1:80 down, 0 deleted lines',
+      'transition tcp:192.0.2.2:80 down, 0 deleted lines',
+    ]);
     // Logged by the notifications, which follow the convergence before anyone else.
     expect(order).toContain('converged 2, 2 deleted lines');
-    expect(h.logs.slice(logged).sort()).toEqual(['Deleted real server: 127.0.0.2:80 (192.0.2.1:80)', 'Deleted real server: 127.0.0.2:80 (192.0.2.2:80)']);
+    expect(h.logs.slice(logged).sort()).toEqual([
+      'Deleted real server: 127.0.0.2:80 (192.0.2.1:80)',
+      'Deleted real server: 127.0.0.2:80 (192.0.2.2:80)',
+    ]);
   });
 });

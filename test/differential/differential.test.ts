@@ -65,7 +65,14 @@ describe.skipIf(!haveOriginal || !isRoot)('differential: the original and ours s
       if (rec instanceof Error) throw rec;
       expect(rec, 'the scenario did not run').toBeDefined();
       const exp = sc.expected(rec!.net);
-      const problems = [...sanity(rec!, { ...(sc.downChanges ? { downChanges: sc.downChanges } : {}), ...(sc.mail ? { mail: true } : {}), ...(sc.fallbackRuns ? { fallbackRuns: true } : {}) }), ...rec!.phases.flatMap((ph) => judgePhase(ph, exp[ph.phase]))];
+      const problems = [
+        ...sanity(rec!, {
+          ...(sc.downChanges ? { downChanges: sc.downChanges } : {}),
+          ...(sc.mail ? { mail: true } : {}),
+          ...(sc.fallbackRuns ? { fallbackRuns: true } : {}),
+        }),
+        ...rec!.phases.flatMap((ph) => judgePhase(ph, exp[ph.phase])),
+      ];
       const timing = rec!.phases.map((ph) => `${ph.phase} ${ph.ms} ms`).join(', ');
       expect(
         problems,

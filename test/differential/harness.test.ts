@@ -87,7 +87,12 @@ describe('comparison', () => {
   });
 
   it('parseMail drops only Date, Message-ID and MIME headers stating the defaults', () => {
-    const m = parseMail(0, 'root@h', ['a@b'], 'Subject: x\r\nDate: now\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nbody\r\n');
+    const m = parseMail(
+      0,
+      'root@h',
+      ['a@b'],
+      'Subject: x\r\nDate: now\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nbody\r\n',
+    );
     expect(m.subject).toBe('x');
     expect(m.headers).toEqual(['Subject: x', 'Content-Type: text/plain; charset=utf-8']);
     expect(m.body).toBe('body\n');

@@ -135,7 +135,12 @@ virtual=1
     `\trequest="www.example.com"\n\treceive="${DNS_ANSWER.replace(/\./g, '\\.')}"\n`,
   ),
   // Without a receive ours is up on any DNS reply: the reals come up as with the original.
-  udpDnsConnect('tutorial-udp-dns-connect-verbatim', 'seed tutorial 3 as written: udp DNS with checktype=connect and no request/receive', '192.0.2.5', ''),
+  udpDnsConnect(
+    'tutorial-udp-dns-connect-verbatim',
+    'seed tutorial 3 as written: udp DNS with checktype=connect and no request/receive',
+    '192.0.2.5',
+    '',
+  ),
   {
     name: 'real-range',
     about: 'a real range ip1->ip4, masq, quiescent=no; the third address goes down',
@@ -190,7 +195,12 @@ virtual=192.0.2.8:80
     expected: (n) => ({
       start: { flap: all(`${n.ip(1)}:80`, `${n.ip(2)}:80`, `${n.ip(3)}:80`) },
       stop: {
-        messages: { onlyOurs: [new RegExp(`^(Subject: )?Purged real server \\(stop\\): ${n.ip(1).replace(/\./g, '\\.')}:80 \\(192\\.0\\.2\\.8:80\\)`)], reason: REASON.sharedPurge },
+        messages: {
+          onlyOurs: [
+            new RegExp(`^(Subject: )?Purged real server \\(stop\\): ${n.ip(1).replace(/\./g, '\\.')}:80 \\(192\\.0\\.2\\.8:80\\)`),
+          ],
+          reason: REASON.sharedPurge,
+        },
       },
     }),
   },
@@ -484,7 +494,10 @@ virtual=192.0.2.25:80
       start: {
         flap: all(`${n.ip(1)}:80`, `${n.ip(2)}:80`, `${n.ip(9)}:80`),
         // The original's flap runs the command with every toggle of the fallback.
-        fallbackRuns: { onlyOriginal: [...Array<string>(3).fill('start 192.0.2.25:80 tcp'), ...Array<string>(3).fill('stop 192.0.2.25:80 tcp')], reason: FLAP },
+        fallbackRuns: {
+          onlyOriginal: [...Array<string>(3).fill('start 192.0.2.25:80 tcp'), ...Array<string>(3).fill('stop 192.0.2.25:80 tcp')],
+          reason: FLAP,
+        },
       },
       reload: { fallbackRuns: { onlyOriginal: ['stop 192.0.2.25:80 tcp'], reason: REASON.reloadState } },
     }),

@@ -26,36 +26,96 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDaemonForGuest } from './support/daemon-build.js';
 import { ROOT, VM } from './support/guest-build.js';
 
-interface Cli { args: string; exitCode: number | string | null; stdout: string; stderr: string; ms: number; at: number; spawnError?: string }
+interface Cli {
+  args: string;
+  exitCode: number | string | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  at: number;
+  spawnError?: string;
+}
 type ProcTable = Record<string, { s: string; d: Record<string, [string, number]> }>;
 type Requests = Record<string, number>;
 /** How sample times cover a window [from, to] (daemon-e2e.mjs, coverage()). */
-interface Coverage { fromMs: number | null; toMs: number | null; maxGapMs: number; samples: number }
+interface Coverage {
+  fromMs: number | null;
+  toMs: number | null;
+  maxGapMs: number;
+  samples: number;
+}
 interface Report {
-  errors: string[]; timings: Record<string, number>; totalMs: number; procReads: number;
-  kernel: string; ipvsadmVersion: string;
+  errors: string[];
+  timings: Record<string, number>;
+  totalMs: number;
+  procReads: number;
+  kernel: string;
+  ipvsadmVersion: string;
   cli: Record<'aStart' | 'aStatus' | 'aStop' | 'cStart' | 'cReload' | 'cStop' | 'cStatusStopped', Cli>;
-  a: { fixture: string; config: string; before: string; save: string; list: string; pidFile: string | null; cmdline: string[] | null;
-    startToTableMs: number; returnedToTableMs: number; requests: Requests };
+  a: {
+    fixture: string;
+    config: string;
+    before: string;
+    save: string;
+    list: string;
+    pidFile: string | null;
+    cmdline: string[] | null;
+    startToTableMs: number;
+    returnedToTableMs: number;
+    requests: Requests;
+  };
   b: {
-    killToQuiescedMs: number; lastConnectionToDeadMs: number | null; afterChange: Requests; duringFailure: Requests;
-    afterChangeToDead: unknown[]; afterChangeEntries: (string | null)[]; tableAtQuiesce: ProcTable; saveWhileDown: string;
-    backToRestoredMs: number; restoredToServedMs: number; saveRestored: string;
-    killBothToFallbackMs: number; firstQuiesceAfterKillBothMs: number; fallbackToServedMs: number; saveFallback: string; afterFallback: Requests;
-    backBothToRecoveredMs: number; saveRecovered: string; clientTotal: number;
+    killToQuiescedMs: number;
+    lastConnectionToDeadMs: number | null;
+    afterChange: Requests;
+    duringFailure: Requests;
+    afterChangeToDead: unknown[];
+    afterChangeEntries: (string | null)[];
+    tableAtQuiesce: ProcTable;
+    saveWhileDown: string;
+    backToRestoredMs: number;
+    restoredToServedMs: number;
+    saveRestored: string;
+    killBothToFallbackMs: number;
+    firstQuiesceAfterKillBothMs: number;
+    fallbackToServedMs: number;
+    saveFallback: string;
+    afterFallback: Requests;
+    backBothToRecoveredMs: number;
+    saveRecovered: string;
+    clientTotal: number;
   };
   e1: { before: string; after: string; pidFileAfter: boolean; stopMs: number };
   c: {
-    config1: string; config2: string; startToTableMs: number; save1: string; save2: string; pidFile: string | null;
-    reloadCommandMs: number; reloadToTableMs: number; reloadCommandEndToTableMs: number; procReadsToTable: number;
-    procCoverage: Coverage; savesCoverage: Coverage | null;
-    procStates: number; procStatesWithoutLiveReals: unknown[]; procSequence: unknown[];
-    saves: number; savesAfterReloadCommand: number; savesAfterIntervalMs: number | null; savesSpanMs: number; savesWithoutLiveReals: unknown[]; distinctSaves: string[];
+    config1: string;
+    config2: string;
+    startToTableMs: number;
+    save1: string;
+    save2: string;
+    pidFile: string | null;
+    reloadCommandMs: number;
+    reloadToTableMs: number;
+    reloadCommandEndToTableMs: number;
+    procReadsToTable: number;
+    procCoverage: Coverage;
+    savesCoverage: Coverage | null;
+    procStates: number;
+    procStatesWithoutLiveReals: unknown[];
+    procSequence: unknown[];
+    saves: number;
+    savesAfterReloadCommand: number;
+    savesAfterIntervalMs: number | null;
+    savesSpanMs: number;
+    savesWithoutLiveReals: unknown[];
+    distinctSaves: string[];
     requestsDuringReload: Requests;
   };
   d: { commandToEmptyMs: number; emptyToRepairedMs: number; commandToRepairedMs: number; save: string; requests: Requests };
   e2: { before: string; after: string; pidFileAfter: boolean; stopMs: number };
-  syslog: string[] | null; reloadLog: string[] | null; nodeReports: unknown[]; oom: string[];
+  syslog: string[] | null;
+  reloadLog: string[] | null;
+  nodeReports: unknown[];
+  oom: string[];
 }
 
 const VIP = '10.200.100.1';
@@ -85,8 +145,11 @@ let vmSeconds = 0;
 beforeAll(async () => {
   const build = await buildDaemonForGuest();
   const t0 = performance.now();
-  const vm = await execa(VM, ['-q', '-C', ROOT, '-t', '600', '--', 'bash', 'test/e2e/guest/daemon-e2e.sh', build],
-    { cwd: ROOT, reject: false, timeout: 610_000 });
+  const vm = await execa(VM, ['-q', '-C', ROOT, '-t', '600', '--', 'bash', 'test/e2e/guest/daemon-e2e.sh', build], {
+    cwd: ROOT,
+    reject: false,
+    timeout: 610_000,
+  });
   vmSeconds = (performance.now() - t0) / 1000;
   if (vm.exitCode !== 0) {
     throw new Error(`the IPVS guest failed (exit ${vm.exitCode}):\n${String(vm.stderr)}\n${String(vm.stdout).slice(0, 2000)}`);
@@ -96,7 +159,9 @@ beforeAll(async () => {
   writeFileSync(path.join(ROOT, build, 'report.json'), JSON.stringify(g, null, 1));
   const { b, c, d } = g;
   console.log(`daemon e2e: guest ${g.kernel}, ${g.ipvsadmVersion}; VM run ${vmSeconds.toFixed(1)} s, in-guest ${(g.totalMs / 1000).toFixed(1)} s ${JSON.stringify(g.timings)}
-  (a) start command returned -> table full ${g.a.returnedToTableMs} ms; cli ms: ${Object.entries(g.cli).map(([k, v]) => `${k} ${v.ms}`).join(', ')}
+  (a) start command returned -> table full ${g.a.returnedToTableMs} ms; cli ms: ${Object.entries(g.cli)
+    .map(([k, v]) => `${k} ${v.ms}`)
+    .join(', ')}
   (b) kill -> quiesced ${b.killToQuiescedMs} ms, kill -> last connection to the dead real ${b.lastConnectionToDeadMs} ms (bound ${TUTORIAL_BOUND_MS}); serving again -> restored ${b.backToRestoredMs} ms;
       kill both -> fallback in ${b.killBothToFallbackMs} ms (first quiesce ${b.firstQuiesceAfterKillBothMs} ms), fallback -> first request it served ${b.fallbackToServedMs} ms; both serving again -> restored, fallback out ${b.backBothToRecoveredMs} ms
   (c) reload command (${c.reloadCommandMs} ms) started -> table ${c.reloadToTableMs} ms, command ended -> table ${c.reloadCommandEndToTableMs} ms; ${c.saves} ipvsadm -S -n samples (${c.savesAfterReloadCommand} after the command, every ${c.savesAfterIntervalMs} ms), ${c.procReadsToTable} /proc/net/ip_vs reads to the table (longest gap ${c.procCoverage.maxGapMs} ms)
@@ -112,7 +177,11 @@ describe('the guest run', () => {
     expect(g.oom).toEqual([]);
   });
   it('started every command (none needed the one retry for a failed process start)', () => {
-    expect(Object.entries(g.cli).filter(([, c]) => c.spawnError !== undefined).map(([k, c]) => `${k}: ${c.spawnError}`)).toEqual([]);
+    expect(
+      Object.entries(g.cli)
+        .filter(([, c]) => c.spawnError !== undefined)
+        .map(([k, c]) => `${k}: ${c.spawnError}`),
+    ).toEqual([]);
   });
 });
 
@@ -126,7 +195,12 @@ describe('(a) the seed tutorial LVS-NAT config, with guest addresses', () => {
     const r = g.cli.aStart;
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n').filter(Boolean).map((l) => l.replace(/^(Warning \[)\d+(\] reading file \S+ at line \d+):.*$/, '$1N$2'))).toEqual([
+    expect(
+      r.stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.replace(/^(Warning \[)\d+(\] reading file \S+ at line \d+):.*$/, '$1N$2')),
+    ).toEqual([
       'Warning [N] reading file /etc/ha.d/ldirectord.cf at line 12',
       'Warning [N] reading file /etc/ha.d/ldirectord.cf at line 16',
     ]);
@@ -150,10 +224,12 @@ describe('(a) the seed tutorial LVS-NAT config, with guest addresses', () => {
     const r = g.cli.aStatus;
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n').filter(Boolean).at(-1)).toBe(`ldirectord for /etc/ha.d/ldirectord.cf is running with pid: ${g.a.pidFile!.trim()}`);
+    expect(r.stderr.split('\n').filter(Boolean).at(-1)).toBe(
+      `ldirectord for /etc/ha.d/ldirectord.cf is running with pid: ${g.a.pidFile!.trim()}`,
+    );
   });
 
-  it('the client\'s requests through the VIP reach both reals (LVS-NAT)', () => {
+  it("the client's requests through the VIP reach both reals (LVS-NAT)", () => {
     expect(Object.keys(g.a.requests).sort()).toEqual(['real1', 'real2']);
   });
 });
@@ -197,7 +273,9 @@ describe('(b) real servers dying and coming back under client traffic (quiescent
   });
 
   it('logs every one of these changes to syslog (facility daemon), also when two reals change within one convergence', () => {
-    const messages = (g.syslog ?? []).filter((l) => / daemon\.info ldirectord\[\d+\]: /.test(l)).map((l) => l.replace(/^.* ldirectord\[\d+\]: /, ''));
+    const messages = (g.syslog ?? [])
+      .filter((l) => / daemon\.info ldirectord\[\d+\]: /.test(l))
+      .map((l) => l.replace(/^.* ldirectord\[\d+\]: /, ''));
     const v = `(${VIP}:80)`;
     for (const line of [
       `Added virtual server: ${VIP}:80`,
@@ -209,13 +287,14 @@ describe('(b) real servers dying and coming back under client traffic (quiescent
       `Added fallback server: 127.0.0.1:80 ${v} (Weight set to 1)`,
       `Restored real server: ${R2}:80 ${v} (Weight set to 1)`,
       `Deleted fallback server: 127.0.0.1:80 ${v}`,
-    ]) expect(messages).toContain(line);
+    ])
+      expect(messages).toContain(line);
     expect(messages.filter((m) => m.startsWith('Quiescent real server:'))).toHaveLength(3);
     expect(messages.filter((m) => m.startsWith('Restored real server:'))).toHaveLength(3);
   });
 });
 
-describe('(e) stop with cleanstop=yes (the tutorial\'s default)', () => {
+describe("(e) stop with cleanstop=yes (the tutorial's default)", () => {
   it('`stop` exits 0 after the clean stop, and the pid file is gone', () => {
     expect(g.cli.aStop.exitCode).toBe(0);
     expect(g.e1.pidFileAfter).toBe(false);
@@ -225,12 +304,14 @@ describe('(e) stop with cleanstop=yes (the tutorial\'s default)', () => {
     expect(g.e1.before).toBe(tutorialTable(1, 1) + UNMANAGED);
     expect(g.e1.after).toBe(UNMANAGED);
     const messages = (g.syslog ?? []).map((l) => l.replace(/^.* ldirectord\[\d+\]: /, ''));
-    expect(messages).toEqual(expect.arrayContaining([
-      `Purged real server (stop): ${R1}:80 (${VIP}:80)`,
-      `Purged real server (stop): ${R2}:80 (${VIP}:80)`,
-      `Purged virtual server (stop): ${VIP}:80`,
-      'Linux Director Daemon terminated on signal: TERM',
-    ]));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        `Purged real server (stop): ${R1}:80 (${VIP}:80)`,
+        `Purged real server (stop): ${R2}:80 (${VIP}:80)`,
+        `Purged virtual server (stop): ${VIP}:80`,
+        'Linux Director Daemon terminated on signal: TERM',
+      ]),
+    );
   });
 });
 
@@ -239,11 +320,12 @@ describe('(c) reload through the command line: a real removed, a weight changed,
     expect(g.cli.cStart).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
     expect(g.c.pidFile).toMatch(/^\d+\n$/);
     expect(g.c.save1).toBe(
-      `-A -t ${VIP}:80 -s wrr\n-a -t ${VIP}:80 -r ${R1}:80 -m -w 1\n-a -t ${VIP}:80 -r ${R1}:8080 -m -w 1\n-a -t ${VIP}:80 -r ${R2}:80 -m -w 2\n` + UNMANAGED,
+      `-A -t ${VIP}:80 -s wrr\n-a -t ${VIP}:80 -r ${R1}:80 -m -w 1\n-a -t ${VIP}:80 -r ${R1}:8080 -m -w 1\n-a -t ${VIP}:80 -r ${R2}:80 -m -w 2\n` +
+        UNMANAGED,
     );
   });
 
-  it('`reload` exits 0, nothing printed, and the table becomes the new config\'s', () => {
+  it("`reload` exits 0, nothing printed, and the table becomes the new config's", () => {
     expect(g.cli.cReload).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
     expect(g.c.save2).toBe(RELOADED + UNMANAGED);
     expect(g.c.reloadCommandEndToTableMs).toBeLessThan(10_000);
@@ -292,7 +374,7 @@ describe('(c) reload through the command line: a real removed, a weight changed,
   });
 });
 
-describe('(d) ipvsadm -C behind the daemon\'s back', () => {
+describe("(d) ipvsadm -C behind the daemon's back", () => {
   it(`is repaired within one checkinterval (${RELOAD_CHECKINTERVAL_MS} ms) plus one convergence`, () => {
     // the drift timer fires every checkinterval; a convergence (two ipvsadm runs) takes
     // 0.2-0.6 s in the guest, seconds when the machine is loaded

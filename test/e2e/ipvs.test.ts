@@ -19,21 +19,42 @@ import { STEPS } from './guest/ipvsadm-steps.mjs';
 import { UNMANAGED_SETUP } from './guest/scenarios.mjs';
 import { buildForGuest, ROOT, VM } from './support/guest-build.js';
 
-interface Output { stdout: string; stderr: string; exitCode: number | null }
+interface Output {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+}
 interface Summary {
-  ok: boolean; error?: { kind: string; message: string };
-  planned: string[]; applied: string[]; remaining: string[]; skipped: string[];
+  ok: boolean;
+  error?: { kind: string; message: string };
+  planned: string[];
+  applied: string[];
+  remaining: string[];
+  skipped: string[];
   failures: Array<{ args: string; exitCode: number; stderr: string; pass: number }>;
-  batchStderr: string; passes: number; runs: number;
-  unmanagedBefore?: IpvsTable['services']; unmanagedAfter?: IpvsTable['services'];
+  batchStderr: string;
+  passes: number;
+  runs: number;
+  unmanagedBefore?: IpvsTable['services'];
+  unmanagedAfter?: IpvsTable['services'];
 }
 interface GuestReport {
-  ipvsadm: string; kernel: string; timings: Record<string, number>;
+  ipvsadm: string;
+  kernel: string;
+  timings: Record<string, number>;
   steps: Output[];
   read: { table: IpvsTable; save: IpvsTable; list: IpvsTable };
-  fromEmpty: Summary; again: Summary; tableAfterEmpty: IpvsTable; residualAfterEmpty: string[];
-  drift: Summary; cleared: Summary; residualAfterCleared: string[];
-  reload: Summary; residualAfterReload: string[]; unmanagedInitial: IpvsTable['services']; unmanagedFinal: IpvsTable['services'];
+  fromEmpty: Summary;
+  again: Summary;
+  tableAfterEmpty: IpvsTable;
+  residualAfterEmpty: string[];
+  drift: Summary;
+  cleared: Summary;
+  residualAfterCleared: string[];
+  reload: Summary;
+  residualAfterReload: string[];
+  unmanagedInitial: IpvsTable['services'];
+  unmanagedFinal: IpvsTable['services'];
   refused: Summary;
 }
 
@@ -53,19 +74,28 @@ function runStepsOnFake(): Output[] {
 beforeAll(async () => {
   const lib = buildForGuest(STEPS);
   const t0 = performance.now();
-  const vm = execa(VM, ['-q', '-C', ROOT, '-t', '280', '--', 'bash', 'test/e2e/guest/ipvs-e2e.sh', lib],
-    { cwd: ROOT, reject: false, timeout: 290_000 });
+  const vm = execa(VM, ['-q', '-C', ROOT, '-t', '280', '--', 'bash', 'test/e2e/guest/ipvs-e2e.sh', lib], {
+    cwd: ROOT,
+    reject: false,
+    timeout: 290_000,
+  });
   fakeSteps = runStepsOnFake();
   const vmResult = await vm;
   vmSeconds = (performance.now() - t0) / 1000;
   if (vmResult.exitCode !== 0) {
-    throw new Error(`the IPVS guest failed (exit ${vmResult.exitCode}):\n${String(vmResult.stderr)}\n${String(vmResult.stdout).slice(0, 2000)}`);
+    throw new Error(
+      `the IPVS guest failed (exit ${vmResult.exitCode}):\n${String(vmResult.stderr)}\n${String(vmResult.stdout).slice(0, 2000)}`,
+    );
   }
   guest = JSON.parse(String(vmResult.stdout)) as GuestReport;
-  console.log(`ipvs e2e: guest ${guest.kernel}, ${guest.ipvsadm}; VM run ${vmSeconds.toFixed(1)} s; in-guest ms: ${JSON.stringify(guest.timings)}`);
+  console.log(
+    `ipvs e2e: guest ${guest.kernel}, ${guest.ipvsadm}; VM run ${vmSeconds.toFixed(1)} s; in-guest ms: ${JSON.stringify(guest.timings)}`,
+  );
 }, 300_000);
 
-afterAll(() => { if (fakeDir) rmSync(fakeDir, { recursive: true, force: true }); });
+afterAll(() => {
+  if (fakeDir) rmSync(fakeDir, { recursive: true, force: true });
+});
 
 describe('fake ipvsadm vs the real one', () => {
   it('answers every step of the sequence with the same stdout, stderr and exit status', () => {
@@ -85,21 +115,81 @@ describe('fake ipvsadm vs the real one', () => {
 });
 
 describe('reading tables built by hand with the real ipvsadm', () => {
-  const d = (address: string, port: number, forward: string, weight: number, upperThreshold = 0, lowerThreshold = 0) =>
-    ({ address, port, forward, weight, upperThreshold, lowerThreshold });
+  const d = (address: string, port: number, forward: string, weight: number, upperThreshold = 0, lowerThreshold = 0) => ({
+    address,
+    port,
+    forward,
+    weight,
+    upperThreshold,
+    lowerThreshold,
+  });
   const EXPECTED = {
     services: [
-      { protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80, scheduler: 'wrr', ops: false, destinations: [
-        d('10.0.0.2', 80, 'gate', 3), d('10.0.0.3', 8080, 'masq', 2, 100, 10), d('10.0.0.4', 80, 'ipip', 0),
-        d('127.0.0.1', 80, 'gate', 1), // a local address stays Route on a 6.x kernel (no Local)
-      ] },
-      { protocol: 'tcp', family: 4, address: '10.0.0.1', port: 443, scheduler: 'sh', persistent: 300, netmask: '255.255.255.0', ops: false, schedFlags: 'sh-port', destinations: [] },
-      { protocol: 'udp', family: 4, address: '10.0.0.1', port: 53, scheduler: 'rr', ops: true, destinations: [d('10.0.0.5', 53, 'masq', 1)] },
-      { protocol: 'tcp', family: 6, address: '[2001:db8::1]', port: 80, scheduler: 'wlc', persistent: 60, netmask: '64', ops: false, destinations: [
-        d('[2001:db8::2]', 80, 'gate', 4), d('[2001:db8::3]', 81, 'masq', 4, 5, 2),
-      ] },
-      { protocol: 'fwm', family: 4, fwmark: 7, scheduler: 'lc', persistent: 360, ops: false, destinations: [d('10.0.0.6', 0, 'gate', 5, 8, 2)] },
-      { protocol: 'fwm', family: 6, fwmark: 8, scheduler: 'rr', persistent: 30, netmask: '48', ops: false, destinations: [d('[2001:db8::10]', 80, 'masq', 1)] },
+      {
+        protocol: 'tcp',
+        family: 4,
+        address: '10.0.0.1',
+        port: 80,
+        scheduler: 'wrr',
+        ops: false,
+        destinations: [
+          d('10.0.0.2', 80, 'gate', 3),
+          d('10.0.0.3', 8080, 'masq', 2, 100, 10),
+          d('10.0.0.4', 80, 'ipip', 0),
+          d('127.0.0.1', 80, 'gate', 1), // a local address stays Route on a 6.x kernel (no Local)
+        ],
+      },
+      {
+        protocol: 'tcp',
+        family: 4,
+        address: '10.0.0.1',
+        port: 443,
+        scheduler: 'sh',
+        persistent: 300,
+        netmask: '255.255.255.0',
+        ops: false,
+        schedFlags: 'sh-port',
+        destinations: [],
+      },
+      {
+        protocol: 'udp',
+        family: 4,
+        address: '10.0.0.1',
+        port: 53,
+        scheduler: 'rr',
+        ops: true,
+        destinations: [d('10.0.0.5', 53, 'masq', 1)],
+      },
+      {
+        protocol: 'tcp',
+        family: 6,
+        address: '[2001:db8::1]',
+        port: 80,
+        scheduler: 'wlc',
+        persistent: 60,
+        netmask: '64',
+        ops: false,
+        destinations: [d('[2001:db8::2]', 80, 'gate', 4), d('[2001:db8::3]', 81, 'masq', 4, 5, 2)],
+      },
+      {
+        protocol: 'fwm',
+        family: 4,
+        fwmark: 7,
+        scheduler: 'lc',
+        persistent: 360,
+        ops: false,
+        destinations: [d('10.0.0.6', 0, 'gate', 5, 8, 2)],
+      },
+      {
+        protocol: 'fwm',
+        family: 6,
+        fwmark: 8,
+        scheduler: 'rr',
+        persistent: 30,
+        netmask: '48',
+        ops: false,
+        destinations: [d('[2001:db8::10]', 80, 'masq', 1)],
+      },
     ],
   };
   const noThresholds = (t: IpvsTable): unknown => ({
@@ -130,7 +220,9 @@ describe('converging the real table', () => {
     expect(guest.again).toMatchObject({ ok: true, planned: [], passes: 0, runs: 1 });
     const web = guest.tableAfterEmpty.services.find((s) => s.address === '192.0.2.10' && s.port === 80)!;
     expect(web.destinations.map((x) => `${x.address}:${x.port} ${x.forward}`)).toEqual([
-      '198.51.100.2:80 gate', '198.51.100.3:8080 masq', '198.51.100.4:80 ipip',
+      '198.51.100.2:80 gate',
+      '198.51.100.3:8080 masq',
+      '198.51.100.4:80 ipip',
     ]);
   });
 
@@ -172,10 +264,14 @@ describe('converging the real table', () => {
       expect(r.unmanagedBefore!.length).toBe(UNMANAGED_SETUP.filter((a) => a[0] === '-A').length);
     }
     expect(guest.unmanagedFinal).toEqual(guest.unmanagedInitial);
-    expect(guest.unmanagedInitial.find((x) => x.address === '192.0.2.99')!.destinations[0]).toMatchObject({ weight: 9, upperThreshold: 30, lowerThreshold: 3 });
+    expect(guest.unmanagedInitial.find((x) => x.address === '192.0.2.99')!.destinations[0]).toMatchObject({
+      weight: 9,
+      upperThreshold: 30,
+      lowerThreshold: 3,
+    });
   });
 
-  it('reports the command the kernel refused with the real ipvsadm\'s message, and applies the rest', () => {
+  it("reports the command the kernel refused with the real ipvsadm's message, and applies the rest", () => {
     const r = guest.refused;
     expect(r.ok).toBe(false);
     expect(r.failures).toEqual([
@@ -191,8 +287,14 @@ describe('the real ipvsadm on this machine (whose kernel has no IPVS)', () => {
   const ipvsadm = locateIpvsadm();
   const hasIpvs = existsSync('/proc/net/ip_vs');
   it.skipIf(!ipvsadm || hasIpvs)('reports the missing ip_vs as an error, not as an empty table', async () => {
-    const probe = await run(ipvsadm!, ['-L', '-n']).then(() => 'ok', (e: { stderr?: string }) => e.stderr ?? '');
+    const probe = await run(ipvsadm!, ['-L', '-n']).then(
+      () => 'ok',
+      (e: { stderr?: string }) => e.stderr ?? '',
+    );
     if (!/Can't initialize ipvs/.test(probe)) return; // modprobe made it work after all: nothing to assert
-    await expect(readTable(createIpvsadmRunner(ipvsadm!))).rejects.toMatchObject({ kind: 'no-ipvs', message: expect.stringMatching(/^IPVS is not available: /) });
+    await expect(readTable(createIpvsadmRunner(ipvsadm!))).rejects.toMatchObject({
+      kind: 'no-ipvs',
+      message: expect.stringMatching(/^IPVS is not available: /),
+    });
   });
 });

@@ -47,10 +47,12 @@ const ARGS: Record<Kind, string[]> = { status: ['status'], json: ['status', '--j
 
 /** Runs the commands all at once; resolves with their outcomes, in the same order. */
 async function together(kinds: readonly Kind[]): Promise<Outcome[]> {
-  return Promise.all(kinds.map(async (kind) => {
-    const r = await f.cli([cfg, ...ARGS[kind]], { timeout: 120_000 });
-    return { kind, exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
-  }));
+  return Promise.all(
+    kinds.map(async (kind) => {
+      const r = await f.cli([cfg, ...ARGS[kind]], { timeout: 120_000 });
+      return { kind, exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
+    }),
+  );
 }
 
 const mix = (n: Record<Kind, number>): Kind[] => {
@@ -75,7 +77,10 @@ function runningTruth(o: Outcome, pid: number): void {
       expect(doc.error, what).toBeUndefined();
       expect(doc.daemon.pid, what).toBe(pid);
       expect(['running', 'reloading'], what).toContain(doc.daemon.state);
-      expect(doc.virtuals?.[0]?.reals.map((r) => r.address), what).toEqual([R1, R2]);
+      expect(
+        doc.virtuals?.[0]?.reals.map((r) => r.address),
+        what,
+      ).toEqual([R1, R2]);
       return;
     }
     case 'reload':
@@ -92,9 +97,18 @@ describe.skipIf(!canUnshare)('20 commands at once against the running daemon', (
       const st = await f.cli([cfg, 'start']);
       expect(st.exitCode, String(st.stderr)).toBe(0);
       const pid = f.pid('lvs.cf')!;
-      expect(await eventually(() => f.weights(), (w) => w[R1] === 2 && w[R2] === 1)).toEqual({ [R1]: 2, [R2]: 1 });
+      expect(
+        await eventually(
+          () => f.weights(),
+          (w) => w[R1] === 2 && w[R2] === 1,
+        ),
+      ).toEqual({ [R1]: 2, [R2]: 1 });
 
-      for (const round of [mix({ status: 7, json: 7, reload: 6, stop: 0 }), mix({ status: 0, json: 20, reload: 0, stop: 0 }), mix({ status: 10, json: 0, reload: 10, stop: 0 })]) {
+      for (const round of [
+        mix({ status: 7, json: 7, reload: 6, stop: 0 }),
+        mix({ status: 0, json: 20, reload: 0, stop: 0 }),
+        mix({ status: 10, json: 0, reload: 10, stop: 0 }),
+      ]) {
         for (const o of await together(round)) runningTruth(o, pid);
         expect(f.pid('lvs.cf')).toBe(pid);
         expect(alive(pid)).toBe(true);
@@ -123,7 +137,13 @@ describe.skipIf(!canUnshare)('20 commands at once against the running daemon', (
       }
       // Once every stop has returned: no pid file, no socket, the virtual purged, and the
       // process (which removes its pid file as the last step of its clean stop) exits.
-      expect(await eventually(() => alive(pid), (a) => !a, 5000)).toBe(false);
+      expect(
+        await eventually(
+          () => alive(pid),
+          (a) => !a,
+          5000,
+        ),
+      ).toBe(false);
       expect(processesMentioning(`${cfg} start`)).toEqual([]);
       expect(existsSync(f.pidFile('lvs.cf'))).toBe(false);
       expect(existsSync(join(f.sb.piddir, 'ldirectord.lvs.cf.sock'))).toBe(false);
@@ -155,7 +175,9 @@ describe.skipIf(!canUnshare)('stop while the first convergence after the initial
     try {
       const conf = join(g.sb.dir, 'lvs.cf');
       const log = join(g.sb.dir, 'ld.log');
-      writeFileSync(conf, `checktimeout=5
+      writeFileSync(
+        conf,
+        `checktimeout=5
 checkinterval=1
 quiescent=no
 logfile="${log}"
@@ -164,28 +186,40 @@ virtual=192.0.2.142:80
     service=http
     request="/"
     receive="OK"
-`);
+`,
+      );
       // An ipvsadm -R batch that adds a real (the first checks found it up) waits while
       // `hold` exists, having said so in `held`.
       const hold = join(g.sb.dir, 'hold');
       const held = join(g.sb.dir, 'held');
       const fake = `${JSON.stringify(process.execPath)} ${JSON.stringify(FAKE_IPVSADM)}`;
-      writeFileSync(join(g.sb.dir, 'ipvsadm'), `#!/bin/sh
+      writeFileSync(
+        join(g.sb.dir, 'ipvsadm'),
+        `#!/bin/sh
 if [ "$1" = "-R" ] && [ -e ${JSON.stringify(hold)} ]; then
   in=$(cat)
   case "$in" in *"-a "*) touch ${JSON.stringify(held)}; while [ -e ${JSON.stringify(hold)} ]; do sleep 0.1; done;; esac
   printf '%s\\n' "$in" | exec ${fake} "$@"
 fi
 exec ${fake} "$@"
-`);
+`,
+      );
       writeFileSync(hold, '');
       const st = await g.cli([conf, 'start']);
       expect(st.exitCode, String(st.stderr)).toBe(0);
       const pid = g.pid('lvs.cf')!;
-      expect(await eventually(() => existsSync(held), (x) => x)).toBe(true);
+      expect(
+        await eventually(
+          () => existsSync(held),
+          (x) => x,
+        ),
+      ).toBe(true);
       const stopping = g.cli([conf, 'stop']);
       // the stop waits for the convergence under way; let it finish
-      await eventually(() => readFileSync(log, 'utf8').includes('Invoking ldirectord invoked as: ' + BIN + ' ' + conf + ' stop'), (x) => x);
+      await eventually(
+        () => readFileSync(log, 'utf8').includes('Invoking ldirectord invoked as: ' + BIN + ' ' + conf + ' stop'),
+        (x) => x,
+      );
       await sleep(500);
       rmSync(hold);
       const r = await stopping;
@@ -194,7 +228,13 @@ exec ${fake} "$@"
       expect(g.save()).toBe('');
       // The process exits right after removing its pid file, and nothing is left to run
       // checks (and keep it alive) behind it.
-      expect(await eventually(() => alive(pid), (a) => !a, 5000)).toBe(false);
+      expect(
+        await eventually(
+          () => alive(pid),
+          (a) => !a,
+          5000,
+        ),
+      ).toBe(false);
     } finally {
       g.cleanup();
     }

@@ -26,16 +26,23 @@ describe('IPVS log lines only for what the kernel table shows', () => {
   it('stop when ipvsadm cannot run: no Purged line or mail, a StopError naming the service', async () => {
     const h = await running(CFG, ['127.0.134.2:80', '127.0.134.3:80']);
     expect(h.table()).toHaveLength(3);
-    runnerOf(h).run = async (args) => { throw new IpvsadmError('timeout', 'ipvsadm did not finish within 2000 ms (killed)', { args }); };
-    const err = await h.director.stop().then(() => undefined, (e: unknown) => e);
+    runnerOf(h).run = async (args) => {
+      throw new IpvsadmError('timeout', 'ipvsadm did not finish within 2000 ms (killed)', { args });
+    };
+    const err = await h.director.stop().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(StopError);
-    expect((err as Error).message).toBe('IPVS purge at stop failed (ipvsadm did not finish within 2000 ms (killed)): virtual server(s) that may still be in the kernel table: 127.0.134.1:80');
+    expect((err as Error).message).toBe(
+      'IPVS purge at stop failed (ipvsadm did not finish within 2000 ms (killed)): virtual server(s) that may still be in the kernel table: 127.0.134.1:80',
+    );
     expect(h.logs.filter((l) => l.includes('Purged'))).toEqual([]);
     expect(h.alerts.filter((a) => a.subject.includes('Purged'))).toEqual([]);
     expect(h.table()).toHaveLength(3);
   });
 
-  it('stop that works: the Purged lines and mails after the purge, in the original\'s order', async () => {
+  it("stop that works: the Purged lines and mails after the purge, in the original's order", async () => {
     const h = await running(CFG, ['127.0.134.2:80', '127.0.134.3:80']);
     await h.director.stop();
     expect(h.logs.filter((l) => l.includes('Purged'))).toEqual([
@@ -53,7 +60,8 @@ describe('IPVS log lines only for what the kernel table shows', () => {
     const real = runner.run.bind(runner);
     // -d refused, alone or in a batch; listings answered
     runner.run = async (args, input) => {
-      if (args.includes('-d') || (input !== undefined && /^-d /m.test(input))) return { stdout: '', stderr: 'Memory allocation problem\n', exitCode: 1 };
+      if (args.includes('-d') || (input !== undefined && /^-d /m.test(input)))
+        return { stdout: '', stderr: 'Memory allocation problem\n', exitCode: 1 };
       return real(args, input);
     };
     const mark = h.logs.length;
@@ -62,8 +70,13 @@ describe('IPVS log lines only for what the kernel table shows', () => {
     const lines = h.logs.slice(mark);
     expect(lines.filter((l) => l.startsWith('Deleted'))).toEqual([]);
     expect(h.alerts.filter((a) => a.subject.startsWith('Deleted'))).toEqual([]);
-    expect(lines).toContain('IPVS change not made: Deleted real server: 127.0.134.3:80 (127.0.134.1:80); the kernel table shows 127.0.134.3:80 in 127.0.134.1:80 with weight 1');
-    expect(lines.some((l) => /^system\(\S+ -d -t 127\.0\.134\.1:80 -r 127\.0\.134\.3:80\) failed: Memory allocation problem$/.test(l)), lines.join('\n')).toBe(true);
+    expect(lines).toContain(
+      'IPVS change not made: Deleted real server: 127.0.134.3:80 (127.0.134.1:80); the kernel table shows 127.0.134.3:80 in 127.0.134.1:80 with weight 1',
+    );
+    expect(
+      lines.some((l) => /^system\(\S+ -d -t 127\.0\.134\.1:80 -r 127\.0\.134\.3:80\) failed: Memory allocation problem$/.test(l)),
+      lines.join('\n'),
+    ).toBe(true);
     // logged once, not at every convergence
     await new Promise((r) => setTimeout(r, 2500));
     expect(h.logs.slice(mark).filter((l) => l.startsWith('IPVS change not made'))).toHaveLength(1);

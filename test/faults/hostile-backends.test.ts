@@ -80,7 +80,12 @@ interface Scenario {
 interface Suite {
   readonly checker: string;
   readonly tlsClient?: boolean;
-  readonly healthy: { readonly protocol: HealthyProtocol; readonly checker: string; readonly tls?: boolean; readonly target?: Partial<TargetSpec> };
+  readonly healthy: {
+    readonly protocol: HealthyProtocol;
+    readonly checker: string;
+    readonly tls?: boolean;
+    readonly target?: Partial<TargetSpec>;
+  };
   readonly target?: Partial<TargetSpec>;
   readonly scenarios: readonly Scenario[];
 }
@@ -89,11 +94,32 @@ const TIMED_OUT = /timed out|Timeout|No answer/i;
 const CLOSED = /closed|reset|ECONNRESET|EPIPE|socket hang up|disconnected|Connection failed|other side|FIN packet/i;
 
 /** The TCP-level faults every checker meets alike. */
-function common(o: { trickleHead?: string; trickleFill?: string; endlessHead?: string; endlessFill?: string; garbage?: RegExp; endless?: RegExp; trickle?: RegExp; close?: RegExp; reset?: RegExp } = {}): Scenario[] {
+function common(
+  o: {
+    trickleHead?: string;
+    trickleFill?: string;
+    endlessHead?: string;
+    endlessFill?: string;
+    garbage?: RegExp;
+    endless?: RegExp;
+    trickle?: RegExp;
+    close?: RegExp;
+    reset?: RegExp;
+  } = {},
+): Scenario[] {
   return [
     { label: 'accepts and never answers', mode: 'stall', says: TIMED_OUT },
     { label: 'trickles a byte every 50 ms', mode: 'trickle', head: o.trickleHead, fill: o.trickleFill, says: o.trickle ?? TIMED_OUT },
-    { label: 'sends without end', mode: 'endless', head: o.endlessHead, fill: o.endlessFill, says: o.endless ?? /./, concurrency: 10, count: 150, rssSlack: ENDLESS_RSS_SLACK },
+    {
+      label: 'sends without end',
+      mode: 'endless',
+      head: o.endlessHead,
+      fill: o.endlessFill,
+      says: o.endless ?? /./,
+      concurrency: 10,
+      count: 150,
+      rssSlack: ENDLESS_RSS_SLACK,
+    },
     { label: 'resets right after accept', mode: 'reset', says: o.reset ?? CLOSED },
     { label: 'sends garbage', mode: 'garbage', says: o.garbage ?? /./ },
     { label: 'closes right after accept', mode: 'close', says: o.close ?? CLOSED },
@@ -110,44 +136,103 @@ function tlsFaults(o: { trickleHead?: string; endlessHead?: string; endlessFill?
     { label: 'closes during the TLS handshake', mode: 'close', says: CLOSED },
     { label: 'completes the TLS handshake, then silence', mode: 'stall', tls: true, says: TIMED_OUT },
     { label: 'completes the TLS handshake, then trickles', mode: 'trickle', tls: true, head: o.trickleHead, says: TIMED_OUT },
-    { label: 'completes the TLS handshake, then sends without end', mode: 'endless', tls: true, head: o.endlessHead, fill: o.endlessFill, says: o.endless ?? /./, concurrency: 10, count: 150, rssSlack: ENDLESS_RSS_SLACK },
+    {
+      label: 'completes the TLS handshake, then sends without end',
+      mode: 'endless',
+      tls: true,
+      head: o.endlessHead,
+      fill: o.endlessFill,
+      says: o.endless ?? /./,
+      concurrency: 10,
+      count: 150,
+      rssSlack: ENDLESS_RSS_SLACK,
+    },
   ];
 }
 
 const HTTP_HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n';
-const HTTP = { trickleHead: 'HTTP/1.1 200 OK\r\nX-Trickle: ', endlessHead: HTTP_HEAD, endless: /receive did not match|Timeout/, garbage: /./ };
+const HTTP = {
+  trickleHead: 'HTTP/1.1 200 OK\r\nX-Trickle: ',
+  endlessHead: HTTP_HEAD,
+  endless: /receive did not match|Timeout/,
+  garbage: /./,
+};
 
 const SUITES: readonly Suite[] = [
   { checker: 'http', target: { receive: 'never-there' }, healthy: { protocol: 'http', checker: 'http' }, scenarios: common(HTTP) },
   {
-    checker: 'https', tlsClient: true, target: { receive: 'never-there' },
+    checker: 'https',
+    tlsClient: true,
+    target: { receive: 'never-there' },
     healthy: { protocol: 'http', checker: 'https', tls: true },
     scenarios: tlsFaults({ trickleHead: HTTP.trickleHead, endlessHead: HTTP_HEAD, endless: /receive did not match|Timeout/ }),
   },
-  { checker: 'connect', healthy: { protocol: 'http', checker: 'connect' }, scenarios: [
-    ...(['stall', 'garbage', 'close'] as const).map((mode): Scenario => ({ label: `${mode}: accepted, so up`, mode, up: true, says: /connected/ })),
-    { label: 'reset: up if accepted before the reset', mode: 'reset', up: 'either', says: /connected|reset/ },
-    { label: 'never accepts (SYN unanswered)', mode: 'unaccepted', says: TIMED_OUT, count: 60 },
-  ] },
-  { checker: 'smtp', healthy: { protocol: 'smtp', checker: 'smtp' }, scenarios: common({ trickleHead: '220-', endlessFill: '220-flood\r\n' }) },
-  { checker: 'pop', healthy: { protocol: 'pop', checker: 'pop' }, scenarios: common({ trickleHead: '+OK ', endlessHead: '+OK ', endless: /longer than|more than/ }) },
-  { checker: 'pops', tlsClient: true, healthy: { protocol: 'pop', checker: 'pops', tls: true }, scenarios: tlsFaults({ trickleHead: '+OK ', endlessHead: '+OK ', endless: /longer than|more than|timed out/ }) },
-  { checker: 'imap', healthy: { protocol: 'imap', checker: 'imap' }, scenarios: common({ trickleHead: '* OK ', endlessHead: '* OK ', endless: /longer than|more than/ }) },
-  { checker: 'imaps', tlsClient: true, healthy: { protocol: 'imap', checker: 'imaps', tls: true }, scenarios: tlsFaults({ trickleHead: '* OK ', endlessHead: '* OK ', endless: /longer than|more than|timed out/ }) },
-  { checker: 'ftp', healthy: { protocol: 'ftp', checker: 'ftp' }, scenarios: common({ trickleHead: '220-', endlessFill: '220-flood\r\n' }) },
-  { checker: 'nntp', healthy: { protocol: 'nntp', checker: 'nntp' }, scenarios: common({ trickle: /greeting: x/, close: /closed without a greeting/, reset: /closed|reset/i }) },
   {
-    checker: 'simpletcp', target: { request: '/hello', receive: 'never-there' },
+    checker: 'connect',
+    healthy: { protocol: 'http', checker: 'connect' },
+    scenarios: [
+      ...(['stall', 'garbage', 'close'] as const).map((mode): Scenario => ({
+        label: `${mode}: accepted, so up`,
+        mode,
+        up: true,
+        says: /connected/,
+      })),
+      { label: 'reset: up if accepted before the reset', mode: 'reset', up: 'either', says: /connected|reset/ },
+      { label: 'never accepts (SYN unanswered)', mode: 'unaccepted', says: TIMED_OUT, count: 60 },
+    ],
+  },
+  {
+    checker: 'smtp',
+    healthy: { protocol: 'smtp', checker: 'smtp' },
+    scenarios: common({ trickleHead: '220-', endlessFill: '220-flood\r\n' }),
+  },
+  {
+    checker: 'pop',
+    healthy: { protocol: 'pop', checker: 'pop' },
+    scenarios: common({ trickleHead: '+OK ', endlessHead: '+OK ', endless: /longer than|more than/ }),
+  },
+  {
+    checker: 'pops',
+    tlsClient: true,
+    healthy: { protocol: 'pop', checker: 'pops', tls: true },
+    scenarios: tlsFaults({ trickleHead: '+OK ', endlessHead: '+OK ', endless: /longer than|more than|timed out/ }),
+  },
+  {
+    checker: 'imap',
+    healthy: { protocol: 'imap', checker: 'imap' },
+    scenarios: common({ trickleHead: '* OK ', endlessHead: '* OK ', endless: /longer than|more than/ }),
+  },
+  {
+    checker: 'imaps',
+    tlsClient: true,
+    healthy: { protocol: 'imap', checker: 'imaps', tls: true },
+    scenarios: tlsFaults({ trickleHead: '* OK ', endlessHead: '* OK ', endless: /longer than|more than|timed out/ }),
+  },
+  {
+    checker: 'ftp',
+    healthy: { protocol: 'ftp', checker: 'ftp' },
+    scenarios: common({ trickleHead: '220-', endlessFill: '220-flood\r\n' }),
+  },
+  {
+    checker: 'nntp',
+    healthy: { protocol: 'nntp', checker: 'nntp' },
+    scenarios: common({ trickle: /greeting: x/, close: /closed without a greeting/, reset: /closed|reset/i }),
+  },
+  {
+    checker: 'simpletcp',
+    target: { request: '/hello', receive: 'never-there' },
     healthy: { protocol: 'simpletcp', checker: 'simpletcp', target: { request: '/hello', receive: 'OK' } },
     scenarios: common({ endlessFill: 'no match here\n', close: /none matched|closed/, reset: /reset|closed|none matched/i }),
   },
   {
-    checker: 'ldap', target: { request: `/${HEALTHY_LDAP_DN}` },
+    checker: 'ldap',
+    target: { request: `/${HEALTHY_LDAP_DN}` },
     healthy: { protocol: 'ldap', checker: 'ldap', target: { request: `/${HEALTHY_LDAP_DN}` } },
     scenarios: common({ close: /./, reset: /./ }),
   },
   {
-    checker: 'ldaps', target: { request: `/${HEALTHY_LDAP_DN}` },
+    checker: 'ldaps',
+    target: { request: `/${HEALTHY_LDAP_DN}` },
     healthy: { protocol: 'ldap', checker: 'ldaps', tls: true, target: { request: `/${HEALTHY_LDAP_DN}` } },
     scenarios: tlsFaults().map((s) => ({ ...s, says: /./ })),
   },
@@ -156,27 +241,44 @@ const SUITES: readonly Suite[] = [
 /** Checkers of the less common services: the faults that reach them, fewer checks, an http real as the healthy one. */
 const LIGHT: readonly Suite[] = (['ssh', 'sip', 'dns', 'mysql', 'pgsql'] as const).map((checker) => ({
   checker,
-  target: { request: checker === 'dns' ? '/example.test' : '/SELECT 1', receive: checker === 'dns' ? '10.0.0.1' : '', virtual: { login: 'checker', passwd: 'pw', database: 'db' } },
+  target: {
+    request: checker === 'dns' ? '/example.test' : '/SELECT 1',
+    receive: checker === 'dns' ? '10.0.0.1' : '',
+    virtual: { login: 'checker', passwd: 'pw', database: 'db' },
+  },
   healthy: { protocol: 'http', checker: 'http' },
-  scenarios: common().filter((s) => s.mode !== 'unaccepted').map((s) => ({ ...s, says: s.mode === 'stall' ? TIMED_OUT : /./, count: 60, concurrency: 20 })),
+  scenarios: common()
+    .filter((s) => s.mode !== 'unaccepted')
+    .map((s) => ({ ...s, says: s.mode === 'stall' ? TIMED_OUT : /./, count: 60, concurrency: 20 })),
 }));
 
-async function startServer(s: Scenario, portNo: number): Promise<TrackedServer | { close(): Promise<void>; allClosed(): Promise<boolean>; open(): number }> {
+async function startServer(
+  s: Scenario,
+  portNo: number,
+): Promise<TrackedServer | { close(): Promise<void>; allClosed(): Promise<boolean>; open(): number }> {
   if (s.mode === 'unaccepted') {
     const l = await startUnacceptingListener(UNACCEPTING, portNo);
     return { close: l.close, allClosed: async () => true, open: () => 0 };
   }
   return startHostileServer({
-    host: HOSTILE, port: portNo, mode: s.mode, ...(s.tls ? { tls: identity } : {}),
-    ...(s.head !== undefined ? { head: s.head } : {}), ...(s.fill !== undefined ? { fill: s.fill } : {}),
+    host: HOSTILE,
+    port: portNo,
+    mode: s.mode,
+    ...(s.tls ? { tls: identity } : {}),
+    ...(s.head !== undefined ? { head: s.head } : {}),
+    ...(s.fill !== undefined ? { fill: s.fill } : {}),
   });
 }
 
 function summary(r: RunResult): string {
-  const details = [...new Set(r.hostile.map((h) => `${h.ok ? 'UP' : 'down'}: ${h.message.slice(0, 80)} | ${h.detail.slice(0, 120)}`))].slice(0, 4);
+  const details = [
+    ...new Set(r.hostile.map((h) => `${h.ok ? 'UP' : 'down'}: ${h.message.slice(0, 80)} | ${h.detail.slice(0, 120)}`)),
+  ].slice(0, 4);
   const mb = (n: number): string => (n / 1048576).toFixed(1);
-  return `fds ${r.base.fds} -> ${r.afterAll.fds} -> ${r.settled.fds}; rss ${mb(r.afterWarmup.rss)} -> ${mb(r.afterAll.rss)} MB; heap ${mb(r.afterWarmup.heap)} -> ${mb(r.afterAll.heap)} MB; ` +
-    `slowest ${Math.max(...r.hostile.map((h) => h.ms))} ms; healthy slowest ${Math.max(0, ...r.healthy.map((h) => h.ms))} ms; ${details.join(' || ')}`;
+  return (
+    `fds ${r.base.fds} -> ${r.afterAll.fds} -> ${r.settled.fds}; rss ${mb(r.afterWarmup.rss)} -> ${mb(r.afterAll.rss)} MB; heap ${mb(r.afterWarmup.heap)} -> ${mb(r.afterAll.heap)} MB; ` +
+    `slowest ${Math.max(...r.hostile.map((h) => h.ms))} ms; healthy slowest ${Math.max(0, ...r.healthy.map((h) => h.ms))} ms; ${details.join(' || ')}`
+  );
 }
 
 const sockets = (res: Record<string, number> | undefined): number => (res?.TCPSocketWrap ?? 0) + (res?.TLSWrap ?? 0) + (res?.TCPWRAP ?? 0);
@@ -186,7 +288,11 @@ for (const suite of [...SUITES, ...LIGHT]) {
     let healthy: TrackedServer;
     const healthyPort = port();
     beforeAll(async () => {
-      healthy = await startHealthyServer(suite.healthy.protocol, { host: HEALTHY, port: healthyPort, ...(suite.healthy.tls ? { tls: identity } : {}) });
+      healthy = await startHealthyServer(suite.healthy.protocol, {
+        host: HEALTHY,
+        port: healthyPort,
+        ...(suite.healthy.tls ? { tls: identity } : {}),
+      });
     });
     afterAll(async () => {
       await healthy?.close();

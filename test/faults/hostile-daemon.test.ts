@@ -44,7 +44,9 @@ beforeAll(async () => {
   sb = sandbox();
   cfg = join(sb.dir, 'lvs.cf');
   const reals = [`    real=${HEALTHY}:${HEALTHY_PORT} masq 1`, ...stallers.map((s) => `    real=${s.host}:${s.port} masq 1`)];
-  writeFileSync(cfg, `checktimeout=1
+  writeFileSync(
+    cfg,
+    `checktimeout=1
 negotiatetimeout=1
 checkinterval=1
 quiescent=no
@@ -54,7 +56,8 @@ ${reals.join('\n')}
     service=https
     request="/"
     receive="OK"
-`);
+`,
+  );
 });
 
 afterAll(async () => {
@@ -132,12 +135,16 @@ describe.skipIf(!canUnshare)('the daemon with https reals that stall the TLS han
       expect(h?.state, 'the healthy real stays up').toBe('up');
       expect(h?.ok).toBe(true);
       lateness.push(now - (h?.at ?? 0));
-      maxOpen = Math.max(maxOpen, stallers.reduce((n, s) => n + s.open(), 0));
+      maxOpen = Math.max(
+        maxOpen,
+        stallers.reduce((n, s) => n + s.open(), 0),
+      );
     }
     const fds1 = fdCount(pid);
     const rss1 = rssBytes(pid);
     const checked = stallers.reduce((n, s) => n + s.accepted(), 0) - accepted0;
-    const info = `fds ${fds0} -> ${fds1}; rss ${(rss0 / 1048576).toFixed(1)} -> ${(rss1 / 1048576).toFixed(1)} MB; ` +
+    const info =
+      `fds ${fds0} -> ${fds1}; rss ${(rss0 / 1048576).toFixed(1)} -> ${(rss1 / 1048576).toFixed(1)} MB; ` +
       `${checked} stalled checks; most open at once ${maxOpen}; healthy check age ${lateness.join(',')} ms`;
     console.log(info);
     // Every stalling real was checked about once per interval...

@@ -20,7 +20,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function bounded<T>(p: Promise<T>, ms: number): Promise<T | 'still waiting'> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<'still waiting'>((r) => { timer = setTimeout(r, ms, 'still waiting'); })]);
+    return await Promise.race([
+      p,
+      new Promise<'still waiting'>((r) => {
+        timer = setTimeout(r, ms, 'still waiting');
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -49,7 +54,12 @@ describe('the ipvsadm runner bounds ipvsadm as a process group', () => {
   });
 
   const attempt = (timeoutMs: number, args: string[]): Promise<IpvsadmOutput | IpvsadmError | 'still waiting'> =>
-    bounded(createIpvsadmRunner(FAULTY_IPVSADM, { timeoutMs, env: fc.env }).run(args).catch((e: IpvsadmError) => e), 15_000);
+    bounded(
+      createIpvsadmRunner(FAULTY_IPVSADM, { timeoutMs, env: fc.env })
+        .run(args)
+        .catch((e: IpvsadmError) => e),
+      15_000,
+    );
 
   it('a wrapper that hangs while its child holds stdout: the timeout ends the wait, the whole group is killed, later runs work', async () => {
     fc.set('leave-child all hang');
@@ -83,7 +93,7 @@ describe('the ipvsadm runner bounds ipvsadm as a process group', () => {
     for (const p of pids) expect(alive(p), `pid ${p} left running`).toBe(false);
   }, 30_000);
 
-  it('a hang, a slow run and a failure: timeout and kill, success, ipvsadm\'s status and message', async () => {
+  it("a hang, a slow run and a failure: timeout and kill, success, ipvsadm's status and message", async () => {
     fc.set('hang all');
     const hung = await attempt(1000, ['-L', '-n']);
     expect((hung as IpvsadmError).kind).toBe('timeout');
@@ -107,9 +117,15 @@ describe.skipIf(!canUnshare)('the daemon with a faulty ipvsadm (bin/ldirectord -
   const R2 = '127.0.134.3';
   const PORT = 18134;
   const rip = (ip: string): string => `${ip}:${PORT}`;
-  const healthy = new Map([[R1, true], [R2, true]]);
+  const healthy = new Map([
+    [R1, true],
+    [R2, true],
+  ]);
   /** When each real was checked. */
-  const hits = new Map<string, number[]>([[R1, []], [R2, []]]);
+  const hits = new Map<string, number[]>([
+    [R1, []],
+    [R2, []],
+  ]);
   const servers: http.Server[] = [];
   let sb: Sandbox;
   let fc: FaultControl;
@@ -145,7 +161,9 @@ describe.skipIf(!canUnshare)('the daemon with a faulty ipvsadm (bin/ldirectord -
     // -d runs ./ipvsadm when there is one (as the original), and the sandbox's cwd has it
     copyFileSync(fc.launcher, join(sb.dir, 'ipvsadm'));
     const cfg = join(sb.dir, 'faults.cf');
-    writeFileSync(cfg, `checktimeout=2
+    writeFileSync(
+      cfg,
+      `checktimeout=2
 checkinterval=1
 quiescent=no
 virtual=${VIP}:80
@@ -154,13 +172,18 @@ virtual=${VIP}:80
     service=http
     request="/"
     receive="OK"
-`);
+`,
+    );
     daemon = sb.run(['node', BIN, '-d', cfg, 'start'], {
       timeout: 240_000,
       env: { ...fc.env, SANDBOX_IPVSADM: fc.launcher, LDIRECTORD_IPVSADM_TIMEOUT: '2' },
     });
-    daemon.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
-    daemon.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+    daemon.stderr?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    daemon.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
   });
   afterAll(async () => {
     if (daemon && daemon.exitCode === undefined) daemon.kill('SIGKILL');
@@ -189,7 +212,10 @@ virtual=${VIP}:80
     expect(checksBetween(R1, t0, t1)).toBeGreaterThanOrEqual(4);
     expect(checksBetween(R2, t0, t1)).toBeGreaterThanOrEqual(4);
     const during = logSince(mark);
-    expect(during.some((l) => /IPVS table (not changed|changes not confirmed): ipvsadm did not finish within 2000 ms/.test(l)), out.slice(mark)).toBe(true);
+    expect(
+      during.some((l) => /IPVS table (not changed|changes not confirmed): ipvsadm did not finish within 2000 ms/.test(l)),
+      out.slice(mark),
+    ).toBe(true);
     expect(during.filter((l) => l.includes('Deleted real server'))).toEqual([]);
     expect(table().reals).toEqual({ [rip(R1)]: 1, [rip(R2)]: 1 }); // nothing changed
 
@@ -198,12 +224,20 @@ virtual=${VIP}:80
     const t = await eventually(table, (x) => !(rip(R2) in x.reals));
     expect(t.reals, out.slice(mark)).toEqual({ [rip(R1)]: 1 });
     const deleted = `Deleted real server: ${rip(R2)} (${VIP}:80)`;
-    await eventually(() => out, (o) => o.slice(healed).includes(deleted), 5000);
+    await eventually(
+      () => out,
+      (o) => o.slice(healed).includes(deleted),
+      5000,
+    );
     expect(logSince(healed).filter((l) => l === deleted)).toHaveLength(1);
     // every run that hung was killed with its sleeper
     const pids = fc.pids();
     expect(pids.length).toBeGreaterThanOrEqual(2);
-    const left = await eventually(() => pids.filter(alive), (l) => l.length === 0, 5000);
+    const left = await eventually(
+      () => pids.filter(alive),
+      (l) => l.length === 0,
+      5000,
+    );
     expect(left).toEqual([]);
   }, 60_000);
 
@@ -217,15 +251,28 @@ virtual=${VIP}:80
     const added = `Added real server: ${rip(R2)} (${VIP}:80) (Weight set to 1)`;
     const during = logSince(mark);
     expect(during.filter((l) => l.includes(added) && !l.includes('IPVS change not made'))).toEqual([]);
-    expect(during.some((l) => /system\(\S*ipvsadm -a -t /.test(l) && l.includes(`${VIP}:80 -r ${rip(R2)}`) && l.endsWith('failed: Memory allocation problem')), out.slice(mark)).toBe(true);
-    expect(during.some((l) => l.endsWith(`IPVS change not made: ${added}; the kernel table shows no server ${rip(R2)} in ${VIP}:80`)), out.slice(mark)).toBe(true);
+    expect(
+      during.some(
+        (l) =>
+          /system\(\S*ipvsadm -a -t /.test(l) && l.includes(`${VIP}:80 -r ${rip(R2)}`) && l.endsWith('failed: Memory allocation problem'),
+      ),
+      out.slice(mark),
+    ).toBe(true);
+    expect(
+      during.some((l) => l.endsWith(`IPVS change not made: ${added}; the kernel table shows no server ${rip(R2)} in ${VIP}:80`)),
+      out.slice(mark),
+    ).toBe(true);
     expect(table().reals).toEqual({ [rip(R1)]: 1 });
 
     const healed = out.length;
     fc.set('ok');
     const t = await eventually(table, (x) => rip(R2) in x.reals);
     expect(t.reals).toEqual({ [rip(R1)]: 1, [rip(R2)]: 1 });
-    await eventually(() => out, (o) => o.slice(healed).includes(added), 5000);
+    await eventually(
+      () => out,
+      (o) => o.slice(healed).includes(added),
+      5000,
+    );
     expect(logSince(healed).filter((l) => l === added)).toHaveLength(1);
   }, 60_000);
 
@@ -237,7 +284,11 @@ virtual=${VIP}:80
     expect(r).not.toBe('still waiting');
     const stopLog = out.slice(mark);
     expect(stopLog).not.toMatch(/Purged (real|virtual) server \(stop\)/);
-    expect(stopLog).toMatch(new RegExp(`IPVS purge at stop failed \\(Memory allocation problem\\): virtual server\\(s\\) still in the kernel table: ${VIP.replace(/\./g, '\\.')}:80`));
+    expect(stopLog).toMatch(
+      new RegExp(
+        `IPVS purge at stop failed \\(Memory allocation problem\\): virtual server\\(s\\) still in the kernel table: ${VIP.replace(/\./g, '\\.')}:80`,
+      ),
+    );
     expect((r as { exitCode?: number }).exitCode, stopLog).not.toBe(0);
     expect(table().services).toBe(1);
   }, 90_000);

@@ -70,7 +70,10 @@ describe('readSettledConfig', () => {
   });
 
   it('reports a missing file and a directory by code, without throwing', async () => {
-    expect(await readConfigText(join(dir, 'none.cf'))).toEqual({ ok: false, why: `Can not read configuration file ${join(dir, 'none.cf')}: ENOENT` });
+    expect(await readConfigText(join(dir, 'none.cf'))).toEqual({
+      ok: false,
+      why: `Can not read configuration file ${join(dir, 'none.cf')}: ENOENT`,
+    });
     expect(await readSettledConfig(dir, 100)).toEqual({ ok: false, why: `Can not read configuration file ${dir}: EISDIR` });
   });
 

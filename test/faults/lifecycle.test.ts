@@ -4,7 +4,18 @@
 // and autoreload of a file rewritten in place in chunks. Real HTTP servers are the
 // real servers; ipvsadm is the test fake, slowed down or hanging where a test says.
 import http from 'node:http';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,7 +64,8 @@ function configText(sb: LifecycleSandbox, o: { weight?: number; n?: number; extr
   return `checktimeout=2\ncheckinterval=1\nquiescent=no\nlogfile="${join(sb.dir, 'ldirectord.log')}"\n${o.extra ?? ''}${virtuals(o.n ?? 1, o.weight).join('')}`;
 }
 
-const logOf = (sb: LifecycleSandbox) => (existsSync(join(sb.dir, 'ldirectord.log')) ? readFileSync(join(sb.dir, 'ldirectord.log'), 'utf8') : '');
+const logOf = (sb: LifecycleSandbox) =>
+  existsSync(join(sb.dir, 'ldirectord.log')) ? readFileSync(join(sb.dir, 'ldirectord.log'), 'utf8') : '';
 const pidFileOf = (sb: LifecycleSandbox, name: string) => join(sb.piddir, `ldirectord.${name}.pid`);
 const alive = (pid: number) => {
   try {
@@ -96,7 +108,10 @@ describe.skipIf(!canUnshare)('SIGTERM during start-up', () => {
     const sb = box();
     const cfg = join(sb.dir, 'term.cf');
     const child = join(sb.dir, 'child.cf');
-    writeFileSync(child, `logfile="${join(sb.dir, 'child.log')}"\nvirtual=192.0.2.90:80\n    real=${REAL}:${PORT} masq\n    receive="OK"\n`);
+    writeFileSync(
+      child,
+      `logfile="${join(sb.dir, 'child.log')}"\nvirtual=192.0.2.90:80\n    real=${REAL}:${PORT} masq\n    receive="OK"\n`,
+    );
     writeFileSync(cfg, configText(sb, { n: 2, extra: `execute=${child}\n` }));
     sb.delay(0.3);
     const outcomes: string[] = [];
@@ -127,8 +142,14 @@ describe.skipIf(!canUnshare)('SIGTERM during start-up', () => {
       expect(existsSync(pidFileOf(sb, 'term.cf'))).toBe(false);
     }
     // The sweep did cut start-ups short, and did let some finish.
-    expect(outcomes.some((o) => o.endsWith('exit 1')), outcomes.join('; ')).toBe(true);
-    expect(outcomes.some((o) => o.endsWith('exit 0')), outcomes.join('; ')).toBe(true);
+    expect(
+      outcomes.some((o) => o.endsWith('exit 1')),
+      outcomes.join('; '),
+    ).toBe(true);
+    expect(
+      outcomes.some((o) => o.endsWith('exit 0')),
+      outcomes.join('; '),
+    ).toBe(true);
   }, 300_000);
 
   it('stop during start-up, with the pid file gone, stops the daemon that is starting, and start fails', async () => {
@@ -242,7 +263,11 @@ describe.skipIf(!canUnshare)('reload of a config that cannot be read', () => {
       const r = await sb.run(['node', BIN, cfg, 'status']);
       expect(r.exitCode).not.toBe(0); // the command itself cannot read it either
       process.kill(pid, 'SIGHUP');
-      await until(() => logOf(sb).includes(`Can not read configuration file ${cfg}: ${code}: the running configuration stays in force`), 10_000, `the ${code} log line`);
+      await until(
+        () => logOf(sb).includes(`Can not read configuration file ${cfg}: ${code}: the running configuration stays in force`),
+        10_000,
+        `the ${code} log line`,
+      );
       await sleep(1500);
       expect(alive(pid), code).toBe(true);
       expect(sb.reals(), code).toEqual(before);
@@ -314,7 +339,10 @@ describe.skipIf(!canUnshare)('foreground instances (-d)', () => {
       const dir = join(sb.dir, d);
       mkdirSync(dir);
       const cfg = join(dir, 'ldirectord.cf');
-      writeFileSync(cfg, `checktimeout=2\ncheckinterval=1\nquiescent=no\nvirtual=192.0.2.${80 + i}:80\n    real=${REAL}:${PORT} masq\n    receive="OK"\n`);
+      writeFileSync(
+        cfg,
+        `checktimeout=2\ncheckinterval=1\nquiescent=no\nvirtual=192.0.2.${80 + i}:80\n    real=${REAL}:${PORT} masq\n    receive="OK"\n`,
+      );
       return cfg;
     });
     const runs = cfgs.map((cfg) => sb.run(['node', BIN, '-d', cfg, 'start'], { timeout: 60_000 }));

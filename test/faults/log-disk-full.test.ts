@@ -69,7 +69,12 @@ describe.skipIf(!canUnshare)('logfile= on a full file system', () => {
     );
     expect(r.exitCode, String(r.stderr)).toBe(0);
     pid = f.pid('lvs.cf')!;
-    expect(await eventually(() => f.weights(), (w) => w[R1] === 2 && w[R2] === 1)).toEqual({ [R1]: 2, [R2]: 1 });
+    expect(
+      await eventually(
+        () => f.weights(),
+        (w) => w[R1] === 2 && w[R2] === 1,
+      ),
+    ).toEqual({ [R1]: 2, [R2]: 1 });
     await eventually(logText, (t) => t.includes(`Added real server: ${R2}`));
     expect(logText()).toMatch(/\|lvs\.cf\|\d+\] Starting Linux Director/);
   });
@@ -82,7 +87,7 @@ describe.skipIf(!canUnshare)('logfile= on a full file system', () => {
       const st = statSync(inDaemon('ld.log'));
       return st.size === st.blocks * 512;
     };
-    for (const until = Date.now() + 20_000; !atPageEnd() && Date.now() < until; ) {
+    for (const until = Date.now() + 20_000; !atPageEnd() && Date.now() < until;) {
       process.kill(pid, 'SIGUSR1');
       await sleep(200);
     }
@@ -92,7 +97,12 @@ describe.skipIf(!canUnshare)('logfile= on a full file system', () => {
     const t0 = Date.now();
 
     reals.healthy.set(REAL2, false);
-    expect(await eventually(() => f.weights(), (w) => !(R2 in w))).toEqual({ [R1]: 2 });
+    expect(
+      await eventually(
+        () => f.weights(),
+        (w) => !(R2 in w),
+      ),
+    ).toEqual({ [R1]: 2 });
     const st = await f.cli([cfg, 'status', '--json']);
     expect(st.exitCode).toBe(0);
     const doc = JSON.parse(String(st.stdout)) as StatusDocument;
@@ -101,7 +111,12 @@ describe.skipIf(!canUnshare)('logfile= on a full file system', () => {
 
     writeFileSync(cfg, configText(3));
     expect((await f.cli([cfg, 'reload'])).exitCode).toBe(0);
-    expect(await eventually(() => f.weights(), (w) => w[R1] === 3)).toEqual({ [R1]: 3 });
+    expect(
+      await eventually(
+        () => f.weights(),
+        (w) => w[R1] === 3,
+      ),
+    ).toEqual({ [R1]: 3 });
 
     await sleep(Math.max(0, 3000 - (Date.now() - t0)));
     const cpuShare = (cpuSeconds(pid) - cpu0) / ((Date.now() - t0) / 1000);
@@ -114,14 +129,21 @@ describe.skipIf(!canUnshare)('logfile= on a full file system', () => {
   it('room again: logging resumes with one line on the lines it lost, then the new ones', async () => {
     rmSync(inDaemon('filler'));
     reals.healthy.set(REAL2, true);
-    expect(await eventually(() => f.weights(), (w) => w[R2] === 1)).toEqual({ [R1]: 3, [R2]: 1 });
+    expect(
+      await eventually(
+        () => f.weights(),
+        (w) => w[R2] === 1,
+      ),
+    ).toEqual({ [R1]: 3, [R2]: 1 });
     const text = await eventually(logText, (t) => t.includes(`Added real server: ${R2}`) && t.includes('Could not write'));
     const lines = text.split('\n');
     const notices = lines.filter((l) => l.includes('Could not write'));
     expect(notices).toHaveLength(1);
     // On a line of its own, even though the write that hit the full disk stopped mid-line.
     expect(notices[0]).toMatch(
-      new RegExp(`^\\[[^|\\]]+\\|lvs\\.cf\\|${pid}\\] Could not write \\d+ log lines? to ${join(logDir, 'ld.log').replace(/\./g, '\\.')} from .+ on: ENOSPC: no space left on device`),
+      new RegExp(
+        `^\\[[^|\\]]+\\|lvs\\.cf\\|${pid}\\] Could not write \\d+ log lines? to ${join(logDir, 'ld.log').replace(/\./g, '\\.')} from .+ on: ENOSPC: no space left on device`,
+      ),
     );
     expect(Number(/Could not write (\d+)/.exec(notices[0]!)![1])).toBeGreaterThan(0);
     const after = lines.slice(lines.indexOf(notices[0]!) + 1).filter(Boolean);
@@ -130,14 +152,24 @@ describe.skipIf(!canUnshare)('logfile= on a full file system', () => {
     // Said once per outage, not again with the lines that follow.
     process.kill(pid, 'SIGUSR1');
     await eventually(logText, (t) => t.split('\n').filter((l) => l.includes('Status: running')).length > 0 && t.length > text.length);
-    expect(logText().split('\n').filter((l) => l.includes('Could not write'))).toHaveLength(1);
+    expect(
+      logText()
+        .split('\n')
+        .filter((l) => l.includes('Could not write')),
+    ).toHaveLength(1);
   });
 
   it('stops cleanly', async () => {
     const r = await f.cli([cfg, 'stop']);
     expect(r.exitCode).toBe(0);
     // The pid file goes first, then the last log lines are written and the process exits.
-    expect(await eventually(() => alive(pid), (a) => !a, 5000)).toBe(false);
+    expect(
+      await eventually(
+        () => alive(pid),
+        (a) => !a,
+        5000,
+      ),
+    ).toBe(false);
     expect(f.save()).toBe('');
   });
 });

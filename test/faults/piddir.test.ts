@@ -40,7 +40,13 @@ afterAll(async () => {
 /** After a failed start: no process runs this config, and ipvsadm changed nothing. */
 async function nothingLeft(f: Faulty, cfg: string): Promise<void> {
   // The daemon reports the failure, then exits: give it a moment to be gone.
-  expect(await eventually(() => processesMentioning(cfg), (p) => p.length === 0, 10_000)).toEqual([]);
+  expect(
+    await eventually(
+      () => processesMentioning(cfg),
+      (p) => p.length === 0,
+      10_000,
+    ),
+  ).toEqual([]);
   expect(f.changes()).toEqual([]);
   expect(f.save()).toBe('');
 }
@@ -51,7 +57,9 @@ describe.skipIf(!canUnshare)('`start` without a usable pid dir', () => {
     const dir = join(f.sb.dir, 'no-such-dir');
     const r = await f.cli([cfg, 'start'], { env: { LDIRECTORD_PIDDIR: dir } });
     expect(r.exitCode).toBe(1);
-    expect(String(r.stderr)).toBe(`ldirectord failed to start: Can not open ${dir}/ldirectord.lvs.cf.pid: ENOENT: no such file or directory`);
+    expect(String(r.stderr)).toBe(
+      `ldirectord failed to start: Can not open ${dir}/ldirectord.lvs.cf.pid: ENOENT: no such file or directory`,
+    );
     await nothingLeft(f, cfg);
     expect(readFileSync(log, 'utf8')).toMatch(new RegExp(`\\] Can not open ${dir.replace(/\./g, '\\.')}/ldirectord\\.lvs\\.cf\\.pid\\n`));
     expect(existsSync(dir)).toBe(false);
@@ -60,7 +68,17 @@ describe.skipIf(!canUnshare)('`start` without a usable pid dir', () => {
   it('read-only: exit 1, EROFS, nothing left behind', async () => {
     const { f, cfg } = faulty();
     const r = await f.sb.run(
-      ['sh', '-c', 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"', 'sh', f.sb.piddir, 'node', BIN, cfg, 'start'],
+      [
+        'sh',
+        '-c',
+        'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"',
+        'sh',
+        f.sb.piddir,
+        'node',
+        BIN,
+        cfg,
+        'start',
+      ],
       { env: { FAKE_IPVSADM_LOG: f.callLog } },
     );
     expect(r.exitCode).toBe(1);
@@ -74,8 +92,18 @@ describe.skipIf(!canUnshare)('`start` without a usable pid dir', () => {
     // A 4 KiB tmpfs filled up, over the pid dir, in the start's (and daemon's) namespace;
     // what is left in it is listed before the namespace goes.
     const r = await f.sb.run(
-      ['sh', '-c', 'd="$1"; shift; mount -t tmpfs -o size=4k tmpfs "$d" && { dd if=/dev/zero of="$d/filler" bs=1k 2>/dev/null; true; } && "$@"; rc=$?; ' +
-        'sleep 1; echo "left: $(ls -A "$d" | tr "\\n" " ")"; exit $rc', 'sh', f.sb.piddir, 'node', BIN, cfg, 'start'],
+      [
+        'sh',
+        '-c',
+        'd="$1"; shift; mount -t tmpfs -o size=4k tmpfs "$d" && { dd if=/dev/zero of="$d/filler" bs=1k 2>/dev/null; true; } && "$@"; rc=$?; ' +
+          'sleep 1; echo "left: $(ls -A "$d" | tr "\\n" " ")"; exit $rc',
+        'sh',
+        f.sb.piddir,
+        'node',
+        BIN,
+        cfg,
+        'start',
+      ],
       { env: { FAKE_IPVSADM_LOG: f.callLog } },
     );
     expect(r.exitCode).toBe(1);
@@ -94,7 +122,12 @@ describe.skipIf(!canUnshare)('a control socket that cannot be made', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const pid = f.pid('lvs.cf')!;
     expect(alive(pid)).toBe(true);
-    expect(await eventually(() => f.weights(), (w) => w[R1] === 2 && w[R2] === 1)).toEqual({ [R1]: 2, [R2]: 1 });
+    expect(
+      await eventually(
+        () => f.weights(),
+        (w) => w[R1] === 2 && w[R2] === 1,
+      ),
+    ).toEqual({ [R1]: 2, [R2]: 1 });
     expect(readFileSync(log, 'utf8')).toMatch(
       new RegExp(`\\] control socket ${sock.replace(/\./g, '\\.')} not available \\(status --json will not see this daemon\\): \\w+\\n`),
     );
@@ -111,11 +144,22 @@ describe.skipIf(!canUnshare)('a control socket that cannot be made', () => {
 
     // Reload and stop work as ever; the directory is not the daemon's to remove.
     reals.healthy.set(REAL2, false);
-    expect(await eventually(() => f.weights(), (w) => !(R2 in w))).toEqual({ [R1]: 2 });
+    expect(
+      await eventually(
+        () => f.weights(),
+        (w) => !(R2 in w),
+      ),
+    ).toEqual({ [R1]: 2 });
     reals.healthy.set(REAL2, true);
     const stop = await f.cli([cfg, 'stop']);
     expect(stop.exitCode).toBe(0);
-    expect(await eventually(() => alive(pid), (a) => !a, 5000)).toBe(false);
+    expect(
+      await eventually(
+        () => alive(pid),
+        (a) => !a,
+        5000,
+      ),
+    ).toBe(false);
     expect(existsSync(f.pidFile('lvs.cf'))).toBe(false);
     expect(statSync(sock).isDirectory()).toBe(true);
     expect(f.save()).toBe('');

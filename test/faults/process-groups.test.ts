@@ -34,7 +34,12 @@ function wrapper(name: string, before = ''): { file: string; pids: () => number[
   writeFileSync(file, `#!/bin/sh\n${before}sleep 3600 &\necho $! >>${pidFile}\necho $$ >>${pidFile}\nwait\n`);
   chmodSync(file, 0o755);
   const pids = (): number[] => {
-    const p = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').split('\n').filter((l) => l !== '').map(Number) : [];
+    const p = existsSync(pidFile)
+      ? readFileSync(pidFile, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+          .map(Number)
+      : [];
     started.push(...p);
     return p;
   };
@@ -55,7 +60,10 @@ async function allGone(pids: () => number[], ms = 10_000): Promise<number[]> {
 describe('external programs are bounded as process groups', () => {
   it('checktype=external: at checktimeout the command and what it started are killed', async () => {
     const w = wrapper('check.sh');
-    const target = makeTarget({ checktype: { kind: 'external' }, checkcommand: w.file, checktimeout: 1, ip: '127.0.134.1', port: 80 }, { ip: '127.0.134.2', port: 80 });
+    const target = makeTarget(
+      { checktype: { kind: 'external' }, checkcommand: w.file, checktimeout: 1, ip: '127.0.134.1', port: 80 },
+      { ip: '127.0.134.2', port: 80 },
+    );
     const r = await externalChecker.probe(target, AbortSignal.timeout(1000));
     expect(r.ok).toBe(false);
     expect(w.pids()).toHaveLength(2);
@@ -65,7 +73,10 @@ describe('external programs are bounded as process groups', () => {
   it('ping: an attempt cut short by the timeout takes what it started with it', async () => {
     const w = wrapper('ping.sh');
     const checker = createPingChecker({ command: w.file });
-    const target = makeTarget({ checktype: { kind: 'ping' }, checktimeout: 1, checkcount: 1, ip: '127.0.134.1', port: 80 }, { ip: '127.0.134.2', port: 80 });
+    const target = makeTarget(
+      { checktype: { kind: 'ping' }, checktimeout: 1, checkcount: 1, ip: '127.0.134.1', port: 80 },
+      { ip: '127.0.134.2', port: 80 },
+    );
     const r = await checker.probe(target, AbortSignal.timeout(1000));
     expect(r.ok).toBe(false);
     expect(w.pids()).toHaveLength(2);
@@ -101,7 +112,13 @@ describe('external programs are bounded as process groups', () => {
   it('logger(1): a batch that hangs fails at its deadline and its process group goes', async () => {
     const w = wrapper('logger.sh', 'cat >/dev/null\n');
     const failures: string[] = [];
-    const s = new SyslogSender({ facility: { name: 'daemon', code: 3 }, pid: 1, loggerCommand: w.file, onFailure: (_m, why) => failures.push(why), batchTimeoutMs: 1000 });
+    const s = new SyslogSender({
+      facility: { name: 'daemon', code: 3 },
+      pid: 1,
+      loggerCommand: w.file,
+      onFailure: (_m, why) => failures.push(why),
+      batchTimeoutMs: 1000,
+    });
     s.send('hello');
     const flushed = await Promise.race([s.flush().then(() => 'flushed'), sleep(15_000).then(() => 'still waiting')]);
     expect(flushed).toBe('flushed');
@@ -112,9 +129,24 @@ describe('external programs are bounded as process groups', () => {
   it('sendmail: a hung one is killed with what it started at the alert deadline', async () => {
     const w = wrapper('sendmail.sh', 'cat >/dev/null\n');
     const logs: string[] = [];
-    const alerter = new EmailAlerter({ log: (m) => logs.push(m), status: () => 'running', sendmailPaths: [w.file], timeouts: { totalMs: 1000 } });
-    const email: EmailSettings = { emailalert: ['root@localhost'], emailalertRaw: 'root@localhost', emailalertfreq: 0, emailalertstatus: new Set(['running']) };
-    alerter.alert({ subject: 'Deleted real server: 127.0.134.2:80 (127.0.134.1:80)', virtual: { name: '127.0.134.1:80', email }, real: '127.0.134.2:80', remind: false });
+    const alerter = new EmailAlerter({
+      log: (m) => logs.push(m),
+      status: () => 'running',
+      sendmailPaths: [w.file],
+      timeouts: { totalMs: 1000 },
+    });
+    const email: EmailSettings = {
+      emailalert: ['root@localhost'],
+      emailalertRaw: 'root@localhost',
+      emailalertfreq: 0,
+      emailalertstatus: new Set(['running']),
+    };
+    alerter.alert({
+      subject: 'Deleted real server: 127.0.134.2:80 (127.0.134.1:80)',
+      virtual: { name: '127.0.134.1:80', email },
+      real: '127.0.134.2:80',
+      remind: false,
+    });
     await Promise.race([alerter.idle(), sleep(15_000)]);
     expect(logs.at(-1)).toMatch(/failed to send email/);
     expect(w.pids()).toHaveLength(2);
@@ -122,7 +154,11 @@ describe('external programs are bounded as process groups', () => {
   }, 20_000);
 
   it('runBounded: output beyond the limit kills the group; no shell', async () => {
-    const r = await runBounded('/bin/sh', ['-c', 'head -c 1000000 /dev/zero; sleep 3600'], { stdout: 'collect', maxOutputBytes: 1000, timeoutMs: 10_000 });
+    const r = await runBounded('/bin/sh', ['-c', 'head -c 1000000 /dev/zero; sleep 3600'], {
+      stdout: 'collect',
+      maxOutputBytes: 1000,
+      timeoutMs: 10_000,
+    });
     expect(r.end).toBe('overflow');
     expect(r.durationMs).toBeLessThan(8000);
     const noShell = await runBounded('/bin/echo', ['$HOME; `id`'], { stdout: 'collect' });

@@ -157,7 +157,10 @@ describe.skipIf(!canUnshare)('a real whose body makes receive backtrack for ever
       if ([...bodies.keys()].every((ip) => reals.get(ip)?.lastCheck)) break;
       await sleep(250);
     }
-    expect([...bodies.keys()].filter((ip) => !reals.get(ip)?.lastCheck), 'reals never checked').toEqual([]);
+    expect(
+      [...bodies.keys()].filter((ip) => !reals.get(ip)?.lastCheck),
+      'reals never checked',
+    ).toEqual([]);
 
     // A window in which every hostile real is checked several times.
     await scrapeLag(); // starts the lag's window
@@ -185,7 +188,10 @@ describe.skipIf(!canUnshare)('a real whose body makes receive backtrack for ever
     // The daemon answers its socket and its listener, and its loop never stops for long.
     expect(Math.max(...statusMs), report).toBeLessThan(5_000);
     expect(Math.max(...scrapeMs), report).toBeLessThan(3_000);
-    expect(lags.every((l) => l !== null && l < 1.0), report).toBe(true);
+    expect(
+      lags.every((l) => l !== null && l < 1.0),
+      report,
+    ).toBe(true);
 
     reals = realsOf(doc);
     for (const ip of [HEALTHY_STATUS, HEALTHY_BOMB]) {

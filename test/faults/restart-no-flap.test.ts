@@ -51,7 +51,10 @@ function setup(config: (logfile: string) => string): Setup {
 
 const logLines = (s: Setup) => (existsSync(s.logfile) ? readFileSync(s.logfile, 'utf8').split('\n').filter(Boolean) : []);
 /** The daemon's own lines (not those of the commands, which log to the same file). */
-const daemonLines = (s: Setup, pid: number) => logLines(s).filter((l) => l.includes(`|lvs.cf|${pid}] `)).map((l) => l.replace(/^\[[^\]]*\] /, ''));
+const daemonLines = (s: Setup, pid: number) =>
+  logLines(s)
+    .filter((l) => l.includes(`|lvs.cf|${pid}] `))
+    .map((l) => l.replace(/^\[[^\]]*\] /, ''));
 /** Lines that tell of a change of a real, a fallback or a virtual. */
 const STATE_CHANGE = /real server|fallback server|virtual server|Soft (success|failure)|Resetting soft failure/;
 
@@ -64,15 +67,26 @@ async function statusDoc(s: Setup): Promise<StatusDocument | undefined> {
 async function checkedSince(s: Setup, since: number, checks = 1): Promise<void> {
   for (let i = 0; i < checks; i++) {
     const from = i === 0 ? since : Date.now();
-    const doc = await eventually(() => statusDoc(s), (d) =>
-      d?.daemon.state === 'running' && (d.virtuals ?? []).every((v) => v.reals.every((r) => r.lastCheck !== null && Date.parse(r.lastCheck.at) > from)), 20_000);
+    const doc = await eventually(
+      () => statusDoc(s),
+      (d) =>
+        d?.daemon.state === 'running' &&
+        (d.virtuals ?? []).every((v) => v.reals.every((r) => r.lastCheck !== null && Date.parse(r.lastCheck.at) > from)),
+      20_000,
+    );
     expect(doc?.daemon.state).toBe('running');
   }
 }
 
 async function killHard(pid: number, group = false): Promise<void> {
   process.kill(group ? -pid : pid, 'SIGKILL');
-  expect(await eventually(() => alive(pid), (a) => !a, 5000)).toBe(false);
+  expect(
+    await eventually(
+      () => alive(pid),
+      (a) => !a,
+      5000,
+    ),
+  ).toBe(false);
 }
 
 /**
@@ -108,7 +122,12 @@ describe.skipIf(!canUnshare)('kill -9, start again, all reals healthy: nothing f
     const s = setup((log) => twoRealConfig({ vip: '192.0.2.138:80', r1: R1, r2: R2, log, checktimeout: 5 }));
     expect((await s.f.cli([s.cfg, 'start'])).exitCode).toBe(0);
     const steady = { [R1]: 2, [R2]: 1 };
-    expect(await eventually(() => s.f.weights(), (w) => w[R1] === 2 && w[R2] === 1)).toEqual(steady);
+    expect(
+      await eventually(
+        () => s.f.weights(),
+        (w) => w[R1] === 2 && w[R2] === 1,
+      ),
+    ).toEqual(steady);
     await killAndRestart(s, steady);
     await killAndRestart(s, steady);
     expect((await s.f.cli([s.cfg, 'stop'])).exitCode).toBe(0);
@@ -117,7 +136,8 @@ describe.skipIf(!canUnshare)('kill -9, start again, all reals healthy: nothing f
   it('quiescent=yes, a fallback, slowstart=3, successcount=3, and a quiesced real still down', async () => {
     reals.healthy.set(REAL3, false);
     try {
-      const s = setup((log) => `checktimeout=5
+      const s = setup(
+        (log) => `checktimeout=5
 checkinterval=1
 quiescent=yes
 logfile="${log}"
@@ -134,20 +154,36 @@ virtual=192.0.2.139:80
     receive="OK"
     slowstart=3
     successcount=3
-`);
+`,
+      );
       expect((await s.f.cli([s.cfg, 'start'])).exitCode).toBe(0);
       // Three passes, then the ramp to the full weights; R3 is quiesced (readdquiescent=no:
       // it never was in the table), and the fallback left once R1 and R2 came up.
       const steady = { [R1]: 4, [R2]: 2 };
-      expect(await eventually(() => s.f.weights(), (w) => w[R1] === 4 && w[R2] === 2 && !(`${FALLBACK}:${PORT}` in w), 30_000)).toEqual(steady);
+      expect(
+        await eventually(
+          () => s.f.weights(),
+          (w) => w[R1] === 4 && w[R2] === 2 && !(`${FALLBACK}:${PORT}` in w),
+          30_000,
+        ),
+      ).toEqual(steady);
       await killAndRestart(s, steady);
 
       // R3 passed and was quiesced again: it stays in the table at weight 0 across the restart.
       reals.healthy.set(REAL3, true);
-      await eventually(() => s.f.weights(), (w) => w[R3] === 3, 30_000);
+      await eventually(
+        () => s.f.weights(),
+        (w) => w[R3] === 3,
+        30_000,
+      );
       reals.healthy.set(REAL3, false);
       const quiesced = { ...steady, [R3]: 0 };
-      expect(await eventually(() => s.f.weights(), (w) => w[R3] === 0)).toEqual(quiesced);
+      expect(
+        await eventually(
+          () => s.f.weights(),
+          (w) => w[R3] === 0,
+        ),
+      ).toEqual(quiesced);
       await killAndRestart(s, quiesced);
       expect((await s.f.cli([s.cfg, 'stop'])).exitCode).toBe(0);
     } finally {
@@ -177,19 +213,35 @@ ${withR3 ? `    real=${R3} masq 1\n` : ''}    service=http
     const slow = join(f.sb.dir, 'slow');
     const inflight = join(f.sb.dir, 'inflight');
     const original = readFileSync(launcher, 'utf8');
-    writeFileSync(launcher, original.replace(/^exec /m,
-      `if [ "$1" = "-R" ] && [ -e ${JSON.stringify(slow)} ]; then touch ${JSON.stringify(inflight)}; sleep 60; fi\nexec `));
+    writeFileSync(
+      launcher,
+      original.replace(
+        /^exec /m,
+        `if [ "$1" = "-R" ] && [ -e ${JSON.stringify(slow)} ]; then touch ${JSON.stringify(inflight)}; sleep 60; fi\nexec `,
+      ),
+    );
 
     expect((await f.cli([cfg, 'start'])).exitCode).toBe(0);
     const steady = { [R1]: 2, [R2]: 1 };
-    expect(await eventually(() => f.weights(), (w) => w[R1] === 2 && w[R2] === 1)).toEqual(steady);
+    expect(
+      await eventually(
+        () => f.weights(),
+        (w) => w[R1] === 2 && w[R2] === 1,
+      ),
+    ).toEqual(steady);
     const before = f.save();
 
     writeFileSync(cfg, config(5, true)(s.logfile));
     writeFileSync(slow, '');
     const old = f.pid('lvs.cf')!;
     expect((await f.cli([cfg, 'reload'])).exitCode).toBe(0);
-    expect(await eventually(() => existsSync(inflight), (x) => x, 15_000)).toBe(true);
+    expect(
+      await eventually(
+        () => existsSync(inflight),
+        (x) => x,
+        15_000,
+      ),
+    ).toBe(true);
     // The daemon and the ipvsadm it waits for (its process group): the batch never runs.
     await killHard(old, true);
     rmSync(slow);
@@ -201,15 +253,28 @@ ${withR3 ? `    real=${R3} masq 1\n` : ''}    service=http
     const r = await f.cli([cfg, 'start']);
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const pid = f.pid('lvs.cf')!;
-    expect(await eventually(() => f.weights(), (w) => w[R1] === 5 && w[R3] === 1)).toEqual({ [R1]: 5, [R2]: 1, [R3]: 1 });
+    expect(
+      await eventually(
+        () => f.weights(),
+        (w) => w[R1] === 5 && w[R3] === 1,
+      ),
+    ).toEqual({ [R1]: 5, [R2]: 1, [R3]: 1 });
     await checkedSince(s, t0, 3);
     await sleep(1000);
     const changes = f.changes(calls0);
     // (ipvsadm lines as the batch has them, thresholds 0 included)
-    expect(changes.filter((c) => c.includes(R1)).map((c) => c.replace(/ -x 0 -y 0$/, ''))).toEqual([`-e -t 192.0.2.140:80 -r ${R1} -m -w 5`]);
-    expect(changes.filter((c) => c.includes(R3)).map((c) => c.replace(/ -x 0 -y 0$/, ''))).toEqual([`-a -t 192.0.2.140:80 -r ${R3} -m -w 1`]);
+    expect(changes.filter((c) => c.includes(R1)).map((c) => c.replace(/ -x 0 -y 0$/, ''))).toEqual([
+      `-e -t 192.0.2.140:80 -r ${R1} -m -w 5`,
+    ]);
+    expect(changes.filter((c) => c.includes(R3)).map((c) => c.replace(/ -x 0 -y 0$/, ''))).toEqual([
+      `-a -t 192.0.2.140:80 -r ${R3} -m -w 1`,
+    ]);
     expect(changes).toHaveLength(2);
-    expect(daemonLines(s, pid).filter((l) => STATE_CHANGE.test(l)).sort()).toEqual([
+    expect(
+      daemonLines(s, pid)
+        .filter((l) => STATE_CHANGE.test(l))
+        .sort(),
+    ).toEqual([
       `Added real server: ${R3} (192.0.2.140:80) (Weight set to 1)`,
       `Restored real server: ${R1} (192.0.2.140:80) (Weight set to 5)`,
     ]);

@@ -100,18 +100,14 @@ exec "$@"
     cfg,
     log,
     cli: (command) => inRoot([BIN, cfg, command], command),
-    ocfTester: () =>
-      inRoot(['ocf-tester', '-n', 'lvs', '-o', `configfile=${cfg}`, '-o', `ldirectord=${BIN}`, OCF_AGENT], 'ocf-tester'),
+    ocfTester: () => inRoot(['ocf-tester', '-n', 'lvs', '-o', `configfile=${cfg}`, '-o', `ldirectord=${BIN}`, OCF_AGENT], 'ocf-tester'),
   };
 }
 
 /** The daemons of this root's configuration, by their command line (as the OCF agent finds them). */
 async function daemons(r: Root): Promise<number[]> {
   const p = await execa('pgrep', ['-f', `${r.cfg} start$`], { reject: false });
-  return String(p.stdout)
-    .split('\n')
-    .filter(Boolean)
-    .map(Number);
+  return String(p.stdout).split('\n').filter(Boolean).map(Number);
 }
 
 const servers: http.Server[] = [];
@@ -184,16 +180,20 @@ describe.skipIf(!canUnshare)('two roots on one network, one pid-file path', () =
   }, 60_000);
 
   // As the package test runs its Debian 12 and 13 roots: ocf-tester in both at once.
-  it.skipIf(!haveOcf)('ocf-tester passes in both roots at once, and leaves no daemon in either', async () => {
-    const a = root('ocf-a', '192.0.2.43');
-    const b = root('ocf-b', '192.0.2.44');
-    roots.push(a, b);
-    const results = await Promise.all([a.ocfTester(), b.ocfTester()]);
-    for (const r of results) {
-      expect(r.exitCode, r.out).toBe(0);
-      expect(r.out).toMatch(/passed all tests/);
-    }
-    expect(await daemons(a)).toEqual([]);
-    expect(await daemons(b)).toEqual([]);
-  }, 60_000);
+  it.skipIf(!haveOcf)(
+    'ocf-tester passes in both roots at once, and leaves no daemon in either',
+    async () => {
+      const a = root('ocf-a', '192.0.2.43');
+      const b = root('ocf-b', '192.0.2.44');
+      roots.push(a, b);
+      const results = await Promise.all([a.ocfTester(), b.ocfTester()]);
+      for (const r of results) {
+        expect(r.exitCode, r.out).toBe(0);
+        expect(r.out).toMatch(/passed all tests/);
+      }
+      expect(await daemons(a)).toEqual([]);
+      expect(await daemons(b)).toEqual([]);
+    },
+    60_000,
+  );
 });

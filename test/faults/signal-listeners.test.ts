@@ -14,7 +14,13 @@ import { getChecker } from '../../checks/registry.js';
 import type { Checker } from '../../checks/types.js';
 import { testTarget, testVirtual } from '../support/data-servers.js';
 import { makeCertificates, makeTempDir } from '../checks/web-servers.js';
-import { HEALTHY_LDAP_DN, startHealthyServer, startHostileServer, type HealthyProtocol, type TrackedServer } from './support/hostile-servers.js';
+import {
+  HEALTHY_LDAP_DN,
+  startHealthyServer,
+  startHostileServer,
+  type HealthyProtocol,
+  type TrackedServer,
+} from './support/hostile-servers.js';
 
 const HOST = '127.0.132.40';
 let certDir: string;

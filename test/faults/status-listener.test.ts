@@ -144,7 +144,8 @@ describe.skipIf(!canUnshare)('status listeners shed idle and slow clients', () =
       await sleep(1000); // the crowd is in place
       answers = await probe(ATTACK_MS, async () => {
         const s = await get('/status');
-        if (s.status !== 200 || (JSON.parse(s.body) as StatusDocument).daemon.pid !== pid) throw new Error(`/status: ${s.status} ${s.body.slice(0, 200)}`);
+        if (s.status !== 200 || (JSON.parse(s.body) as StatusDocument).daemon.pid !== pid)
+          throw new Error(`/status: ${s.status} ${s.body.slice(0, 200)}`);
         const m = await get('/metrics');
         if (m.status !== 200 || !/^ldirectord_real_up\{/m.test(m.body)) throw new Error(`/metrics: ${m.status}`);
       });
@@ -187,9 +188,15 @@ describe.skipIf(!canUnshare)('status listeners shed idle and slow clients', () =
     } finally {
       await stopAll(crowds);
     }
-    expect(answers.filter((a) => !a.ok || a.ms > PROMPT_MS), JSON.stringify(answers)).toEqual([]);
+    expect(
+      answers.filter((a) => !a.ok || a.ms > PROMPT_MS),
+      JSON.stringify(answers),
+    ).toEqual([]);
     expect(cli.length).toBeGreaterThanOrEqual(1);
-    expect(cli.filter((c) => c.code !== 0 || !c.answered), JSON.stringify(cli)).toEqual([]);
+    expect(
+      cli.filter((c) => c.code !== 0 || !c.answered),
+      JSON.stringify(cli),
+    ).toEqual([]);
     expect(await fdsBackTo(baseline)).toBeLessThanOrEqual(baseline + 4);
   }, 60_000);
 });
@@ -200,7 +207,10 @@ describe.skipIf(!canUnshare)('status listeners shed idle and slow clients', () =
 describe('a client that never reads a large /metrics answer', () => {
   it('is dropped within the answer deadline, and the listener answers others meanwhile', async () => {
     const big = `# ${'x'.repeat(99)}\n`.repeat(160_000); // 16 MB
-    const l = new StatusListener({ status: () => '{"schema":1}\n', metrics: async () => ({ contentType: 'text/plain', body: big }) }, () => undefined);
+    const l = new StatusListener(
+      { status: () => '{"schema":1}\n', metrics: async () => ({ contentType: 'text/plain', body: big }) },
+      () => undefined,
+    );
     const address = { host: LISTEN, port: STATUS_PORT + 1, family: 4 as const };
     await l.bind(address);
     try {
@@ -215,7 +225,10 @@ describe('a client that never reads a large /metrics answer', () => {
         if (res.status !== 200) throw new Error(String(res.status));
         await res.text();
       });
-      expect(others.filter((a) => !a.ok), JSON.stringify(others)).toEqual([]);
+      expect(
+        others.filter((a) => !a.ok),
+        JSON.stringify(others),
+      ).toEqual([]);
       // Past the answer deadline (10 s) the listener has dropped it: reading now yields
       // what the kernel still held for it, not the whole answer, and then the end.
       await sleep(Math.max(0, t0 + 13_000 - Date.now()));

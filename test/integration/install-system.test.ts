@@ -12,8 +12,19 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync,
-  rmSync, statSync, symlinkSync, writeFileSync,
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -148,116 +159,135 @@ suite('scripts/install-system.sh into a DESTDIR', () => {
     if (!BUILT) throw new Error('dist/ is missing: run npm run build (npm test does)');
   });
 
-  it('installs the program, the links, the man page, the unit and the logrotate file; backs up the original once', { timeout: 120_000 }, () => {
-    const d = newDestdir();
-    seedOriginal(d);
-    install(d);
+  it(
+    'installs the program, the links, the man page, the unit and the logrotate file; backs up the original once',
+    { timeout: 120_000 },
+    () => {
+      const d = newDestdir();
+      seedOriginal(d);
+      install(d);
 
-    // /usr/sbin/ldirectord -> the installed launcher; the original moved aside.
-    const lib = join(d, 'usr/lib/ldirectord-ts');
-    expect(readlinkSync(join(d, 'usr/sbin/ldirectord'))).toBe('/usr/lib/ldirectord-ts/bin/ldirectord');
-    expect(readFileSync(join(d, 'usr/sbin/ldirectord.perl'), 'utf8')).toBe(PERL_ORIGINAL);
+      // /usr/sbin/ldirectord -> the installed launcher; the original moved aside.
+      const lib = join(d, 'usr/lib/ldirectord-ts');
+      expect(readlinkSync(join(d, 'usr/sbin/ldirectord'))).toBe('/usr/lib/ldirectord-ts/bin/ldirectord');
+      expect(readFileSync(join(d, 'usr/sbin/ldirectord.perl'), 'utf8')).toBe(PERL_ORIGINAL);
 
-    // The launcher names node by absolute path, and is executable.
-    const launcher = join(lib, 'bin/ldirectord');
-    expect(readFileSync(launcher, 'utf8').split('\n')[0]).toBe(`#!${NODE} --max-semi-space-size=4`);
-    expect(statSync(launcher).mode & 0o111).toBe(0o111);
-    for (const f of ['dist/lib/cli/main.js', 'dist/lib/cli/main.cjs', 'bin/package.json', 'man/ldirectord.8', 'system/ldirectord.service', 'package.json', 'scripts/install-system.sh']) {
-      expect(existsSync(join(lib, f)), f).toBe(true);
-    }
+      // The launcher names node by absolute path, and is executable.
+      const launcher = join(lib, 'bin/ldirectord');
+      expect(readFileSync(launcher, 'utf8').split('\n')[0]).toBe(`#!${NODE} --max-semi-space-size=4`);
+      expect(statSync(launcher).mode & 0o111).toBe(0o111);
+      for (const f of [
+        'dist/lib/cli/main.js',
+        'dist/lib/cli/main.cjs',
+        'bin/package.json',
+        'man/ldirectord.8',
+        'system/ldirectord.service',
+        'package.json',
+        'scripts/install-system.sh',
+      ]) {
+        expect(existsSync(join(lib, f)), f).toBe(true);
+      }
 
-    // Runtime packages only.
-    const pkg = JSON.parse(readFileSync(join(PROJECT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    for (const dep of Object.keys(pkg.dependencies)) expect(existsSync(join(lib, 'node_modules', dep, 'package.json')), dep).toBe(true);
-    const dev = devOnlyPackages();
-    expect(dev.length).toBeGreaterThan(0);
-    expect(dev.filter((p) => existsSync(join(lib, p)))).toEqual([]);
+      // Runtime packages only.
+      const pkg = JSON.parse(readFileSync(join(PROJECT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+      for (const dep of Object.keys(pkg.dependencies)) expect(existsSync(join(lib, 'node_modules', dep, 'package.json')), dep).toBe(true);
+      const dev = devOnlyPackages();
+      expect(dev.length).toBeGreaterThan(0);
+      expect(dev.filter((p) => existsSync(join(lib, p)))).toEqual([]);
 
-    // The man page, and the original's kept as ldirectord.perl.8.gz.
-    const man8 = join(d, 'usr/share/man/man8');
-    expect(gunzipSync(readFileSync(join(man8, 'ldirectord.8.gz'))).toString('utf8')).toBe(readFileSync(join(PROJECT, 'man/ldirectord.8'), 'utf8'));
-    expect(readFileSync(join(man8, 'ldirectord.perl.8.gz'))).toEqual(PERL_MANPAGE);
+      // The man page, and the original's kept as ldirectord.perl.8.gz.
+      const man8 = join(d, 'usr/share/man/man8');
+      expect(gunzipSync(readFileSync(join(man8, 'ldirectord.8.gz'))).toString('utf8')).toBe(
+        readFileSync(join(PROJECT, 'man/ldirectord.8'), 'utf8'),
+      );
+      expect(readFileSync(join(man8, 'ldirectord.perl.8.gz'))).toEqual(PERL_MANPAGE);
 
-    // heartbeat v1 resource script.
-    expect(readlinkSync(join(d, 'etc/ha.d/resource.d/ldirectord'))).toBe('/usr/sbin/ldirectord');
+      // heartbeat v1 resource script.
+      expect(readlinkSync(join(d, 'etc/ha.d/resource.d/ldirectord'))).toBe('/usr/sbin/ldirectord');
 
-    // systemd unit and logrotate file.
-    const unit = readFileSync(join(d, 'etc/systemd/system/ldirectord.service'), 'utf8');
-    expect(unit).toMatch(/^Type=forking$/m);
-    expect(unit).toMatch(/^PIDFile=\/run\/ldirectord\.ldirectord\.pid$/m);
-    expect(unit).toMatch(/^ExecStart=\/usr\/sbin\/ldirectord start$/m);
-    expect(unit).toMatch(/^ExecStop=\/usr\/sbin\/ldirectord stop$/m);
-    expect(unit).toMatch(/^ExecReload=\/usr\/sbin\/ldirectord reload$/m);
-    expect(unit).toMatch(/^KillMode=none$/m);
-    expect(unit).toMatch(/^Documentation=man:ldirectord\(8\)$/m);
-    expect(readFileSync(join(d, 'etc/logrotate.d/ldirectord'), 'utf8')).toBe(
-      readFileSync(join(PROJECT, 'system/ldirectord.logrotate'), 'utf8'),
-    );
+      // systemd unit and logrotate file.
+      const unit = readFileSync(join(d, 'etc/systemd/system/ldirectord.service'), 'utf8');
+      expect(unit).toMatch(/^Type=forking$/m);
+      expect(unit).toMatch(/^PIDFile=\/run\/ldirectord\.ldirectord\.pid$/m);
+      expect(unit).toMatch(/^ExecStart=\/usr\/sbin\/ldirectord start$/m);
+      expect(unit).toMatch(/^ExecStop=\/usr\/sbin\/ldirectord stop$/m);
+      expect(unit).toMatch(/^ExecReload=\/usr\/sbin\/ldirectord reload$/m);
+      expect(unit).toMatch(/^KillMode=none$/m);
+      expect(unit).toMatch(/^Documentation=man:ldirectord\(8\)$/m);
+      expect(readFileSync(join(d, 'etc/logrotate.d/ldirectord'), 'utf8')).toBe(
+        readFileSync(join(PROJECT, 'system/ldirectord.logrotate'), 'utf8'),
+      );
 
-    // It runs from there, with nothing but its own node_modules.
-    runsFromInstalledTree(lib);
+      // It runs from there, with nothing but its own node_modules.
+      runsFromInstalledTree(lib);
 
-    // The second run replaces the program but keeps the one backup.
-    install(d);
-    expect(readFileSync(join(d, 'usr/sbin/ldirectord.perl'), 'utf8')).toBe(PERL_ORIGINAL);
-    expect(readdirSync(join(d, 'usr/sbin')).sort()).toEqual(['ldirectord', 'ldirectord.perl']);
-    expect(readdirSync(man8).sort()).toEqual(['ldirectord.8.gz', 'ldirectord.perl.8.gz']);
-    expect(readdirSync(join(d, 'usr/lib')).sort()).toEqual(['ldirectord-ts']);
+      // The second run replaces the program but keeps the one backup.
+      install(d);
+      expect(readFileSync(join(d, 'usr/sbin/ldirectord.perl'), 'utf8')).toBe(PERL_ORIGINAL);
+      expect(readdirSync(join(d, 'usr/sbin')).sort()).toEqual(['ldirectord', 'ldirectord.perl']);
+      expect(readdirSync(man8).sort()).toEqual(['ldirectord.8.gz', 'ldirectord.perl.8.gz']);
+      expect(readdirSync(join(d, 'usr/lib')).sort()).toEqual(['ldirectord-ts']);
 
-    // --uninstall (run from the installed copy) puts the original back.
-    install(d, ['--uninstall'], join(lib, 'scripts/install-system.sh'));
-    expect(isLink(join(d, 'usr/sbin/ldirectord'))).toBe(false);
-    expect(readFileSync(join(d, 'usr/sbin/ldirectord'), 'utf8')).toBe(PERL_ORIGINAL);
-    expect(readFileSync(join(man8, 'ldirectord.8.gz'))).toEqual(PERL_MANPAGE);
-    expect(listFiles(d)).toEqual(['etc/ha.d/resource.d/ldirectord', 'usr/sbin/ldirectord', 'usr/share/man/man8/ldirectord.8.gz']);
-    expect(readlinkSync(join(d, 'etc/ha.d/resource.d/ldirectord'))).toBe('/usr/sbin/ldirectord');
-  });
+      // --uninstall (run from the installed copy) puts the original back.
+      install(d, ['--uninstall'], join(lib, 'scripts/install-system.sh'));
+      expect(isLink(join(d, 'usr/sbin/ldirectord'))).toBe(false);
+      expect(readFileSync(join(d, 'usr/sbin/ldirectord'), 'utf8')).toBe(PERL_ORIGINAL);
+      expect(readFileSync(join(man8, 'ldirectord.8.gz'))).toEqual(PERL_MANPAGE);
+      expect(listFiles(d)).toEqual(['etc/ha.d/resource.d/ldirectord', 'usr/sbin/ldirectord', 'usr/share/man/man8/ldirectord.8.gz']);
+      expect(readlinkSync(join(d, 'etc/ha.d/resource.d/ldirectord'))).toBe('/usr/sbin/ldirectord');
+    },
+  );
 
-  it('--prefix=/usr/local: paths in links and the unit follow; a unit and a logrotate file it did not install are kept', { timeout: 120_000 }, () => {
-    const d = newDestdir();
-    mkdirSync(join(d, 'etc/logrotate.d'), { recursive: true });
-    writeFileSync(join(d, 'etc/logrotate.d/ldirectord'), '/var/log/ldirectord.log {\n    missingok\n}\n');
-    const r = install(d, ['--prefix=/usr/local']);
-    expect(readlinkSync(join(d, 'usr/local/sbin/ldirectord'))).toBe('/usr/local/lib/ldirectord-ts/bin/ldirectord');
-    expect(existsSync(join(d, 'usr/local/share/man/man8/ldirectord.8.gz'))).toBe(true);
-    expect(readlinkSync(join(d, 'etc/ha.d/resource.d/ldirectord'))).toBe('/usr/local/sbin/ldirectord');
-    const unit = readFileSync(join(d, 'etc/systemd/system/ldirectord.service'), 'utf8');
-    expect(unit).toMatch(/^ExecStart=\/usr\/local\/sbin\/ldirectord start$/m);
-    expect(unit).not.toContain('/usr/sbin/ldirectord');
-    expect(existsSync(join(d, 'usr/sbin'))).toBe(false);
-    expect(r.stderr).toContain('kept the existing /etc/logrotate.d/ldirectord');
-    expect(readFileSync(join(d, 'etc/logrotate.d/ldirectord'), 'utf8')).toBe('/var/log/ldirectord.log {\n    missingok\n}\n');
+  it(
+    '--prefix=/usr/local: paths in links and the unit follow; a unit and a logrotate file it did not install are kept',
+    { timeout: 120_000 },
+    () => {
+      const d = newDestdir();
+      mkdirSync(join(d, 'etc/logrotate.d'), { recursive: true });
+      writeFileSync(join(d, 'etc/logrotate.d/ldirectord'), '/var/log/ldirectord.log {\n    missingok\n}\n');
+      const r = install(d, ['--prefix=/usr/local']);
+      expect(readlinkSync(join(d, 'usr/local/sbin/ldirectord'))).toBe('/usr/local/lib/ldirectord-ts/bin/ldirectord');
+      expect(existsSync(join(d, 'usr/local/share/man/man8/ldirectord.8.gz'))).toBe(true);
+      expect(readlinkSync(join(d, 'etc/ha.d/resource.d/ldirectord'))).toBe('/usr/local/sbin/ldirectord');
+      const unit = readFileSync(join(d, 'etc/systemd/system/ldirectord.service'), 'utf8');
+      expect(unit).toMatch(/^ExecStart=\/usr\/local\/sbin\/ldirectord start$/m);
+      expect(unit).not.toContain('/usr/sbin/ldirectord');
+      expect(existsSync(join(d, 'usr/sbin'))).toBe(false);
+      expect(r.stderr).toContain('kept the existing /etc/logrotate.d/ldirectord');
+      expect(readFileSync(join(d, 'etc/logrotate.d/ldirectord'), 'utf8')).toBe('/var/log/ldirectord.log {\n    missingok\n}\n');
 
-    // A foreign unit is kept too (and survives the uninstall).
-    writeFileSync(join(d, 'etc/systemd/system/ldirectord.service'), '[Service]\nExecStart=/opt/mine\n');
-    install(d, ['--prefix=/usr/local', '--uninstall']);
-    expect(listFiles(d)).toEqual(['etc/logrotate.d/ldirectord', 'etc/systemd/system/ldirectord.service']);
-  });
+      // A foreign unit is kept too (and survives the uninstall).
+      writeFileSync(join(d, 'etc/systemd/system/ldirectord.service'), '[Service]\nExecStart=/opt/mine\n');
+      install(d, ['--prefix=/usr/local', '--uninstall']);
+      expect(listFiles(d)).toEqual(['etc/logrotate.d/ldirectord', 'etc/systemd/system/ldirectord.service']);
+    },
+  );
 
   const DPKG_DIVERT = onPath('dpkg-divert');
-  it.runIf(DPKG_DIVERT !== undefined)('on a dpkg root: diverts the original (package upgrades then write to .perl) and undoes it', { timeout: 120_000 }, () => {
-    const d = newDestdir();
-    for (const sub of ['var/lib/dpkg/info', 'var/lib/dpkg/updates']) mkdirSync(join(d, sub), { recursive: true });
-    writeFileSync(join(d, 'var/lib/dpkg/status'), '');
-    writeFileSync(join(d, 'var/lib/dpkg/diversions'), '');
-    seedOriginal(d);
-    const diversions = (): string =>
-      spawnSync(DPKG_DIVERT!, [`--root=${d}`, '--list'], { encoding: 'utf8' }).stdout;
+  it.runIf(DPKG_DIVERT !== undefined)(
+    'on a dpkg root: diverts the original (package upgrades then write to .perl) and undoes it',
+    { timeout: 120_000 },
+    () => {
+      const d = newDestdir();
+      for (const sub of ['var/lib/dpkg/info', 'var/lib/dpkg/updates']) mkdirSync(join(d, sub), { recursive: true });
+      writeFileSync(join(d, 'var/lib/dpkg/status'), '');
+      writeFileSync(join(d, 'var/lib/dpkg/diversions'), '');
+      seedOriginal(d);
+      const diversions = (): string => spawnSync(DPKG_DIVERT!, [`--root=${d}`, '--list'], { encoding: 'utf8' }).stdout;
 
-    install(d);
-    expect(diversions()).toContain('local diversion of /usr/sbin/ldirectord to /usr/sbin/ldirectord.perl');
-    expect(diversions()).toContain(
-      'local diversion of /usr/share/man/man8/ldirectord.8.gz to /usr/share/man/man8/ldirectord.perl.8.gz',
-    );
-    expect(readFileSync(join(d, 'usr/sbin/ldirectord.perl'), 'utf8')).toBe(PERL_ORIGINAL);
-    expect(readlinkSync(join(d, 'usr/sbin/ldirectord'))).toBe('/usr/lib/ldirectord-ts/bin/ldirectord');
+      install(d);
+      expect(diversions()).toContain('local diversion of /usr/sbin/ldirectord to /usr/sbin/ldirectord.perl');
+      expect(diversions()).toContain('local diversion of /usr/share/man/man8/ldirectord.8.gz to /usr/share/man/man8/ldirectord.perl.8.gz');
+      expect(readFileSync(join(d, 'usr/sbin/ldirectord.perl'), 'utf8')).toBe(PERL_ORIGINAL);
+      expect(readlinkSync(join(d, 'usr/sbin/ldirectord'))).toBe('/usr/lib/ldirectord-ts/bin/ldirectord');
 
-    install(d, ['--uninstall']);
-    expect(diversions()).toBe('');
-    expect(readFileSync(join(d, 'usr/sbin/ldirectord'), 'utf8')).toBe(PERL_ORIGINAL);
-    expect(readFileSync(join(d, 'usr/share/man/man8/ldirectord.8.gz'))).toEqual(PERL_MANPAGE);
-    expect(existsSync(join(d, 'usr/sbin/ldirectord.perl'))).toBe(false);
-  });
+      install(d, ['--uninstall']);
+      expect(diversions()).toBe('');
+      expect(readFileSync(join(d, 'usr/sbin/ldirectord'), 'utf8')).toBe(PERL_ORIGINAL);
+      expect(readFileSync(join(d, 'usr/share/man/man8/ldirectord.8.gz'))).toEqual(PERL_MANPAGE);
+      expect(existsSync(join(d, 'usr/sbin/ldirectord.perl'))).toBe(false);
+    },
+  );
 });
 
 describe('a #! script run through a symbolic link (why /usr/sbin/ldirectord is one)', () => {

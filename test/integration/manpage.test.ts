@@ -41,32 +41,104 @@ const missingTools = `groff/man not installed (Debian: groff-base man-db; see .c
 
 /** Spec §2.2: every global directive. */
 const GLOBAL_DIRECTIVES = [
-  'checktimeout', 'negotiatetimeout', 'connecttimeout', 'timeout', 'checkinterval', 'checkcount',
-  'failurecount', 'fallback', 'fallback6', 'fallbackcommand', 'autoreload', 'callback', 'logfile',
-  'execute', 'fork', 'supervised', 'quiescent', 'readdquiescent', 'emailalert', 'emailalertfreq',
-  'emailalertstatus', 'emailalertfrom', 'smtp', 'cleanstop', 'maintenancedir', 'virtual', 'virtual6',
+  'checktimeout',
+  'negotiatetimeout',
+  'connecttimeout',
+  'timeout',
+  'checkinterval',
+  'checkcount',
+  'failurecount',
+  'fallback',
+  'fallback6',
+  'fallbackcommand',
+  'autoreload',
+  'callback',
+  'logfile',
+  'execute',
+  'fork',
+  'supervised',
+  'quiescent',
+  'readdquiescent',
+  'emailalert',
+  'emailalertfreq',
+  'emailalertstatus',
+  'emailalertfrom',
+  'smtp',
+  'cleanstop',
+  'maintenancedir',
+  'virtual',
+  'virtual6',
   // ldirectord-ts additions
-  'successcount', 'slowstart', 'statusaddress',
+  'successcount',
+  'slowstart',
+  'statusaddress',
 ] as const;
 
 /** Spec §2.3: every directive of a virtual= / virtual6= block. */
 const VIRTUAL_DIRECTIVES = [
-  'real', 'real6', 'request', 'receive', 'checktype', 'checkcommand', 'checktimeout', 'negotiatetimeout',
-  'connecttimeout', 'checkcount', 'failurecount', 'checkinterval', 'checkport', 'login', 'passwd',
-  'database', 'secret', 'load', 'scheduler', 'persistent', 'schedflags', 'netmask', 'protocol', 'ops',
-  'service', 'httpmethod', 'virtualhost', 'fallback', 'fallback6', 'fallbackcommand', 'quiescent',
-  'emailalert', 'emailalertfreq', 'emailalertstatus', 'cleanstop', 'smtp', 'monitorfile', 'servicename',
+  'real',
+  'real6',
+  'request',
+  'receive',
+  'checktype',
+  'checkcommand',
+  'checktimeout',
+  'negotiatetimeout',
+  'connecttimeout',
+  'checkcount',
+  'failurecount',
+  'checkinterval',
+  'checkport',
+  'login',
+  'passwd',
+  'database',
+  'secret',
+  'load',
+  'scheduler',
+  'persistent',
+  'schedflags',
+  'netmask',
+  'protocol',
+  'ops',
+  'service',
+  'httpmethod',
+  'virtualhost',
+  'fallback',
+  'fallback6',
+  'fallbackcommand',
+  'quiescent',
+  'emailalert',
+  'emailalertfreq',
+  'emailalertstatus',
+  'cleanstop',
+  'smtp',
+  'monitorfile',
+  'servicename',
   'comment',
   // ldirectord-ts additions
-  'successcount', 'slowstart',
+  'successcount',
+  'slowstart',
 ] as const;
 
 const CHECKTYPES = ['connect', 'negotiate', 'ping', 'external', 'external-perl', 'on', 'off'] as const;
 
 const SECTIONS = [
-  'NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'COMMANDS', 'CONFIGURATION FILE', 'CHECKS', 'IPVS',
-  'E-MAIL ALERTS', 'LOGGING', 'SIGNALS', 'FILES', 'HEARTBEAT AND PACEMAKER', 'DIFFERENCES FROM THE ORIGINAL',
-  'EXAMPLES', 'SEE ALSO',
+  'NAME',
+  'SYNOPSIS',
+  'DESCRIPTION',
+  'OPTIONS',
+  'COMMANDS',
+  'CONFIGURATION FILE',
+  'CHECKS',
+  'IPVS',
+  'E-MAIL ALERTS',
+  'LOGGING',
+  'SIGNALS',
+  'FILES',
+  'HEARTBEAT AND PACEMAKER',
+  'DIFFERENCES FROM THE ORIGINAL',
+  'EXAMPLES',
+  'SEE ALSO',
 ] as const;
 
 /**
@@ -200,7 +272,9 @@ describe('man/ldirectord.8 content', () => {
     /** Words of the `.TP` tags (`.B http`, `.BR pop ", " pops`) of a subsection. */
     const tags = (name: string): Set<string> => {
       const words = new Set<string>();
-      for (const m of subsection(name).replace(/\\-/g, '-').matchAll(/^\.TP\n\.BR? (.*)$/gm)) {
+      for (const m of subsection(name)
+        .replace(/\\-/g, '-')
+        .matchAll(/^\.TP\n\.BR? (.*)$/gm)) {
         for (const w of m[1]!.split(/[\s",]+/)) if (w) words.add(w);
       }
       return words;

@@ -23,19 +23,36 @@ const step = (cfg: Config, m: Record<string, RealState>, current: IpvsTable): Ip
   return applyCommands(current, diffTable(current, want.table, want.managed));
 };
 
-const TWO = virtual({ reals: [real('10.0.0.2', { weight: 2, upperThreshold: 50, lowerThreshold: 5 }), real('10.0.0.3')], fallback: { ip: '127.0.0.1', port: 80, forward: 'gate', line: 2 } });
+const TWO = virtual({
+  reals: [real('10.0.0.2', { weight: 2, upperThreshold: 50, lowerThreshold: 5 }), real('10.0.0.3')],
+  fallback: { ip: '127.0.0.1', port: 80, forward: 'gate', line: 2 },
+});
 
 describe('serviceOf', () => {
   it('emits -M only with -p and -o only for udp (spec §4.2)', () => {
     expect(serviceOf(virtual({ netmask: '255.255.255.0', ops: true, schedflags: 'flag-1' }))).toEqual({
-      protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80, scheduler: 'wrr', ops: false, schedFlags: 'flag-1', destinations: [],
+      protocol: 'tcp',
+      family: 4,
+      address: '10.0.0.1',
+      port: 80,
+      scheduler: 'wrr',
+      ops: false,
+      schedFlags: 'flag-1',
+      destinations: [],
     });
     expect(serviceOf(virtual({ protocol: 'udp', persistent: 300, netmask: '255.255.255.0', ops: true }))).toMatchObject({
-      protocol: 'udp', persistent: 300, netmask: '255.255.255.0', ops: true,
+      protocol: 'udp',
+      persistent: 300,
+      netmask: '255.255.255.0',
+      ops: true,
     });
   });
   it('builds fwmark and IPv6 services', () => {
-    expect(serviceOf(virtual({ protocol: 'fwm', family: 6, fwmark: 8, ip: undefined, port: undefined }))).toMatchObject({ protocol: 'fwm', family: 6, fwmark: 8 });
+    expect(serviceOf(virtual({ protocol: 'fwm', family: 6, fwmark: 8, ip: undefined, port: undefined }))).toMatchObject({
+      protocol: 'fwm',
+      family: 6,
+      fwmark: 8,
+    });
     expect(serviceOf(virtual({ family: 6, ip: '[2001:DB8::1]' }))).toMatchObject({ address: '[2001:db8::1]', family: 6 });
   });
 });
@@ -46,11 +63,18 @@ describe('desiredState', () => {
   });
 
   it('keeps the table entries of reals not checked yet exactly as they are', () => {
-    const current: IpvsTable = { services: [{ ...serviceOf(TWO), destinations: [
-      { address: '10.0.0.2', port: 80, forward: 'masq', weight: 7, upperThreshold: 0, lowerThreshold: 0 },
-      { address: '127.0.0.1', port: 80, forward: 'gate', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
-      { address: '10.0.0.99', port: 80, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
-    ] }] };
+    const current: IpvsTable = {
+      services: [
+        {
+          ...serviceOf(TWO),
+          destinations: [
+            { address: '10.0.0.2', port: 80, forward: 'masq', weight: 7, upperThreshold: 0, lowerThreshold: 0 },
+            { address: '127.0.0.1', port: 80, forward: 'gate', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
+            { address: '10.0.0.99', port: 80, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
+          ],
+        },
+      ],
+    };
     // the unknown real and the fallback stay; the entry the config does not know is purged
     expect(plan(config([TWO]), {}, current)).toEqual(['-d -t 10.0.0.1:80 -r 10.0.0.99:80']);
   });
@@ -85,9 +109,14 @@ describe('desiredState', () => {
     const q = virtual({ reals: TWO.reals, quiescent: true });
     const t = step(config([q]), { '10.0.0.2': 'up', '10.0.0.3': 'up' }, EMPTY_TABLE);
     expect(plan(config([q]), { '10.0.0.2': 'down', '10.0.0.3': 'up' }, t)).toEqual(['-e -t 10.0.0.1:80 -r 10.0.0.2:80 -m -w 0 -x 0 -y 0']);
-    expect(plan(config([q]), { '10.0.0.2': 'down', '10.0.0.3': 'up' })).toEqual(['-A -t 10.0.0.1:80 -s wrr', '-a -t 10.0.0.1:80 -r 10.0.0.3:80 -m -w 1 -x 0 -y 0']);
+    expect(plan(config([q]), { '10.0.0.2': 'down', '10.0.0.3': 'up' })).toEqual([
+      '-A -t 10.0.0.1:80 -s wrr',
+      '-a -t 10.0.0.1:80 -r 10.0.0.3:80 -m -w 1 -x 0 -y 0',
+    ]);
     expect(plan(config([q], { readdquiescent: true }), { '10.0.0.2': 'down', '10.0.0.3': 'up' })).toEqual([
-      '-A -t 10.0.0.1:80 -s wrr', '-a -t 10.0.0.1:80 -r 10.0.0.2:80 -m -w 0 -x 0 -y 0', '-a -t 10.0.0.1:80 -r 10.0.0.3:80 -m -w 1 -x 0 -y 0',
+      '-A -t 10.0.0.1:80 -s wrr',
+      '-a -t 10.0.0.1:80 -r 10.0.0.2:80 -m -w 0 -x 0 -y 0',
+      '-a -t 10.0.0.1:80 -r 10.0.0.3:80 -m -w 1 -x 0 -y 0',
     ]);
   });
 
@@ -97,16 +126,37 @@ describe('desiredState', () => {
   });
 
   it('gives a fwmark virtual the global fallback (the original sent "-r :0", §4.5, §10)', () => {
-    const fw = virtual({ id: 'fwm:7', name: '7', protocol: 'fwm', fwmark: 7, ip: undefined, port: undefined, reals: [real('10.0.0.2', { port: 0, forward: 'gate' })] });
+    const fw = virtual({
+      id: 'fwm:7',
+      name: '7',
+      protocol: 'fwm',
+      fwmark: 7,
+      ip: undefined,
+      port: undefined,
+      reals: [real('10.0.0.2', { port: 0, forward: 'gate' })],
+    });
     const cfg = config([fw], { fallback: { ip: '127.0.0.1', forward: 'gate', line: 1 } });
     expect(fallbackOf(cfg, fw)).toMatchObject({ ip: '127.0.0.1', port: 0 });
     expect(plan(cfg, { '10.0.0.2': 'down' })).toEqual(['-A -f 7 -s wrr', '-a -f 7 -r 127.0.0.1:0 -g -w 1 -x 0 -y 0']);
   });
 
-  it('uses the global fallback of the virtual\'s family, borrowing the virtual\'s port', () => {
-    const v6 = virtual({ id: 'tcp:[2001:db8::1]:443', name: '[2001:db8::1]:443', family: 6, ip: '[2001:db8::1]', port: 443, reals: [real('[2001:db8::2]', { port: 443 })] });
-    const cfg = config([v6], { fallback: { ip: '127.0.0.1', forward: 'gate', line: 1 }, fallback6: { ip: '[::1]', forward: 'masq', line: 2 } });
-    expect(plan(cfg, { '[2001:db8::2]': 'down' })).toEqual(['-A -t [2001:db8::1]:443 -s wrr', '-a -t [2001:db8::1]:443 -r [::1]:443 -m -w 1 -x 0 -y 0']);
+  it("uses the global fallback of the virtual's family, borrowing the virtual's port", () => {
+    const v6 = virtual({
+      id: 'tcp:[2001:db8::1]:443',
+      name: '[2001:db8::1]:443',
+      family: 6,
+      ip: '[2001:db8::1]',
+      port: 443,
+      reals: [real('[2001:db8::2]', { port: 443 })],
+    });
+    const cfg = config([v6], {
+      fallback: { ip: '127.0.0.1', forward: 'gate', line: 1 },
+      fallback6: { ip: '[::1]', forward: 'masq', line: 2 },
+    });
+    expect(plan(cfg, { '[2001:db8::2]': 'down' })).toEqual([
+      '-A -t [2001:db8::1]:443 -s wrr',
+      '-a -t [2001:db8::1]:443 -r [::1]:443 -m -w 1 -x 0 -y 0',
+    ]);
   });
 
   it('maps gate/ipip reals to the virtual port and converges without re-adding them', () => {
@@ -118,13 +168,18 @@ describe('desiredState', () => {
   });
 
   it('deletes the virtuals of the previous config on reload, and manages only its own', () => {
-    const current: IpvsTable = { services: [
-      { ...serviceOf(virtual({ id: 'tcp:10.0.0.9:80', ip: '10.0.0.9' })), destinations: [] },
-      { ...serviceOf(virtual({ id: 'tcp:10.0.0.8:80', ip: '10.0.0.8' })), destinations: [] },
-    ] };
+    const current: IpvsTable = {
+      services: [
+        { ...serviceOf(virtual({ id: 'tcp:10.0.0.9:80', ip: '10.0.0.9' })), destinations: [] },
+        { ...serviceOf(virtual({ id: 'tcp:10.0.0.8:80', ip: '10.0.0.8' })), destinations: [] },
+      ],
+    };
     const want = desiredState(config([TWO]), current, states(config([TWO]), {}), { previouslyManaged: ['tcp:10.0.0.9:80'] });
     expect(want.managed).toEqual(['tcp:10.0.0.1:80', 'tcp:10.0.0.9:80']);
-    expect(diffTable(current, want.table, want.managed).map((c) => commandArgs(c).join(' '))).toEqual(['-A -t 10.0.0.1:80 -s wrr', '-D -t 10.0.0.9:80']);
+    expect(diffTable(current, want.table, want.managed).map((c) => commandArgs(c).join(' '))).toEqual([
+      '-A -t 10.0.0.1:80 -s wrr',
+      '-D -t 10.0.0.9:80',
+    ]);
   });
 });
 
@@ -133,7 +188,11 @@ describe('logLineFor', () => {
     const want = desiredState(cfg, current, states(cfg, m));
     return diffTable(current, want.table, want.managed).map((c) => logLineFor(c, want));
   };
-  const gateNoPort = virtual({ reals: [real('10.0.0.2', { port: 0, forward: 'gate', weight: 3 }), real('10.0.0.3')], fallback: { ip: '127.0.0.1', port: 80, forward: 'gate', line: 2 }, quiescent: true });
+  const gateNoPort = virtual({
+    reals: [real('10.0.0.2', { port: 0, forward: 'gate', weight: 3 }), real('10.0.0.3')],
+    fallback: { ip: '127.0.0.1', port: 80, forward: 'gate', line: 2 },
+    quiescent: true,
+  });
 
   it('writes the original\'s lines, with the configured port in Added/Restored and "mapped from" elsewhere', () => {
     expect(lines(config([gateNoPort]), { '10.0.0.2': 'up', '10.0.0.3': 'down' })).toEqual([
@@ -160,13 +219,25 @@ describe('logLineFor', () => {
       'Readd Quiescent real server: 10.0.0.2:80 mapped from 10.0.0.2:0 (10.0.0.1:80) (Weight set to 0)',
     ]);
     const t = step(config([v]), { '10.0.0.2': 'up' }, EMPTY_TABLE);
-    const withStranger: IpvsTable = { services: [{ ...t.services[0]!, destinations: [...t.services[0]!.destinations, { address: '10.0.0.9', port: 80, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 }] }] };
+    const withStranger: IpvsTable = {
+      services: [
+        {
+          ...t.services[0]!,
+          destinations: [
+            ...t.services[0]!.destinations,
+            { address: '10.0.0.9', port: 80, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
+          ],
+        },
+      ],
+    };
     expect(lines(config([{ ...v, scheduler: 'rr' }]), { '10.0.0.2': 'down' }, withStranger)).toEqual([
       'Changed virtual server: 10.0.0.1:80',
       'Deleted real server: 10.0.0.2:80 mapped from 10.0.0.2:0 (10.0.0.1:80)',
       'Purged real server (start): 10.0.0.9:80 (10.0.0.1:80)',
     ]);
     const want = desiredState(config([]), t, states(config([]), {}), { previouslyManaged: ['tcp:10.0.0.1:80'] });
-    expect(diffTable(t, want.table, want.managed).map((c) => logLineFor(c, want, 'stop'))).toEqual(['Purged virtual server (stop): 10.0.0.1:80']);
+    expect(diffTable(t, want.table, want.managed).map((c) => logLineFor(c, want, 'stop'))).toEqual([
+      'Purged virtual server (stop): 10.0.0.1:80',
+    ]);
   });
 });

@@ -13,6 +13,9 @@ it('keeps every change of 12 runs made at once on one state file', async () => {
   const env = fake.env;
   const runs = Array.from({ length: 12 }, (_, i) => execa(FAKE_IPVSADM, ['-A', '-t', `192.0.2.${i + 1}:80`, '-s', 'wrr'], { env }));
   for (const r of await Promise.all(runs)) expect(r.exitCode).toBe(0);
-  const services = fake.sh('-S', '-n').split('\n').filter((l) => l.startsWith('-A'));
+  const services = fake
+    .sh('-S', '-n')
+    .split('\n')
+    .filter((l) => l.startsWith('-A'));
   expect(services).toHaveLength(12);
 }, 60_000);

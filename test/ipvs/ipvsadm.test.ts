@@ -28,8 +28,14 @@ describe('locateIpvsadm (spec §1.5)', () => {
 
 const V1 = { protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80 } as const;
 const V2 = { protocol: 'udp', family: 4, address: '10.0.0.1', port: 53 } as const;
-const dest = (address: string, weight = 1, forward: 'gate' | 'masq' = 'masq', port = 80) =>
-  ({ address, port, forward, weight, upperThreshold: 0, lowerThreshold: 0 });
+const dest = (address: string, weight = 1, forward: 'gate' | 'masq' = 'masq', port = 80) => ({
+  address,
+  port,
+  forward,
+  weight,
+  upperThreshold: 0,
+  lowerThreshold: 0,
+});
 const WANT: IpvsTable = {
   services: [
     { ...V1, scheduler: 'wrr', ops: false, destinations: [dest('10.0.0.2', 2), dest('10.0.0.3', 1, 'gate', 0)] },
@@ -40,21 +46,25 @@ const MANAGED = WANT.services.map(serviceKey);
 
 describe('converge on the fake ipvsadm', () => {
   let fake: FakeIpvsadm;
-  beforeEach(() => { fake = fakeIpvsadm(); });
+  beforeEach(() => {
+    fake = fakeIpvsadm();
+  });
   afterEach(() => fake.cleanup());
 
   it('builds the table from empty with one read and one batch that also reads back (through the program)', async () => {
     const r = await converge(fake.runner(), WANT, MANAGED);
     expect(r).toMatchObject({ ok: true, passes: 1, runs: 2, failures: [], remaining: [], batchStderr: '' });
     expect(r.applied).toEqual(r.planned);
-    expect(fake.sh('-S', '-n')).toBe([
-      '-A -t 10.0.0.1:80 -s wrr',
-      '-a -t 10.0.0.1:80 -r 10.0.0.2:80 -m -w 2',
-      '-a -t 10.0.0.1:80 -r 10.0.0.3:80 -g -w 1',
-      '-A -u 10.0.0.1:53 -s rr -o',
-      '-a -u 10.0.0.1:53 -r 10.0.0.5:53 -m -w 1',
-      '',
-    ].join('\n'));
+    expect(fake.sh('-S', '-n')).toBe(
+      [
+        '-A -t 10.0.0.1:80 -s wrr',
+        '-a -t 10.0.0.1:80 -r 10.0.0.2:80 -m -w 2',
+        '-a -t 10.0.0.1:80 -r 10.0.0.3:80 -g -w 1',
+        '-A -u 10.0.0.1:53 -s rr -o',
+        '-a -u 10.0.0.1:53 -r 10.0.0.5:53 -m -w 1',
+        '',
+      ].join('\n'),
+    );
     const calls = fake.calls();
     expect(calls.map((c) => c.args)).toEqual([['-R'], ['-R'], ['-S', '-n']]);
     expect(calls[1]!.stdin).toBe(r.planned.map((c) => commandArgs(c).join(' ')).join('\n') + '\n' + LISTING_COMMANDS);
@@ -102,15 +112,20 @@ describe('converge on the fake ipvsadm', () => {
     expect(parseSave(fake.sh('-S', '-n')).services.map(serviceKey)).toEqual(['tcp:10.0.0.1:80']);
   });
 
-  it('finds the command the kernel refuses, reports ipvsadm\'s own message, and still applies the rest', async () => {
+  it("finds the command the kernel refuses, reports ipvsadm's own message, and still applies the rest", async () => {
     const bad: IpvsTable = { services: [{ ...WANT.services[0]!, scheduler: 'nosuch' }, WANT.services[1]!] };
     const r = await converge(fake.inProcess(), bad, MANAGED);
     expect(r.ok).toBe(false);
     expect(r.batchStderr).toBe('Scheduler or persistence engine not found\nService not defined\nService not defined');
-    expect(r.failures).toEqual([{
-      command: r.planned[0], args: ['-A', '-t', '10.0.0.1:80', '-s', 'nosuch'], exitCode: 255,
-      stderr: 'Scheduler or persistence engine not found', pass: 2,
-    }]);
+    expect(r.failures).toEqual([
+      {
+        command: r.planned[0],
+        args: ['-A', '-t', '10.0.0.1:80', '-s', 'nosuch'],
+        exitCode: 255,
+        stderr: 'Scheduler or persistence engine not found',
+        pass: 2,
+      },
+    ]);
     expect(r.skipped.map((c) => commandArgs(c).join(' '))).toEqual([
       '-a -t 10.0.0.1:80 -r 10.0.0.2:80 -m -w 2 -x 0 -y 0',
       '-a -t 10.0.0.1:80 -r 10.0.0.3:80 -g -w 1 -x 0 -y 0',
@@ -137,11 +152,13 @@ describe('converge on the fake ipvsadm', () => {
 
   it('finds one bad line among many without running every command alone', async () => {
     const many = (n: number) => Array.from({ length: n }, (_, i) => dest(`10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`, 1, 'masq', 8080));
-    const want: IpvsTable = { services: [
-      { ...V1, scheduler: 'wrr', ops: false, destinations: many(500) },
-      { ...V2, scheduler: 'rr', ops: true, schedFlags: 'bogus', destinations: [dest('10.0.0.5', 1, 'masq', 53)] },
-      { protocol: 'tcp', family: 4, address: '10.0.0.1', port: 443, scheduler: 'wrr', ops: false, destinations: many(500) },
-    ] };
+    const want: IpvsTable = {
+      services: [
+        { ...V1, scheduler: 'wrr', ops: false, destinations: many(500) },
+        { ...V2, scheduler: 'rr', ops: true, schedFlags: 'bogus', destinations: [dest('10.0.0.5', 1, 'masq', 53)] },
+        { protocol: 'tcp', family: 4, address: '10.0.0.1', port: 443, scheduler: 'wrr', ops: false, destinations: many(500) },
+      ],
+    };
     const keys = want.services.map(serviceKey);
     const r = await converge(fake.inProcess(), want, keys);
     expect(r.failures.map((f) => f.args.join(' '))).toEqual(['-A -u 10.0.0.1:53 -s rr -o -b bogus']);
@@ -161,11 +178,15 @@ describe('converge on the fake ipvsadm', () => {
     fake.sh('-A', '-t', '10.0.0.1:80', '-s', 'wrr');
     fake.sh('-a', '-t', '10.0.0.1:80', '-r', '10.0.0.9:80', '-m', '-w', '4');
     const seen: IpvsTable[] = [];
-    const r = await converge(fake.inProcess(), (cur) => {
-      seen.push(cur);
-      const keep = cur.services.find((s) => serviceKey(s) === 'tcp:10.0.0.1:80')?.destinations ?? [];
-      return { services: [{ ...V1, scheduler: 'wrr', ops: false, destinations: [...keep, dest('10.0.0.2')] }] };
-    }, ['tcp:10.0.0.1:80']);
+    const r = await converge(
+      fake.inProcess(),
+      (cur) => {
+        seen.push(cur);
+        const keep = cur.services.find((s) => serviceKey(s) === 'tcp:10.0.0.1:80')?.destinations ?? [];
+        return { services: [{ ...V1, scheduler: 'wrr', ops: false, destinations: [...keep, dest('10.0.0.2')] }] };
+      },
+      ['tcp:10.0.0.1:80'],
+    );
     expect(r.ok).toBe(true);
     expect(seen).toHaveLength(2); // the first read and the read-back
     expect(fake.sh('-S', '-n')).toContain('-r 10.0.0.9:80 -m -w 4');
@@ -174,7 +195,9 @@ describe('converge on the fake ipvsadm', () => {
 
 describe('IpvsReconciler', () => {
   let fake: FakeIpvsadm;
-  beforeEach(() => { fake = fakeIpvsadm(); });
+  beforeEach(() => {
+    fake = fakeIpvsadm();
+  });
   afterEach(() => fake.cleanup());
 
   it('runs one convergence at a time', async () => {

@@ -13,11 +13,20 @@ describe('IPVS log lines', () => {
     [m.restoredServer('real', '10.0.0.2:0', '10.0.0.1:80', 5), 'Restored real server: 10.0.0.2:0 (10.0.0.1:80) (Weight set to 5)'],
     [m.restoredServer('fallback', '127.0.0.1:80', '7', 1), 'Restored fallback server: 127.0.0.1:80 (7) (Weight set to 1)'],
     [m.quiescentServer('127.0.0.2:8080', '10.0.0.1:80'), 'Quiescent real server: 127.0.0.2:8080 (10.0.0.1:80) (Weight set to 0)'],
-    [m.quiescentServer('10.0.0.2:80', '10.0.0.1:80', '10.0.0.2:0'), 'Quiescent real server: 10.0.0.2:80 mapped from 10.0.0.2:0 (10.0.0.1:80) (Weight set to 0)'],
+    [
+      m.quiescentServer('10.0.0.2:80', '10.0.0.1:80', '10.0.0.2:0'),
+      'Quiescent real server: 10.0.0.2:80 mapped from 10.0.0.2:0 (10.0.0.1:80) (Weight set to 0)',
+    ],
     [m.readdQuiescentServer('10.0.0.2:80', '10.0.0.1:80'), 'Readd Quiescent real server: 10.0.0.2:80 (10.0.0.1:80) (Weight set to 0)'],
-    [m.readdQuiescentServer('10.0.0.2:80', '10.0.0.1:80', '10.0.0.2:0'), 'Readd Quiescent real server: 10.0.0.2:80 mapped from 10.0.0.2:0 (10.0.0.1:80) (Weight set to 0)'],
+    [
+      m.readdQuiescentServer('10.0.0.2:80', '10.0.0.1:80', '10.0.0.2:0'),
+      'Readd Quiescent real server: 10.0.0.2:80 mapped from 10.0.0.2:0 (10.0.0.1:80) (Weight set to 0)',
+    ],
     [m.deletedServer('real', '10.0.0.2:80', '10.0.0.1:80'), 'Deleted real server: 10.0.0.2:80 (10.0.0.1:80)'],
-    [m.deletedServer('real', '10.0.0.2:80', '10.0.0.1:80', '10.0.0.2:0'), 'Deleted real server: 10.0.0.2:80 mapped from 10.0.0.2:0 (10.0.0.1:80)'],
+    [
+      m.deletedServer('real', '10.0.0.2:80', '10.0.0.1:80', '10.0.0.2:0'),
+      'Deleted real server: 10.0.0.2:80 mapped from 10.0.0.2:0 (10.0.0.1:80)',
+    ],
     [m.deletedServer('fallback', '127.0.0.1:80', '10.0.0.1:80'), 'Deleted fallback server: 127.0.0.1:80 (10.0.0.1:80)'],
     [m.purgedRealServer('start', '10.0.0.9:80', '10.0.0.1:80'), 'Purged real server (start): 10.0.0.9:80 (10.0.0.1:80)'],
     [m.purgedRealServer('stop', '10.0.0.2:80', '7'), 'Purged real server (stop): 10.0.0.2:80 (7)'],
@@ -26,8 +35,10 @@ describe('IPVS log lines', () => {
     [m.softFailure('10.0.0.2', 80, 'tcp:10.0.0.1:80', 1, 3), 'Soft failure real server: 10.0.0.2:80 (tcp:10.0.0.1:80) failure 1/3'],
     [m.resettingSoftFailure('10.0.0.2', 80, 'fwm6:8'), 'Resetting soft failure count: 10.0.0.2:80 (fwm6:8)'],
     [m.inaccessibleServer('10.0.0.2:80', '10.0.0.1:80'), 'Inaccessible real server: 10.0.0.2:80 (10.0.0.1:80)'],
-    [m.commandFailed('/sbin/ipvsadm -A -t 10.0.0.1:80 -s nosuch', 'Scheduler or persistence engine not found'),
-      'system(/sbin/ipvsadm -A -t 10.0.0.1:80 -s nosuch) failed: Scheduler or persistence engine not found'],
+    [
+      m.commandFailed('/sbin/ipvsadm -A -t 10.0.0.1:80 -s nosuch', 'Scheduler or persistence engine not found'),
+      'system(/sbin/ipvsadm -A -t 10.0.0.1:80 -s nosuch) failed: Scheduler or persistence engine not found',
+    ],
   ])('%s', (got, want) => {
     expect(got).toBe(want);
   });

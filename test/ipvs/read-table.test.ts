@@ -17,7 +17,13 @@ const fixture = (name: string): string => readFileSync(path.join(here, 'fixtures
 const EXPECTED: IpvsTable = {
   services: [
     {
-      protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80, scheduler: 'wrr', ops: false, destinations: [
+      protocol: 'tcp',
+      family: 4,
+      address: '10.0.0.1',
+      port: 80,
+      scheduler: 'wrr',
+      ops: false,
+      destinations: [
         { address: '192.168.10.200', port: 80, forward: 'gate', weight: 65536, upperThreshold: 7, lowerThreshold: 0 },
         { address: '10.0.0.2', port: 80, forward: 'gate', weight: 3, upperThreshold: 0, lowerThreshold: 0 },
         { address: '10.0.0.3', port: 8080, forward: 'masq', weight: 2, upperThreshold: 100, lowerThreshold: 10 },
@@ -25,36 +31,80 @@ const EXPECTED: IpvsTable = {
       ],
     },
     {
-      protocol: 'tcp', family: 4, address: '10.0.0.1', port: 443, scheduler: 'sh', persistent: 300, netmask: '255.255.255.0',
-      ops: false, schedFlags: 'sh-port', destinations: [],
+      protocol: 'tcp',
+      family: 4,
+      address: '10.0.0.1',
+      port: 443,
+      scheduler: 'sh',
+      persistent: 300,
+      netmask: '255.255.255.0',
+      ops: false,
+      schedFlags: 'sh-port',
+      destinations: [],
     },
-    { protocol: 'tcp', family: 4, address: '10.0.0.10', port: 80, scheduler: 'mh', ops: false, schedFlags: 'mh-fallback,mh-port', destinations: [] },
     {
-      protocol: 'udp', family: 4, address: '10.0.0.1', port: 53, scheduler: 'rr', ops: true, destinations: [
-        { address: '10.0.0.5', port: 53, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
-      ],
+      protocol: 'tcp',
+      family: 4,
+      address: '10.0.0.10',
+      port: 80,
+      scheduler: 'mh',
+      ops: false,
+      schedFlags: 'mh-fallback,mh-port',
+      destinations: [],
     },
     {
-      protocol: 'tcp', family: 6, address: '[2001:db8::1]', port: 80, scheduler: 'wlc', persistent: 60, netmask: '64', ops: false, destinations: [
+      protocol: 'udp',
+      family: 4,
+      address: '10.0.0.1',
+      port: 53,
+      scheduler: 'rr',
+      ops: true,
+      destinations: [{ address: '10.0.0.5', port: 53, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 }],
+    },
+    {
+      protocol: 'tcp',
+      family: 6,
+      address: '[2001:db8::1]',
+      port: 80,
+      scheduler: 'wlc',
+      persistent: 60,
+      netmask: '64',
+      ops: false,
+      destinations: [
         { address: '[2001:db8::2]', port: 80, forward: 'gate', weight: 4, upperThreshold: 0, lowerThreshold: 0 },
         { address: '[2001:db8::3]', port: 81, forward: 'masq', weight: 4, upperThreshold: 5, lowerThreshold: 2 },
       ],
     },
     {
-      protocol: 'udp', family: 6, address: '[2001:db8::1]', port: 53, scheduler: 'wrr', ops: false, destinations: [
-        { address: '[2001:db8::1:0:0:53]', port: 5353, forward: 'masq', weight: 2, upperThreshold: 0, lowerThreshold: 0 },
-      ],
+      protocol: 'udp',
+      family: 6,
+      address: '[2001:db8::1]',
+      port: 53,
+      scheduler: 'wrr',
+      ops: false,
+      destinations: [{ address: '[2001:db8::1:0:0:53]', port: 5353, forward: 'masq', weight: 2, upperThreshold: 0, lowerThreshold: 0 }],
     },
     {
-      protocol: 'fwm', family: 4, fwmark: 7, scheduler: 'lc', persistent: 360, ops: false, destinations: [
+      protocol: 'fwm',
+      family: 4,
+      fwmark: 7,
+      scheduler: 'lc',
+      persistent: 360,
+      ops: false,
+      destinations: [
         { address: '10.0.0.6', port: 0, forward: 'gate', weight: 5, upperThreshold: 0, lowerThreshold: 0 },
         { address: '10.0.0.7', port: 80, forward: 'masq', weight: 5, upperThreshold: 0, lowerThreshold: 0 },
       ],
     },
     {
-      protocol: 'fwm', family: 6, fwmark: 8, scheduler: 'rr', persistent: 30, netmask: '64', ops: false, destinations: [
-        { address: '[2001:db8::10]', port: 80, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
-      ],
+      protocol: 'fwm',
+      family: 6,
+      fwmark: 8,
+      scheduler: 'rr',
+      persistent: 30,
+      netmask: '64',
+      ops: false,
+      destinations: [{ address: '[2001:db8::10]', port: 80, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 }],
     },
   ],
 };
@@ -79,10 +129,12 @@ describe('parsing the real ipvsadm 1.31 output (fixtures)', () => {
   });
 
   it('reads an empty table as empty', () => {
-    const empty = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n'
-      + '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n';
-    const emptyThr = 'IP Virtual Server version 1.2.1 (size=4096)\n'
-      + 'Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn \n  -> RemoteAddress:Port\n';
+    const empty =
+      'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n' +
+      '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n';
+    const emptyThr =
+      'IP Virtual Server version 1.2.1 (size=4096)\n' +
+      'Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn \n  -> RemoteAddress:Port\n';
     expect(parseListings(empty + emptyThr)).toEqual({ services: [] });
     expect(parseSave('')).toEqual({ services: [] });
   });
@@ -117,28 +169,35 @@ describe('reading only some services (a scoped convergence)', () => {
 });
 
 describe('Local forwarding (spec §4.1, §10: the original misread it)', () => {
-  it('reads Local as local, not as the previous line\'s method', () => {
-    const t = parseListing([
-      'IP Virtual Server version 1.2.1 (size=4096)',
-      'Prot LocalAddress:Port Scheduler Flags',
-      '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
-      'TCP  10.0.0.1:80 wrr',
-      '  -> 10.0.0.2:80                  Masq    1      0          0         ',
-      '  -> 127.0.0.1:80                 Local   2      0          0         ',
-    ].join('\n'));
+  it("reads Local as local, not as the previous line's method", () => {
+    const t = parseListing(
+      [
+        'IP Virtual Server version 1.2.1 (size=4096)',
+        'Prot LocalAddress:Port Scheduler Flags',
+        '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+        'TCP  10.0.0.1:80 wrr',
+        '  -> 10.0.0.2:80                  Masq    1      0          0         ',
+        '  -> 127.0.0.1:80                 Local   2      0          0         ',
+      ].join('\n'),
+    );
     expect(t.services[0]!.destinations.map((d) => d.forward)).toEqual(['masq', 'local']);
   });
 });
 
 describe('refusing what it does not understand', () => {
-  const head = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n'
-    + '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n';
+  const head =
+    'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n' +
+    '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n';
   it.each([
     ['a line it does not know', `${head}TCP  10.0.0.1:80 wrr\nsomething else\n`, /line 5: unknown line "something else"/],
-    ['a real server before any service', `${head}  -> 10.0.0.2:80                  Masq    1      0          0\n`, /line 4: real server outside/],
+    [
+      'a real server before any service',
+      `${head}  -> 10.0.0.2:80                  Masq    1      0          0\n`,
+      /line 4: real server outside/,
+    ],
     ['unknown service flags', `${head}TCP  10.0.0.1:80 wrr persistent x\n`, /line 4: unknown service flags/],
     ['no header', 'TCP  10.0.0.1:80 wrr\n', /line 1: expected the "IP Virtual Server version" line/],
-    ['ipvsadm\'s error text', "Can't initialize ipvs: Protocol not available\n", /line 1/],
+    ["ipvsadm's error text", "Can't initialize ipvs: Protocol not available\n", /line 1/],
   ])('%s', (_what, text, message) => {
     expect(() => parseListing(text)).toThrow(message);
   });
@@ -163,8 +222,11 @@ describe('refusing what it does not understand', () => {
 
 describe('ipvsadm errors', () => {
   it('recognises a kernel without IPVS', () => {
-    const e = ipvsadmFailure(['-R'], 2,
-      "Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n");
+    const e = ipvsadmFailure(
+      ['-R'],
+      2,
+      "Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
+    );
     expect(e.kind).toBe('no-ipvs');
     expect(e.message).toBe('IPVS is not available: Protocol not available');
   });
@@ -178,7 +240,9 @@ describe('ipvsadm errors', () => {
 
 describe('readTable', () => {
   let fake: FakeIpvsadm;
-  beforeEach(() => { fake = fakeIpvsadm(); });
+  beforeEach(() => {
+    fake = fakeIpvsadm();
+  });
   afterEach(() => fake.cleanup());
 
   it('reads with ONE ipvsadm process running both listings', async () => {
@@ -186,10 +250,17 @@ describe('readTable', () => {
     fake.sh('-a', '-t', '10.0.0.1:80', '-r', '10.0.0.2:80', '-m', '-w', '3', '-x', '9', '-y', '4');
     const t = await readTable(fake.runner());
     expect(t).toEqual({
-      services: [{
-        protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80, scheduler: 'wrr', ops: false,
-        destinations: [{ address: '10.0.0.2', port: 80, forward: 'masq', weight: 3, upperThreshold: 9, lowerThreshold: 4 }],
-      }],
+      services: [
+        {
+          protocol: 'tcp',
+          family: 4,
+          address: '10.0.0.1',
+          port: 80,
+          scheduler: 'wrr',
+          ops: false,
+          destinations: [{ address: '10.0.0.2', port: 80, forward: 'masq', weight: 3, upperThreshold: 9, lowerThreshold: 4 }],
+        },
+      ],
     });
     const calls = fake.calls();
     expect(calls.at(-1)).toEqual({ args: ['-R'], stdin: LISTING_COMMANDS });

@@ -1,13 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import {
-  canonicalAddress, canonicalNetmask, canonicalSchedFlags, destinationKey, normalizeService,
-  parseAddressPort, sameDestination, sameServiceOptions, serviceArgs, serviceKey, serviceLabel,
-  storedDestinationPort, type IpvsDestination, type IpvsService,
+  canonicalAddress,
+  canonicalNetmask,
+  canonicalSchedFlags,
+  destinationKey,
+  normalizeService,
+  parseAddressPort,
+  sameDestination,
+  sameServiceOptions,
+  serviceArgs,
+  serviceKey,
+  serviceLabel,
+  storedDestinationPort,
+  type IpvsDestination,
+  type IpvsService,
 } from '../../lib/ipvs/table.js';
 import { formatIPv6, parseIPv6 } from '../../lib/config/ip-address.js';
 
 const dest = (o: Partial<IpvsDestination> = {}): IpvsDestination => ({
-  address: '10.0.0.2', port: 80, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0, ...o,
+  address: '10.0.0.2',
+  port: 80,
+  forward: 'masq',
+  weight: 1,
+  upperThreshold: 0,
+  lowerThreshold: 0,
+  ...o,
 });
 
 describe('addresses', () => {
@@ -100,11 +117,24 @@ describe('normalisation', () => {
 
   it('normalises a whole service', () => {
     const s: IpvsService = {
-      protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80, scheduler: 'sh', netmask: '255.255.0.0', ops: false,
-      schedFlags: 'flag-2', destinations: [dest({ port: 0, forward: 'gate' }), dest({ address: '10.0.0.3', port: 0 })],
+      protocol: 'tcp',
+      family: 4,
+      address: '10.0.0.1',
+      port: 80,
+      scheduler: 'sh',
+      netmask: '255.255.0.0',
+      ops: false,
+      schedFlags: 'flag-2',
+      destinations: [dest({ port: 0, forward: 'gate' }), dest({ address: '10.0.0.3', port: 0 })],
     };
     expect(normalizeService(s)).toEqual({
-      protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80, scheduler: 'sh', ops: false, schedFlags: 'sh-port',
+      protocol: 'tcp',
+      family: 4,
+      address: '10.0.0.1',
+      port: 80,
+      scheduler: 'sh',
+      ops: false,
+      schedFlags: 'sh-port',
       destinations: [dest({ port: 80, forward: 'gate' }), dest({ address: '10.0.0.3', port: 0 })],
     });
   });

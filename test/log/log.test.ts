@@ -79,15 +79,18 @@ describe('-d and supervised', () => {
     const out = sink();
     const err = sink();
     const log = new Logger({
-      debug: false, supervised: true, logfile: '/var/log/ldirectord.log', cfgname: 'ldirectord',
-      stdout: out, stderr: err, now: () => NOV5,
+      debug: false,
+      supervised: true,
+      logfile: '/var/log/ldirectord.log',
+      cfgname: 'ldirectord',
+      stdout: out,
+      stderr: err,
+      now: () => NOV5,
     });
     log.log('Starting Linux Director v1.186-ha with pid: 42');
     log.log('two\n');
     log.debug(2, 'hidden');
-    expect(out.text()).toBe(
-      '[Thu Nov  5 09:03:07 2026] Starting Linux Director v1.186-ha with pid: 42\n[Thu Nov  5 09:03:07 2026] two\n',
-    );
+    expect(out.text()).toBe('[Thu Nov  5 09:03:07 2026] Starting Linux Director v1.186-ha with pid: 42\n[Thu Nov  5 09:03:07 2026] two\n');
     expect(err.text()).toBe('');
   });
 });
@@ -159,7 +162,11 @@ describe('logfile', () => {
     );
     log.log('again');
     await log.flush();
-    expect(readFileSync(path, 'utf8').split('\n').filter((l) => l.includes('Could not write'))).toHaveLength(1);
+    expect(
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('Could not write')),
+    ).toHaveLength(1);
     await log.close();
   });
 
@@ -218,7 +225,15 @@ describe('syslog (real unix datagram socket)', () => {
     const path = join(dir, 'log-local3.sock');
     sinkSock = await startDgramSink(path);
     const err = sink();
-    const log = new Logger({ debug: false, supervised: false, logfile: 'local3', cfgname: 'c', pid: 4242, stderr: err, syslogSocket: path });
+    const log = new Logger({
+      debug: false,
+      supervised: false,
+      logfile: 'local3',
+      cfgname: 'c',
+      pid: 4242,
+      stderr: err,
+      syslogSocket: path,
+    });
     log.log('Added real server: 127.0.0.2:80 (10.0.0.1:80) (Weight set to 1)');
     log.log('Quiescent real server: 127.0.0.3:80 (10.0.0.1:80) (Weight set to 0)\n');
     log.log('100% | odd <13> text');
@@ -244,7 +259,14 @@ describe('syslog (real unix datagram socket)', () => {
   it('unknown facility names log to daemon', async () => {
     const path = join(dir, 'log-daemon.sock');
     sinkSock = await startDgramSink(path);
-    const log = new Logger({ debug: false, supervised: false, logfile: 'var/log/ldirectord.log', cfgname: 'c', pid: 99, syslogSocket: path });
+    const log = new Logger({
+      debug: false,
+      supervised: false,
+      logfile: 'var/log/ldirectord.log',
+      cfgname: 'c',
+      pid: 99,
+      syslogSocket: path,
+    });
     log.log('hello');
     const [d] = await sinkSock.waitFor(1);
     expect(d).toMatch(/^<30>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ldirectord\[99\]: hello$/);
@@ -277,7 +299,12 @@ describe('syslog (real unix datagram socket)', () => {
   it('no socket: the messages go to stderr', async () => {
     const err = sink();
     const log = new Logger({
-      debug: false, supervised: false, logfile: 'local1', cfgname: 'c', pid: 5, stderr: err,
+      debug: false,
+      supervised: false,
+      logfile: 'local1',
+      cfgname: 'c',
+      pid: 5,
+      stderr: err,
       syslogSocket: join(dir, 'missing.sock'),
     });
     log.log('first');
@@ -293,7 +320,13 @@ describe('syslog (real unix datagram socket)', () => {
     for (const cmd of [join(dir, 'does-not-exist'), failing]) {
       const err = sink();
       const log = new Logger({
-        debug: false, supervised: false, logfile: 'local1', cfgname: 'c', pid: 5, stderr: err, loggerCommand: cmd,
+        debug: false,
+        supervised: false,
+        logfile: 'local1',
+        cfgname: 'c',
+        pid: 5,
+        stderr: err,
+        loggerCommand: cmd,
       });
       log.log('one');
       log.log('two');
@@ -308,8 +341,14 @@ describe('syslog (real unix datagram socket)', () => {
     chmodSync(slow, 0o755);
     const err = sink();
     const log = new Logger({
-      debug: false, supervised: false, logfile: 'local1', cfgname: 'c', pid: 5, stderr: err,
-      loggerCommand: slow, maxQueuedSyslogMessages: 3,
+      debug: false,
+      supervised: false,
+      logfile: 'local1',
+      cfgname: 'c',
+      pid: 5,
+      stderr: err,
+      loggerCommand: slow,
+      maxQueuedSyslogMessages: 3,
     });
     log.log('first');
     await new Promise((r) => setImmediate(r)); // 'first' is with the logger now

@@ -17,16 +17,18 @@ const SUITES = [
   { suite: 'trixie', release: 'Debian 13' },
 ] as const;
 
-interface Run { code: number; out: string }
+interface Run {
+  code: number;
+  out: string;
+}
 
 /** Runs a program to its end (bounded), collecting stdout and stderr together. */
 function run(file: string, args: string[], timeoutMs: number): Promise<Run> {
   return new Promise((done) => {
-    execFile(file, args, { cwd: ROOT, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, killSignal: 'SIGKILL' },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        done({ code, out: `${stdout}${stderr}${err && code === -1 ? `\n${err.message}` : ''}` });
-      });
+    execFile(file, args, { cwd: ROOT, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      done({ code, out: `${stdout}${stderr}${err && code === -1 ? `\n${err.message}` : ''}` });
+    });
   });
 }
 
@@ -66,14 +68,30 @@ describe.skipIf(missing.length > 0)('Debian package: npm run deb, on clean Debia
     SUITES.forEach((s, i) => {
       const r = made[i]!;
       const root = r.out.trim().split('\n').pop() ?? '';
-      scenarios.set(s.suite, r.code !== 0 || deb === ''
-        ? Promise.resolve({ code: -1, out: `no root or no package:\n${r.out}\n${build.out}` })
-        : run('bash', ['test/package/deb-chroot.sh', root, 'test/package/deb-scenario.sh', deb,
-          'test/package/seed-ldirectord.cf', 'test/support/fake-ipvsadm', 'test/support/fake-ipvsadm.mjs'], 8 * 60_000));
+      scenarios.set(
+        s.suite,
+        r.code !== 0 || deb === ''
+          ? Promise.resolve({ code: -1, out: `no root or no package:\n${r.out}\n${build.out}` })
+          : run(
+              'bash',
+              [
+                'test/package/deb-chroot.sh',
+                root,
+                'test/package/deb-scenario.sh',
+                deb,
+                'test/package/seed-ldirectord.cf',
+                'test/support/fake-ipvsadm',
+                'test/support/fake-ipvsadm.mjs',
+              ],
+              8 * 60_000,
+            ),
+      );
     });
   }, 20 * 60_000);
 
-  afterAll(() => { rmSync(out, { recursive: true, force: true }); });
+  afterAll(() => {
+    rmSync(out, { recursive: true, force: true });
+  });
 
   it('builds ldirectord-ts_<version>_<arch>.deb with dpkg-deb', () => {
     expect(build.code, build.out).toBe(0);
@@ -81,21 +99,29 @@ describe.skipIf(missing.length > 0)('Debian package: npm run deb, on clean Debia
     console.log(`FIGURE package_kib ${Math.round(statSync(deb).size / 1024)}`);
   });
 
-  it('is lintian clean (the overrides are explained in the README)', async () => {
-    const r = await lintian;
-    const tags = r.out.split('\n').filter((l) => /^[EWIX]: /.test(l));
-    expect(tags, r.out).toEqual([]);
-    expect(r.code, r.out).toBe(0);
-  }, 10 * 60_000);
+  it(
+    'is lintian clean (the overrides are explained in the README)',
+    async () => {
+      const r = await lintian;
+      const tags = r.out.split('\n').filter((l) => /^[EWIX]: /.test(l));
+      expect(tags, r.out).toEqual([]);
+      expect(r.code, r.out).toBe(0);
+    },
+    10 * 60_000,
+  );
 
   for (const { suite, release } of SUITES) {
-    it(`${release} (${suite}): replaces ldirectord, directs under init, heartbeat and Pacemaker, removes cleanly`, async () => {
-      const r = await scenarios.get(suite)!;
-      // The whole transcript when the scenario noted something to look into.
-      const lines = /^note - /m.test(r.out) ? r.out.split('\n') : r.out.split('\n').filter((l) => /^(ok|not ok|FIGURE|==)/.test(l));
-      console.log(`${suite}:\n${lines.join('\n')}`);
-      expect(r.out, r.out).toMatch(/^PKGTEST PASSED$/m);
-      expect(r.code, r.out).toBe(0);
-    }, 10 * 60_000);
+    it(
+      `${release} (${suite}): replaces ldirectord, directs under init, heartbeat and Pacemaker, removes cleanly`,
+      async () => {
+        const r = await scenarios.get(suite)!;
+        // The whole transcript when the scenario noted something to look into.
+        const lines = /^note - /m.test(r.out) ? r.out.split('\n') : r.out.split('\n').filter((l) => /^(ok|not ok|FIGURE|==)/.test(l));
+        console.log(`${suite}:\n${lines.join('\n')}`);
+        expect(r.out, r.out).toMatch(/^PKGTEST PASSED$/m);
+        expect(r.code, r.out).toBe(0);
+      },
+      10 * 60_000,
+    );
   }
 });

@@ -63,14 +63,15 @@ function askPerl(cases: ReadonlyArray<readonly [string, string]>): PerlAnswer[] 
       my $m = eval { $s =~ /$r/ ? 'm ' . unpack('H*', $&) : 'n' };
       print defined $m ? "$m\n" : "e\n";
     }`;
-  const input = cases
-    .map(([p, s]) => `${Buffer.from(p, 'utf8').toString('hex')} ${Buffer.from(s, 'utf8').toString('hex')}`)
-    .join('\n');
+  const input = cases.map(([p, s]) => `${Buffer.from(p, 'utf8').toString('hex')} ${Buffer.from(s, 'utf8').toString('hex')}`).join('\n');
   const out = execFileSync(PERL, ['-e', script], { input: `${input}\n`, maxBuffer: 64 << 20 }).toString();
-  return out.trimEnd().split('\n').map((line) => {
-    const [kind, hex] = line.split(' ');
-    return { kind: kind as PerlAnswer['kind'], matched: hex === undefined ? undefined : Buffer.from(hex, 'hex').toString('latin1') };
-  });
+  return out
+    .trimEnd()
+    .split('\n')
+    .map((line) => {
+      const [kind, hex] = line.split(' ');
+      return { kind: kind as PerlAnswer['kind'], matched: hex === undefined ? undefined : Buffer.from(hex, 'hex').toString('latin1') };
+    });
 }
 
 describe('translatePerlRegex agrees with perl', () => {

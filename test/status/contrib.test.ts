@@ -16,7 +16,8 @@ const RULE_TESTS = join(ROOT, 'contrib/prometheus/alerts.test.yml');
 const DASHBOARD = join(ROOT, 'contrib/grafana/ldirectord.json');
 
 const havePromtool = (await execa('promtool', ['--version'], { reject: false })).exitCode === 0;
-if (process.env.CI && !havePromtool) it('has promtool (required in CI)', () => expect.fail('promtool is not installed (.ci/install.d/80-status-page.sh)'));
+if (process.env.CI && !havePromtool)
+  it('has promtool (required in CI)', () => expect.fail('promtool is not installed (.ci/install.d/80-status-page.sh)'));
 
 /** What the daemon's /metrics has: each metric, histograms with their series' suffixes, and Prometheus's own `up`. */
 async function exported(): Promise<Set<string>> {
@@ -32,13 +33,40 @@ async function exported(): Promise<Set<string>> {
 
 /** Metric names in a PromQL expression: identifiers not followed by `(`, not label names, keywords or strings. */
 function metricsIn(expr: string): string[] {
-  const bare = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\{[^}]*\}/g, '{}').replace(/\[[^\]]*\]/g, '[]');
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, '{}')
+    .replace(/\[[^\]]*\]/g, '[]');
   const words = [...bare.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()/g)].map((m) => m[1]!);
   const grouping = new Set<string>();
-  for (const g of bare.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)) for (const l of g[1]!.split(',')) grouping.add(l.trim());
-  const keywords = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset',
+  for (const g of bare.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g))
+    for (const l of g[1]!.split(',')) grouping.add(l.trim());
+  const keywords = new Set([
+    'and',
+    'or',
+    'unless',
+    'by',
+    'without',
+    'on',
+    'ignoring',
+    'group_left',
+    'group_right',
+    'bool',
+    'offset',
     // aggregations, which may take their grouping before the parenthesis
-    'sum', 'count', 'avg', 'min', 'max', 'group', 'stddev', 'stdvar', 'topk', 'bottomk', 'quantile', 'count_values']);
+    'sum',
+    'count',
+    'avg',
+    'min',
+    'max',
+    'group',
+    'stddev',
+    'stdvar',
+    'topk',
+    'bottomk',
+    'quantile',
+    'count_values',
+  ]);
   return words.filter((w) => !keywords.has(w) && !grouping.has(w) && !/^\d/.test(w));
 }
 
@@ -50,12 +78,21 @@ function dashboardExprs(): { title: string; expr: string }[] {
 describe('contrib/grafana/ldirectord.json', () => {
   it('is a dashboard Grafana imports: title, uid, a Prometheus input, panels with ids, positions and queries', () => {
     const d = JSON.parse(readFileSync(DASHBOARD, 'utf8'));
-    expect(d).toMatchObject({ title: 'ldirectord', uid: 'ldirectord-ts', __inputs: [{ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' }] });
+    expect(d).toMatchObject({
+      title: 'ldirectord',
+      uid: 'ldirectord-ts',
+      __inputs: [{ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' }],
+    });
     expect(d.schemaVersion).toBeGreaterThanOrEqual(36);
     const ids = d.panels.map((p: { id: number }) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const p of d.panels) {
-      expect(p.gridPos, p.title).toMatchObject({ h: expect.any(Number), w: expect.any(Number), x: expect.any(Number), y: expect.any(Number) });
+      expect(p.gridPos, p.title).toMatchObject({
+        h: expect.any(Number),
+        w: expect.any(Number),
+        x: expect.any(Number),
+        y: expect.any(Number),
+      });
       expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
       if (p.type !== 'row') expect(p.targets?.length, p.title).toBeGreaterThan(0);
     }
@@ -108,7 +145,13 @@ describe('contrib/prometheus/alerts.yml', () => {
     const exprs = [...text.matchAll(/^\s+expr: (?:\|\n((?:\s{10}.*\n)+)|(.*))$/gm)].map((m) => (m[1] ?? m[2]!).trim());
     expect(exprs).toHaveLength(7);
     for (const e of exprs) for (const n of metricsIn(e)) expect(have, `${n} in ${e}`).toContain(n);
-    for (const a of ['LdirectordRealDown', 'LdirectordVirtualNoRealUp', 'LdirectordFallbackServing', 'LdirectordIpvsConvergenceFailing', 'LdirectordReloadFailing'])
+    for (const a of [
+      'LdirectordRealDown',
+      'LdirectordVirtualNoRealUp',
+      'LdirectordFallbackServing',
+      'LdirectordIpvsConvergenceFailing',
+      'LdirectordReloadFailing',
+    ])
       expect(text).toContain(`alert: ${a}`);
   });
 });

@@ -23,7 +23,11 @@ function socketPath(): string {
 }
 
 async function open(path: string, logs: string[] = []): Promise<ControlSocket | undefined> {
-  const s = await ControlSocket.open(path, (req) => `${JSON.stringify({ got: req })}\n`, (m) => logs.push(m));
+  const s = await ControlSocket.open(
+    path,
+    (req) => `${JSON.stringify({ got: req })}\n`,
+    (m) => logs.push(m),
+  );
   if (s) closers.push(() => s.close());
   return s;
 }
@@ -39,9 +43,13 @@ describe('ControlSocket', () => {
   it('replaces a socket file that nobody answers (a daemon that died)', async () => {
     const path = socketPath();
     // what a killed daemon leaves: a socket file nobody listens on
-    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     await new Promise<void>((r) => child.stdout.once('data', () => r()));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
@@ -54,7 +62,12 @@ describe('ControlSocket', () => {
 
   it('leaves a live socket alone and says so in the log', async () => {
     const path = socketPath();
-    const live = net.createServer((c) => c.on('error', () => undefined).resume().end('live\n'));
+    const live = net.createServer((c) =>
+      c
+        .on('error', () => undefined)
+        .resume()
+        .end('live\n'),
+    );
     await new Promise<void>((r) => live.listen(path, r));
     closers.push(() => new Promise((r) => live.close(() => r())));
     const logs: string[] = [];
@@ -80,7 +93,12 @@ describe('ControlSocket', () => {
     await expect(askDaemon(path, 'status')).rejects.toThrow(/ENOENT/);
     const mute = net.createServer((c) => c.on('error', () => undefined).resume());
     await new Promise<void>((r) => mute.listen(path, r));
-    closers.push(() => new Promise((r) => { mute.close(() => r()); }));
+    closers.push(
+      () =>
+        new Promise((r) => {
+          mute.close(() => r());
+        }),
+    );
     await expect(askDaemon(path, 'status', 300)).rejects.toThrow(/no answer .* within 0\.3 s/);
   });
 
@@ -94,7 +112,12 @@ describe('ControlSocket', () => {
       else c.end('answer\n');
     });
     await new Promise<void>((r) => crowded.listen(path, r));
-    closers.push(() => new Promise((r) => { crowded.close(() => r()); }));
+    closers.push(
+      () =>
+        new Promise((r) => {
+          crowded.close(() => r());
+        }),
+    );
     expect(await askDaemon(path, 'status')).toBe('answer\n');
     expect(seen).toBe(3);
     seen = -1_000_000;

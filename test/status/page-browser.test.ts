@@ -37,9 +37,13 @@ const HOSTILE_REASON = 'Sick <img src=x id=injected onerror="document.body.datas
 
 const canUnshare = (await execa('unshare', ['-m', 'true'], { reject: false })).exitCode === 0;
 const chromium = haveChromium();
-if (process.env.CI && !chromium) it('has chromium (required in CI)', () => expect.fail('chromium is not installed (.ci/install.d/80-status-page.sh)'));
+if (process.env.CI && !chromium)
+  it('has chromium (required in CI)', () => expect.fail('chromium is not installed (.ci/install.d/80-status-page.sh)'));
 
-const healthy = new Map<string, boolean>([[REAL1, true], [REAL2, true]]);
+const healthy = new Map<string, boolean>([
+  [REAL1, true],
+  [REAL2, true],
+]);
 const servers: http.Server[] = [];
 let sb: Sandbox | undefined;
 let cfg: string;
@@ -106,7 +110,8 @@ afterAll(async () => {
   }
 });
 
-const rowState = (real: string) => `(document.querySelector('section[data-virtual="${VID}"] tr[data-real="${real}"]')?.dataset.state ?? null)`;
+const rowState = (real: string) =>
+  `(document.querySelector('section[data-virtual="${VID}"] tr[data-real="${real}"]')?.dataset.state ?? null)`;
 const shot = (name: string, full = false) => page.screenshot(join(SCREENSHOTS, name), { full });
 
 describe.skipIf(!chromium || !canUnshare)('the status page in Chromium, on the running daemon', () => {
@@ -207,8 +212,10 @@ describe.skipIf(!chromium)('a page of 1,000 virtuals × 10 reals in Chromium', (
       // gzip: the wire carries a fraction of the page
       expect(figures.transfer).toBeLessThan(figures.decoded / 4);
       await big.screenshot(join(SCREENSHOTS, '6-big-page.png'));
-      console.log(`1,000 x 10 page in Chromium: first contentful paint ${Math.round(figures.fcp)} ms, load ${loadMs} ms, ` +
-        `${figures.decoded} bytes (${figures.transfer} on the wire)`);
+      console.log(
+        `1,000 x 10 page in Chromium: first contentful paint ${Math.round(figures.fcp)} ms, load ${loadMs} ms, ` +
+          `${figures.decoded} bytes (${figures.transfer} on the wire)`,
+      );
       await big.send('Page.close').catch(() => undefined);
     } finally {
       await listener.close();

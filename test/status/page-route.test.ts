@@ -15,19 +15,29 @@ const listener = new StatusListener(
   {
     status: () => '{}\n',
     metrics: async () => ({ contentType: 'text/plain', body: '' }),
-    page: (query, enc) => pageAnswer({ doc: DOC, history: new StateHistory(), secrets: new Map(), refreshSeconds: refreshSeconds(query, DOC) }, enc),
+    page: (query, enc) =>
+      pageAnswer({ doc: DOC, history: new StateHistory(), secrets: new Map(), refreshSeconds: refreshSeconds(query, DOC) }, enc),
   },
   () => undefined,
 );
 afterAll(() => listener.close());
 
-function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function get(
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: A.host, port: A.port, path, method, headers, timeout: 5000 }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res
+        .on('data', (c: Buffer) => chunks.push(c))
+        .on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
     });
-    req.on('error', reject).on('timeout', () => req.destroy(new Error('timeout'))).end();
+    req
+      .on('error', reject)
+      .on('timeout', () => req.destroy(new Error('timeout')))
+      .end();
   });
 }
 

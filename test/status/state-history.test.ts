@@ -64,9 +64,23 @@ describe('feedHistory', () => {
     const v1 = virtualService({ id: 'tcp:192.0.2.1:80', ip: '192.0.2.1' });
     const v2 = virtualService({ id: 'tcp:192.0.2.2:80', ip: '192.0.2.2' });
     const real = realServer({ ip: '10.0.0.1', port: 80 });
-    const entry = { members: [{ virtual: v1, real }, { virtual: v2, real }], state: { status: 'up' } } as unknown as RealEntry;
+    const entry = {
+      members: [
+        { virtual: v1, real },
+        { virtual: v2, real },
+      ],
+      state: { status: 'up' },
+    } as unknown as RealEntry;
     const checked = (from: 'unknown' | 'up' | 'down', at: number, ok: boolean, message: string) =>
-      events.emit({ type: 'checked', entry, from, at, phase: 'running', transition: { kind: 'none' }, result: { ok, message, durationMs: 1 } } as unknown as CheckedEvent);
+      events.emit({
+        type: 'checked',
+        entry,
+        from,
+        at,
+        phase: 'running',
+        transition: { kind: 'none' },
+        result: { ok, message, durationMs: 1 },
+      } as unknown as CheckedEvent);
     checked('unknown', 1000, true, '200 OK');
     checked('up', 2000, true, '200 OK');
     (entry.state as { status: string }).status = 'down';

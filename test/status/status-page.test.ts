@@ -16,24 +16,54 @@ const NOW = Date.parse('2026-01-01T12:00:00Z');
 
 function real(o: Partial<RealStatus> = {}): RealStatus {
   return {
-    address: '10.0.0.1:80', forward: 'masq', weight: 1, state: 'up', ipvsWeight: 1,
+    address: '10.0.0.1:80',
+    forward: 'masq',
+    weight: 1,
+    state: 'up',
+    ipvsWeight: 1,
     lastCheck: { ok: true, message: '200 OK', at: new Date(NOW - 1000).toISOString(), durationMs: 3 },
-    failCount: 0, successCount: 0, lastChange: new Date(NOW - 60_000).toISOString(), secondsSinceChange: 60, slowstart: null, ...o,
+    failCount: 0,
+    successCount: 0,
+    lastChange: new Date(NOW - 60_000).toISOString(),
+    secondsSinceChange: 60,
+    slowstart: null,
+    ...o,
   };
 }
 
 function virtual(o: Partial<VirtualStatus> = {}): VirtualStatus {
   return {
-    id: 'tcp:192.0.2.1:80', name: '192.0.2.1:80', protocol: 'tcp', scheduler: 'wrr', service: 'http', checktype: 'negotiate',
-    checkinterval: 5, failurecount: 3, successcount: 2, slowstart: 0, quiescent: false, inTable: true, fallback: null, reals: [real()], ...o,
+    id: 'tcp:192.0.2.1:80',
+    name: '192.0.2.1:80',
+    protocol: 'tcp',
+    scheduler: 'wrr',
+    service: 'http',
+    checktype: 'negotiate',
+    checkinterval: 5,
+    failurecount: 3,
+    successcount: 2,
+    slowstart: 0,
+    quiescent: false,
+    inTable: true,
+    fallback: null,
+    reals: [real()],
+    ...o,
   };
 }
 
 function doc(virtuals: VirtualStatus[]): StatusDocument {
   return {
-    schema: 1, config: '/etc/ha.d/<ld>.cf',
-    daemon: { state: 'running', pid: 7, version: 'Linux Director v1.186-ha', startedAt: new Date(NOW - 2 * 3600_000).toISOString(), uptimeSeconds: 7200,
-      reloads: { ok: 1, failed: 0 }, ipvs: { readAt: new Date(NOW - 1000).toISOString() } },
+    schema: 1,
+    config: '/etc/ha.d/<ld>.cf',
+    daemon: {
+      state: 'running',
+      pid: 7,
+      version: 'Linux Director v1.186-ha',
+      startedAt: new Date(NOW - 2 * 3600_000).toISOString(),
+      uptimeSeconds: 7200,
+      reloads: { ok: 1, failed: 0 },
+      ipvs: { readAt: new Date(NOW - 1000).toISOString() },
+    },
     virtuals,
   };
 }
@@ -55,7 +85,11 @@ describe('page states', () => {
   it('orders problems first: no real up or out of the table, then some real not up, then the rest', () => {
     const ok = virtual({ id: 'a' });
     const some = virtual({ id: 'b', reals: [real(), real({ address: '10.0.0.2:80', state: 'down' })] });
-    const none = virtual({ id: 'c', reals: [real({ state: 'down' })], fallback: { address: '127.0.0.1:80', forward: 'gate', ipvsWeight: 1 } });
+    const none = virtual({
+      id: 'c',
+      reals: [real({ state: 'down' })],
+      fallback: { address: '127.0.0.1:80', forward: 'gate', ipvsWeight: 1 },
+    });
     const out = virtual({ id: 'd', inTable: false });
     const views = orderVirtuals([ok, some, none, out]);
     expect(views.map((v) => v.v.id)).toEqual(['c', 'd', 'b', 'a']);
@@ -68,9 +102,18 @@ describe('page states', () => {
 describe('renderStatusPage', () => {
   it('escapes every string from the config and the reals; no markup gets through', async () => {
     const evil = '<script>alert(1)</script>"\'&';
-    const html = await render(doc([virtual({ id: `fwm:1${evil}`, service: evil, scheduler: evil, checktype: evil,
-      reals: [real({ address: `${evil}:80`, forward: evil, lastCheck: { ok: false, message: evil, at: evil, durationMs: 2 } })],
-      fallback: { address: evil, forward: evil, ipvsWeight: null } })]));
+    const html = await render(
+      doc([
+        virtual({
+          id: `fwm:1${evil}`,
+          service: evil,
+          scheduler: evil,
+          checktype: evil,
+          reals: [real({ address: `${evil}:80`, forward: evil, lastCheck: { ok: false, message: evil, at: evil, durationMs: 2 } })],
+          fallback: { address: evil, forward: evil, ipvsWeight: null },
+        }),
+      ]),
+    );
     expect(html).not.toContain('<script>alert');
     expect(html).not.toMatch(/"'&[^a#]/);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;');
@@ -84,9 +127,21 @@ describe('renderStatusPage', () => {
     const config = { virtuals: [{ id: 'tcp:192.0.2.1:143', login: 'alice', passwd: 'pw', secret: '' }] } as unknown as Config;
     const secrets = secretsOf(config);
     const history = new StateHistory(undefined, () => NOW);
-    history.record({ virtual: 'tcp:192.0.2.1:143', real: '10.0.0.1:80', from: 'up', to: 'down', at: NOW - 1000, message: 'login as alice failed: pw wrong' });
+    history.record({
+      virtual: 'tcp:192.0.2.1:143',
+      real: '10.0.0.1:80',
+      from: 'up',
+      to: 'down',
+      at: NOW - 1000,
+      message: 'login as alice failed: pw wrong',
+    });
     const html = await render(
-      doc([virtual({ id: 'tcp:192.0.2.1:143', reals: [real({ state: 'down', lastCheck: { ok: false, message: 'login as alice failed (pw, pwned)', at: '', durationMs: 1 } })] })]),
+      doc([
+        virtual({
+          id: 'tcp:192.0.2.1:143',
+          reals: [real({ state: 'down', lastCheck: { ok: false, message: 'login as alice failed (pw, pwned)', at: '', durationMs: 1 } })],
+        }),
+      ]),
       { history, secrets },
     );
     expect(html).not.toContain('alice');
@@ -98,20 +153,44 @@ describe('renderStatusPage', () => {
 
   it('shows the daemon, counts, fallback and each real with weight, last check, latency, since and strip', async () => {
     const history = new StateHistory(undefined, () => NOW);
-    history.record({ virtual: 'tcp:192.0.2.1:80', real: '10.0.0.2:80', from: 'up', to: 'down', at: NOW - 15 * 60_000, message: '503 Service Unavailable' });
-    const html = await render(doc([virtual({
-      reals: [real(), real({ address: '10.0.0.2:80', state: 'down', ipvsWeight: null, secondsSinceChange: 900,
-        lastCheck: { ok: false, message: '503 Service Unavailable', at: '', durationMs: 1500 } })],
-      fallback: { address: '127.0.0.1:80', forward: 'gate', ipvsWeight: null },
-    })]), { history });
+    history.record({
+      virtual: 'tcp:192.0.2.1:80',
+      real: '10.0.0.2:80',
+      from: 'up',
+      to: 'down',
+      at: NOW - 15 * 60_000,
+      message: '503 Service Unavailable',
+    });
+    const html = await render(
+      doc([
+        virtual({
+          reals: [
+            real(),
+            real({
+              address: '10.0.0.2:80',
+              state: 'down',
+              ipvsWeight: null,
+              secondsSinceChange: 900,
+              lastCheck: { ok: false, message: '503 Service Unavailable', at: '', durationMs: 1500 },
+            }),
+          ],
+          fallback: { address: '127.0.0.1:80', forward: 'gate', ipvsWeight: null },
+        }),
+      ]),
+      { history },
+    );
     expect(html).toMatch(/<title>ldirectord: 1 down<\/title>/);
     expect(html).toContain('<b>running <small>pid 7</small></b>');
     expect(html).toContain('<b>2h 00m</b>');
     expect(html).toContain('1 up · 1 down');
     expect(html).toContain('data-fallback="standby"');
-    expect(html).toMatch(/<tr data-real="10\.0\.0\.2:80" data-state=down>.*?1 \/ –.*?✗ 503 Service Unavailable<td class=n>1\.5 s<td class=n>15m 00s/);
+    expect(html).toMatch(
+      /<tr data-real="10\.0\.0\.2:80" data-state=down>.*?1 \/ –.*?✗ 503 Service Unavailable<td class=n>1\.5 s<td class=n>15m 00s/,
+    );
     // 45 minutes up, 15 down: the strip's segments in percent of the hour
-    expect(html).toMatch(/title="last hour: 11:45:00Z up→down \(503 Service Unavailable\)"><i class=u style="width:75\.00%"><\/i><i class=d style="width:25\.00%"><\/i><\/span>/);
+    expect(html).toMatch(
+      /title="last hour: 11:45:00Z up→down \(503 Service Unavailable\)"><i class=u style="width:75\.00%"><\/i><i class=d style="width:25\.00%"><\/i><\/span>/,
+    );
     expect(html).toContain('<span class="h u"></span>');
     expect(html).toContain('<body data-refresh="5">');
   });
@@ -141,7 +220,11 @@ describe('pageAnswer', () => {
   it('text/html, no-store, a CSP allowing only its script; gzip when asked', async () => {
     const input = { doc: doc([virtual()]), history: new StateHistory(), secrets: new Map(), refreshSeconds: 5, now: NOW };
     const plain = await pageAnswer(input, undefined);
-    expect(plain.headers).toMatchObject({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', vary: 'accept-encoding' });
+    expect(plain.headers).toMatchObject({
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      vary: 'accept-encoding',
+    });
     expect(plain.headers['content-encoding']).toBeUndefined();
     expect(plain.headers['content-security-policy']).toContain(`script-src '${SCRIPT_HASH}'`);
     expect(SCRIPT_HASH).toBe(`sha256-${createHash('sha256').update(SCRIPT).digest('base64')}`);

@@ -38,9 +38,20 @@ export class Browser {
   static async launch({ width = 1280, height = 900 } = {}) {
     const profile = mkdtempSync(join(tmpdir(), 'ldirectord-chromium-'));
     const args = [
-      '--headless=new', '--remote-debugging-pipe', `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check',
-      '--disable-gpu', '--disable-dev-shm-usage', '--disable-extensions', '--disable-background-networking', '--disable-sync',
-      '--mute-audio', '--hide-scrollbars', `--window-size=${width},${height}`, 'about:blank',
+      '--headless=new',
+      '--remote-debugging-pipe',
+      `--user-data-dir=${profile}`,
+      '--no-first-run',
+      '--no-default-browser-check',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-extensions',
+      '--disable-background-networking',
+      '--disable-sync',
+      '--mute-audio',
+      '--hide-scrollbars',
+      `--window-size=${width},${height}`,
+      'about:blank',
     ];
     // root cannot use Chromium's sandbox (CI runs as root)
     if (process.getuid?.() === 0) args.unshift('--no-sandbox');

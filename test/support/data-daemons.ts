@@ -7,9 +7,7 @@ import { chownSync, readdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import pg from 'pg';
 import { join } from 'node:path';
-import {
-  findBinary, removeDir, startDaemon, tcpOpen, tempDir, waitUntil, type Daemon,
-} from './data-servers.js';
+import { findBinary, removeDir, startDaemon, tcpOpen, tempDir, waitUntil, type Daemon } from './data-servers.js';
 
 export interface Running {
   readonly host: string;
@@ -49,34 +47,56 @@ export function slapdBinary(): string | undefined {
 export async function startSlapd(slapd: string, host: string, port: number): Promise<Running & { ldapsPort: number }> {
   const dir = tempDir('slapd');
   const f = (n: string): string => join(dir, n);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${host}`,
-    '-keyout', f('key.pem'), '-out', f('cert.pem')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${host}`, '-keyout', f('key.pem'), '-out', f('cert.pem')],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   execFileSync('mkdir', ['-p', f('db')]);
-  writeFileSync(f('slapd.conf'), [
-    'include /etc/ldap/schema/core.schema',
-    'include /etc/ldap/schema/cosine.schema',
-    'include /etc/ldap/schema/inetorgperson.schema',
-    'modulepath /usr/lib/ldap',
-    'moduleload back_mdb',
-    `pidfile ${f('slapd.pid')}`,
-    `TLSCertificateFile ${f('cert.pem')}`,
-    `TLSCertificateKeyFile ${f('key.pem')}`,
-    'database mdb',
-    'maxsize 10485760',
-    `suffix "${LDAP_SUFFIX}"`,
-    `rootdn "${LDAP_ADMIN}"`,
-    `rootpw ${LDAP_ADMIN_PW}`,
-    `directory ${f('db')}`,
-    'access to attrs=userPassword by anonymous auth by * none',
-    'access to * by * read',
-    '',
-  ].join('\n'));
-  writeFileSync(f('data.ldif'), [
-    `dn: ${LDAP_SUFFIX}`, 'objectClass: dcObject', 'objectClass: organization', 'o: Example', 'dc: example', '',
-    `dn: ou=people,${LDAP_SUFFIX}`, 'objectClass: organizationalUnit', 'ou: people', '',
-    `dn: ${LDAP_USER}`, 'objectClass: inetOrgPerson', 'uid: checker', 'cn: Checker', 'sn: Checker',
-    `userPassword: ${LDAP_USER_PW}`, '',
-  ].join('\n'));
+  writeFileSync(
+    f('slapd.conf'),
+    [
+      'include /etc/ldap/schema/core.schema',
+      'include /etc/ldap/schema/cosine.schema',
+      'include /etc/ldap/schema/inetorgperson.schema',
+      'modulepath /usr/lib/ldap',
+      'moduleload back_mdb',
+      `pidfile ${f('slapd.pid')}`,
+      `TLSCertificateFile ${f('cert.pem')}`,
+      `TLSCertificateKeyFile ${f('key.pem')}`,
+      'database mdb',
+      'maxsize 10485760',
+      `suffix "${LDAP_SUFFIX}"`,
+      `rootdn "${LDAP_ADMIN}"`,
+      `rootpw ${LDAP_ADMIN_PW}`,
+      `directory ${f('db')}`,
+      'access to attrs=userPassword by anonymous auth by * none',
+      'access to * by * read',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    f('data.ldif'),
+    [
+      `dn: ${LDAP_SUFFIX}`,
+      'objectClass: dcObject',
+      'objectClass: organization',
+      'o: Example',
+      'dc: example',
+      '',
+      `dn: ou=people,${LDAP_SUFFIX}`,
+      'objectClass: organizationalUnit',
+      'ou: people',
+      '',
+      `dn: ${LDAP_USER}`,
+      'objectClass: inetOrgPerson',
+      'uid: checker',
+      'cn: Checker',
+      'sn: Checker',
+      `userPassword: ${LDAP_USER_PW}`,
+      '',
+    ].join('\n'),
+  );
   execFileSync('/usr/sbin/slapadd', ['-f', f('slapd.conf'), '-l', f('data.ldif')], { stdio: ['ignore', 'ignore', 'pipe'] });
   const ldapsPort = port + 1;
   const daemon = startDaemon(slapd, ['-f', f('slapd.conf'), '-h', `ldap://${host}:${port}/ ldaps://${host}:${ldapsPort}/`, '-d', '0']);
@@ -97,9 +117,18 @@ export function dnsmasqBinary(): string | undefined {
 export async function startDnsmasq(dnsmasq: string, host: string, port: number, records: string[]): Promise<Running> {
   const dir = tempDir('dnsmasq');
   const args = [
-    '-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-poll', '--bind-interfaces',
-    `--listen-address=${host}`, `--port=${port}`, '--except-interface=nonexistent',
-    '--log-facility=-', `--pid-file=${join(dir, 'dnsmasq.pid')}`, '--local=/test/',
+    '-k',
+    '--conf-file=/dev/null',
+    '--no-resolv',
+    '--no-hosts',
+    '--no-poll',
+    '--bind-interfaces',
+    `--listen-address=${host}`,
+    `--port=${port}`,
+    '--except-interface=nonexistent',
+    '--log-facility=-',
+    `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+    '--local=/test/',
     ...records.map((r) => `--host-record=${r}`),
   ];
   if (userInfo().uid === 0) args.push('--user=root', '--group=root');
@@ -127,24 +156,48 @@ export async function startMariadb(bin: { server: string; install: string }, hos
   const dir = tempDir('mariadb');
   const f = (n: string): string => join(dir, n);
   const asRoot = userInfo().uid === 0;
-  execFileSync(bin.install, ['--no-defaults', `--datadir=${f('data')}`, '--auth-root-authentication-method=normal',
-    '--skip-test-db', '--innodb-log-file-size=4M', ...(asRoot ? ['--user=root'] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
-  writeFileSync(f('init.sql'), [
-    'CREATE DATABASE ldtest;',
-    'CREATE TABLE ldtest.director (id INT, enabled INT);',
-    'INSERT INTO ldtest.director VALUES (1, 1), (2, 0);',
-    'CREATE TABLE ldtest.empty (id INT);',
-    `CREATE USER '${MYSQL_USER}'@'%' IDENTIFIED BY '${MYSQL_PW}';`,
-    `GRANT SELECT ON ldtest.* TO '${MYSQL_USER}'@'%';`,
-    '',
-  ].join('\n'));
+  execFileSync(
+    bin.install,
+    [
+      '--no-defaults',
+      `--datadir=${f('data')}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+      '--innodb-log-file-size=4M',
+      ...(asRoot ? ['--user=root'] : []),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  writeFileSync(
+    f('init.sql'),
+    [
+      'CREATE DATABASE ldtest;',
+      'CREATE TABLE ldtest.director (id INT, enabled INT);',
+      'INSERT INTO ldtest.director VALUES (1, 1), (2, 0);',
+      'CREATE TABLE ldtest.empty (id INT);',
+      `CREATE USER '${MYSQL_USER}'@'%' IDENTIFIED BY '${MYSQL_PW}';`,
+      `GRANT SELECT ON ldtest.* TO '${MYSQL_USER}'@'%';`,
+      '',
+    ].join('\n'),
+  );
   const daemon = startDaemon(bin.server, [
-    '--no-defaults', `--datadir=${f('data')}`, `--socket=${f('mysqld.sock')}`, `--port=${port}`, `--bind-address=${host}`,
-    `--pid-file=${f('mysqld.pid')}`, `--init-file=${f('init.sql')}`, '--skip-log-bin', '--innodb-buffer-pool-size=16M',
+    '--no-defaults',
+    `--datadir=${f('data')}`,
+    `--socket=${f('mysqld.sock')}`,
+    `--port=${port}`,
+    `--bind-address=${host}`,
+    `--pid-file=${f('mysqld.pid')}`,
+    `--init-file=${f('init.sql')}`,
+    '--skip-log-bin',
+    '--innodb-buffer-pool-size=16M',
     // A throw-away datadir: no buffer-pool dump, no clean InnoDB shutdown.
-    '--innodb-log-file-size=4M', '--innodb-fast-shutdown=2', '--innodb-buffer-pool-load-at-startup=0',
+    '--innodb-log-file-size=4M',
+    '--innodb-fast-shutdown=2',
+    '--innodb-buffer-pool-load-at-startup=0',
     '--innodb-buffer-pool-dump-at-shutdown=0',
-    '--skip-name-resolve', `--log-error=${f('error.log')}`, ...(asRoot ? ['--user=root'] : []),
+    '--skip-name-resolve',
+    `--log-error=${f('error.log')}`,
+    ...(asRoot ? ['--user=root'] : []),
   ]);
   await waitUntil(() => tcpOpen(host, port), daemon, 'mariadbd', 30_000);
   return running(host, port, dir, daemon);
@@ -185,11 +238,37 @@ export async function startPostgres(bin: { postgres: string; initdb: string }, h
   }
   writeFileSync(f('pwfile'), 'superpw\n');
   if (ids) chownSync(f('pwfile'), ids.uid, ids.gid);
-  execFileSync(bin.initdb, ['-D', f('data'), '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${f('pwfile')}`,
-    '-E', 'UTF8', '--no-sync', '--no-instructions'], { stdio: ['ignore', 'ignore', 'pipe'], ...ids, cwd: dir });
-  const daemon = startDaemon(bin.postgres, ['-D', f('data'), '-k', dir, '-h', host, '-p', String(port),
-    '-c', 'fsync=off', '-c', 'shared_buffers=16MB', '-c', 'max_connections=20'], { ...ids, cwd: dir });
-  await waitUntil(async () => daemon.output().includes('ready to accept connections') && (await tcpOpen(host, port)), daemon, 'postgres', 30_000);
+  execFileSync(
+    bin.initdb,
+    ['-D', f('data'), '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${f('pwfile')}`, '-E', 'UTF8', '--no-sync', '--no-instructions'],
+    { stdio: ['ignore', 'ignore', 'pipe'], ...ids, cwd: dir },
+  );
+  const daemon = startDaemon(
+    bin.postgres,
+    [
+      '-D',
+      f('data'),
+      '-k',
+      dir,
+      '-h',
+      host,
+      '-p',
+      String(port),
+      '-c',
+      'fsync=off',
+      '-c',
+      'shared_buffers=16MB',
+      '-c',
+      'max_connections=20',
+    ],
+    { ...ids, cwd: dir },
+  );
+  await waitUntil(
+    async () => daemon.output().includes('ready to accept connections') && (await tcpOpen(host, port)),
+    daemon,
+    'postgres',
+    30_000,
+  );
   const sql = async (database: string, statements: string[]): Promise<void> => {
     const client = new pg.Client({ host, port, user: 'postgres', password: 'superpw', database });
     await client.connect();
@@ -228,7 +307,9 @@ export function freeradiusBinary(): string | undefined {
 export async function startFreeradius(freeradius: string, host: string, port: number): Promise<Running> {
   const dir = tempDir('freeradius');
   const f = (n: string): string => join(dir, n);
-  writeFileSync(f('radiusd.conf'), `
+  writeFileSync(
+    f('radiusd.conf'),
+    `
 prefix = /usr
 exec_prefix = /usr
 sysconfdir = /etc
@@ -284,7 +365,8 @@ server default {
     pap
   }
 }
-`);
+`,
+  );
   writeFileSync(f('users'), `${RADIUS_USER} Cleartext-Password := "${RADIUS_PW}"\n`);
   const daemon = startDaemon(freeradius, ['-f', '-l', 'stdout', '-d', dir]);
   await waitUntil(async () => daemon.output().includes('Ready to process requests'), daemon, 'freeradius');

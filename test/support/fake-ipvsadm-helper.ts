@@ -30,7 +30,10 @@ export function fakeIpvsadm(): FakeIpvsadm {
   const dir = mkdtempSync(path.join(tmpdir(), 'fake-ipvsadm-'));
   const env = { FAKE_IPVSADM_STATE: path.join(dir, 'state.json'), FAKE_IPVSADM_LOG: path.join(dir, 'calls.jsonl') };
   return {
-    dir, statePath: env.FAKE_IPVSADM_STATE, logPath: env.FAKE_IPVSADM_LOG, env,
+    dir,
+    statePath: env.FAKE_IPVSADM_STATE,
+    logPath: env.FAKE_IPVSADM_LOG,
+    env,
     runner: (extraEnv = {}, o = {}) => createIpvsadmRunner(FAKE_IPVSADM, { ...o, env: { ...env, ...extraEnv } }),
     inProcess: (extraEnv = {}) => ({
       path: FAKE_IPVSADM,
@@ -43,8 +46,13 @@ export function fakeIpvsadm(): FakeIpvsadm {
     },
     calls: () => {
       try {
-        return readFileSync(env.FAKE_IPVSADM_LOG, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      } catch { return []; }
+        return readFileSync(env.FAKE_IPVSADM_LOG, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
+      } catch {
+        return [];
+      }
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -31,23 +31,39 @@ const PERSISTENCE_ENGINES = new Set(['sip']);
 const DEFAULT_PERSISTENT_TIMEOUT = 360;
 const MAX_TIMEOUT = 86400 * 31;
 const INT_MAX = 2147483647;
-const SCHED1 = 1, SCHED2 = 2, SCHED3 = 4;
+const SCHED1 = 1,
+  SCHED2 = 2,
+  SCHED3 = 4;
 const PROTO_NUM = { tcp: 6, udp: 17, sctp: 132 };
 
 // ------------------------------------------------------------------ process exit ----
 
 class Exit extends Error {
-  constructor(code) { super(`exit ${code}`); this.code = code; }
+  constructor(code) {
+    super(`exit ${code}`);
+    this.code = code;
+  }
 }
 // One run at a time (runs are synchronous): its outputs, environment and stdin.
 let out = '';
 let errOut = '';
 let env = {};
 let readStdin = () => '';
-const err = (s) => { errOut += s; };
-function fail(msg) { err(`${msg}\n`); throw new Exit(2); }
-function tryhelp(code) { err(`Try \`${PROG} -h' or '${PROG} --help' for more information.\n`); throw new Exit(code & 255); }
-function unsupported(what) { err(`fake-ipvsadm: ${what} is not supported\n`); throw new Exit(3); }
+const err = (s) => {
+  errOut += s;
+};
+function fail(msg) {
+  err(`${msg}\n`);
+  throw new Exit(2);
+}
+function tryhelp(code) {
+  err(`Try \`${PROG} -h' or '${PROG} --help' for more information.\n`);
+  throw new Exit(code & 255);
+}
+function unsupported(what) {
+  err(`fake-ipvsadm: ${what} is not supported\n`);
+  throw new Exit(3);
+}
 
 // --------------------------------------------------------------------- state ----
 
@@ -57,7 +73,11 @@ let dirty = false;
 function loadState() {
   table = { services: [] };
   dirty = false;
-  try { table = JSON.parse(readFileSync(statePath, 'utf8')); } catch (e) { if (e.code !== 'ENOENT') throw e; }
+  try {
+    table = JSON.parse(readFileSync(statePath, 'utf8'));
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+  }
 }
 function saveState() {
   if (!dirty) return;
@@ -76,12 +96,22 @@ function lockState() {
   for (;;) {
     try {
       closeSync(openSync(lock, 'wx'));
-      return () => { try { unlinkSync(lock); } catch { /* already taken as stale */ } };
+      return () => {
+        try {
+          unlinkSync(lock);
+        } catch {
+          /* already taken as stale */
+        }
+      };
     } catch (e) {
       if (e.code !== 'EEXIST') throw e;
     }
     // A run killed while holding the lock leaves it behind; runs take milliseconds.
-    try { if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock); } catch { /* released meanwhile */ }
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock);
+    } catch {
+      /* released meanwhile */
+    }
     if (Date.now() > giveUp) throw new Error(`fake-ipvsadm: ${lock} held for ${LOCK_GIVE_UP_MS} ms`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
   }
@@ -97,7 +127,8 @@ function parseV4(s) {
 }
 function parseV6(s) {
   if (!/^[0-9A-Fa-f:.]+$/.test(s)) return undefined;
-  let head = s, tail = [];
+  let head = s,
+    tail = [];
   if (s.includes('.')) {
     const i = s.lastIndexOf(':');
     const v4 = i >= 0 ? parseV4(s.slice(i + 1)) : undefined;
@@ -111,12 +142,18 @@ function parseV6(s) {
   const words = (x) => {
     if (x === '') return [];
     const r = [];
-    for (const g of x.split(':')) { if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return undefined; r.push(parseInt(g, 16)); }
+    for (const g of x.split(':')) {
+      if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return undefined;
+      r.push(parseInt(g, 16));
+    }
     return r;
   };
   const l = words(halves[0]);
   if (!l) return undefined;
-  if (halves.length === 1) { const w = [...l, ...tail]; return w.length === 8 ? w : undefined; }
+  if (halves.length === 1) {
+    const w = [...l, ...tail];
+    return w.length === 8 ? w : undefined;
+  }
   const r = words(halves[1]);
   if (!r) return undefined;
   const n = l.length + r.length + tail.length;
@@ -124,17 +161,33 @@ function parseV6(s) {
   return [...l, ...new Array(8 - n).fill(0), ...r, ...tail];
 }
 function fmtV6(w) {
-  let bb = -1, bl = 0, cb = -1, cl = 0;
+  let bb = -1,
+    bl = 0,
+    cb = -1,
+    cl = 0;
   for (let i = 0; i < 8; i++) {
-    if (w[i] === 0) { if (cb < 0) { cb = i; cl = 1; } else cl++; if (cl > bl) { bb = cb; bl = cl; } } else cb = -1;
+    if (w[i] === 0) {
+      if (cb < 0) {
+        cb = i;
+        cl = 1;
+      } else cl++;
+      if (cl > bl) {
+        bb = cb;
+        bl = cl;
+      }
+    } else cb = -1;
   }
   if (bl < 2) bb = -1;
   let o = '';
   for (let i = 0; i < 8; i++) {
-    if (bb >= 0 && i >= bb && i < bb + bl) { if (i === bb) o += ':'; continue; }
+    if (bb >= 0 && i >= bb && i < bb + bl) {
+      if (i === bb) o += ':';
+      continue;
+    }
     if (i > 0) o += ':';
     if (i === 6 && bb === 0 && (bl === 6 || (bl === 5 && w[5] === 0xffff))) {
-      o += `${w[6] >> 8}.${w[6] & 255}.${w[7] >> 8}.${w[7] & 255}`; break;
+      o += `${w[6] >> 8}.${w[6] & 255}.${w[7] >> 8}.${w[7] & 255}`;
+      break;
     }
     o += w[i].toString(16);
   }
@@ -142,14 +195,21 @@ function fmtV6(w) {
   return o;
 }
 /** {af, text, words(u32[])} */
-function addrV4(p) { return { af: 4, text: p.join('.'), key: [((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0] }; }
-function addrV6(w) { return { af: 6, text: fmtV6(w), key: [0, 2, 4, 6].map((i) => ((w[i] << 16) | w[i + 1]) >>> 0) }; }
-function addrOf(af, text) { return af === 4 ? addrV4(parseV4(text)) : addrV6(parseV6(text)); }
+function addrV4(p) {
+  return { af: 4, text: p.join('.'), key: [((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0] };
+}
+function addrV6(w) {
+  return { af: 6, text: fmtV6(w), key: [0, 2, 4, 6].map((i) => ((w[i] << 16) | w[i + 1]) >>> 0) };
+}
+function addrOf(af, text) {
+  return af === 4 ? addrV4(parseV4(text)) : addrV6(parseV6(text));
+}
 
 /** parse_service(): {addr, port?} with .hasPort, or undefined (SERVICE_NONE). */
 function parseServiceArg(buf) {
   if (buf === undefined || /^\d*$/.test(buf)) return undefined;
-  let host = buf, portText;
+  let host = buf,
+    portText;
   if (buf.startsWith('[')) {
     const i = buf.indexOf(']');
     if (i < 0 || buf[i + 1] !== ':') return undefined;
@@ -162,7 +222,10 @@ function parseServiceArg(buf) {
   const w6 = parseV6(host);
   if (w6) return { addr: addrV6(w6), hasPort: false };
   const c = buf.lastIndexOf(':');
-  if (c >= 0) { host = buf.slice(0, c); portText = buf.slice(c + 1); }
+  if (c >= 0) {
+    host = buf.slice(0, c);
+    portText = buf.slice(c + 1);
+  }
   const v4 = parseV4(host);
   if (!v4) return undefined;
   return withPort(addrV4(v4), portText);
@@ -182,23 +245,75 @@ function toNumber(s, min, max) {
 
 // ------------------------------------------------------------------- options ----
 
-const OPTNAMES = ['numeric', 'connection', 'service-address', 'scheduler', 'persistent', 'netmask', 'real-server',
-  'forwarding-method', 'weight', 'u-threshold', 'l-threshold', 'mcast-interface', 'timeout', 'daemon', 'stats', 'rate',
-  'thresholds', 'persistent-conn', 'nosort', 'syncid', 'exact', 'ops', 'pe', 'sched-flags', 'mcast-group', 'mcast-port',
-  'mcast-ttl', 'sync-maxlen', 'tun-info', 'tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum'];
+const OPTNAMES = [
+  'numeric',
+  'connection',
+  'service-address',
+  'scheduler',
+  'persistent',
+  'netmask',
+  'real-server',
+  'forwarding-method',
+  'weight',
+  'u-threshold',
+  'l-threshold',
+  'mcast-interface',
+  'timeout',
+  'daemon',
+  'stats',
+  'rate',
+  'thresholds',
+  'persistent-conn',
+  'nosort',
+  'syncid',
+  'exact',
+  'ops',
+  'pe',
+  'sched-flags',
+  'mcast-group',
+  'mcast-port',
+  'mcast-ttl',
+  'sync-maxlen',
+  'tun-info',
+  'tun-type',
+  'tun-port',
+  'tun-nocsum',
+  'tun-csum',
+  'tun-remcsum',
+];
 const OPT = Object.fromEntries(OPTNAMES.map((n, i) => [n, i]));
-const CMDNAMES = { A: 'add-service', E: 'edit-service', D: 'delete-service', C: 'flush', L: 'list', a: 'add-server',
-  d: 'delete-server', e: 'edit-server', R: 'restore', S: 'save', Z: 'zero' };
+const CMDNAMES = {
+  A: 'add-service',
+  E: 'edit-service',
+  D: 'delete-service',
+  C: 'flush',
+  L: 'list',
+  a: 'add-server',
+  d: 'delete-server',
+  e: 'edit-server',
+  R: 'restore',
+  S: 'save',
+  Z: 'zero',
+};
 // Per command: options it requires, options it allows, and options of which at most one may be given.
 const RULES = {
   A: { req: ['service-address'], ok: ['scheduler', 'persistent', 'netmask', 'ops', 'pe', 'sched-flags'] },
   E: { req: ['service-address'], ok: ['scheduler', 'persistent', 'netmask', 'ops', 'pe', 'sched-flags'] },
   D: { req: ['service-address'], ok: [] },
   C: { req: [], ok: [] },
-  L: { req: [], ok: ['numeric', 'stats', 'rate', 'thresholds', 'persistent-conn', 'nosort', 'syncid', 'exact', 'tun-info'],
-    one: ['connection', 'service-address', 'timeout', 'daemon'] },
-  a: { req: ['service-address', 'real-server'], ok: ['forwarding-method', 'weight', 'u-threshold', 'l-threshold', 'tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum'] },
-  e: { req: ['service-address', 'real-server'], ok: ['forwarding-method', 'weight', 'u-threshold', 'l-threshold', 'tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum'] },
+  L: {
+    req: [],
+    ok: ['numeric', 'stats', 'rate', 'thresholds', 'persistent-conn', 'nosort', 'syncid', 'exact', 'tun-info'],
+    one: ['connection', 'service-address', 'timeout', 'daemon'],
+  },
+  a: {
+    req: ['service-address', 'real-server'],
+    ok: ['forwarding-method', 'weight', 'u-threshold', 'l-threshold', 'tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum'],
+  },
+  e: {
+    req: ['service-address', 'real-server'],
+    ok: ['forwarding-method', 'weight', 'u-threshold', 'l-threshold', 'tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum'],
+  },
   d: { req: ['service-address', 'real-server'], ok: [] },
   R: { req: [], ok: [] },
   S: { req: [], ok: ['numeric'] },
@@ -220,19 +335,116 @@ function genericOptCheck(cmd, options) {
   }
 }
 
-const SHORT = { A: 'A', E: 'E', D: 'D', C: 'C', L: 'L', l: 'L', Z: 'Z', a: 'a', e: 'e', d: 'd', R: 'R', S: 'S', h: 'h', v: 'v',
-  t: 't', u: 'u', f: 'f', s: 's', p: 'p', M: 'M', r: 'r', m: 'm', i: 'i', g: 'g', w: 'w', x: 'x', y: 'y', n: 'n', c: 'c',
-  X: 'X', '6': '6', o: 'o', b: 'b' };
-const LONG = { 'add-service': 'A', 'edit-service': 'E', 'delete-service': 'D', clear: 'C', list: 'L', zero: 'Z',
-  'add-server': 'a', 'edit-server': 'e', 'delete-server': 'd', restore: 'R', save: 'S', help: 'h', version: 'v',
-  'tcp-service': 't', 'udp-service': 'u', 'sctp-service': 'sctp', 'fwmark-service': 'f', scheduler: 's', persistent: 'p',
-  netmask: 'M', 'real-server': 'r', masquerading: 'm', ipip: 'i', gatewaying: 'g', weight: 'w', 'u-threshold': 'x',
-  'l-threshold': 'y', numeric: 'n', connection: 'c', thresholds: 'thresholds', nosort: 'nosort', sort: 'sort', exact: 'X',
-  ipv6: '6', ops: 'o', pe: 'pe', 'sched-flags': 'b', 'tun-type': 'tun-type', 'tun-port': 'tun-port',
-  'tun-nocsum': 'tun-nocsum', 'tun-csum': 'tun-csum', 'tun-remcsum': 'tun-remcsum', stats: 'stats', rate: 'rate',
-  'persistent-conn': 'persistent-conn', timeout: 'timeout', daemon: 'daemon', 'tun-info': 'tun-info', set: 'set',
-  'start-daemon': 'start-daemon', 'stop-daemon': 'stop-daemon', 'mcast-interface': 'mcast', syncid: 'syncid' };
-const WITH_ARG = new Set(['t', 'u', 'sctp', 'f', 's', 'M', 'r', 'w', 'x', 'y', 'pe', 'b', 'tun-type', 'tun-port', 'start-daemon', 'stop-daemon', 'mcast', 'syncid']);
+const SHORT = {
+  A: 'A',
+  E: 'E',
+  D: 'D',
+  C: 'C',
+  L: 'L',
+  l: 'L',
+  Z: 'Z',
+  a: 'a',
+  e: 'e',
+  d: 'd',
+  R: 'R',
+  S: 'S',
+  h: 'h',
+  v: 'v',
+  t: 't',
+  u: 'u',
+  f: 'f',
+  s: 's',
+  p: 'p',
+  M: 'M',
+  r: 'r',
+  m: 'm',
+  i: 'i',
+  g: 'g',
+  w: 'w',
+  x: 'x',
+  y: 'y',
+  n: 'n',
+  c: 'c',
+  X: 'X',
+  6: '6',
+  o: 'o',
+  b: 'b',
+};
+const LONG = {
+  'add-service': 'A',
+  'edit-service': 'E',
+  'delete-service': 'D',
+  clear: 'C',
+  list: 'L',
+  zero: 'Z',
+  'add-server': 'a',
+  'edit-server': 'e',
+  'delete-server': 'd',
+  restore: 'R',
+  save: 'S',
+  help: 'h',
+  version: 'v',
+  'tcp-service': 't',
+  'udp-service': 'u',
+  'sctp-service': 'sctp',
+  'fwmark-service': 'f',
+  scheduler: 's',
+  persistent: 'p',
+  netmask: 'M',
+  'real-server': 'r',
+  masquerading: 'm',
+  ipip: 'i',
+  gatewaying: 'g',
+  weight: 'w',
+  'u-threshold': 'x',
+  'l-threshold': 'y',
+  numeric: 'n',
+  connection: 'c',
+  thresholds: 'thresholds',
+  nosort: 'nosort',
+  sort: 'sort',
+  exact: 'X',
+  ipv6: '6',
+  ops: 'o',
+  pe: 'pe',
+  'sched-flags': 'b',
+  'tun-type': 'tun-type',
+  'tun-port': 'tun-port',
+  'tun-nocsum': 'tun-nocsum',
+  'tun-csum': 'tun-csum',
+  'tun-remcsum': 'tun-remcsum',
+  stats: 'stats',
+  rate: 'rate',
+  'persistent-conn': 'persistent-conn',
+  timeout: 'timeout',
+  daemon: 'daemon',
+  'tun-info': 'tun-info',
+  set: 'set',
+  'start-daemon': 'start-daemon',
+  'stop-daemon': 'stop-daemon',
+  'mcast-interface': 'mcast',
+  syncid: 'syncid',
+};
+const WITH_ARG = new Set([
+  't',
+  'u',
+  'sctp',
+  'f',
+  's',
+  'M',
+  'r',
+  'w',
+  'x',
+  'y',
+  'pe',
+  'b',
+  'tun-type',
+  'tun-port',
+  'start-daemon',
+  'stop-daemon',
+  'mcast',
+  'syncid',
+]);
 const OPTIONAL_ARG = new Set(['p']);
 
 /** popt-like tokenizer: [{opt, arg, text}] or {bad: text} at the first unknown option; positional args kept. */
@@ -244,12 +456,18 @@ function tokenize(argv) {
       const eq = a.indexOf('=');
       const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
       const opt = LONG[name];
-      if (!opt) { items.push({ bad: a }); return items; }
+      if (!opt) {
+        items.push({ bad: a });
+        return items;
+      }
       let arg;
       if (WITH_ARG.has(opt)) {
         if (eq >= 0) arg = a.slice(eq + 1);
         else if (i + 1 < argv.length) arg = argv[++i];
-        else { items.push({ bad: a, missing: true }); return items; }
+        else {
+          items.push({ bad: a, missing: true });
+          return items;
+        }
       } else if (OPTIONAL_ARG.has(opt)) {
         if (eq >= 0) arg = a.slice(eq + 1);
         else if (i + 1 < argv.length && !argv[i + 1].startsWith('-')) arg = argv[++i];
@@ -258,13 +476,19 @@ function tokenize(argv) {
     } else if (a.startsWith('-') && a.length > 1) {
       for (let k = 1; k < a.length; k++) {
         const opt = SHORT[a[k]];
-        if (!opt) { items.push({ bad: `-${a[k]}` }); return items; }
+        if (!opt) {
+          items.push({ bad: `-${a[k]}` });
+          return items;
+        }
         let arg;
         const rest = a.slice(k + 1);
         if (WITH_ARG.has(opt)) {
           if (rest !== '') arg = rest;
           else if (i + 1 < argv.length) arg = argv[++i];
-          else { items.push({ bad: `-${a[k]}`, missing: true }); return items; }
+          else {
+            items.push({ bad: `-${a[k]}`, missing: true });
+            return items;
+          }
           items.push({ opt, arg, text: `-${a[k]}` });
           break;
         }
@@ -286,8 +510,21 @@ function tokenize(argv) {
 function newEntry() {
   return {
     cmd: undefined,
-    svc: { af: 4, protocol: undefined, addr: undefined, port: 0, fwmark: 0, sched: '', flags: 0, timeout: 0,
-      persistent: false, netmask4: '255.255.255.255', netmask6: 128, pe: '', ops: false },
+    svc: {
+      af: 4,
+      protocol: undefined,
+      addr: undefined,
+      port: 0,
+      fwmark: 0,
+      sched: '',
+      flags: 0,
+      timeout: 0,
+      persistent: false,
+      netmask4: '255.255.255.255',
+      netmask6: 128,
+      pe: '',
+      ops: false,
+    },
     dest: { addr: undefined, port: 0, fwd: 'route', weight: 1, u: 0, l: 0, tunType: 'ipip' },
     options: new Set(),
     format: { numeric: false, rule: false, thresholds: false },
@@ -309,28 +546,61 @@ function parseOptions(argv, ce) {
   const first = items[0];
   if (!first || first.bad || first.positional !== undefined) tryhelp(-1);
   switch (first.opt) {
-    case 'A': case 'E': case 'D': case 'a': case 'e': case 'd': case 'C': case 'L': case 'Z': case 'R': case 'S':
-      setCommand(ce, first.opt); break;
-    case 'h': return unsupported('-h');
-    case 'v': return unsupported('-v');
-    case 'set': case 'start-daemon': case 'stop-daemon': return unsupported(first.text);
-    default: return tryhelp(-1);
+    case 'A':
+    case 'E':
+    case 'D':
+    case 'a':
+    case 'e':
+    case 'd':
+    case 'C':
+    case 'L':
+    case 'Z':
+    case 'R':
+    case 'S':
+      setCommand(ce, first.opt);
+      break;
+    case 'h':
+      return unsupported('-h');
+    case 'v':
+      return unsupported('-v');
+    case 'set':
+    case 'start-daemon':
+    case 'stop-daemon':
+      return unsupported(first.text);
+    default:
+      return tryhelp(-1);
   }
   const positional = [];
   let schedFlags = '';
   for (const it of items.slice(1)) {
-    if (it.positional !== undefined) { positional.push(it.positional); continue; }
+    if (it.positional !== undefined) {
+      positional.push(it.positional);
+      continue;
+    }
     if (it.bad) {
       err(`${it.bad}: ${it.missing ? 'missing argument' : 'unknown option'}\n`);
       return -1;
     }
     const arg = it.arg;
     switch (it.opt) {
-      case 'A': case 'E': case 'D': case 'a': case 'e': case 'd': case 'C': case 'L': case 'Z': case 'R': case 'S':
-      case 'h': case 'v':
+      case 'A':
+      case 'E':
+      case 'D':
+      case 'a':
+      case 'e':
+      case 'd':
+      case 'C':
+      case 'L':
+      case 'Z':
+      case 'R':
+      case 'S':
+      case 'h':
+      case 'v':
         fail(`invalid option \`${it.text}'`);
         break;
-      case 't': case 'u': case 'sctp': {
+      case 't':
+      case 'u':
+      case 'sctp': {
         setOption(ce, 'service-address');
         ce.svc.protocol = it.opt === 't' ? 'tcp' : it.opt === 'u' ? 'udp' : 'sctp';
         const p = parseServiceArg(arg);
@@ -350,7 +620,10 @@ function parseOptions(argv, ce) {
         ce.svc.fwmark = n;
         break;
       }
-      case 's': setOption(ce, 'scheduler'); ce.svc.sched = arg.slice(0, 15); break;
+      case 's':
+        setOption(ce, 'scheduler');
+        ce.svc.sched = arg.slice(0, 15);
+        break;
       case 'p': {
         setOption(ce, 'persistent');
         ce.svc.persistent = true;
@@ -365,8 +638,11 @@ function parseOptions(argv, ce) {
       case 'M':
         setOption(ce, 'netmask');
         if (ce.svc.af !== 6) {
-          const q = parseV4(arg) ?? (/^\d+$/.test(arg) && Number(arg) <= 4294967295
-            ? [(Number(arg) >>> 24) & 255, (Number(arg) >>> 16) & 255, (Number(arg) >>> 8) & 255, Number(arg) & 255] : undefined);
+          const q =
+            parseV4(arg) ??
+            (/^\d+$/.test(arg) && Number(arg) <= 4294967295
+              ? [(Number(arg) >>> 24) & 255, (Number(arg) >>> 16) & 255, (Number(arg) >>> 8) & 255, Number(arg) & 255]
+              : undefined);
           if (!q) fail('illegal virtual server persistent mask specified');
           ce.svc.netmask4 = q.join('.');
         } else {
@@ -383,39 +659,99 @@ function parseOptions(argv, ce) {
         ce.dest.port = p.hasPort ? p.port : ce.svc.port;
         break;
       }
-      case 'i': setOption(ce, 'forwarding-method'); ce.dest.fwd = 'tunnel'; break;
-      case 'g': setOption(ce, 'forwarding-method'); ce.dest.fwd = 'route'; break;
-      case 'm': setOption(ce, 'forwarding-method'); ce.dest.fwd = 'masq'; break;
-      case 'w': setOption(ce, 'weight'); if ((ce.dest.weight = toNumber(arg, 0, INT_MAX)) < 0) fail('illegal weight specified'); break;
-      case 'x': setOption(ce, 'u-threshold'); if ((ce.dest.u = toNumber(arg, 0, INT_MAX)) < 0) fail('illegal u_threshold specified'); break;
-      case 'y': setOption(ce, 'l-threshold'); if ((ce.dest.l = toNumber(arg, 0, INT_MAX)) < 0) fail('illegal l_threshold specified'); break;
-      case 'n': setOption(ce, 'numeric'); ce.format.numeric = true; break;
-      case 'c': setOption(ce, 'connection'); break;
-      case 'timeout': setOption(ce, 'timeout'); break;
-      case 'daemon': setOption(ce, 'daemon'); break;
-      case 'stats': setOption(ce, 'stats'); break;
-      case 'rate': setOption(ce, 'rate'); break;
-      case 'persistent-conn': setOption(ce, 'persistent-conn'); break;
-      case 'tun-info': setOption(ce, 'tun-info'); break;
-      case 'thresholds': setOption(ce, 'thresholds'); ce.format.thresholds = true; break;
-      case 'nosort': setOption(ce, 'nosort'); break;
-      case 'sort': break;
-      case 'X': setOption(ce, 'exact'); break;
-      case '6':
-        if (ce.svc.fwmark) { ce.svc.af = 6; ce.svc.netmask6 = 128; } else fail('-6 used before -f\n');
+      case 'i':
+        setOption(ce, 'forwarding-method');
+        ce.dest.fwd = 'tunnel';
         break;
-      case 'o': setOption(ce, 'ops'); ce.svc.ops = true; break;
-      case 'pe': setOption(ce, 'pe'); ce.svc.pe = arg.slice(0, 32); break;
-      case 'b': setOption(ce, 'sched-flags'); schedFlags = arg; break;
+      case 'g':
+        setOption(ce, 'forwarding-method');
+        ce.dest.fwd = 'route';
+        break;
+      case 'm':
+        setOption(ce, 'forwarding-method');
+        ce.dest.fwd = 'masq';
+        break;
+      case 'w':
+        setOption(ce, 'weight');
+        if ((ce.dest.weight = toNumber(arg, 0, INT_MAX)) < 0) fail('illegal weight specified');
+        break;
+      case 'x':
+        setOption(ce, 'u-threshold');
+        if ((ce.dest.u = toNumber(arg, 0, INT_MAX)) < 0) fail('illegal u_threshold specified');
+        break;
+      case 'y':
+        setOption(ce, 'l-threshold');
+        if ((ce.dest.l = toNumber(arg, 0, INT_MAX)) < 0) fail('illegal l_threshold specified');
+        break;
+      case 'n':
+        setOption(ce, 'numeric');
+        ce.format.numeric = true;
+        break;
+      case 'c':
+        setOption(ce, 'connection');
+        break;
+      case 'timeout':
+        setOption(ce, 'timeout');
+        break;
+      case 'daemon':
+        setOption(ce, 'daemon');
+        break;
+      case 'stats':
+        setOption(ce, 'stats');
+        break;
+      case 'rate':
+        setOption(ce, 'rate');
+        break;
+      case 'persistent-conn':
+        setOption(ce, 'persistent-conn');
+        break;
+      case 'tun-info':
+        setOption(ce, 'tun-info');
+        break;
+      case 'thresholds':
+        setOption(ce, 'thresholds');
+        ce.format.thresholds = true;
+        break;
+      case 'nosort':
+        setOption(ce, 'nosort');
+        break;
+      case 'sort':
+        break;
+      case 'X':
+        setOption(ce, 'exact');
+        break;
+      case '6':
+        if (ce.svc.fwmark) {
+          ce.svc.af = 6;
+          ce.svc.netmask6 = 128;
+        } else fail('-6 used before -f\n');
+        break;
+      case 'o':
+        setOption(ce, 'ops');
+        ce.svc.ops = true;
+        break;
+      case 'pe':
+        setOption(ce, 'pe');
+        ce.svc.pe = arg.slice(0, 32);
+        break;
+      case 'b':
+        setOption(ce, 'sched-flags');
+        schedFlags = arg;
+        break;
       case 'tun-type':
         setOption(ce, 'tun-type');
         if (!['ipip', 'gue', 'gre'].includes(arg)) fail('illegal tunnel type specified');
         if (arg !== 'ipip') unsupported('--tun-type ' + arg);
         ce.dest.tunType = arg;
         break;
-      case 'tun-port': case 'tun-nocsum': case 'tun-csum': case 'tun-remcsum':
-        unsupported(it.text); break;
-      default: unsupported(it.text);
+      case 'tun-port':
+      case 'tun-nocsum':
+      case 'tun-csum':
+      case 'tun-remcsum':
+        unsupported(it.text);
+        break;
+      default:
+        unsupported(it.text);
     }
   }
   if (positional.length > 0) fail(`unexpected argument ${positional[0]}`);
@@ -426,15 +762,25 @@ function parseOptions(argv, ce) {
 function parseSchedFlags(sched, arg) {
   let flags = 0;
   for (const flag of arg.split(',').filter((f) => f !== '')) {
-    const need = (s) => { if (sched !== s) fail(`incompatible scheduler flag \`${flag}'`); };
+    const need = (s) => {
+      if (sched !== s) fail(`incompatible scheduler flag \`${flag}'`);
+    };
     if (flag === 'flag-1') flags |= SCHED1;
     else if (flag === 'flag-2') flags |= SCHED2;
     else if (flag === 'flag-3') flags |= SCHED3;
-    else if (flag === 'sh-fallback') { flags |= SCHED1; need('sh'); }
-    else if (flag === 'sh-port') { flags |= SCHED2; need('sh'); }
-    else if (flag === 'mh-fallback') { flags |= SCHED1; need('mh'); }
-    else if (flag === 'mh-port') { flags |= SCHED2; need('mh'); }
-    else fail(`invalid scheduler flag \`${flag}'`);
+    else if (flag === 'sh-fallback') {
+      flags |= SCHED1;
+      need('sh');
+    } else if (flag === 'sh-port') {
+      flags |= SCHED2;
+      need('sh');
+    } else if (flag === 'mh-fallback') {
+      flags |= SCHED1;
+      need('mh');
+    } else if (flag === 'mh-port') {
+      flags |= SCHED2;
+      need('mh');
+    } else fail(`invalid scheduler flag \`${flag}'`);
   }
   return flags;
 }
@@ -442,7 +788,9 @@ function parseSchedFlags(sched, arg) {
 // ------------------------------------------------------------------- kernel ----
 
 class KernelError extends Error {}
-const kfail = (m) => { throw new KernelError(m); };
+const kfail = (m) => {
+  throw new KernelError(m);
+};
 
 function svcMatches(s, q) {
   if (q.fwmark) return s.fwmark === q.fwmark && s.af === q.af;
@@ -454,9 +802,18 @@ const findDest = (s, d) => s.dests.find((x) => x.af === d.addr.af && x.addr === 
 function serviceRecord(ce) {
   const v = ce.svc;
   return {
-    af: v.af, protocol: v.fwmark ? 'tcp' : v.protocol, addr: v.fwmark ? undefined : v.addr.text, port: v.fwmark ? 0 : v.port,
-    fwmark: v.fwmark, sched: v.sched, flags: v.flags, persistent: v.persistent, timeout: v.persistent ? v.timeout : 0,
-    netmask: v.af === 6 ? v.netmask6 : v.netmask4, pe: v.pe, ops: v.ops,
+    af: v.af,
+    protocol: v.fwmark ? 'tcp' : v.protocol,
+    addr: v.fwmark ? undefined : v.addr.text,
+    port: v.fwmark ? 0 : v.port,
+    fwmark: v.fwmark,
+    sched: v.sched,
+    flags: v.flags,
+    persistent: v.persistent,
+    timeout: v.persistent ? v.timeout : 0,
+    netmask: v.af === 6 ? v.netmask6 : v.netmask4,
+    pe: v.pe,
+    ops: v.ops,
   };
 }
 
@@ -483,8 +840,13 @@ function execute(ce) {
   const cmd = ce.cmd;
   const q = ce.svc;
   switch (cmd) {
-    case 'C': table.services = []; dirty = true; return;
-    case 'Z': if (ce.options.has(OPT['service-address']) && !findService(q)) kfail('No such service'); return;
+    case 'C':
+      table.services = [];
+      dirty = true;
+      return;
+    case 'Z':
+      if (ce.options.has(OPT['service-address']) && !findService(q)) kfail('No such service');
+      return;
     case 'A': {
       if (findService(q)) kfail('Service already exists');
       if (!SCHEDULERS.has(q.sched)) kfail('Scheduler or persistence engine not found');
@@ -509,7 +871,8 @@ function execute(ce) {
       dirty = true;
       return;
     }
-    case 'a': case 'e': {
+    case 'a':
+    case 'e': {
       const s = findService(q);
       if (!s) kfail('Service not defined');
       const d = ce.dest;
@@ -536,7 +899,8 @@ function execute(ce) {
       dirty = true;
       return;
     }
-    default: throw new Error(`unexpected command ${cmd}`);
+    default:
+      throw new Error(`unexpected command ${cmd}`);
   }
 }
 
@@ -545,7 +909,10 @@ function execute(ce) {
 const pad = (s, n) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const i32 = (x) => x | 0;
 function cmpKeys(a, b) {
-  for (let i = 0; i < a.length; i++) { const r = i32(a[i] - b[i]); if (r !== 0) return r; }
+  for (let i = 0; i < a.length; i++) {
+    const r = i32(a[i] - b[i]);
+    if (r !== 0) return r;
+  }
   return 0;
 }
 function cmpServices(s1, s2) {
@@ -570,10 +937,26 @@ const FWD_NAME = { masq: 'Masq', local: 'Local', tunnel: 'Tunnel', route: 'Route
 const FWD_SWITCH = { masq: '-m', local: '-g', tunnel: '-i', route: '-g' };
 
 function schedFlagText(s) {
-  const names = s.sched === 'sh' ? [[SCHED1, 'sh-fallback'], [SCHED2, 'sh-port']]
-    : s.sched === 'mh' ? [[SCHED1, 'mh-fallback'], [SCHED2, 'mh-port']]
-      : [[SCHED1, 'flag-1'], [SCHED2, 'flag-2'], [SCHED3, 'flag-3']];
-  return names.filter(([b]) => s.flags & b).map(([, n]) => n).join(',');
+  const names =
+    s.sched === 'sh'
+      ? [
+          [SCHED1, 'sh-fallback'],
+          [SCHED2, 'sh-port'],
+        ]
+      : s.sched === 'mh'
+        ? [
+            [SCHED1, 'mh-fallback'],
+            [SCHED2, 'mh-port'],
+          ]
+        : [
+            [SCHED1, 'flag-1'],
+            [SCHED2, 'flag-2'],
+            [SCHED3, 'flag-3'],
+          ];
+  return names
+    .filter(([b]) => s.flags & b)
+    .map(([, n]) => n)
+    .join(',');
 }
 
 function printTitle(format) {
@@ -656,19 +1039,30 @@ function processOptions(argv, readingStdin) {
   switch (ce.cmd) {
     case 'L': {
       if (ce.options.has(OPT.connection) || ce.options.has(OPT.timeout) || ce.options.has(OPT.daemon)) unsupported('this listing');
-      if (ce.options.has(OPT.stats) || ce.options.has(OPT.rate) || ce.options.has(OPT['persistent-conn']) || ce.options.has(OPT['tun-info'])) {
+      if (
+        ce.options.has(OPT.stats) ||
+        ce.options.has(OPT.rate) ||
+        ce.options.has(OPT['persistent-conn']) ||
+        ce.options.has(OPT['tun-info'])
+      ) {
         unsupported('this listing');
       }
       if (ce.options.has(OPT['service-address'])) {
         const s = findService(ce.svc);
-        if (!s) { err('No such service\n'); throw new Exit(1); }
+        if (!s) {
+          err('No such service\n');
+          throw new Exit(1);
+        }
         printTitle(ce.format);
         printService(s, ce.format);
       } else listAll(ce.format);
       return 0;
     }
-    case 'S': listAll({ ...ce.format, rule: true }); return 0;
-    case 'R': return restore(readingStdin);
+    case 'S':
+      listAll({ ...ce.format, rule: true });
+      return 0;
+    case 'R':
+      return restore(readingStdin);
     default:
       try {
         execute(ce);

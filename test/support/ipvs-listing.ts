@@ -5,11 +5,25 @@
 // the same scanner.
 import { IpvsadmError } from '../../lib/ipvs/errors.js';
 import {
-  listingParseError, scanListings, tableChangedWhileRead, tableOfListing, type Listing, type ListingKind,
+  listingParseError,
+  scanListings,
+  tableChangedWhileRead,
+  tableOfListing,
+  type Listing,
+  type ListingKind,
 } from '../../lib/ipvs/listing-parser.js';
 import {
-  canonicalNetmask, canonicalSchedFlags, destinationKey, parseAddressPort, serviceKey,
-  type IpvsDestination, type IpvsForward, type IpvsProtocol, type IpvsService, type IpvsServiceId, type IpvsTable,
+  canonicalNetmask,
+  canonicalSchedFlags,
+  destinationKey,
+  parseAddressPort,
+  serviceKey,
+  type IpvsDestination,
+  type IpvsForward,
+  type IpvsProtocol,
+  type IpvsService,
+  type IpvsServiceId,
+  type IpvsTable,
 } from '../../lib/ipvs/table.js';
 
 const LISTING_NAME: Readonly<Record<ListingKind, string>> = {
@@ -24,7 +38,10 @@ function loneListing(text: string, kind: ListingKind, firstLine: number, scope?:
     throw listingParseError(`expected the "IP Virtual Server version" line of ${LISTING_NAME[kind]}`, firstLine);
   }
   if (listings.length > 1 || listings[0]!.kind !== kind) {
-    throw new IpvsadmError('parse', `expected one ${LISTING_NAME[kind]} listing, got ${listings.map((l) => LISTING_NAME[l.kind]).join(', ')}`);
+    throw new IpvsadmError(
+      'parse',
+      `expected one ${LISTING_NAME[kind]} listing, got ${listings.map((l) => LISTING_NAME[l.kind]).join(', ')}`,
+    );
   }
   return listings[0]!;
 }
@@ -72,7 +89,11 @@ export function mergeThresholds(table: IpvsTable, thresholds: ThresholdMap): Ipv
 
 // ------------------------------------------------------------ ipvsadm -S ----
 
-interface MutableService { id: IpvsServiceId; svc: Omit<IpvsService, 'destinations'>; destinations: IpvsDestination[] }
+interface MutableService {
+  id: IpvsServiceId;
+  svc: Omit<IpvsService, 'destinations'>;
+  destinations: IpvsDestination[];
+}
 
 function splitLines(text: string): string[] {
   const lines = text.split('\n');
@@ -107,7 +128,10 @@ export function parseSave(text: string): IpvsTable {
     const cmd = tokens.shift();
     if (cmd === '-A') {
       const id = takeService(tokens, lineNo);
-      let scheduler = 'wlc', persistent: number | undefined, netmask: string | undefined, ops = false;
+      let scheduler = 'wlc',
+        persistent: number | undefined,
+        netmask: string | undefined,
+        ops = false;
       let flags: string | undefined, pe: string | undefined;
       while (tokens.length > 0) {
         const t = tokens.shift()!;
@@ -122,7 +146,8 @@ export function parseSave(text: string): IpvsTable {
       const nm = canonicalNetmask(id.family, persistent, netmask);
       const sf = canonicalSchedFlags(scheduler, flags);
       const svc = {
-        ...id, scheduler,
+        ...id,
+        scheduler,
         ...(persistent !== undefined ? { persistent } : {}),
         ...(nm !== undefined ? { netmask: nm } : {}),
         ops,
@@ -134,7 +159,9 @@ export function parseSave(text: string): IpvsTable {
       const id = takeService(tokens, lineNo);
       const s = services.get(serviceKey(id));
       if (!s) throw listingParseError('real server of a virtual service not saved before it', lineNo);
-      let ap: ReturnType<typeof parseAddressPort>, forward: IpvsForward = 'gate', weight = 1;
+      let ap: ReturnType<typeof parseAddressPort>,
+        forward: IpvsForward = 'gate',
+        weight = 1;
       while (tokens.length > 0) {
         const t = tokens.shift()!;
         if (t === '-r') ap = parseAddressPort(tokens.shift() ?? '');
@@ -154,4 +181,3 @@ export function parseSave(text: string): IpvsTable {
   }
   return { services: [...services.values()].map((s) => ({ ...s.svc, destinations: s.destinations })) };
 }
-

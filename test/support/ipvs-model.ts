@@ -1,9 +1,7 @@
 // A pure model of what the kernel does with each ipvsadm command (including ipvsadm's
 // port mapping for gate/ipip), for property tests of the diff without any process.
 import type { IpvsCommand } from '../../lib/ipvs/commands.js';
-import {
-  destinationKey, serviceKey, storedDestinationPort, type IpvsService, type IpvsTable,
-} from '../../lib/ipvs/table.js';
+import { destinationKey, serviceKey, storedDestinationPort, type IpvsService, type IpvsTable } from '../../lib/ipvs/table.js';
 
 export function applyCommand(t: IpvsTable, c: IpvsCommand): IpvsTable {
   const k = serviceKey(c.service);

@@ -73,10 +73,11 @@ function descendants(root: number): number[] {
   }
   const found: number[] = [];
   const walk = (pid: number): void => {
-    for (const [child, ppid] of parent) if (ppid === pid) {
-      found.push(child);
-      walk(child);
-    }
+    for (const [child, ppid] of parent)
+      if (ppid === pid) {
+        found.push(child);
+        walk(child);
+      }
   };
   walk(root);
   return found;
@@ -132,7 +133,13 @@ export async function startSshd(host: string, port: number, extraConfig: readonl
     }
   };
   return {
-    host, port, dir, hostKeyLine, clientKey, knownHosts, log,
+    host,
+    port,
+    dir,
+    hostKeyLine,
+    clientKey,
+    knownHosts,
+    log,
     crash: () => killAll('SIGKILL'),
     stop: async () => {
       killAll('SIGTERM');

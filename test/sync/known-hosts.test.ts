@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  fingerprint, hostKeyName, hostsFieldMatches, keyTypeOf, knownAlgorithms, loadKnownHosts, parseKnownHosts, verifyHostKey,
+  fingerprint,
+  hostKeyName,
+  hostsFieldMatches,
+  keyTypeOf,
+  knownAlgorithms,
+  loadKnownHosts,
+  parseKnownHosts,
+  verifyHostKey,
 } from '../../lib/sync/known-hosts.js';
 
 let dir = '';
@@ -80,7 +87,13 @@ describe('known_hosts', () => {
   });
 
   it('skips @cert-authority, unknown markers and malformed lines', () => {
-    const text = [`@cert-authority peer ${pub.ed1}`, `@weird peer ${pub.ed1}`, 'peer ssh-ed25519 !!!', `peer ssh-rsa ${pub.ed1.split(' ')[1]}`, 'peer'].join('\n');
+    const text = [
+      `@cert-authority peer ${pub.ed1}`,
+      `@weird peer ${pub.ed1}`,
+      'peer ssh-ed25519 !!!',
+      `peer ssh-rsa ${pub.ed1.split(' ')[1]}`,
+      'peer',
+    ].join('\n');
     expect(parseKnownHosts(text, '/k').map((l) => l.marker ?? 'plain')).toEqual(['cert-authority']);
     expect(verifyHostKey(parseKnownHosts(text, '/k'), 'peer', 22, blob(pub.ed1), FILES)).toMatchObject({ ok: false, reason: 'unknown' });
   });

@@ -7,7 +7,11 @@ describe('parsePeer', () => {
   it('reads the scp style, defaults from the command line', () => {
     expect(parsePeer('standby', D)).toEqual({ text: 'standby', user: 'root', host: 'standby', port: 22, path: D.path });
     expect(parsePeer('admin@10.0.0.2', { ...D, port: 2222 })).toMatchObject({ user: 'admin', host: '10.0.0.2', port: 2222, path: D.path });
-    expect(parsePeer('admin@standby:/etc/ld with space.cf', D)).toMatchObject({ user: 'admin', host: 'standby', path: '/etc/ld with space.cf' });
+    expect(parsePeer('admin@standby:/etc/ld with space.cf', D)).toMatchObject({
+      user: 'admin',
+      host: 'standby',
+      path: '/etc/ld with space.cf',
+    });
     expect(parsePeer('standby:', D)).toMatchObject({ path: D.path });
   });
 
@@ -20,7 +24,11 @@ describe('parsePeer', () => {
 
   it('reads the URI style with a port', () => {
     expect(parsePeer('ssh://admin@[2001:db8::2]:2222/etc/ha.d/x.cf', D)).toEqual({
-      text: 'ssh://admin@[2001:db8::2]:2222/etc/ha.d/x.cf', user: 'admin', host: '2001:db8::2', port: 2222, path: '/etc/ha.d/x.cf',
+      text: 'ssh://admin@[2001:db8::2]:2222/etc/ha.d/x.cf',
+      user: 'admin',
+      host: '2001:db8::2',
+      port: 2222,
+      path: '/etc/ha.d/x.cf',
     });
     expect(parsePeer('ssh://127.0.90.1:2201', D)).toMatchObject({ user: 'root', host: '127.0.90.1', port: 2201, path: D.path });
     expect(parsePeer('ssh://h/a:b@c', D)).toMatchObject({ host: 'h', port: 22, path: '/a:b@c' });

@@ -28,7 +28,7 @@ function shellArgs(commandLine: string): string[] {
 }
 
 describe('shellQuote', () => {
-  it('wraps in single quotes and escapes single quotes as \'\\\'\'', () => {
+  it("wraps in single quotes and escapes single quotes as '\\''", () => {
     expect(shellQuote('abc')).toBe("'abc'");
     expect(shellQuote("it's")).toBe("'it'\\''s'");
     expect(shellQuote('')).toBe("''");

@@ -22,16 +22,43 @@ describe('sync on the command line', () => {
 describe('parseSyncArgs', () => {
   it('has defaults', () => {
     expect(parseSyncArgs(['peer'])).toEqual({
-      identities: [], knownHosts: [], port: 22, reload: false, remoteLdirectord: SYNC_DEFAULTS.remoteLdirectord,
-      timeoutSeconds: 60, peers: ['peer'],
+      identities: [],
+      knownHosts: [],
+      port: 22,
+      reload: false,
+      remoteLdirectord: SYNC_DEFAULTS.remoteLdirectord,
+      timeoutSeconds: 60,
+      peers: ['peer'],
     });
   });
 
   it('reads every option in its forms; options end at the first peer or --', () => {
-    expect(parseSyncArgs(['-i', 'k1', '-ik2', '--identity=k3', '--identity', 'k4', '--known-hosts=kh', '-p2222', '--reload',
-      '--remote-ldirectord=/usr/sbin/ldirectord', '--timeout', '5', 'a', '--reload', 'b'])).toEqual({
-      identities: ['k1', 'k2', 'k3', 'k4'], knownHosts: ['kh'], port: 2222, reload: true,
-      remoteLdirectord: '/usr/sbin/ldirectord', timeoutSeconds: 5, peers: ['a', '--reload', 'b'],
+    expect(
+      parseSyncArgs([
+        '-i',
+        'k1',
+        '-ik2',
+        '--identity=k3',
+        '--identity',
+        'k4',
+        '--known-hosts=kh',
+        '-p2222',
+        '--reload',
+        '--remote-ldirectord=/usr/sbin/ldirectord',
+        '--timeout',
+        '5',
+        'a',
+        '--reload',
+        'b',
+      ]),
+    ).toEqual({
+      identities: ['k1', 'k2', 'k3', 'k4'],
+      knownHosts: ['kh'],
+      port: 2222,
+      reload: true,
+      remoteLdirectord: '/usr/sbin/ldirectord',
+      timeoutSeconds: 5,
+      peers: ['a', '--reload', 'b'],
     });
     expect(parseSyncArgs(['--', '-weird-host'])).toMatchObject({ peers: ['-weird-host'] });
   });

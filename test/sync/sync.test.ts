@@ -2,7 +2,19 @@
 // 127.0.90.x (this file's address range). The peer's "remote ldirectord" is this
 // project's own bin/ldirectord (built by `npm run build`), or a small wrapper around it
 // that records its arguments or misbehaves on purpose.
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +27,8 @@ const BIN = join(PROJECT, 'bin/ldirectord');
 const inCI = Boolean(process.env.CI);
 
 if (!haveSshd && inCI) {
-  it('openssh-server is installed (required in CI)', () => expect.fail('/usr/sbin/sshd is missing: .ci/install.d/60-openssh-server.sh installs it'));
+  it('openssh-server is installed (required in CI)', () =>
+    expect.fail('/usr/sbin/sshd is missing: .ci/install.d/60-openssh-server.sh installs it'));
 }
 
 describe.skipIf(!haveSshd)('ldirectord sync against real sshd', () => {
@@ -38,8 +51,11 @@ describe.skipIf(!haveSshd)('ldirectord sync against real sshd', () => {
   /** Runs the local CLI as a user with an empty ~/.ssh and no agent. */
   const sync = (args: readonly string[]) =>
     execa(process.execPath, [BIN, local, 'sync', ...args], {
-      reject: false, timeout: 60_000, stdin: 'ignore',
-      env: { HOME: home, SSH_AUTH_SOCK: '', LC_ALL: 'C' }, extendEnv: true,
+      reject: false,
+      timeout: 60_000,
+      stdin: 'ignore',
+      env: { HOME: home, SSH_AUTH_SOCK: '', LC_ALL: 'C' },
+      extendEnv: true,
     });
   const peer = (s: Sshd, path: string): string => `ssh://root@${s.host}:${s.port}${path}`;
   const auth = (s: Sshd): string[] => ['-i', s.clientKey, `--known-hosts=${s.knownHosts}`];
@@ -121,7 +137,9 @@ describe.skipIf(!haveSshd)('ldirectord sync against real sshd', () => {
     const calls = readFileSync(argsLog, 'utf8').split('\0').slice(0, -1);
     expect(calls).toHaveLength(4);
     expect(calls[0]).toBe('-t');
-    expect(calls[1]).toMatch(new RegExp(`^${hostileDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\.ld "x" \\$HOME;\\.cf\\.tmp-[0-9a-f]{12}$`));
+    expect(calls[1]).toMatch(
+      new RegExp(`^${hostileDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\.ld "x" \\$HOME;\\.cf\\.tmp-[0-9a-f]{12}$`),
+    );
     expect(calls.slice(2)).toEqual([remote, 'reload']);
   });
 
@@ -249,8 +267,17 @@ describe.skipIf(!haveSshd)('ldirectord sync against real sshd', () => {
     expect(r.stderr).toContain(`sync ${peer(b, rb)}: FAILED: host key of [127.0.90.2]:${b.port} is not known`);
     expect(readFileSync(ra, 'utf8')).toBe(config(7));
     expect(readFileSync(rb, 'utf8')).toBe(config(1));
-    const both = await sync(['-i', a.clientKey, '-i', b.clientKey, `--known-hosts=${a.knownHosts}`, `--known-hosts=${b.knownHosts}`,
-      `--remote-ldirectord=${BIN}`, peer(a, ra), peer(b, rb)]);
+    const both = await sync([
+      '-i',
+      a.clientKey,
+      '-i',
+      b.clientKey,
+      `--known-hosts=${a.knownHosts}`,
+      `--known-hosts=${b.knownHosts}`,
+      `--remote-ldirectord=${BIN}`,
+      peer(a, ra),
+      peer(b, rb),
+    ]);
     expect(both.exitCode, both.stderr).toBe(0);
     expect(both.stdout.split('\n')).toHaveLength(2);
     expect(readFileSync(rb, 'utf8')).toBe(config(7));

@@ -46,7 +46,8 @@ export function describeWithoutServer(c: SqlCase, peers: string): void {
         expect(r).toMatchObject({ ok: false, message: '-', log: [sqlConfigError(peers)] });
       }
       expect(sqlConfigError('10.0.0.2')).toBe(
-        'Error: Must specify a login and request string for MySQL, Oracle and PostgreSQL checks. Not adding 10.0.0.2.');
+        'Error: Must specify a login and request string for MySQL, Oracle and PostgreSQL checks. Not adding 10.0.0.2.',
+      );
     });
 
     it('connection refused is down', async () => {
@@ -104,7 +105,10 @@ export function describeAgainstServer(
     });
 
     it('the per-real request replaces the virtual one', async () => {
-      const r = await run(c.checker, testTarget(c.v({ request: '/SELECT 1 FROM empty' }), at.host, at.port, { request: '/SELECT id FROM director', receive: '' }));
+      const r = await run(
+        c.checker,
+        testTarget(c.v({ request: '/SELECT 1 FROM empty' }), at.host, at.port, { request: '/SELECT id FROM director', receive: '' }),
+      );
       expect(r).toMatchObject({ ok: true, detail: '2 row(s)' });
     });
 

@@ -23,5 +23,7 @@ function once(port) {
   req.end();
 }
 
-setInterval(() => { for (const p of ports) once(Number(p)); }, Number(interval));
+setInterval(() => {
+  for (const p of ports) once(Number(p));
+}, Number(interval));
 process.stdout.write(`${JSON.stringify({ ready: Date.now() })}\n`);

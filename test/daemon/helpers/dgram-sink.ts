@@ -23,7 +23,9 @@ export interface DgramSink {
 }
 
 export async function startDgramSink(path: string): Promise<DgramSink> {
-  const child: ChildProcess = spawn(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', SCRIPT, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', SCRIPT, path], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const datagrams: string[] = [];
   const waiters: (() => void)[] = [];
   const lines = createInterface({ input: child.stdout! });

@@ -40,7 +40,14 @@ export async function harness(text: string, preset: string[][] = []): Promise<Ha
   const fake = fakeIpvsadm();
   for (const args of preset) fake.sh(...args);
   const h: Omit<Harness, 'director' | 'events'> = {
-    fake, logs: [], timed: [], alerts: [], monitor: [], fallbackRuns: [], up: new Map(), script: {},
+    fake,
+    logs: [],
+    timed: [],
+    alerts: [],
+    monitor: [],
+    fallbackRuns: [],
+    up: new Map(),
+    script: {},
     table: () => fake.sh('-S', '-n').split('\n').filter(Boolean),
   };
   const { director, events } = assembleDirector(r.config, {
@@ -58,7 +65,7 @@ export async function harness(text: string, preset: string[][] = []): Promise<Ha
     },
     monitor: { write: (path, id, state, message) => h.monitor.push(`${path} ${state} ${message} ${id.split(':')[3]}`) },
     checkers: scriptedCheckers(async (_v, real) => {
-      const ok = h.script.next ? h.script.next() : h.up.get(`${real.ip}:${real.port}`) ?? false;
+      const ok = h.script.next ? h.script.next() : (h.up.get(`${real.ip}:${real.port}`) ?? false);
       return { ok, message: ok ? 'OK' : 'down', durationMs: 1 };
     }),
     fallbackCommand: (cmd, args) => h.fallbackRuns.push([cmd, ...args].join(' ')),

@@ -76,9 +76,7 @@ class LoopbackBackend implements Backend {
       return;
     }
     const server =
-      kind === 'http'
-        ? http.createServer((_req, res) => res.end('OK\n'))
-        : createServer((s) => s.on('error', () => undefined));
+      kind === 'http' ? http.createServer((_req, res) => res.end('OK\n')) : createServer((s) => s.on('error', () => undefined));
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

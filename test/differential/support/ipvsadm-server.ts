@@ -125,10 +125,7 @@ export function parseRequest(buf: Buffer): { args: string[]; stdin: string } | u
 export async function startIpvsadmServer(dir: string): Promise<IpvsadmServer> {
   const env = { FAKE_IPVSADM_STATE: join(dir, 'ipvs.json') };
   const save = (): string[] =>
-    normalizeTable(
-      runFakeIpvsadm({ args: ['-S', '-n'], env }).stdout,
-      runFakeIpvsadm({ args: ['-L', '-n', '--thresholds'], env }).stdout,
-    );
+    normalizeTable(runFakeIpvsadm({ args: ['-S', '-n'], env }).stdout, runFakeIpvsadm({ args: ['-L', '-n', '--thresholds'], env }).stdout);
   const calls: IpvsadmCall[] = [];
   const history: TableSnapshot[] = [{ at: Date.now(), table: [] }];
   const sockets = new Set<Socket>();

@@ -62,7 +62,11 @@ export function netFor(index: number, shared: string): Net {
 const smtpHost = (index: number, which: Which): string => `127.0.69.${2 * index + (which === 'original' ? 1 : 2)}`;
 
 function mailText(m: SmtpSink['mails'][number]): string {
-  return [`Subject: ${m.subject}`, m.body.trimEnd(), `(from ${m.from} to ${m.to.join(',')}; ${m.headers.filter((h) => !/^subject:/i.test(h)).join('; ')})`].join('\n');
+  return [
+    `Subject: ${m.subject}`,
+    m.body.trimEnd(),
+    `(from ${m.from} to ${m.to.join(',')}; ${m.headers.filter((h) => !/^subject:/i.test(h)).join('; ')})`,
+  ].join('\n');
 }
 
 export async function runScenario(sc: Scenario, index: number): Promise<ScenarioRecord> {
@@ -94,7 +98,9 @@ export async function runScenario(sc: Scenario, index: number): Promise<Scenario
       switch (phase) {
         case 'start':
           for (const w of ['original', 'ours'] as const) mkdirSync(ctxOf(w).dir, { recursive: true });
-          directors.push(...(await Promise.all((['original', 'ours'] as const).map((w) => startDirector(w, ctxOf(w).dir, sc.config(ctxOf(w)))))));
+          directors.push(
+            ...(await Promise.all((['original', 'ours'] as const).map((w) => startDirector(w, ctxOf(w).dir, sc.config(ctxOf(w)))))),
+          );
           break;
         case 'down':
           await (sc.goDown ? sc.goDown(net, backends) : Promise.all((sc.downs ?? []).map((n) => backendOf(backends, n).down())));
@@ -121,7 +127,9 @@ export async function runScenario(sc: Scenario, index: number): Promise<Scenario
       const t1 = Date.now();
       const runsSoFar = (which: Which): string[] => {
         try {
-          return readFileSync(join(ctxOf(which).dir, FALLBACK_LOG), 'utf8').split('\n').filter(Boolean);
+          return readFileSync(join(ctxOf(which).dir, FALLBACK_LOG), 'utf8')
+            .split('\n')
+            .filter(Boolean);
         } catch {
           return [];
         }
@@ -151,8 +159,16 @@ export async function runScenario(sc: Scenario, index: number): Promise<Scenario
       phases,
       exits: { original: exitOf('original'), ours: exitOf('ours') },
       stderr: {
-        original: directors.find((d) => d.which === 'original')?.stderr.map((l) => `${l.at - tStart} ${l.text}`).join('\n') ?? '',
-        ours: directors.find((d) => d.which === 'ours')?.stderr.map((l) => `${l.at - tStart} ${l.text}`).join('\n') ?? '',
+        original:
+          directors
+            .find((d) => d.which === 'original')
+            ?.stderr.map((l) => `${l.at - tStart} ${l.text}`)
+            .join('\n') ?? '',
+        ours:
+          directors
+            .find((d) => d.which === 'ours')
+            ?.stderr.map((l) => `${l.at - tStart} ${l.text}`)
+            .join('\n') ?? '',
       },
     };
   } finally {

@@ -70,7 +70,12 @@ export async function settle(directors: readonly Director[], since: number, o: S
         return from !== undefined && now - from >= o.minMs;
       }) &&
       directors.every((d) => d.which !== 'original' || passesSince(d, since) >= o.passes) &&
-      (!o.fromVirtuals || firstResultsIn(directors.find((d) => d.which === 'original')!, directors.find((d) => d.which === 'ours')!, since)) &&
+      (!o.fromVirtuals ||
+        firstResultsIn(
+          directors.find((d) => d.which === 'original')!,
+          directors.find((d) => d.which === 'ours')!,
+          since,
+        )) &&
       directors.every((d) => now - lastChange(d) >= o.quietMs);
     if (ok) return true;
     if (now - since >= o.maxMs) return false;

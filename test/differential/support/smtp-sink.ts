@@ -31,7 +31,10 @@ export function parseMail(at: number, from: string, to: readonly string[], raw: 
   const head = split < 0 ? text : text.slice(0, split);
   const body = split < 0 ? '' : text.slice(split + 2);
   // Unfold continuation lines before splitting the header.
-  const headers = head.replace(/\n[ \t]+/g, ' ').split('\n').filter((l) => l !== '');
+  const headers = head
+    .replace(/\n[ \t]+/g, ' ')
+    .split('\n')
+    .filter((l) => l !== '');
   const subject = headers.find((h) => /^subject:/i.test(h))?.replace(/^subject:\s*/i, '') ?? '';
   return {
     at,
@@ -54,7 +57,14 @@ export async function startSmtpSink(host: string, port = 25): Promise<SmtpSink> 
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        mails.push(parseMail(Date.now(), from, session.envelope.rcptTo.map((r) => r.address), Buffer.concat(chunks).toString('utf8')));
+        mails.push(
+          parseMail(
+            Date.now(),
+            from,
+            session.envelope.rcptTo.map((r) => r.address),
+            Buffer.concat(chunks).toString('utf8'),
+          ),
+        );
         callback();
       });
     },

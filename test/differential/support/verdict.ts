@@ -39,7 +39,9 @@ export function judgePhase(rec: PhaseRecord, exp: Expected = {}): string[] {
 
   const f = multisetDiff(rec.original.fallbackRuns, rec.ours.fallbackRuns);
   if (!sameSet(f.onlyOriginal, exp.fallbackRuns?.onlyOriginal ?? []) || !sameSet(f.onlyOurs, exp.fallbackRuns?.onlyOurs ?? [])) {
-    p.push(`${at} fallbackcommand runs differ other than expected\n  only the original: ${JSON.stringify(f.onlyOriginal)}\n  only ours: ${JSON.stringify(f.onlyOurs)}`);
+    p.push(
+      `${at} fallbackcommand runs differ other than expected\n  only the original: ${JSON.stringify(f.onlyOriginal)}\n  only ours: ${JSON.stringify(f.onlyOurs)}`,
+    );
   }
 
   const flapHosts = wantFlap.map(hostOf);
@@ -51,7 +53,9 @@ export function judgePhase(rec: PhaseRecord, exp: Expected = {}): string[] {
     const badO = unexplained(d.onlyOriginal, exp.messages?.onlyOriginal, flapHosts);
     const badU = unexplained(d.onlyOurs, exp.messages?.onlyOurs, flapHosts);
     if (badO.length > 0 || badU.length > 0) {
-      p.push(`${at} ${what} differ other than expected\n  only the original: ${JSON.stringify(badO)}\n  only ours: ${JSON.stringify(badU)}`);
+      p.push(
+        `${at} ${what} differ other than expected\n  only the original: ${JSON.stringify(badO)}\n  only ours: ${JSON.stringify(badU)}`,
+      );
     }
   }
   return p;
@@ -61,7 +65,10 @@ export function judgePhase(rec: PhaseRecord, exp: Expected = {}): string[] {
  * Guards against a scenario that proves nothing: the directors built a table, the down phase
  * changed the tables it should, and a mail scenario received mail on both sides.
  */
-export function sanity(rec: ScenarioRecord, o: { downChanges?: 'both' | 'ours' | 'none'; mail?: boolean; fallbackRuns?: boolean } = {}): string[] {
+export function sanity(
+  rec: ScenarioRecord,
+  o: { downChanges?: 'both' | 'ours' | 'none'; mail?: boolean; fallbackRuns?: boolean } = {},
+): string[] {
   const p: string[] = [];
   const get = (phase: string) => rec.phases.find((x) => x.phase === phase);
   const start = get('start');
@@ -79,7 +86,8 @@ export function sanity(rec: ScenarioRecord, o: { downChanges?: 'both' | 'ours' |
   const want = o.downChanges ?? 'both';
   const expect = { original: want === 'both', ours: want !== 'none' };
   for (const side of ['original', 'ours'] as const) {
-    if (changed[side] !== expect[side]) p.push(`[down] ${side}: the table ${changed[side] ? 'changed' : 'did not change'}, expected otherwise`);
+    if (changed[side] !== expect[side])
+      p.push(`[down] ${side}: the table ${changed[side] ? 'changed' : 'did not change'}, expected otherwise`);
   }
   if (o.fallbackRuns && rec.phases.every((ph) => ph.original.fallbackRuns.length === 0 || ph.ours.fallbackRuns.length === 0)) {
     p.push('fallbackcommand: no phase in which both sides ran it');

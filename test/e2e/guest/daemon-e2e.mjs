@@ -39,7 +39,9 @@ function run(file, args, o = {}) {
   return new Promise((resolve) => {
     const t0 = Date.now();
     const c = spawn(file, args, {
-      cwd: o.cwd ?? ROOT, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...(o.env ? { env: { ...process.env, ...o.env } } : {}),
+      cwd: o.cwd ?? ROOT,
+      stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      ...(o.env ? { env: { ...process.env, ...o.env } } : {}),
     });
     let stdout = '';
     let stderr = '';
@@ -78,7 +80,15 @@ async function cli(name, args, o = {}) {
     await sleep(500);
     r = await go();
   }
-  const rec = { args: args.join(' '), exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, ms: r.ms, at: rel(r.t0), ...(spawnError ? { spawnError } : {}) };
+  const rec = {
+    args: args.join(' '),
+    exitCode: r.exitCode,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    ms: r.ms,
+    at: rel(r.t0),
+    ...(spawnError ? { spawnError } : {}),
+  };
   out.cli[name] = rec;
   return rec;
 }
@@ -116,7 +126,10 @@ function get(host, port, p = '/') {
   return new Promise((resolve) => {
     const req = http.get({ host, port, path: p, agent: false, timeout: 2000 }, (res) => {
       let b = '';
-      res.setEncoding('utf8').on('data', (d) => (b += d)).on('end', () => resolve(b.trim()));
+      res
+        .setEncoding('utf8')
+        .on('data', (d) => (b += d))
+        .on('end', () => resolve(b.trim()));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve(null));
@@ -226,9 +239,13 @@ function statesBetween(from, to) {
 const requests = [];
 let client;
 async function startClient() {
-  client = spawn('ip', ['netns', 'exec', 'client', process.execPath, path.join(ROOT, 'test/e2e/guest/daemon-client.mjs'), VIP, '80', '20000'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  client = spawn(
+    'ip',
+    ['netns', 'exec', 'client', process.execPath, path.join(ROOT, 'test/e2e/guest/daemon-client.mjs'), VIP, '80', '20000'],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   let ready;
   const isReady = new Promise((r) => (ready = r));
   createInterface({ input: client.stdout }).on('line', (line) => {
@@ -303,7 +320,12 @@ await step('setup', async () => {
     serve('fallback', null, 80, 'fallback'),
     startClient(),
   ]);
-  await Promise.all([waitServing(R1, 80, 'real1'), waitServing(R2, 80, 'real2'), waitServing(R1, 8080, 'real1:8080'), waitServing('127.0.0.1', 80, 'fallback')]);
+  await Promise.all([
+    waitServing(R1, 80, 'real1'),
+    waitServing(R2, 80, 'real2'),
+    waitServing(R1, 8080, 'real1:8080'),
+    waitServing('127.0.0.1', 80, 'fallback'),
+  ]);
   // A service nobody told ldirectord about: it must survive every start, reload and stop.
   await run('ipvsadm', ['-R'], { input: `${UNMANAGED.join('\n')}\n` });
   out.ipvsadmVersion = (await ipvsadm('-v')).trim();
@@ -344,7 +366,9 @@ await step('a', async () => {
 /** CPU time (ms) a process has used so far, from /proc/<pid>/stat (utime + stime, 100 ticks/s). */
 function cpuOf(pid) {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(f[11]) + Number(f[12])) * 10;
   } catch {
     return null;
@@ -372,7 +396,9 @@ await step('b', async () => {
   const lastToDead = toDead.reduce((m, r) => (!m || r.t > m.t ? r : m), undefined); // the array is in order of completion
   b.lastConnectionToDeadMs = lastToDead ? lastToDead.t - tKill : null;
   b.afterChange = summary(window.filter((r) => r.t > quiesced.t));
-  b.afterChangeToDead = window.filter((r) => r.t > quiesced.t && (r.e !== undefined || r.b === 'real1' || conns[r.p]?.real === `${R1}:80`)).map((r) => ({ ...r, conn: conns[r.p] }));
+  b.afterChangeToDead = window
+    .filter((r) => r.t > quiesced.t && (r.e !== undefined || r.b === 'real1' || conns[r.p]?.real === `${R1}:80`))
+    .map((r) => ({ ...r, conn: conns[r.p] }));
   b.afterChangeEntries = window.filter((r) => r.t > quiesced.t).map((r) => conns[r.p]?.real ?? null);
   b.duringFailure = summary(window.filter((r) => r.t >= tKill && r.t <= quiesced.t));
   b.saveWhileDown = await ipvsadm('-S', '-n');
@@ -391,9 +417,13 @@ await step('b', async () => {
   // --- both die: the fallback (127.0.0.1:80 on the director, gate) takes the traffic
   const tKillBoth = Date.now();
   await Promise.all([kill('real1'), kill('real2')]);
-  const fb = must(await until((t) => weight(t, SVC, '127.0.0.1:80') === 1 && realsUp(t, { [`${R1}:80`]: 0, [`${R2}:80`]: 0 }), tKillBoth, 20_000), 'the fallback');
+  const fb = must(
+    await until((t) => weight(t, SVC, '127.0.0.1:80') === 1 && realsUp(t, { [`${R1}:80`]: 0, [`${R2}:80`]: 0 }), tKillBoth, 20_000),
+    'the fallback',
+  );
   b.killBothToFallbackMs = fb.t - tKillBoth;
-  b.firstQuiesceAfterKillBothMs = must(await until((t) => weight(t, SVC, `${R1}:80`) === 0 || weight(t, SVC, `${R2}:80`) === 0, tKillBoth, 1), 'a quiesce').t - tKillBoth;
+  b.firstQuiesceAfterKillBothMs =
+    must(await until((t) => weight(t, SVC, `${R1}:80`) === 0 || weight(t, SVC, `${R2}:80`) === 0, tKillBoth, 1), 'a quiesce').t - tKillBoth;
   const fbServed = must(await firstRequest((r) => r.b === 'fallback', fb.t, 10_000), 'a request served by the fallback');
   b.fallbackToServedMs = fbServed.t - fb.t;
   await sleep(1000);
@@ -406,14 +436,21 @@ await step('b', async () => {
   const tBackBoth = Date.now();
   b.tBackBoth = rel(tBackBoth);
   b.tKillBoth = rel(tKillBoth);
-  const rec = must(await until((t) => realsUp(t, { [`${R1}:80`]: 1, [`${R2}:80`]: 1 }) && weight(t, SVC, '127.0.0.1:80') === undefined, tBackBoth, 20_000), 'both reals back, no fallback');
+  const rec = must(
+    await until((t) => realsUp(t, { [`${R1}:80`]: 1, [`${R2}:80`]: 1 }) && weight(t, SVC, '127.0.0.1:80') === undefined, tBackBoth, 20_000),
+    'both reals back, no fallback',
+  );
   b.backBothToRecoveredMs = rec.t - tBackBoth;
   b.saveRecovered = await ipvsadm('-S', '-n');
   await traffic(0);
   b.clientTotal = requests.length;
   const self = process.cpuUsage(cpu0.self);
-  b.cpuMs = { wall: Date.now() - cpu0.t, orchestrator: Math.round((self.user + self.system) / 1000),
-    daemon: cpuOf(daemonPid) - cpu0.daemon, client: cpuOf(client.pid) - cpu0.client };
+  b.cpuMs = {
+    wall: Date.now() - cpu0.t,
+    orchestrator: Math.round((self.user + self.system) / 1000),
+    daemon: cpuOf(daemonPid) - cpu0.daemon,
+    client: cpuOf(client.pid) - cpu0.client,
+  };
 });
 
 // (e) cleanstop=yes (the default): the tutorial's virtual goes, the hand-made one stays.
@@ -442,7 +479,9 @@ ${v2 ? '' : `	real=${R1}:8080 masq 1\n`}	service=http
 	scheduler=wrr
 	protocol=tcp
 	checktype=negotiate
-${v2 ? `
+${
+  v2
+    ? `
 virtual=${VIP}:8080
 	real=${R1}:8080 masq 2
 	real=${R2}:80 masq 1
@@ -452,7 +491,9 @@ virtual=${VIP}:8080
 	scheduler=rr
 	protocol=tcp
 	checktype=negotiate
-` : ''}`;
+`
+    : ''
+}`;
 
 await step('c', async () => {
   const c = (out.c = {});
@@ -491,8 +532,10 @@ await step('c', async () => {
       await sleep(50);
     }
   })();
-  const v2 = (t) => realsUp(t, { [`${R1}:80`]: 1, [`${R2}:80`]: 3, [`${R1}:8080`]: undefined })
-    && weight(t, SVC2, `${R1}:8080`) === 2 && weight(t, SVC2, `${R2}:80`) === 1;
+  const v2 = (t) =>
+    realsUp(t, { [`${R1}:80`]: 1, [`${R2}:80`]: 3, [`${R1}:8080`]: undefined }) &&
+    weight(t, SVC2, `${R1}:8080`) === 2 &&
+    weight(t, SVC2, `${R2}:80`) === 1;
   const done = must(await until(v2, tReload, 15_000), 'the reloaded table');
   c.reloadCommandMs = reload.ms;
   c.procReadsToTable = procReads - reads0;
@@ -518,12 +561,20 @@ await step('c', async () => {
   const after = saves.slice(savesBeforeHup);
   c.savesAfterIntervalMs = after.length > 1 ? Math.round((after.at(-1).t - after[0].t) / (after.length - 1)) : null;
   // From the first ipvsadm -S -n after the command to 500 ms after the reloaded table.
-  c.savesCoverage = after.length ? coverage(after.map((s) => s.t), after[0].t, done.t + 500) : null;
+  c.savesCoverage = after.length
+    ? coverage(
+        after.map((s) => s.t),
+        after[0].t,
+        done.t + 500,
+      )
+    : null;
   c.reloadCommandEndToTableMs = done.t - (reload.at + T0 + reload.ms);
   c.savesSpanMs = inWindow.length ? inWindow.at(-1).t - inWindow[0].t : 0;
   const liveLine = (text, r, w) => text.split('\n').some((l) => new RegExp(`^-a -t ${VIP}:80 -r ${r} -m -w ${w}$`).test(l));
-  c.savesWithoutLiveReals = inWindow.filter((s) => s.exitCode !== 0
-    || !(liveLine(s.text, `${R1}:80`, 1) && (liveLine(s.text, `${R2}:80`, 2) || liveLine(s.text, `${R2}:80`, 3))))
+  c.savesWithoutLiveReals = inWindow
+    .filter(
+      (s) => s.exitCode !== 0 || !(liveLine(s.text, `${R1}:80`, 1) && (liveLine(s.text, `${R2}:80`, 2) || liveLine(s.text, `${R2}:80`, 3))),
+    )
     .map((s) => ({ at: s.t - tReload, text: s.text }));
   c.distinctSaves = [...new Set(inWindow.map((s) => s.text))];
   c.requestsDuringReload = summary(requestsBetween(tReload - 300, tEnd));
@@ -532,7 +583,8 @@ await step('c', async () => {
 // (d) someone clears the table behind the daemon's back.
 await step('d', async () => {
   const d = (out.d = {});
-  const full = (t) => realsUp(t, { [`${R1}:80`]: 1, [`${R2}:80`]: 3 }) && weight(t, SVC2, `${R1}:8080`) === 2 && weight(t, SVC2, `${R2}:80`) === 1;
+  const full = (t) =>
+    realsUp(t, { [`${R1}:80`]: 1, [`${R2}:80`]: 3 }) && weight(t, SVC2, `${R1}:8080`) === 2 && weight(t, SVC2, `${R2}:80`) === 1;
   const tCmd = Date.now();
   await ipvsadm('-C');
   const empty = must(await until((t) => Object.keys(t).length === 0, tCmd, 5000), 'the empty table');
@@ -559,7 +611,11 @@ await step('e2', async () => {
 // The logs, once both daemons are gone (a daemon removes its pid file, which ends `stop`,
 // just before it flushes its last lines).
 await sleep(300);
-out.syslog = existsSync(`${W}/syslog.log`) ? readFileSync(`${W}/syslog.log`, 'utf8').split('\n').filter((l) => l.includes('ldirectord')) : null;
+out.syslog = existsSync(`${W}/syslog.log`)
+  ? readFileSync(`${W}/syslog.log`, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('ldirectord'))
+  : null;
 out.reloadLog = existsSync(`${W}/reload.log`) ? readFileSync(`${W}/reload.log`, 'utf8').split('\n').filter(Boolean) : null;
 
 // Processes that died: node's reports, and the kernel's OOM killer.

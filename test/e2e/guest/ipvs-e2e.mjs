@@ -36,17 +36,28 @@ const runner = createIpvsadmRunner(IPVSADM);
 const out = { ipvsadm: IPVSADM, kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim(), timings: {} };
 const timed = async (name, fn) => {
   const t0 = performance.now();
-  try { return await fn(); } finally { out.timings[name] = Math.round(performance.now() - t0); }
+  try {
+    return await fn();
+  } finally {
+    out.timings[name] = Math.round(performance.now() - t0);
+  }
 };
 const lines = (cmds) => cmds.map((c) => commandArgs(c).join(' '));
 const unmanaged = (t) => t.services.filter((s) => !MANAGED.includes(serviceKey(s)));
 /** What the host needs of a ConvergeResult. */
 const summary = (r) => ({
-  ok: r.ok, error: r.error ? { kind: r.error.kind, message: r.error.message } : undefined,
-  planned: lines(r.planned), applied: lines(r.applied), remaining: lines(r.remaining),
+  ok: r.ok,
+  error: r.error ? { kind: r.error.kind, message: r.error.message } : undefined,
+  planned: lines(r.planned),
+  applied: lines(r.applied),
+  remaining: lines(r.remaining),
   failures: r.failures.map((f) => ({ args: f.args.join(' '), exitCode: f.exitCode, stderr: f.stderr, pass: f.pass })),
-  skipped: lines(r.skipped), batchStderr: r.batchStderr, passes: r.passes, runs: r.runs,
-  unmanagedBefore: r.before ? unmanaged(r.before) : undefined, unmanagedAfter: r.after ? unmanaged(r.after) : undefined,
+  skipped: lines(r.skipped),
+  batchStderr: r.batchStderr,
+  passes: r.passes,
+  runs: r.runs,
+  unmanagedBefore: r.before ? unmanaged(r.before) : undefined,
+  unmanagedAfter: r.after ? unmanaged(r.after) : undefined,
 });
 
 must(['-C']); // loads ip_vs
@@ -54,10 +65,12 @@ must(['-C']); // loads ip_vs
 // 1. The real ipvsadm's answers to the fake-vs-real sequence: ipvs-e2e.sh ran it before
 // starting node, and left the outputs in the directory given as the second argument.
 const stepsDir = process.argv[3];
-out.steps = await timed('steps', () => STEPS.map((_, i) => {
-  const f = (ext) => readFileSync(path.join(stepsDir, `${i}.${ext}`), 'utf8');
-  return { stdout: f('out'), stderr: f('err'), exitCode: Number(f('rc')) };
-}));
+out.steps = await timed('steps', () =>
+  STEPS.map((_, i) => {
+    const f = (ext) => readFileSync(path.join(stepsDir, `${i}.${ext}`), 'utf8');
+    return { stdout: f('out'), stderr: f('err'), exitCode: Number(f('rc')) };
+  }),
+);
 
 // 2. Reading tables built by hand.
 must(['-C']);

@@ -17,7 +17,9 @@ export const VM = path.join(ROOT, 'test/e2e/vm/ipvs-vm.sh');
 export function buildForGuest(steps: ReadonlyArray<readonly [readonly string[], string?]>): string {
   const outRel = '.cache/ipvs-e2e';
   const files = [
-    ...readdirSync(path.join(ROOT, 'lib/ipvs')).filter((f) => f.endsWith('.ts')).map((f) => `lib/ipvs/${f}`),
+    ...readdirSync(path.join(ROOT, 'lib/ipvs'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => `lib/ipvs/${f}`),
     'lib/config/ip-address.ts',
     'lib/config/model.ts',
     'test/support/ipvs-listing.ts',

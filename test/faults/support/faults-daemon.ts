@@ -106,7 +106,10 @@ export class Faulty {
   /** Every ipvsadm run so far, in order. */
   calls(): IpvsCall[] {
     if (!existsSync(this.callLog)) return [];
-    return readFileSync(this.callLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as IpvsCall);
+    return readFileSync(this.callLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as IpvsCall);
   }
 
   /** The table-changing commands among the runs (-R batches split into their lines). */

@@ -77,7 +77,11 @@ async function batch(checker, tgt, timeoutMs, n, concurrency, healthy, out) {
     const work = Array.from({ length: k }, () => probeOnce(checker, tgt, timeoutMs).then((r) => out.hostile.push(r)));
     if (healthy) {
       // A healthy real checked while the hostile checks are in flight, as the daemon does.
-      work.push(sleep(Math.floor(timeoutMs / 3)).then(() => probeOnce(healthy.checker, healthy.target, healthy.timeoutMs)).then((r) => out.healthy.push(r)));
+      work.push(
+        sleep(Math.floor(timeoutMs / 3))
+          .then(() => probeOnce(healthy.checker, healthy.target, healthy.timeoutMs))
+          .then((r) => out.healthy.push(r)),
+      );
     }
     await Promise.all(work);
   }

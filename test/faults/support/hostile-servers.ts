@@ -227,8 +227,10 @@ const SCRIPTS: Record<Exclude<HealthyProtocol, 'http' | 'ldap'>, LineScript> = {
   smtp: {
     greeting: '220 healthy.test ESMTP\r\n',
     reply: (l) =>
-      /^EHLO/i.test(l) ? { send: '250-healthy.test\r\n250 8BITMIME\r\n' }
-        : /^QUIT/i.test(l) ? { send: '221 bye\r\n', end: true }
+      /^EHLO/i.test(l)
+        ? { send: '250-healthy.test\r\n250 8BITMIME\r\n' }
+        : /^QUIT/i.test(l)
+          ? { send: '221 bye\r\n', end: true }
           : { send: '250 ok\r\n' },
   },
   pop: { greeting: '+OK healthy\r\n', reply: (l) => (/^QUIT/i.test(l) ? { send: '+OK bye\r\n', end: true } : { send: '+OK\r\n' }) },

@@ -27,7 +27,12 @@ export function faultControl(dir: string, stateFile: string): FaultControl {
   const launcher = join(dir, 'ipvsadm-faulty');
   writeFileSync(launcher, `#!/bin/sh\nexec ${JSON.stringify(FAULTY_IPVSADM)} "$@"\n`);
   chmodSync(launcher, 0o755);
-  const lines = (f: string): string[] => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter((l) => l !== '') : []);
+  const lines = (f: string): string[] =>
+    existsSync(f)
+      ? readFileSync(f, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+      : [];
   return {
     env: { FAKE_IPVSADM_STATE: stateFile, IPVSADM_FAULTS_CONTROL: control, IPVSADM_FAULTS_PIDS: pidsFile, IPVSADM_FAULTS_LOG: logFile },
     launcher,

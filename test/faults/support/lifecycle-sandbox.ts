@@ -75,7 +75,10 @@ exec ${node} ${fake} "$@"
     hangOnDelete: (on) => (on ? writeFileSync(hangFile, '') : rmSync(hangFile, { force: true })),
     ipvsadmCalls: () => {
       try {
-        return readFileSync(calls, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        return readFileSync(calls, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
       } catch {
         return [];
       }
