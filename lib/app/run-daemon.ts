@@ -13,7 +13,7 @@ import { createMaintenanceCheck } from '../daemon/maintenance.js';
 import { createIpvsadmRunner } from '../ipvs/ipvsadm-runner.js';
 import { removeOwnPidFile, writePidFile } from './pidfile.js';
 import { VERSION_LINE } from '../version.js';
-import { runFallbackCommand } from '../daemon/fallback-command.js';
+import { runFallbackCommand } from '../daemon/run-fallback-command.js';
 import { watchConfig, type ConfigWatch } from '../daemon/config-watch.js';
 import { runChildren } from '../daemon/execute-children.js';
 import { InstanceLock } from '../daemon/instance-lock.js';

@@ -10,7 +10,7 @@
 // text: a prefix is never applied.
 import { statSync } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
-import { runFallbackCommand } from './fallback-command.js';
+import { runFallbackCommand } from './run-fallback-command.js';
 import { readSettledConfig } from './config-read.js';
 
 /**

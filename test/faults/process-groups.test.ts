@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { externalChecker } from '../../checks/external.js';
 import { createPingChecker } from '../../checks/ping.js';
-import { runFallbackCommand } from '../../lib/daemon/fallback-command.js';
+import { runFallbackCommand } from '../../lib/daemon/run-fallback-command.js';
 import { SyslogSender } from '../../lib/log/syslog.js';
 import { EmailAlerter } from '../../lib/daemon/alerts.js';
 import type { EmailSettings } from '../../lib/config/model.js';
