@@ -1,4 +1,4 @@
-// Issue 7, parts 1 and 2: the real daemon (bin/ldirectord -d, timed fake ./ipvsadm) with
+// At scale: the real daemon (bin/ldirectord -d, timed fake ./ipvsadm) with
 // N reals (default 1,000 virtuals x 10 reals) served by another process on 127.1.x.y.
 //   steady: are all reals checked within each checkinterval (seen by the servers), the
 //           daemon's CPU-seconds per second (/proc/<pid>/stat; ipvsadm children apart),

@@ -1,4 +1,4 @@
-// Regression check for issue 7 (scale): a scaled-down `bench/ci-ratios.mjs` run (500 reals
+// Regression check for scale: a scaled-down `bench/ci-ratios.mjs` run (500 reals
 // on 127.0.70-71.x, the real daemon in -d mode with the timed fake ipvsadm, `status` timed
 // against `node -e 0` and the original). Only ratios of figures taken in the same run are
 // compared, each against the baseline recorded in bench/RESULTS.md, failing at more than

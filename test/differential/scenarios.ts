@@ -1,4 +1,4 @@
-// The scenarios: the seed tutorials' clusters and the features issue 6 lists, each with every
+// The scenarios: the seed tutorials' clusters and the features admins use with them, each with every
 // difference expected between the original and ours and its §10 reason. The order fixes each
 // scenario's address block (run-scenario.ts netFor): append, do not insert.
 // Timing: checkinterval=1 everywhere, so a phase takes a few seconds; checktimeout=2 so that a
