@@ -327,7 +327,11 @@ for (const suite of [...SUITES, ...LIGHT]) {
           for (const h of r.hostile) {
             if (s.up !== 'either') expect(h.ok, info).toBe(s.up === true);
             expect(h.message, info).not.toMatch(/^(HUNG|THREW)$/);
-            expect(`${h.message.slice(0, 200)} ${h.detail}`, info).toMatch(s.says);
+            // A fault the server answers at once (a reset, a close, garbage) can still reach a
+            // loaded machine's client only near the 400 ms deadline: the check then truthfully says
+            // it timed out, and only a check that ended before its deadline must name the fault.
+            const says = h.ms >= TIMEOUT_MS * 0.75 ? new RegExp(`${s.says.source}|${TIMED_OUT.source}`, 'i') : s.says;
+            expect(`${h.message.slice(0, 200)} ${h.detail}`, info).toMatch(says);
             expect(h.ms, info).toBeLessThanOrEqual(TIMEOUT_MS + LATE_MS);
           }
           expect(r.healthy.length, info).toBeGreaterThan(0);
