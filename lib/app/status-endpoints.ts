@@ -27,8 +27,13 @@ export class StatusEndpoints {
   private control: ControlSocket | undefined;
   private director: Director | undefined;
   private readonly startedAt = Date.now();
-  /** The page's last hour of state changes. */
-  private readonly history = new StateHistory();
+  /**
+   * The page's last hour of state changes, kept only while a statusaddress can show it
+   * (at 10,000 reals the start-up decisions alone are megabytes nobody could read).
+   */
+  private history = new StateHistory();
+  private events: DaemonEvents | undefined;
+  private unfeed: (() => void) | undefined;
 
   constructor(
     private readonly facts: { readonly configPath: string; readonly reloads: ReloadCounts },
@@ -54,7 +59,7 @@ export class StatusEndpoints {
   /** The Director the documents are read from, and its events (set before any endpoint opens). */
   attach(director: Director, events: DaemonEvents): void {
     this.director = director;
-    feedHistory(this.history, events);
+    this.events = events;
   }
 
   async openControlSocket(path: string): Promise<void> {
@@ -67,6 +72,12 @@ export class StatusEndpoints {
 
   /** Binds (or moves, or closes) the HTTP listener as the config's statusaddress says. */
   async follow(address: StatusAddress | undefined): Promise<void> {
+    if (address && !this.unfeed && this.events) this.unfeed = feedHistory(this.history, this.events);
+    if (!address && this.unfeed) {
+      this.unfeed();
+      this.unfeed = undefined;
+      this.history = new StateHistory();
+    }
     if (address) await this.loadMetrics();
     await this.listener.bind(address);
   }
