@@ -86,6 +86,7 @@ export class ReloadQueue {
       }
       text = file.text;
     }
+    this.deps.watcher()?.loaded(text);
     const parsed = await opts.parse(text);
     for (const d of parsed.diagnostics) log(configDiagnostic(d.severity, process.pid, opts.configPath, d.line, d.message));
     if (!parsed.config) {

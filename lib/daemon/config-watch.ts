@@ -8,6 +8,7 @@
 // without most virtual services. So a change counts only once the file has stopped
 // changing for QUIET_MS (readSettledConfig), and the reload is handed exactly that
 // text: a prefix is never applied.
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
 import { runFallbackCommand } from './run-fallback-command.js';
@@ -37,6 +38,12 @@ export interface ConfigWatchOptions {
 
 export interface ConfigWatch {
   setAutoreload(autoreload: boolean, callback: string | undefined): void;
+  /**
+   * A reload (SIGHUP) read this text: it is the content the daemon runs with now, so the
+   * edit behind it is not reported again as a change on disk (as the original updates its
+   * MD5 on every reload).
+   */
+  loaded(text: string): void;
   close(): void;
 }
 
@@ -108,6 +115,10 @@ export function watchConfig(o: ConfigWatchOptions): ConfigWatch {
     setAutoreload(a, cb) {
       autoreload = a;
       callback = cb;
+    },
+    loaded(text) {
+      lastSum = createHash('md5').update(text).digest('hex');
+      lastStat = statKey(o.path);
     },
     close: stop,
   };
