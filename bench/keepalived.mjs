@@ -7,8 +7,8 @@
 // honest: killed listeners are taken out (weight 0) and put back when they listen again
 // (the run fails otherwise).
 // Usage: node bench/keepalived.mjs [--check connect|http|both] [--reals N] [--runs 3]
-//        [--steady 30] [--only keepalived|ours] [--no-proof] [--json]
-// Reals on 127.0.147.1-250, ports 8080 up (250 per port). BENCH_NICE as in daemon-harness;
+//        [--steady 30] [--only keepalived|ours] [--no-proof] [--third 147] [--json]
+// Reals on 127.0.<third>.1-250 (147 unless --third: two benches at once need two), ports 8080 up (250 per port). BENCH_NICE as in daemon-harness;
 // BENCH_DAEMON_NODE_ARGS (e.g. --cpu-prof) reaches our daemon only.
 import { loadavg } from 'node:os';
 import { generateConfig, procStat, sleep, startDaemon, startServers, waitFor } from './daemon-harness.mjs';
@@ -250,6 +250,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       runs,
       steadyS,
       only: arg('only'),
+      third: Number(arg('third', 147)),
       proofKills: process.argv.includes('--no-proof') ? 0 : 10,
       log: (m) => console.error(m),
     });
