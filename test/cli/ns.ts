@@ -18,7 +18,10 @@ export interface Sandbox {
   readonly hadir: string;
   readonly env: Record<string, string>;
   /** Runs argv inside a fresh private mount namespace with the mounts in place. */
-  run(argv: readonly string[], opts?: { timeout?: number; env?: Record<string, string> }): ResultPromise<{ reject: false }>;
+  run(
+    argv: readonly string[],
+    opts?: { timeout?: number; env?: Record<string, string> },
+  ): ResultPromise<{ reject: false; cwd: string; timeout: number; env: Record<string, string>; stdin: 'ignore' }>;
 }
 
 export function sandbox(): Sandbox {

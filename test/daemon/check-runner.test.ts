@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CheckRunner, type RealEntry } from '../../lib/daemon/check-runner.js';
 import { scriptedCheckers, type ProbeFn } from './helpers/scripted-checker.js';
-import type { Transition } from '../../lib/daemon/hysteresis.js';
+import type { RealCheckState, Transition } from '../../lib/daemon/hysteresis.js';
 import { applyResult, INITIAL_STATE } from '../../lib/daemon/hysteresis.js';
 import { parse } from '../config/parse-helpers.js';
 
@@ -52,7 +52,7 @@ afterEach(() => {
 
 describe('hysteresis', () => {
   it('counts soft failures up to failurecount and resets on success', () => {
-    let s = { status: 'up' as const, failCount: 0 };
+    let s: RealCheckState = { status: 'up', failCount: 0, successCount: 0 };
     let r = applyResult(s, false, 3);
     expect(r.transition).toEqual({ kind: 'soft-failure', count: 1, limit: 3 });
     r = applyResult(r.state, false, 3);
@@ -62,7 +62,7 @@ describe('hysteresis', () => {
     r = applyResult(r.state, false, 3);
     expect(r.transition).toEqual({ kind: 'down' });
     expect(applyResult(r.state, false, 3).transition).toEqual({ kind: 'none' });
-    s = { status: 'up', failCount: 0 };
+    s = { status: 'up', failCount: 0, successCount: 0 };
     expect(applyResult(s, true, 3).transition).toEqual({ kind: 'none' });
   });
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyFileSync, writeFileSync } from 'node:fs';
-import { execa, execaSync, type ResultPromise } from 'execa';
+import { execa, execaSync } from 'execa';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIpvsadmRunner, type IpvsadmOutput } from '../../lib/ipvs/ipvsadm-runner.js';
 import { IpvsadmError } from '../../lib/ipvs/errors.js';
@@ -129,7 +129,7 @@ describe.skipIf(!canUnshare)('the daemon with a faulty ipvsadm (bin/ldirectord -
   const servers: http.Server[] = [];
   let sb: Sandbox;
   let fc: FaultControl;
-  let daemon: ResultPromise<{ reject: false }> | undefined;
+  let daemon: ReturnType<Sandbox['run']> | undefined;
   let out = '';
 
   const table = (): { reals: Record<string, number>; services: number } => {
@@ -174,14 +174,15 @@ virtual=${VIP}:80
     receive="OK"
 `,
     );
-    daemon = sb.run(['node', BIN, '-d', cfg, 'start'], {
+    const started = sb.run(['node', BIN, '-d', cfg, 'start'], {
       timeout: 240_000,
       env: { ...fc.env, SANDBOX_IPVSADM: fc.launcher, LDIRECTORD_IPVSADM_TIMEOUT: '2' },
     });
-    daemon.stderr?.on('data', (d: Buffer) => {
+    daemon = started;
+    started.stderr.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    daemon.stdout?.on('data', (d: Buffer) => {
+    started.stdout.on('data', (d: Buffer) => {
       out += d.toString();
     });
   });

@@ -144,7 +144,8 @@ describe.skipIf(!canUnshare)('status listeners shed idle and slow clients', () =
       await sleep(1000); // the crowd is in place
       answers = await probe(ATTACK_MS, async () => {
         const s = await get('/status');
-        if (s.status !== 200 || (JSON.parse(s.body) as StatusDocument).daemon.pid !== pid)
+        const daemon = s.status === 200 ? (JSON.parse(s.body) as StatusDocument).daemon : undefined;
+        if (daemon === undefined || !('pid' in daemon) || daemon.pid !== pid)
           throw new Error(`/status: ${s.status} ${s.body.slice(0, 200)}`);
         const m = await get('/metrics');
         if (m.status !== 200 || !/^ldirectord_real_up\{/m.test(m.body)) throw new Error(`/metrics: ${m.status}`);

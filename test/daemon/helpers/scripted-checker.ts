@@ -10,6 +10,7 @@ export function scriptedCheckers(probe: ProbeFn, timeoutSeconds: (v: VirtualServ
   return (_virtual, mode) => ({
     name: 'scripted',
     timeoutSeconds,
+    identity: (target) => `scripted ${mode} ${target.host}:${target.port}`,
     probe: (target, signal) => probe(target.virtual, target.real, mode, signal),
   });
 }

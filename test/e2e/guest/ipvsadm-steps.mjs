@@ -2,6 +2,7 @@
 // exactly like the real ipvsadm 1.31 on the real kernel: stdout, stderr and exit status
 // of every step. Run against the real one in the VM and the fake on the host by
 // test/e2e/ipvs.test.ts. Each step: [args] or [args, stdin].
+/** @type {ReadonlyArray<readonly [readonly string[], string?]>} */
 export const STEPS = [
   [['-C']],
   [['-L', '-n']],

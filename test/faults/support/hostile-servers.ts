@@ -277,7 +277,11 @@ function lineServer(script: LineScript): Handler {
       }
     });
     // simpletcp half-closes after its request, which it sends without a line end
-    socket.on('end', () => socket.end(script.greeting === '' && buf !== '' ? script.reply(buf)?.send : undefined));
+    socket.on('end', () => {
+      const last = script.greeting === '' && buf !== '' ? script.reply(buf)?.send : undefined;
+      if (last === undefined) socket.end();
+      else socket.end(last);
+    });
   };
 }
 
