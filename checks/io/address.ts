@@ -1,6 +1,7 @@
 // Address text as the probes need it: bare for sockets, bracketed inside URLs and SIP
 // headers, and as 32 hex digits for the wire formats that carry IPv6 addresses.
 import net from 'node:net';
+import { parseIPv6 } from '../../lib/config/ip-address.js';
 
 /** `[2001:db8::1]` -> `2001:db8::1`; IPv4 unchanged. */
 export function stripBrackets(address: string): string {
@@ -14,18 +15,7 @@ export function bracketed(host: string): string {
 
 /** The 32 hex digits of an IPv6 address (`::1` -> `000...01`); dotted IPv4 tails allowed. */
 export function ipv6Hex(address: string): string {
-  let a = address.replace(/%.*$/, '');
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
-  if (v4) {
-    const [b1, b2, b3, b4] = v4.slice(1).map(Number) as [number, number, number, number];
-    a = a.slice(0, v4.index) + ((b1 << 8) | b2).toString(16) + ':' + ((b3 << 8) | b4).toString(16);
-  }
-  const [head = '', tail] = a.split('::');
-  const h = head === '' ? [] : head.split(':');
-  const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return groups
-    .map((g) => g.padStart(4, '0'))
-    .join('')
-    .toLowerCase();
+  // A socket's own address, the only input, always parses; zeros keep a bad one harmless.
+  const words = parseIPv6(address.replace(/%.*$/, '')) ?? new Array<number>(8).fill(0);
+  return words.map((w) => w.toString(16).padStart(4, '0')).join('');
 }

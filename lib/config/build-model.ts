@@ -3,7 +3,7 @@
 // virtual-else-global inheritance of §2.6, and finds duplicate virtuals.
 import type { Config, FallbackServer, Family, GlobalSettings, RealServer, Service, VirtualService } from './model.js';
 import { LENIENT, MSG, OUR_ERRORS } from './messages.js';
-import { NameCache, resolvePort, stripBrackets } from './resolve.js';
+import { NameCache, resolvePort, insideBrackets } from './resolve.js';
 import { parseRealFlags, splitRealAddress, type FallbackPart } from './real-line.js';
 import { perlTrue } from './perl-values.js';
 import { emailSettings } from './email-directives.js';
@@ -267,7 +267,7 @@ export function buildModel(input: BuildInput): { config: Config; issues: ScanIss
     let port: number | undefined;
     if (vs.ipPort !== undefined) {
       const hp = splitHostPort(vs.ipPort);
-      if (vs.family === 6 && hp.host.startsWith('[') && !isIPv6(stripBrackets(hp.host))) {
+      if (vs.family === 6 && hp.host.startsWith('[') && !isIPv6(insideBrackets(hp.host))) {
         sink.error(vs.line, MSG.invalidIpv6Virtual);
         continue;
       }

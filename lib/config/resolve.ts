@@ -28,7 +28,8 @@ export function addressText(address: string, family: Family): string {
   return family === 6 ? `[${address}]` : address;
 }
 
-export function stripBrackets(host: string): string {
+/** The text inside the first `[...]` anywhere in `host`, as the original's parser takes it. */
+export function insideBrackets(host: string): string {
   const m = /\[(.*)\]/.exec(host);
   return m ? m[1]! : host;
 }
@@ -49,7 +50,7 @@ export class NameCache {
   }
 
   want(host: string, family: Family): void {
-    const name = stripBrackets(host);
+    const name = insideBrackets(host);
     if (family === 4 && isIP(name) === 4 && !/(^|\.)0\d/.test(name)) return;
     const k = this.key(name, family);
     if (this.pending.has(k)) return;
@@ -68,7 +69,7 @@ export class NameCache {
 
   /** Synchronous after settle(): the bracketed-if-IPv6 address, or null. */
   get(host: string, family: Family): string | null {
-    const name = stripBrackets(host);
+    const name = insideBrackets(host);
     if (family === 4 && isIP(name) === 4 && !/(^|\.)0\d/.test(name)) return name;
     const a = this.done.get(this.key(name, family));
     if (a === undefined || a === null) return null;
