@@ -164,7 +164,10 @@ export class SyncDaemonKeeper {
     if (s.op === 'restart') {
       log(`IPVS sync daemon ${describeDaemon(s.running)} runs with other parameters than configured: restarting it`);
       if (!(await this.run(stopDaemonArgs(s.daemon.role), `cannot stop IPVS sync daemon ${describeDaemon(s.running)}`))) return;
-    } else if (why === 'watch') log(`IPVS sync daemon ${s.daemon.role} is not running: starting it again`);
+    } else if (why === 'watch' && this.loggedError === '') {
+      // (While a start keeps failing, its error line says it all.)
+      log(`IPVS sync daemon ${s.daemon.role} is not running: starting it again`);
+    }
     const args = startDaemonArgs(s.daemon);
     if (await this.run(args, `cannot start IPVS sync daemon ${describeDaemon(s.daemon)}`))
       log(`IPVS sync daemon ${describeDaemon(s.daemon)} started: ${formatCommandLine(this.deps.ipvsadm.path, args)}`);
