@@ -183,3 +183,40 @@ describe.skipIf(!canUnshare)('syncdaemon=none (the default)', () => {
     expect(args.filter((a) => /daemon/.test(a))).toEqual([]);
   });
 });
+
+describe.skipIf(!canUnshare)('a sync interface that does not exist', () => {
+  it('start succeeds; the refusal is logged once, shown in status --json and retried at each check; the stop still works', async () => {
+    const sb = sandbox();
+    const cfg = join(sb.dir, 'noif.cf');
+    const calls = join(sb.dir, 'calls.jsonl');
+    writeFileSync(cfg, configText(sb, ['syncdaemon=master', 'syncinterface=eth7']).replace(`statusaddress=${STATUS}:${STATUS_PORT}\n`, ''));
+    const env = { FAKE_IPVSADM_INTERFACES: 'eth0', FAKE_IPVSADM_LOG: calls };
+    const r = await sb.run(['node', BIN, cfg, 'start'], { env });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const starts = () =>
+      existsSync(calls)
+        ? readFileSync(calls, 'utf8')
+            .split('\n')
+            .filter((l) => l.includes('"--start-daemon"')).length
+        : 0;
+    // checkinterval=1: the first try at start-up, then one per look
+    expect(await eventually(starts, (n) => n >= 3, 10_000)).toBeGreaterThanOrEqual(3);
+    const refusal = 'cannot start IPVS sync daemon master (mcast=eth7, syncid=0): No such device (tried again at the next check)';
+    expect(
+      logText(sb)
+        .split('\n')
+        .filter((l) => l.endsWith(refusal)),
+    ).toHaveLength(1);
+    const status = await sb.run(['node', BIN, cfg, 'status', '--json'], { env });
+    const doc = JSON.parse(String(status.stdout)) as { daemon: { state: string; syncDaemons: unknown } };
+    expect(doc.daemon.state).toBe('running');
+    expect(doc.daemon.syncDaemons).toMatchObject({
+      mode: 'master',
+      configured: [{ role: 'master', interface: 'eth7', syncid: 0, running: false }],
+      running: [],
+      error: refusal,
+    });
+    expect((await sb.run(['node', BIN, cfg, 'stop'], { env })).exitCode).toBe(0);
+    expect(daemons(sb)).toBe('');
+  });
+});
