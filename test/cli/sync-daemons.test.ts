@@ -3,7 +3,7 @@
 // /usr/sbin/ipvsadm: the sync daemons are started with the table, started again when
 // stopped behind the daemon's back, changed by a reload (a bad one changes nothing), and at
 // the stop the master goes while the backup stays; with syncdaemon=none nothing is touched.
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, execaSync } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -219,4 +219,48 @@ describe.skipIf(!canUnshare)('a sync interface that does not exist', () => {
     expect((await sb.run(['node', BIN, cfg, 'stop'], { env })).exitCode).toBe(0);
     expect(daemons(sb)).toBe('');
   });
+});
+
+describe.skipIf(!canUnshare)('SIGTERM while the sync daemons are being started', () => {
+  it('ends start-up there: `start` fails, the master started meanwhile is stopped, no daemon is left', async () => {
+    const sb = sandbox();
+    const cfg = join(sb.dir, 'term.cf');
+    const marker = join(sb.dir, 'starting-daemon');
+    // An ipvsadm whose --start-daemon takes 2 s and says when it begins.
+    const slow = join(sb.dir, 'slow-ipvsadm');
+    writeFileSync(
+      slow,
+      `#!/bin/sh\ncase "$1" in --start-daemon) touch ${JSON.stringify(marker)}; sleep 2;; esac\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(FAKE_IPVSADM)} "$@"\n`,
+    );
+    chmodSync(slow, 0o755);
+    writeFileSync(cfg, configText(sb, ['syncdaemon=master', 'syncinterface=eth1']).replace(`statusaddress=${STATUS}:${STATUS_PORT}\n`, ''));
+    const start = sb.run(['node', BIN, cfg, 'start'], { env: { SANDBOX_IPVSADM: slow } });
+    expect(
+      await eventually(
+        () => existsSync(marker),
+        (b) => b,
+        20_000,
+      ),
+    ).toBe(true);
+    const pid = Number(readFileSync(join(sb.piddir, 'ldirectord.term.cf.pid'), 'utf8'));
+    process.kill(pid, 'SIGTERM');
+    const r = await start;
+    expect(r.exitCode, String(r.stderr)).toBe(1);
+    expect(String(r.stderr)).toMatch(/^ldirectord failed to start: stopped by signal TERM during start-up$/m);
+    const gone = await eventually(
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      (b) => b,
+      20_000,
+    );
+    expect(gone).toBe(true);
+    expect(daemons(sb)).toBe('');
+    expect(logText(sb)).toMatch(/IPVS sync daemon master \(mcast=eth1, syncid=0, .*\) stopped\n/);
+  }, 60_000);
 });
