@@ -170,6 +170,14 @@ describe.skipIf(!canUnshare)('syncdaemon=none (the default)', () => {
     writeFileSync(cfg, configText(sb, []));
     const env = { FAKE_IPVSADM_LOG: calls };
     expect((await sb.run(['node', BIN, cfg, 'start'], { env })).exitCode).toBe(0);
+    const status = await sb.run(['node', BIN, cfg, 'status', '--json'], { env });
+    expect((JSON.parse(String(status.stdout)) as { daemon: { syncDaemons: unknown } }).daemon.syncDaemons).toEqual({
+      mode: 'none',
+      configured: [],
+    });
+    const metrics = await (await fetch(`http://${STATUS}:${STATUS_PORT}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    expect(metrics).toContain('ldirectord_info{');
+    expect(metrics).not.toContain('ldirectord_sync_daemon_running{');
     writeFileSync(cfg, configText(sb, ['syncdaemon=none']));
     expect((await sb.run(['node', BIN, cfg, 'reload'], { env })).exitCode).toBe(0);
     await new Promise((r) => setTimeout(r, 2500)); // two check intervals

@@ -426,11 +426,12 @@ describe("(f) syncdaemon=both: the kernel's IPVS sync daemons", () => {
     expect(g.f.afterStart).toBe(syncLine('master', 5) + syncLine('backup', 5));
   });
 
-  it('a master stopped behind its back runs again within two check intervals', () => {
+  it('a master stopped behind its back runs again at the next look', () => {
     expect(g.f.afterKill.startsWith('backup') || g.f.afterKill.startsWith('master')).toBe(true);
     expect(g.f.restarted).toBe(syncLine('master', 5) + syncLine('backup', 5));
-    // checkinterval=1: the next look (≤ 1 s) and one ipvsadm pair; margin for the slow guest
-    expect(g.f.killToRestartedMs).toBeLessThanOrEqual(2 * 1000 + 3000);
+    // checkinterval=1: the next look (≤ 1 s) and one ipvsadm pair; 1.7-3.1 s measured in the
+    // slow guest, the margin is for a loaded host (without the look, it never comes back)
+    expect(g.f.killToRestartedMs).toBeLessThanOrEqual(2 * 1000 + 8000);
     expect(g.f.log).toContain('IPVS sync daemon master is not running: starting it again');
   });
 
