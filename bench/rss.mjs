@@ -115,6 +115,12 @@ export async function rssRun({
     out.reload = { reloads, appliedMs: reloadMs, maxRssMB: round(rss.take()), peakMB: round(s2.peakRssMB), rssMB: round(s2.rssMB) };
     log(`  reload: ${JSON.stringify(out.reload)}`);
   } finally {
+    // The stop removes every virtual: on a busy machine that can take longer than the
+    // harness's own stop waits before it kills, and a killed daemon reports no exit figure.
+    if (!daemon.exited) {
+      process.kill(daemon.pid, 'SIGTERM');
+      await waitFor('the daemon stopped', () => daemon.exited, 120_000, 100).catch(() => undefined);
+    }
     await daemon.stop();
     rss.stop();
     await servers.close();
