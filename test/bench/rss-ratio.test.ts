@@ -10,14 +10,6 @@ import { describe, expect, it } from 'vitest';
 import { floorRun, rssRun } from '../../bench/rss.mjs';
 import { benchReals } from '../../bench/keepalived.mjs';
 
-interface Run {
-  reals: number;
-  startPeakMB: number;
-  steady: { rssMB: number; peakMB: number; checksPerSecond: number };
-  reload: { peakMB: number };
-  lifePeakMB?: number;
-}
-
 const REALS = 2_000;
 /**
  * KB of peak RSS per real above the floor: 18.2-18.9 in two runs of this test on the 2-core
@@ -32,8 +24,8 @@ const TOLERANCE = 2;
 describe('memory per real (bench/rss.mjs)', () => {
   it('keeps the peak RSS per real within twice the recorded baseline', { timeout: 300_000 }, async () => {
     const reals = benchReals(REALS, 154);
-    const floor = (await floorRun({ addresses: reals })) as { rssMB: number };
-    const run = (await rssRun({ addresses: reals, interval: 2, timeout: 1, steadyS: 8, reloads: 2 })) as Run;
+    const floor = await floorRun({ addresses: reals });
+    const run = await rssRun({ addresses: reals, interval: 2, timeout: 1, steadyS: 8, reloads: 2 });
     const peak = run.lifePeakMB ?? run.reload.peakMB;
     const kbPerReal = ((peak - floor.rssMB) * 1024) / REALS;
     const report = JSON.stringify({ kbPerReal, floor, run });
