@@ -3,7 +3,7 @@
 // On SIGUSR2 (which ldirectord ignores) it writes what it saw since the previous SIGUSR2
 // to $BENCH_LOOP_STATS and starts afresh.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 // The histogram holds the time between samples, sampling period included: subtract it.
 const RESOLUTION_MS = 10;
@@ -24,8 +24,25 @@ process.on('SIGUSR2', () => {
         mean: ms(histogram.mean),
         rssMB: Math.round(m.rss / 1048576),
         heapUsedMB: Math.round(m.heapUsed / 1048576),
+        heapTotalMB: Math.round(m.heapTotal / 1048576),
+        externalMB: Math.round(m.external / 1048576),
+        arrayBuffersMB: Math.round(m.arrayBuffers / 1048576),
       }),
     );
   }
   histogram.reset();
+});
+
+// The peak over the whole life, the stop included, which /proc cannot give once the process
+// is gone: written to $BENCH_LOOP_STATS.exit as the process exits.
+process.on('exit', () => {
+  const out = process.env.BENCH_LOOP_STATS;
+  if (!out) return;
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    writeFileSync(`${out}.exit`, JSON.stringify({ t: Date.now(), peakRssMB: kb('VmHWM') / 1024, rssMB: kb('VmRSS') / 1024 }));
+  } catch {
+    /* nothing to report */
+  }
 });

@@ -12,13 +12,17 @@
 // runner's signal (negotiatetimeout) closes the client, which ends every pending call.
 import { Writable } from 'node:stream';
 import net from 'node:net';
-import { Client, enterPassiveModeIPv4, enterPassiveModeIPv6, FTPError } from 'basic-ftp';
 import { translatePerlRegex } from '../lib/perl-regex/regex.js';
 import { accountOf, type Account } from './account.js';
 import { orAborted } from './io/deadline.js';
 import { Outcome } from './outcome.js';
 import { matchReceive } from './receive-match.js';
 import { defineChecker, NEGOTIATETIMEOUT, type CheckResult, type Checker, type Endpoint } from './types.js';
+import { lazyModule } from './lazy-module.js';
+
+// Loaded on the first ftp check (lazy-module.ts): the library and what it pulls in (tls)
+// weigh a few MB that a daemon without service=ftp does not carry.
+const basicFtp = lazyModule<typeof import('basic-ftp')>('basic-ftp');
 
 export const FTP_DEFAULT_MAX_BYTES = 1024 * 1024;
 
@@ -59,7 +63,7 @@ class BoundedSink extends Writable {
 }
 
 function why(err: unknown): string {
-  if (err instanceof FTPError) return `${err.code} ${err.message}`.trim();
+  if (err instanceof basicFtp().FTPError) return `${err.code} ${err.message}`.trim();
   return (err as Error).message;
 }
 
@@ -78,6 +82,7 @@ export async function probeFtp(
   if (!regex.ok) return outcome.down('-', { detail: `receive cannot be used: ${regex.error}` });
   const user = account.login || 'anonymous';
   const needRetr = target.request !== '/' || target.receive !== '';
+  const { Client, enterPassiveModeIPv4, enterPassiveModeIPv6 } = basicFtp();
   const client = new Client(NO_CLIENT_TIMEOUT);
   client.prepareTransfer = net.isIPv6(target.host) ? enterPassiveModeIPv6 : enterPassiveModeIPv4;
   const max = options.maxBytes ?? FTP_DEFAULT_MAX_BYTES;

@@ -135,6 +135,9 @@ export function desiredState(config: Config, current: IpvsTable, snapshot: Reals
     let anyUp = false;
     let anyUnknown = false;
 
+    // Destinations are written out field by field, not as `{ ...stored, forward, ... }`: V8
+    // (Node 20) gives each object built by a spread followed by more properties a hidden
+    // class of its own, allocated in the old generation, for every real of every convergence.
     for (let i = 0; i < v.reals.length; i++) {
       const r = v.reals[i]!;
       const known = states?.[i];
@@ -148,7 +151,8 @@ export function desiredState(config: Config, current: IpvsTable, snapshot: Reals
         case 'up':
           anyUp = true;
           reals.push({
-            ...stored,
+            address: stored.address,
+            port: stored.port,
             forward: r.forward,
             weight: known?.weight ?? r.weight,
             upperThreshold: r.upperThreshold,
@@ -158,7 +162,7 @@ export function desiredState(config: Config, current: IpvsTable, snapshot: Reals
         case 'down':
           // quiescing is `-e -w 0` without -x/-y in the original: thresholds end up 0
           if (v.quiescent && (inTable || readd))
-            reals.push({ ...stored, forward: r.forward, weight: 0, upperThreshold: 0, lowerThreshold: 0 });
+            reals.push({ address: stored.address, port: stored.port, forward: r.forward, weight: 0, upperThreshold: 0, lowerThreshold: 0 });
           break;
         case 'unknown':
           anyUnknown = true;
@@ -178,7 +182,15 @@ export function desiredState(config: Config, current: IpvsTable, snapshot: Reals
       if (!anyUp) {
         const inTable = inService.get(dk);
         // listed first, so that it wins over a quiesced real at the same address
-        if (!anyUnknown) destinations.push({ ...stored, forward: fb.forward, weight: 1, upperThreshold: 0, lowerThreshold: 0 });
+        if (!anyUnknown)
+          destinations.push({
+            address: stored.address,
+            port: stored.port,
+            forward: fb.forward,
+            weight: 1,
+            upperThreshold: 0,
+            lowerThreshold: 0,
+          });
         else if (inTable) destinations.push(inTable);
       }
     }

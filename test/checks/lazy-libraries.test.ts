@@ -1,0 +1,44 @@
+// The checkers' client libraries are loaded by the first check that needs them
+// (checks/lazy-module.ts), not with the registry: a daemon whose config names none of
+// their services does not carry them (each weighs MBs of a process's memory).
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const PROJECT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The CommonJS packages a fresh node has loaded after importing `module` of the build. */
+function packagesLoadedBy(module: string): string[] {
+  const script = `
+    await import(${JSON.stringify(join(PROJECT, module))});
+    const { createRequire } = await import('node:module');
+    const cache = createRequire(import.meta.url)('module')._cache;
+    const names = Object.keys(cache).map((k) => /node_modules\\/((@[^/]+\\/)?[^/]+)\\//.exec(k)?.[1]).filter(Boolean);
+    console.log(JSON.stringify([...new Set(names)]));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+}
+
+describe('client libraries of the checkers', () => {
+  it('are not loaded by the registry (a config without ftp, ssh, http, smtp... carries none of them)', () => {
+    const loaded = packagesLoadedBy('dist/checks/registry.js');
+    for (const lib of ['basic-ftp', 'ssh2', 'nodemailer', 'undici', 'ldapts']) expect(loaded).not.toContain(lib);
+  });
+
+  it('ftp loads basic-ftp on its first check', () => {
+    const script = `
+      const { probeFtp } = await import(${JSON.stringify(join(PROJECT, 'dist/checks/ftp.js'))});
+      const { createRequire } = await import('node:module');
+      const cache = createRequire(import.meta.url)('module')._cache;
+      const has = () => Object.keys(cache).some((k) => k.includes('/node_modules/basic-ftp/'));
+      const before = has();
+      const signal = AbortSignal.abort();
+      await probeFtp({ host: '127.0.154.1', port: 1, request: '/', receive: '' }, { login: '', passwd: '' }, signal).catch(() => undefined);
+      console.log(JSON.stringify({ before, after: has() }));`;
+    const r = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as {
+      before: boolean;
+      after: boolean;
+    };
+    expect(r).toEqual({ before: false, after: true });
+  });
+});
