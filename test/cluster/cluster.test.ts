@@ -22,6 +22,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, VM } from '../e2e/support/guest-build.js';
+import { describeFailoverStreams, streamFigures } from './failover-streams.js';
 import { ClusterReport } from './report.js';
 
 const OUT = '.cache/cluster/out';
@@ -185,6 +186,8 @@ describe.skipIf(missing.length > 0 || !built)('two directors under heartbeat and
     if (startup.length > 0) console.log(`cluster: pacemakerd start-up probe:\n${startup.join('\n')}`);
     expect(errors.filter((l) => !startup.includes(l))).toEqual([]);
   });
+
+  describeFailoverStreams(() => r, TABLE, SETTLE_MS);
 });
 
 /** Client views printed as figures: [from event, to event]. */
@@ -208,4 +211,5 @@ function printFigures(): void {
       );
     }
   }
+  for (const l of streamFigures(r, SETTLE_MS)) console.log(l);
 }
