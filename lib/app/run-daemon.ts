@@ -138,7 +138,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     if (!check) maintenanceChecks.set(dir, (check = createMaintenanceCheck(dir)));
     return check(r);
   };
-  const { director, events } = assembleDirector(config, {
+  const { director, events, syncDaemons } = assembleDirector(config, {
     log: { log, debug: (l, m) => logger.debug(l, m) },
     ipvsadm: createIpvsadmRunner(opts.ipvsadmPath),
     alerts: alerter,
@@ -150,7 +150,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       converged: (result) => endpoints.metrics?.converged(result),
     },
   });
-  endpoints.attach(director, events);
+  endpoints.attach(director, events, syncDaemons);
   actions.statusLines = () => director.statusLines();
 
   let watcher: ConfigWatch | undefined;
@@ -180,6 +180,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         code = 1;
       }
     }
+    await syncDaemons.stop();
     log(`Linux Director Daemon terminated on signal: ${signal}`);
     await endpoints.close();
     if (!opts.foreground) removeOwnPidFile(opts.pidFile);
@@ -242,6 +243,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return 1;
   }
   if (await abandoned([], true)) return finished;
+  await syncDaemons.follow(config.globals.syncdaemon);
   const children: string[] = [];
   for (const name of config.globals.execute) {
     children.push(name);

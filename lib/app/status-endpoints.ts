@@ -3,6 +3,7 @@
 // a statusaddress asks for metrics; until then nothing is counted.
 import type { StatusAddress } from '../config/model.js';
 import type { Director } from '../daemon/director.js';
+import type { SyncDaemonKeeper } from '../daemon/sync-daemon-keeper.js';
 import type { DaemonEvents } from '../daemon/transition-events.js';
 import { ControlSocket } from '../status/control-socket.js';
 import { formatDocument, type StatusDocument } from '../status/document.js';
@@ -33,6 +34,7 @@ export class StatusEndpoints {
    */
   private history = new StateHistory();
   private events: DaemonEvents | undefined;
+  private syncDaemons: SyncDaemonKeeper | undefined;
   private unfeed: (() => void) | undefined;
 
   constructor(
@@ -57,9 +59,10 @@ export class StatusEndpoints {
   }
 
   /** The Director the documents are read from, and its events (set before any endpoint opens). */
-  attach(director: Director, events: DaemonEvents): void {
+  attach(director: Director, events: DaemonEvents, syncDaemons?: SyncDaemonKeeper): void {
     this.director = director;
     this.events = events;
+    this.syncDaemons = syncDaemons;
   }
 
   async openControlSocket(path: string): Promise<void> {
@@ -95,6 +98,7 @@ export class StatusEndpoints {
       startedAt: this.startedAt,
       reloads: this.facts.reloads,
       ...(this.listener.address !== undefined ? { statusAddress: this.listener.address } : {}),
+      ...(this.syncDaemons ? { syncDaemons: this.syncDaemons.view() } : {}),
     });
   }
 

@@ -11,6 +11,7 @@ import type { GlobalDraft } from './global-directives.js';
 import type { VirtualDraft } from './virtual-directives.js';
 import type { ScanIssue } from './scan.js';
 import { isIPv6 } from './ip-literal.js';
+import { buildSyncSettings } from './sync-directives.js';
 
 /** Larger ranges are refused: the original would loop over every address. */
 export const MAX_RANGE = 65536;
@@ -229,6 +230,7 @@ export function buildModel(input: BuildInput): { config: Config; issues: ScanIss
   const fallback4 = globalFallback(g.fallback, 4);
   const fallback6 = globalFallback(g.fallback6, 6);
 
+  const syncdaemon = buildSyncSettings(g.sync, sink);
   const globalEmail = emailSettings(g.emailalert, g.emailalertfreq, g.emailalertstatus, g.smtp);
   const globals: GlobalSettings = {
     ...(g.checktimeout !== undefined ? { checktimeout: g.checktimeout } : {}),
@@ -254,6 +256,7 @@ export function buildModel(input: BuildInput): { config: Config; issues: ScanIss
     ...(g.emailalertfrom !== undefined ? { emailalertfrom: g.emailalertfrom } : {}),
     cleanstop: g.cleanstop,
     ...(g.maintenancedir !== undefined ? { maintenancedir: g.maintenancedir } : {}),
+    ...(syncdaemon ? { syncdaemon } : {}),
   };
 
   const virtuals: VirtualService[] = [];

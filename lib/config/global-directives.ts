@@ -8,6 +8,7 @@ import { emailDirective } from './email-directives.js';
 import { fail, ok, yesNo, type Outcome } from './outcome.js';
 import { directive, firstDigits, perlTrue, quotedDirective } from './perl-values.js';
 import { parseFallbackValue, type FallbackPart } from './real-line.js';
+import { syncDirective, type SyncDraft } from './sync-directives.js';
 
 export interface GlobalDraft {
   checktimeout?: number;
@@ -37,6 +38,7 @@ export interface GlobalDraft {
   cleanstop: boolean;
   smtp?: string;
   maintenancedir?: string;
+  sync: SyncDraft;
 }
 
 export function defaultGlobals(): GlobalDraft {
@@ -58,6 +60,7 @@ export function defaultGlobals(): GlobalDraft {
     emailalertfreq: 0,
     emailalertstatus: new Set(['starting', 'running', 'stopping', 'reloading']),
     cleanstop: true,
+    sync: {},
   };
 }
 
@@ -155,6 +158,8 @@ export function globalDirective(text: string, g: GlobalDraft, ctx: GlobalContext
   if ((v = directive(text, 'successcount')) !== undefined) return extension(readSuccessCount(v), (n) => (g.successcount = n));
   if ((v = directive(text, 'slowstart')) !== undefined) return extension(readSlowStart(v), (n) => (g.slowstart = n));
   if ((v = directive(text, 'statusaddress')) !== undefined) return extension(readStatusAddress(v), (a) => (g.statusaddress = a));
+  const sync = syncDirective(text, g.sync, ctx.line);
+  if (sync) return sync;
   if (directive(text, 'timeout') !== undefined) return fail(MSG.timeoutDeprecated);
   return fail(MSG.unknownCommand(text));
 }

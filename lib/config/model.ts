@@ -176,6 +176,26 @@ export interface GlobalSettings {
   readonly emailalertfrom?: string;
   readonly cleanstop: boolean;
   readonly maintenancedir?: string;
+  /** ldirectord-ts: the kernel's IPVS sync daemons to keep running; absent for syncdaemon=none (never touched). */
+  readonly syncdaemon?: SyncDaemonSettings;
+}
+
+export type SyncDaemonMode = 'none' | 'master' | 'backup' | 'both';
+export type SyncRole = 'master' | 'backup';
+
+/** syncdaemon= and its parameters (ipvsadm --start-daemon's options). */
+export interface SyncDaemonSettings {
+  readonly mode: Exclude<SyncDaemonMode, 'none'>;
+  /** master, backup, or both in that order. */
+  readonly roles: readonly SyncRole[];
+  readonly interface: string;
+  readonly syncid: number;
+  /** Unset: the kernel's default (from the interface's MTU). */
+  readonly maxlen?: number;
+  /** Numeric multicast address (IPv6 without brackets); unset: the kernel's 224.0.0.81. */
+  readonly group?: string;
+  readonly port?: number;
+  readonly ttl?: number;
 }
 
 /** A numeric listen address (IPv6 without brackets). */

@@ -3,7 +3,8 @@
 // fallbackcommand state and the drift check's schedule subscribe to it, in that order,
 // and so does the Director, last: a transition's lines are written before the
 // convergence it asks for, and a convergence's lines and mails before the ramp timer is
-// armed again and fallbackcommand runs.
+// armed again and fallbackcommand runs. The IPVS sync daemons' keeper follows only the
+// daemon's phases (its schedule, and the config a reload put in force).
 import type { CheckResult } from '../../checks/types.js';
 import type { Config, RealServer } from '../config/model.js';
 import type { ConvergeResult } from '../ipvs/converge.js';
@@ -15,6 +16,7 @@ import { FallbackCommands, type RunFallbackCommand } from './fallback-command-st
 import { runFallbackCommand } from './run-fallback-command.js';
 import { Notifications, type AlertSink, type DaemonLog, type MonitorSink } from './notifications.js';
 import { RampSchedule } from './ramp-schedule.js';
+import { SyncDaemonKeeper } from './sync-daemon-keeper.js';
 import { DaemonEvents } from './transition-events.js';
 
 /** Counts checks and convergences (the metrics); nothing depends on it. */
@@ -42,6 +44,8 @@ export interface AssembledDirector {
   readonly director: Director;
   /** The stream to subscribe to (onRealTransition for each real's state changes). */
   readonly events: DaemonEvents;
+  /** The IPVS sync daemons (syncdaemon=): started with the table, stopped after the purge. */
+  readonly syncDaemons: SyncDaemonKeeper;
 }
 
 export function assembleDirector(config: Config, parts: DirectorParts): AssembledDirector {
@@ -79,5 +83,7 @@ export function assembleDirector(config: Config, parts: DirectorParts): Assemble
   director.subscribe();
   notifications.subscribeReminders(events);
   new DriftRepairSchedule(events).subscribe();
-  return { director, events };
+  const syncDaemons = new SyncDaemonKeeper({ ipvsadm: parts.ipvsadm, log: (m) => parts.log.log(m), now });
+  syncDaemons.subscribe(events);
+  return { director, events, syncDaemons };
 }

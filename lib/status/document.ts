@@ -38,6 +38,31 @@ export interface RunningDaemon {
     readonly error?: string;
   };
   readonly statusAddress?: string;
+  /** The IPVS connection-sync daemons (syncdaemon=). */
+  readonly syncDaemons?: SyncDaemonsStatus;
+}
+
+export interface SyncDaemonParams {
+  readonly role: 'master' | 'backup';
+  readonly interface: string;
+  readonly syncid: number;
+  readonly maxlen?: number;
+  readonly group?: string;
+  readonly port?: number;
+  readonly ttl?: number;
+}
+
+export interface SyncDaemonsStatus {
+  /** syncdaemon=: none means they are never touched (nor read). */
+  readonly mode: 'none' | 'master' | 'backup' | 'both';
+  /** The roles the config asks for; running: the kernel ran it so at the last look. */
+  readonly configured: readonly (SyncDaemonParams & { readonly running: boolean })[];
+  /** Every role the kernel ran at the last look (ours or not); absent before the first. */
+  readonly running?: readonly SyncDaemonParams[];
+  /** ISO 8601, UTC: the last look (start-up, reload, every shortest checkinterval). */
+  readonly readAt?: string;
+  /** Why the last look or step failed (retried at the next check). */
+  readonly error?: string;
 }
 
 export interface VirtualStatus {

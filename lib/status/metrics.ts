@@ -68,6 +68,20 @@ export class DaemonMetrics implements DirectorObserver {
           if (v.fallback) this.set({ virtual: v.id, fallback: v.fallback.address }, v.fallback.ipvsWeight ?? 0);
       },
     });
+    new client.Gauge({
+      name: 'ldirectord_sync_daemon_running',
+      help: 'Whether the kernel ran the IPVS sync daemon role (master, backup) at the last look: 1 or 0; only with syncdaemon= set.',
+      labelNames: ['role'],
+      registers,
+      collect() {
+        this.reset();
+        const sync = current().daemon;
+        const s = 'syncDaemons' in sync ? sync.syncDaemons : undefined;
+        if (!s || s.mode === 'none') return;
+        const roles = new Set([...s.configured.map((c) => c.role), ...(s.running ?? []).map((r) => r.role)]);
+        for (const role of roles) this.set({ role }, s.running?.some((r) => r.role === role) ? 1 : 0);
+      },
+    });
     this.checkDuration = new client.Histogram({
       name: 'ldirectord_check_duration_seconds',
       help: 'How long the health checks of a real server took.',

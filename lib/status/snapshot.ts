@@ -3,10 +3,19 @@
 // last read. Built on request (the socket, HTTP), never kept.
 import type { CheckType, VirtualService } from '../config/model.js';
 import type { Director } from '../daemon/director.js';
+import type { SyncDaemonView } from '../daemon/sync-daemon-keeper.js';
+import { runsAsWanted, type SyncDaemon } from '../ipvs/sync-daemons.js';
 import { fallbackOf, serviceOf } from '../ipvs/desired.js';
 import { canonicalAddress, destinationKey, indexDestinations, indexServices, serviceKey, storedDestinationPort } from '../ipvs/table.js';
 import { VERSION_LINE } from '../version.js';
-import { STATUS_SCHEMA, type RealStatus, type StatusDocument, type VirtualStatus } from './document.js';
+import {
+  STATUS_SCHEMA,
+  type RealStatus,
+  type StatusDocument,
+  type SyncDaemonParams,
+  type SyncDaemonsStatus,
+  type VirtualStatus,
+} from './document.js';
 
 /** What only the daemon process knows. */
 export interface DaemonFacts {
@@ -15,9 +24,22 @@ export interface DaemonFacts {
   readonly startedAt: number;
   readonly reloads: { readonly ok: number; readonly failed: number; readonly lastAt?: number };
   readonly statusAddress?: string;
+  readonly syncDaemons?: SyncDaemonView;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+const params = (d: SyncDaemon): SyncDaemonParams => ({ ...d });
+
+function syncStatus(v: SyncDaemonView): SyncDaemonsStatus {
+  return {
+    mode: v.mode,
+    configured: v.wanted.map((w) => ({ ...params(w), running: v.running?.some((d) => runsAsWanted(w, d)) ?? false })),
+    ...(v.running ? { running: v.running.map(params) } : {}),
+    ...(v.readAt !== undefined ? { readAt: iso(v.readAt) } : {}),
+    ...(v.error ? { error: v.error } : {}),
+  };
+}
 
 function checktypeName(t: CheckType): string {
   return t.kind === 'combined' ? `combined:${t.n}` : t.kind;
@@ -102,6 +124,7 @@ export function buildStatus(director: Director, facts: DaemonFacts, now = Date.n
       },
       ipvs: { ...(read ? { readAt: iso(read.at) } : {}), ...(error ? { error } : {}) },
       ...(facts.statusAddress !== undefined ? { statusAddress: facts.statusAddress } : {}),
+      ...(facts.syncDaemons ? { syncDaemons: syncStatus(facts.syncDaemons) } : {}),
     },
     virtuals,
   };

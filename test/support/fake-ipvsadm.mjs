@@ -11,8 +11,8 @@
 //
 // Deviations: names are never resolved (-L and -S without -n print numbers too); only
 // numeric ports; only dotted-quad and bracketed IPv6 hosts; --stats, --rate, -c,
-// --timeout, --daemon, --set and the sync daemon are not supported ("fake-ipvsadm: ...",
-// exit 3). Services sort like libipvs does (fwmark, family, protocol, address, port).
+// --timeout and --set are not supported ("fake-ipvsadm: ...", exit 3). The sync daemons
+// (--start-daemon, --stop-daemon, -L --daemon) are fake-ipvsadm-daemons.mjs. Services sort like libipvs does (fwmark, family, protocol, address, port).
 //
 // Use it as the program test/support/fake-ipvsadm (one process per run, like ipvsadm), or
 // in-process through runFakeIpvsadm() (test/support/fake-ipvsadm-helper.ts wraps both).
@@ -23,6 +23,8 @@
 //   FAKE_IPVSADM_LOG     append one JSON line per run: {"args":[...],"stdin":"..."}
 //   FAKE_IPVSADM_LOCAL   comma-separated addresses that the kernel marks Local on add
 //                        (old kernels did this for local addresses; no option sets it)
+//   FAKE_IPVSADM_INTERFACES  comma-separated interfaces a sync daemon may use (unset: any)
+import { daemonCommand, listDaemons } from './fake-ipvsadm-daemons.mjs';
 import { appendFileSync, closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 
 const PROG = 'ipvsadm';
@@ -424,6 +426,10 @@ const LONG = {
   'stop-daemon': 'stop-daemon',
   'mcast-interface': 'mcast',
   syncid: 'syncid',
+  'sync-maxlen': 'sync-maxlen',
+  'mcast-group': 'mcast-group',
+  'mcast-port': 'mcast-port',
+  'mcast-ttl': 'mcast-ttl',
 };
 const WITH_ARG = new Set([
   't',
@@ -444,6 +450,10 @@ const WITH_ARG = new Set([
   'stop-daemon',
   'mcast',
   'syncid',
+  'sync-maxlen',
+  'mcast-group',
+  'mcast-port',
+  'mcast-ttl',
 ]);
 const OPTIONAL_ARG = new Set(['p']);
 
@@ -1024,6 +1034,8 @@ function listAll(format) {
 // ---------------------------------------------------------------- commands ----
 
 function processOptions(argv, readingStdin) {
+  const head = tokenize(argv)[0];
+  if (head && (head.opt === 'start-daemon' || head.opt === 'stop-daemon') && !readingStdin) return daemonOptions(argv);
   const ce = newEntry();
   if (parseOptions(argv, ce) !== 0) return -1;
   genericOptCheck(ce.cmd, ce.options);
@@ -1038,6 +1050,10 @@ function processOptions(argv, readingStdin) {
   }
   switch (ce.cmd) {
     case 'L': {
+      if (ce.options.has(OPT.daemon) && !ce.options.has(OPT.connection) && !ce.options.has(OPT.timeout)) {
+        out += listDaemons(table.daemons ?? []);
+        return 0;
+      }
       if (ce.options.has(OPT.connection) || ce.options.has(OPT.timeout) || ce.options.has(OPT.daemon)) unsupported('this listing');
       if (
         ce.options.has(OPT.stats) ||
@@ -1072,6 +1088,22 @@ function processOptions(argv, readingStdin) {
         err(`${e.message}\n`);
         return -1;
       }
+  }
+}
+
+function daemonOptions(argv) {
+  const interfaces = env.FAKE_IPVSADM_INTERFACES !== undefined ? new Set(env.FAKE_IPVSADM_INTERFACES.split(',')) : undefined;
+  try {
+    const daemons = daemonCommand(tokenize(argv), table.daemons ?? [], { fail, kfail, interfaces });
+    // No key without daemons: the state file of a table alone stays as it was.
+    if (daemons.length > 0) table.daemons = daemons;
+    else delete table.daemons;
+    dirty = true;
+    return 0;
+  } catch (e) {
+    if (!(e instanceof KernelError)) throw e;
+    err(`${e.message}\n`);
+    return -1;
   }
 }
 
