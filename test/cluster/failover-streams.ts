@@ -81,6 +81,18 @@ export function describeFailoverStreams(report: () => ClusterReport, table: stri
     });
   }
 
+  it('the kernel alone: a director with the synced connections and the VIP but no virtual service yet resets them (so ldirectord starts before the VIP)', () => {
+    const r = report();
+    const off = r.at('order:power-off');
+    for (const port of PORTS) {
+      const v = streamView(r, 'order', port, off);
+      expect(r.text('order-conns-lb1-before')).toMatch(new RegExp(`ESTABLISHED 10\\.9\\.5\\.2:${v.local}\\s+10\\.9\\.0\\.100:${port}\\s`));
+      expect(v.errorBefore).toBeUndefined();
+      expect(v.resumedAt).toBeUndefined();
+      expect(v.error?.e).toBe('ECONNRESET');
+    }
+  });
+
   // heartbeat's and Pacemaker's long scenarios run ldirectord-ts without sync daemons
   for (const p of ['hb', 'pm'] as const) {
     it(`${p === 'hb' ? 'heartbeat' : 'Pacemaker'} without connection sync: the long-lived connections through lb0 do not survive its power-off`, () => {

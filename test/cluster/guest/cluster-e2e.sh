@@ -10,7 +10,8 @@
 # connection (failover-scenario.sh, stream-lib.sh). Everything the test asserts is
 # written to <out dir>: events.jsonl, client.jsonl, stream-*.jsonl and text files.
 #   bash test/cluster/guest/cluster-e2e.sh <out dir> <stage dir> [all|<scenario>[,<scenario>...]]
-# scenarios: hb, pm, fo:<hb|pm>:<ours|orig>:<sync|nosync> (fo_scenario's arguments)
+# scenarios: order (sync-order-scenario.sh), hb, pm, fo:<hb|pm>:<ours|orig>:<sync|nosync>
+# (fo_scenario's arguments)
 set -uo pipefail
 OUT=$(realpath -m "$1"); STAGE=$(realpath "$2"); which=${3:-all}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/pcmk-scenario.sh"
 . "$here/stream-lib.sh"
 . "$here/failover-scenario.sh"
+. "$here/sync-order-scenario.sh"
 mkdir -p /tmp/cl
 rm -rf "$OUT"; mkdir -p "$OUT"
 ev install
@@ -76,13 +78,15 @@ after_scenario() {
       [ ! -f "$NODES_DIR/$n/log/$f" ] || cp "$NODES_DIR/$n/log/$f" "$OUT/$1-$n-${f##*/}.txt"
     done
     [ ! -f "/tmp/cl/$n.pid" ] || node_power_off "$n"
+    ip netns del "$n" 2>/dev/null || true
   done
   stream_stop
   ev "$1:done"
 }
-[ "$which" != all ] || which=hb,pm,fo:pm:ours:sync,fo:pm:orig:sync,fo:hb:ours:sync,fo:hb:orig:sync
+[ "$which" != all ] || which=order,hb,pm,fo:pm:ours:sync,fo:pm:orig:sync,fo:hb:ours:sync,fo:hb:orig:sync
 for sc in ${which//,/ }; do
   case $sc in
+    order) order_scenario || rc=1; after_scenario order ;;
     hb) hb_scenario || rc=1; after_scenario hb ;;
     pm) pcmk_scenario || rc=1; after_scenario pm ;;
     fo:*) IFS=: read -r _ m i s <<<"$sc"; fo_scenario "$m" "$i" "$s" || rc=1; after_scenario "fo-$m-$i-$s" ;;
