@@ -90,7 +90,7 @@ export interface StreamView {
   /** who served it, and the client's port (its line in `ipvsadm -L -c -n`) */
   real: string;
   local: number;
-  /** it delivered again after a stall that spans the event: when, and the stall */
+  /** it delivered again after a stall that spans the event (IN_FLIGHT_MS): when, and the stall */
   resumedAt?: number;
   stallMs?: number;
   /** it failed after the event (error code, when) */
@@ -98,6 +98,13 @@ export interface StreamView {
   /** it failed before the event */
   errorBefore?: string;
 }
+
+/**
+ * After an event that cuts the path, what the server had already sent (up to its TCP window)
+ * still arrives for a moment: a stall "spans" the event when the stream was silent at
+ * <at> + this and delivered again after it.
+ */
+const IN_FLIGHT_MS = 5000;
 
 /** The stream on <port> of stream-<name>.jsonl across the event at <at> (epoch ms). */
 export function streamView(report: ClusterReport, name: string, port: number, at: number): StreamView {
@@ -110,7 +117,8 @@ export function streamView(report: ClusterReport, name: string, port: number, at
   for (const s of recs) {
     if (s.e !== undefined && s.t <= at) v.errorBefore = s.e;
     if (s.e !== undefined && s.t > at && v.error === undefined) v.error = { e: s.e, t: s.t };
-    if (s.stall !== undefined && s.t > at && s.t - s.stall <= at && v.resumedAt === undefined && v.error === undefined) {
+    const mark = at + IN_FLIGHT_MS;
+    if (s.stall !== undefined && s.t > mark && s.t - s.stall <= mark && v.resumedAt === undefined && v.error === undefined) {
       v.resumedAt = s.t;
       v.stallMs = s.stall;
     }
