@@ -61,7 +61,7 @@ export function describeFailoverStreams(report: () => ClusterReport, table: stri
           }
         });
       } else {
-        it("both streams break: lb1 does not know them", () => {
+        it('both streams break: lb1 does not know them', () => {
           const r = report();
           for (const port of PORTS) {
             const v = streamView(r, p, port, r.at(`${p}:power-off`));
@@ -125,7 +125,9 @@ export function streamFigures(r: ClusterReport, settleMs: number): string[] {
           : s.error !== undefined
             ? `stream broke: ${s.error.e} ${s.error.t - off} ms after the power-off`
             : 'stream: no data after the power-off';
-      lines.push(`FIGURE ${p}_${port === 80 ? 'dr' : 'nat'} new-connection gap ${gap.gapMs} ms (failed ${gap.failed}; lb1 directs ${directs - off} ms after the power-off); ${stream}`);
+      lines.push(
+        `FIGURE ${p}_${port === 80 ? 'dr' : 'nat'} new-connection gap ${gap.gapMs} ms (failed ${gap.failed}; lb1 directs ${directs - off} ms after the power-off); ${stream}`,
+      );
     }
   }
   return lines;
