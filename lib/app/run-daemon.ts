@@ -244,6 +244,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   if (await abandoned([], true)) return finished;
   await syncDaemons.follow(config.globals.syncdaemon);
+  if (await abandoned([], true)) return finished;
   const children: string[] = [];
   for (const name of config.globals.execute) {
     children.push(name);

@@ -107,10 +107,10 @@ export class SyncDaemonKeeper {
     this.disarm();
     const done = this.enqueue(async () => {
       if (this.wanted.length === 0) return;
-      const running = await this.read();
+      const running = await this.read(false);
       if (!running) return;
       for (const d of rolesToStopOnExit(this.wanted, running)) {
-        if (await this.run(stopDaemonArgs(d.role), `cannot stop IPVS sync daemon ${describeDaemon(d)}`))
+        if (await this.run(stopDaemonArgs(d.role), `cannot stop IPVS sync daemon ${describeDaemon(d)}`, false))
           this.deps.log(`IPVS sync daemon ${describeDaemon(d)} stopped`);
       }
       for (const d of running.filter((r) => r.role === 'backup' && this.wanted.some((w) => w.role === 'backup'))) {
@@ -118,7 +118,7 @@ export class SyncDaemonKeeper {
           `IPVS sync daemon ${describeDaemon(d)} left running: it receives the active director's connections for the next takeover`,
         );
       }
-      await this.read();
+      await this.read(false);
     });
     this.stopped = true;
     return done;
@@ -143,12 +143,11 @@ export class SyncDaemonKeeper {
   private async pass(dropped: readonly SyncRole[], why: Why): Promise<void> {
     const running = await this.read();
     if (!running) return;
-    if (why === 'start') {
-      for (const d of running)
-        if (this.wanted.some((w) => w.role === d.role) && !stepFor(d.role, planSyncDaemons(this.wanted, running, [])))
-          this.deps.log(`IPVS sync daemon ${describeDaemon(d)} already running`);
-    }
     const steps = planSyncDaemons(this.wanted, running, dropped);
+    if (why === 'start') {
+      const kept = running.filter((d) => this.wanted.some((w) => w.role === d.role) && !steps.some((s) => roleOf(s) === d.role));
+      for (const d of kept) this.deps.log(`IPVS sync daemon ${describeDaemon(d)} already running`);
+    }
     if (steps.length === 0) return;
     for (const s of steps) await this.apply(s, why);
     await this.read();
@@ -173,24 +172,24 @@ export class SyncDaemonKeeper {
       log(`IPVS sync daemon ${describeDaemon(s.daemon)} started: ${formatCommandLine(this.deps.ipvsadm.path, args)}`);
   }
 
-  /** Runs one command; false (logged) when it failed. */
-  private async run(args: readonly string[], what: string): Promise<boolean> {
+  /** Runs one command; false (logged) when it failed. `retried`: false at the stop, after which nothing runs. */
+  private async run(args: readonly string[], what: string, retried = true): Promise<boolean> {
     try {
       await runDaemonCommand(this.deps.ipvsadm, args);
       return true;
     } catch (err) {
-      this.failed(`${what}: ${(err as Error).message} (tried again at the next check)`);
+      this.failed(`${what}: ${(err as Error).message}${retried ? ' (tried again at the next check)' : ''}`);
       return false;
     }
   }
 
-  private async read(): Promise<SyncDaemon[] | undefined> {
+  private async read(retried = true): Promise<SyncDaemon[] | undefined> {
     try {
       this.running = await readSyncDaemons(this.deps.ipvsadm);
       this.readAt = this.now();
       return this.running;
     } catch (err) {
-      this.failed(`cannot read the IPVS sync daemons: ${(err as Error).message} (tried again at the next check)`);
+      this.failed(`cannot read the IPVS sync daemons: ${(err as Error).message}${retried ? ' (tried again at the next check)' : ''}`);
       return undefined;
     }
   }
@@ -217,6 +216,6 @@ export class SyncDaemonKeeper {
   }
 }
 
-function stepFor(role: SyncRole, steps: readonly SyncStep[]): SyncStep | undefined {
-  return steps.find((s) => (s.op === 'stop' ? s.running.role : s.daemon.role) === role);
+function roleOf(s: SyncStep): SyncRole {
+  return s.op === 'stop' ? s.running.role : s.daemon.role;
 }

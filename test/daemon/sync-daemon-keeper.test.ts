@@ -206,6 +206,11 @@ describe('SyncDaemonKeeper', () => {
     await k.watch();
     expect(daemons()).toMatch(/^master .*\nbackup /);
     expect(k.view().error).toBe('');
+    // at the stop there is no next check to promise
+    broken = true;
+    lines = [];
+    await expect(k.stop()).resolves.toBeUndefined();
+    expect(lines).toEqual(['cannot read the IPVS sync daemons: ipvsadm did not finish within 60000 ms (killed)']);
   });
 
   it('on the schedule: looks every shortest checkinterval once running, follows a reload, stops looking at the stop', async () => {

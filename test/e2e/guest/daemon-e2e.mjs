@@ -608,6 +608,55 @@ await step('e2', async () => {
   await cli('cStatusStopped', [RELOAD_CF, 'status']);
 });
 
+// (f) syncdaemon=both on the guest's veth c0: the kernel's sync daemons started with the
+// daemon, a master stopped behind its back started again, a reload's new syncid applied to
+// both roles, and at the stop the master gone while the backup keeps running.
+await step('f', async () => {
+  const f = (out.f = {});
+  const cf = `${W}/sync.cf`;
+  const config = (syncid) =>
+    `checkinterval=1\nlogfile="${W}/sync.log"\nsyncdaemon=both\nsyncinterface=c0\nsyncid=${syncid}\n` +
+    `virtual=10.200.100.3:80\n\treal=${R1}:80 masq 1\n\tchecktype=on\n`;
+  /** `ipvsadm -L --daemon` until `pred` holds: {text, ms} (ms from `since`), or null. */
+  const daemonsUntil = async (pred, since, timeoutMs) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = await ipvsadm('-L', '--daemon');
+      if (pred(text)) return { text, ms: Date.now() - since };
+      if (Date.now() > deadline) return null;
+      await sleep(100);
+    }
+  };
+  writeFileSync(cf, config(5));
+  f.before = await ipvsadm('-L', '--daemon');
+  await cli('fStart', [cf, 'start']);
+  f.afterStart = await ipvsadm('-L', '--daemon');
+  const tKill = Date.now();
+  await ipvsadm('--stop-daemon', 'master');
+  f.afterKill = await ipvsadm('-L', '--daemon');
+  const back = must(await daemonsUntil((t) => t.startsWith('master '), tKill, 15_000), 'the master started again');
+  f.restarted = back.text;
+  f.killToRestartedMs = back.ms;
+  writeFileSync(cf, config(6));
+  const tReload = Date.now();
+  await cli('fReload', [cf, 'reload']);
+  const both6 = (t) => /^master .*syncid=6,/m.test(t) && /^backup .*syncid=6,/m.test(t);
+  const reloaded = must(await daemonsUntil(both6, tReload, 15_000), 'the new syncid');
+  f.reloaded = reloaded.text;
+  f.reloadToAppliedMs = reloaded.ms;
+  await cli('fStatusJson', [cf, 'status', '--json']);
+  await cli('fStop', [cf, 'stop']);
+  f.afterStop = await ipvsadm('-L', '--daemon');
+  f.log = existsSync(`${W}/sync.log`)
+    ? readFileSync(`${W}/sync.log`, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('sync daemon'))
+        .map((l) => l.replace(/^\[[^\]]*\] /, ''))
+    : null;
+  // (the backup was left running on purpose; the guest is thrown away anyway)
+  await run('ipvsadm', ['--stop-daemon', 'backup']);
+});
+
 // The logs, once both daemons are gone (a daemon removes its pid file, which ends `stop`,
 // just before it flushes its last lines).
 await sleep(300);

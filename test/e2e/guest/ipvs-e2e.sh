@@ -10,6 +10,7 @@ in=$build/steps
 out=$(mktemp -d /tmp/ipvsadm-steps.XXXXXX)
 n=$(cat "$in/count")
 ipvsadm -C   # loads ip_vs
+ip link set lo up   # for the sync-daemon steps
 for ((i = 0; i < n; i++)); do
   mapfile -d '' -t args < "$in/$i.args"
   rc=0
