@@ -11,10 +11,15 @@
 //   Pacemaker: start on lb0, the daemon SIGKILLed (monitor, restart in place), lb0 powered
 //     off (failover), lb0 back (the group prefers it), standby lb0 (to lb1), the group
 //     stopped (target-role), the stack stopped.
+//   Long-lived connections (failover-streams.ts): two streaming downloads through lb0
+//     across its power-off, under each manager, with ldirectord-ts and with the Perl
+//     original, with the kernel's IPVS connection sync; and without it (the two scenarios
+//     above); and the kernel alone, on why ldirectord starts before the VIP with sync.
 // The guest runs test/cluster/guest/cluster-e2e.sh; the assertions are here. The figures
 // (the client's gaps) are printed as FIGURE lines and recorded in bench/RESULTS.md.
 // Debugging: after one test run (which stages .cache/cluster/root),
-//   test/e2e/vm/ipvs-vm.sh -C "$PWD" -t 2400 -e CL_VERBOSE=1 -- bash test/cluster/guest/cluster-e2e.sh .cache/cluster/out .cache/cluster/root hb|pm|all
+//   test/e2e/vm/ipvs-vm.sh -C "$PWD" -m 1536M -t 3600 -e CL_VERBOSE=1 -- bash test/cluster/guest/cluster-e2e.sh .cache/cluster/out .cache/cluster/root <scenario>[,...]
+// (scenarios: all, order, hb, pm, fo:pm:orig:sync, ...: see cluster-e2e.sh)
 // prints each step as it happens; CLUSTER_REPORT_ONLY=1 npx vitest run --project cluster
 // asserts on the last report without booting the guest.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
@@ -22,6 +27,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, VM } from '../e2e/support/guest-build.js';
+import { describeFailoverStreams, streamFigures } from './failover-streams.js';
 import { ClusterReport } from './report.js';
 
 const OUT = '.cache/cluster/out';
@@ -79,8 +85,8 @@ describe.skipIf(missing.length > 0 || !built)('two directors under heartbeat and
     const t0 = performance.now();
     const vm = await execa(
       VM,
-      ['-q', '-C', ROOT, '-m', '1536M', '-t', '2400', '--', 'bash', 'test/cluster/guest/cluster-e2e.sh', OUT, STAGE, 'all'],
-      { cwd: ROOT, reject: false, timeout: 2_410_000 },
+      ['-q', '-C', ROOT, '-m', '1536M', '-t', '3600', '--', 'bash', 'test/cluster/guest/cluster-e2e.sh', OUT, STAGE, 'all'],
+      { cwd: ROOT, reject: false, timeout: 3_610_000 },
     );
     vmSeconds = (performance.now() - t0) / 1000;
     r = new ClusterReport(path.join(ROOT, OUT));
@@ -89,7 +95,7 @@ describe.skipIf(missing.length > 0 || !built)('two directors under heartbeat and
     }
     console.log(`cluster: VM run ${vmSeconds.toFixed(1)} s; guest exit ${vm.exitCode}; files ${readdirSync(path.join(ROOT, OUT)).length}`);
     printFigures();
-  }, 2_460_000);
+  }, 3_660_000);
 
   it('ran every step (no step timed out)', () => {
     expect(r.failures).toEqual([]);
@@ -185,6 +191,8 @@ describe.skipIf(missing.length > 0 || !built)('two directors under heartbeat and
     if (startup.length > 0) console.log(`cluster: pacemakerd start-up probe:\n${startup.join('\n')}`);
     expect(errors.filter((l) => !startup.includes(l))).toEqual([]);
   });
+
+  describeFailoverStreams(() => r, TABLE, SETTLE_MS);
 });
 
 /** Client views printed as figures: [from event, to event]. */
@@ -208,4 +216,5 @@ function printFigures(): void {
       );
     }
   }
+  for (const l of streamFigures(r, SETTLE_MS)) console.log(l);
 }

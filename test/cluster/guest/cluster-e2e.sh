@@ -6,15 +6,21 @@
 # already points; the Perl original moves to /usr/sbin/ldirectord.perl as the script does;
 # the guest's root is a throwaway overlay). Then it builds the two-director network (cluster-lib.sh), then runs the
 # heartbeat scenario (hb-scenario.sh) and the Pacemaker one (pcmk-scenario.sh) with the
-# client's requests (client.mjs) running throughout. Everything the test asserts is
-# written to <out dir>: events.jsonl, client.jsonl and text files.
-#   bash test/cluster/guest/cluster-e2e.sh <out dir> <stage dir> [hb|pm|all]
+# client's requests (client.mjs) running throughout, then the failovers with a long-lived
+# connection (failover-scenario.sh, stream-lib.sh). Everything the test asserts is
+# written to <out dir>: events.jsonl, client.jsonl, stream-*.jsonl and text files.
+#   bash test/cluster/guest/cluster-e2e.sh <out dir> <stage dir> [all|<scenario>[,<scenario>...]]
+# scenarios: order (sync-order-scenario.sh), hb, pm, fo:<hb|pm>:<ours|orig>:<sync|nosync>
+# (fo_scenario's arguments)
 set -uo pipefail
 OUT=$(realpath -m "$1"); STAGE=$(realpath "$2"); which=${3:-all}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/cluster-lib.sh"
 . "$here/hb-scenario.sh"
 . "$here/pcmk-scenario.sh"
+. "$here/stream-lib.sh"
+. "$here/failover-scenario.sh"
+. "$here/sync-order-scenario.sh"
 mkdir -p /tmp/cl
 rm -rf "$OUT"; mkdir -p "$OUT"
 ev install
@@ -56,7 +62,9 @@ virtual=$VIP:8080
 	protocol=tcp
 	checktype=negotiate
 CF
+{ printf 'syncdaemon = both\nsyncinterface = eth0\nsyncid = 1\n'; cat "$OUT/ldirectord.cf"; } > "$OUT/ldirectord-sync.cf"
 net_up
+stream_cgi
 ip netns exec client node "$here/client.mjs" "$VIP" 200 80 8080 > "$OUT/client.jsonl" 2>&1 &
 client=$!
 ev net-up
@@ -70,11 +78,21 @@ after_scenario() {
       [ ! -f "$NODES_DIR/$n/log/$f" ] || cp "$NODES_DIR/$n/log/$f" "$OUT/$1-$n-${f##*/}.txt"
     done
     [ ! -f "/tmp/cl/$n.pid" ] || node_power_off "$n"
+    ip netns del "$n" 2>/dev/null || true
   done
+  stream_stop
   ev "$1:done"
 }
-if [ "$which" != pm ]; then hb_scenario || rc=1; after_scenario hb; fi
-if [ "$which" != hb ]; then pcmk_scenario || rc=1; after_scenario pm; fi
+[ "$which" != all ] || which=order,hb,pm,fo:pm:ours:sync,fo:pm:orig:sync,fo:hb:ours:sync,fo:hb:orig:sync
+for sc in ${which//,/ }; do
+  case $sc in
+    order) order_scenario || rc=1; after_scenario order ;;
+    hb) hb_scenario || rc=1; after_scenario hb ;;
+    pm) pcmk_scenario || rc=1; after_scenario pm ;;
+    fo:*) IFS=: read -r _ m i s <<<"$sc"; fo_scenario "$m" "$i" "$s" || rc=1; after_scenario "fo-$m-$i-$s" ;;
+    *) fail "unknown scenario $sc"; rc=1 ;;
+  esac
+done
 kill "$client"
 ev end
 exit $rc

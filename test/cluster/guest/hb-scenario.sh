@@ -1,6 +1,7 @@
 # Sourced by cluster-e2e.sh: heartbeat 3 (v1 haresources, crm no) moving the VIP and
 # ldirectord between lb0 and lb1, with the client's requests running throughout.
-hb_config() {  # hb_config <lbN> <peer address>
+# hb_config <lbN> <peer address> [<haresources' resources> [<ldirectord.cf>]]
+hb_config() {
   local d=$NODES_DIR/$1/ha.d
   cat > "$d/ha.cf" <<CF
 logfile /var/log/ha-log
@@ -18,8 +19,8 @@ crm no
 CF
   printf 'auth 1\n1 sha1 cluster-e2e\n' > "$d/authkeys"
   chmod 600 "$d/authkeys"
-  echo "lb0 IPaddr2::$VIP/24/eth0 ldirectord::ldirectord.cf" > "$d/haresources"
-  cp "$OUT/ldirectord.cf" "$d/ldirectord.cf"
+  echo "lb0 ${3:-IPaddr2::$VIP/24/eth0 ldirectord::ldirectord.cf}" > "$d/haresources"
+  cp "${4:-$OUT/ldirectord.cf}" "$d/ldirectord.cf"
 }
 hb_gone() { ! on lb0 pgrep -x heartbeat && ! on lb1 pgrep -x heartbeat; }
 hb_start() { on "$1" /usr/libexec/heartbeat/heartbeat 2>>"$OUT/hb-$1-stderr.txt"; }
@@ -36,6 +37,9 @@ hb_scenario() {
   until_true 300 directs lb0 || { fail hb-start; return 1; }
   ev hb:lb0-directs
   table lb0 | save hb-table-lb0
+  # a long-lived connection through lb0 (no sync daemon here: it does not survive lb0)
+  stream_start hb || fail hb-stream
+  ev hb:stream-up
 
   # lb0 loses power
   ev hb:power-off

@@ -1,7 +1,8 @@
 # Sourced by cluster-e2e.sh: Corosync 3 + Pacemaker 2 moving the group (IPaddr2 VIP, the
 # unchanged ocf:heartbeat:ldirectord) between lb0 and lb1, with the client's requests
 # running throughout.
-pcmk_config() {  # pcmk_config <lbN>
+# pcmk_config <lbN> [vip-first|ld-first [<ldirectord.cf>]]: the group's order
+pcmk_config() {
   local d=$NODES_DIR/$1
   cat > "$d/corosync/corosync.conf" <<CF
 totem {
@@ -35,22 +36,11 @@ logging {
   timestamp: on
 }
 CF
-  cp "$OUT/ldirectord.cf" "$d/ha.d/ldirectord.cf"
+  cp "${3:-$OUT/ldirectord.cf}" "$d/ha.d/ldirectord.cf"
   # The initial CIB: no fencing in a test guest, and a DC elected in seconds rather than
   # the default 20 s; the group prefers lb0 (so it fails back when lb0 returns).
-  local op='interval="0" timeout="120s"'
-  cat > "$d/pacemaker/cib/cib.xml" <<XML
-<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="opt-stonith" name="stonith-enabled" value="false"/>
-        <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources>
-      <group id="lvs">
+  local op='interval="0" timeout="120s"' vip_xml ld_xml
+  vip_xml=$(cat <<XML
         <primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2">
           <instance_attributes id="vip-ia">
             <nvpair id="vip-ip" name="ip" value="$VIP"/>
@@ -63,6 +53,9 @@ CF
             <op id="vip-stop" name="stop" $op/>
           </operations>
         </primitive>
+XML
+)
+  ld_xml=$(cat <<XML
         <primitive id="ld" class="ocf" provider="heartbeat" type="ldirectord">
           <instance_attributes id="ld-ia">
             <nvpair id="ld-configfile" name="configfile" value="/etc/ha.d/ldirectord.cf"/>
@@ -73,6 +66,21 @@ CF
             <op id="ld-stop" name="stop" $op/>
           </operations>
         </primitive>
+XML
+)
+  cat > "$d/pacemaker/cib/cib.xml" <<XML
+<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="opt-stonith" name="stonith-enabled" value="false"/>
+        <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
+      </cluster_property_set>
+    </crm_config>
+    <nodes/>
+    <resources>
+      <group id="lvs">
+$(if [ "${2:-vip-first}" = ld-first ]; then printf '%s\n%s' "$ld_xml" "$vip_xml"; else printf '%s\n%s' "$vip_xml" "$ld_xml"; fi)
       </group>
     </resources>
     <constraints>
@@ -105,6 +113,9 @@ pcmk_scenario() {
   until_true 300 directs lb0 || { fail pm-start; return 1; }
   ev pm:lb0-directs
   table lb0 | save pm-table-lb0
+  # a long-lived connection through lb0 (no sync daemon here: it does not survive lb0)
+  stream_start pm || fail pm-stream
+  ev pm:stream-up
 
   # the daemon dies (SIGKILL): the monitor sees it, Pacemaker restarts it in place
   local old; old=$(ldpid lb0)
