@@ -8,7 +8,7 @@
 // a host name instead of an address) the caller falls back to dial().
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { abortError } from './dial.js';
+import { abortText } from './dial.js';
 
 interface ConnectRequest {
   oncomplete: (status: number) => void;
@@ -80,7 +80,7 @@ export function canConnectBare(host: string, port: number): boolean {
  * (EHOSTUNREACH)", the abort's text). Call only when canConnectBare() said yes.
  */
 export function connectAndClose(host: string, port: number, signal: AbortSignal): Promise<string | undefined> {
-  if (signal.aborted) return Promise.resolve(abortError(signal).message);
+  if (signal.aborted) return Promise.resolve(abortText(signal));
   const b = tcpBinding();
   if (b === null) return Promise.reject(new Error('no bare TCP handle in this Node'));
   return new Promise((resolve) => {
@@ -96,7 +96,7 @@ export function connectAndClose(host: string, port: number, signal: AbortSignal)
       handle.close();
       resolve(why);
     };
-    const onAbort = (): void => finish(abortError(signal).message);
+    const onAbort = (): void => finish(abortText(signal));
     req.oncomplete = (status) => finish(status === 0 ? undefined : reason(status, host, port));
     const err = host.includes(':') ? handle.connect6(req, host, port) : handle.connect(req, host, port);
     if (err !== 0) {
