@@ -53,7 +53,10 @@ describe('connect on the bare TCP handle', () => {
     servers.push(await startRawServer(HOST, 15201, () => undefined));
     const signal = () => AbortSignal.timeout(2000);
     expect(await bothPaths(HOST, 15201, signal)).toEqual([`connected to ${HOST}:15201`, `connected to ${HOST}:15201`]);
-    expect(await bothPaths(HOST, 15202, signal)).toEqual([`connect to ${HOST}:15202: connection refused`, `connect to ${HOST}:15202: connection refused`]);
+    expect(await bothPaths(HOST, 15202, signal)).toEqual([
+      `connect to ${HOST}:15202: connection refused`,
+      `connect to ${HOST}:15202: connection refused`,
+    ]);
     // The kernel refuses a TCP connect to a broadcast address at once (no packet leaves).
     const [bare, viaNet] = await bothPaths('255.255.255.255', 15203, signal);
     expect(bare).toMatch(/^connect to 255\.255\.255\.255:15203: connect E[A-Z]+ 255\.255\.255\.255:15203/);
@@ -65,7 +68,10 @@ describe('connect on the bare TCP handle', () => {
     servers.push(await startRawServer('::1', 15204, () => undefined));
     const signal = () => AbortSignal.timeout(2000);
     expect(await bothPaths('::1', 15204, signal)).toEqual(['connected to ::1:15204', 'connected to ::1:15204']);
-    expect(await bothPaths('::1', 15205, signal)).toEqual(['connect to ::1:15205: connection refused', 'connect to ::1:15205: connection refused']);
+    expect(await bothPaths('::1', 15205, signal)).toEqual([
+      'connect to ::1:15205: connection refused',
+      'connect to ::1:15205: connection refused',
+    ]);
   });
 
   it('gives up at the abort on a peer that never answers, and leaves no handle behind', async (ctx) => {
