@@ -74,6 +74,62 @@ export function canConnectBare(host: string, port: number): boolean {
 }
 
 /**
+ * The connects in flight per signal. The runner shares one signal among the checks whose
+ * deadlines fall together: one abort listener per signal closes them all, and a connect
+ * joins and leaves a Set instead of the signal's listener list.
+ */
+const inFlight = new WeakMap<AbortSignal, Set<BareConnect>>();
+
+function pendingOn(signal: AbortSignal): Set<BareConnect> {
+  let set = inFlight.get(signal);
+  if (set === undefined) {
+    const pending = (set = new Set());
+    inFlight.set(signal, pending);
+    signal.addEventListener(
+      'abort',
+      () => {
+        const why = abortText(signal);
+        for (const c of pending) c.finish(why);
+      },
+      { once: true },
+    );
+  }
+  return set;
+}
+
+interface TaggedRequest extends ConnectRequest {
+  check?: BareConnect;
+}
+
+/** The completion of every bare connect: `this` is the request (as Node calls it). */
+function completed(this: TaggedRequest, status: number): void {
+  const c = this.check;
+  if (c !== undefined) c.finish(status === 0 ? undefined : reason(status, c.host, c.port));
+}
+
+class BareConnect {
+  private open = true;
+
+  constructor(
+    private readonly handle: TcpHandle,
+    readonly host: string,
+    readonly port: number,
+    private readonly pending: Set<BareConnect>,
+    private readonly resolve: (why: string | undefined) => void,
+  ) {}
+
+  finish(why: string | undefined): void {
+    if (!this.open) return;
+    this.open = false;
+    this.pending.delete(this);
+    // Closing a handle whose connect is pending cancels it: its oncomplete still comes
+    // (ECANCELED), and finds the check already finished.
+    this.handle.close();
+    this.resolve(why);
+  }
+}
+
+/**
  * Connects to host:port and closes the connection at once. Resolves with undefined when
  * the connection was accepted, else with the reason in the words dial() and
  * classifySocketError() use ("connection refused", "connect EHOSTUNREACH 10.0.0.9:80
@@ -85,30 +141,21 @@ export function connectAndClose(host: string, port: number, signal: AbortSignal)
   if (b === null) return Promise.reject(new Error('no bare TCP handle in this Node'));
   return new Promise((resolve) => {
     const handle = new b.TCP(b.constants.SOCKET);
-    const req = new b.TCPConnectWrap();
-    let open = true;
-    const finish = (why: string | undefined): void => {
-      if (!open) return;
-      open = false;
-      signal.removeEventListener('abort', onAbort);
-      // Closing a handle whose connect is pending cancels it: its oncomplete still comes
-      // (ECANCELED), and finds the check already finished.
-      handle.close();
-      resolve(why);
-    };
-    const onAbort = (): void => finish(abortText(signal));
-    req.oncomplete = (status) => finish(status === 0 ? undefined : reason(status, host, port));
+    const req: TaggedRequest = new b.TCPConnectWrap();
+    req.oncomplete = completed;
     const err = host.includes(':') ? handle.connect6(req, host, port) : handle.connect(req, host, port);
     if (err !== 0) {
       // net.Socket names the local end in an error the connect call itself returned.
       const local: { address?: string; port?: number } = {};
       const named = handle.getsockname(local) === 0 && local.address !== undefined;
-      open = false;
       handle.close();
       resolve(reason(err, host, port, named ? `${local.address}:${local.port}` : undefined));
       return;
     }
-    signal.addEventListener('abort', onAbort);
+    const pending = pendingOn(signal);
+    const c = new BareConnect(handle, host, port, pending, resolve);
+    req.check = c;
+    pending.add(c);
   });
 }
 
