@@ -2,7 +2,8 @@
 // timer. The check runner would otherwise keep two Node timers in flight per real (one
 // schedule and one deadline per check); in 20 ms slots a 5 s interval has at most 250 of
 // each, however many reals, and no AbortController per check.
-// A due time is rounded up to its slot: nothing fires early, nothing more than slotMs late.
+// A due time is rounded up to its slot: nothing fires early, nothing more than slotMs late
+// while the loop keeps up.
 import { setMaxListeners } from 'node:events';
 
 export const SLOT_MS = 20;
