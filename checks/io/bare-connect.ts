@@ -74,27 +74,40 @@ export function canConnectBare(host: string, port: number): boolean {
 }
 
 /**
- * The connects in flight per signal. The runner shares one signal among the checks whose
- * deadlines fall together: one abort listener per signal closes them all, and a connect
- * joins and leaves a Set instead of the signal's listener list.
+ * The connects in flight on one signal. The runner shares one signal among the checks
+ * whose deadlines fall together, and starts them together: one abort listener per signal
+ * closes them all, and a connect joins and leaves a Set instead of the signal's listener
+ * list. The listener goes when the last of them ends (the signal outlives the checks and
+ * must not keep anything of them).
  */
-const inFlight = new WeakMap<AbortSignal, Set<BareConnect>>();
+class SignalConnects {
+  readonly pending = new Set<BareConnect>();
 
-function pendingOn(signal: AbortSignal): Set<BareConnect> {
-  let set = inFlight.get(signal);
-  if (set === undefined) {
-    const pending = (set = new Set());
-    inFlight.set(signal, pending);
-    signal.addEventListener(
-      'abort',
-      () => {
-        const why = abortText(signal);
-        for (const c of pending) c.finish(why);
-      },
-      { once: true },
-    );
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', this.onAbort, { once: true });
   }
-  return set;
+
+  private readonly onAbort = (): void => {
+    inFlight.delete(this.signal);
+    const why = abortText(this.signal);
+    for (const c of this.pending) c.finish(why);
+  };
+
+  leave(c: BareConnect): void {
+    this.pending.delete(c);
+    if (this.pending.size === 0 && inFlight.get(this.signal) === this) {
+      inFlight.delete(this.signal);
+      this.signal.removeEventListener('abort', this.onAbort);
+    }
+  }
+}
+
+const inFlight = new WeakMap<AbortSignal, SignalConnects>();
+
+function connectsOn(signal: AbortSignal): SignalConnects {
+  let on = inFlight.get(signal);
+  if (on === undefined) inFlight.set(signal, (on = new SignalConnects(signal)));
+  return on;
 }
 
 interface TaggedRequest extends ConnectRequest {
@@ -114,14 +127,14 @@ class BareConnect {
     private readonly handle: TcpHandle,
     readonly host: string,
     readonly port: number,
-    private readonly pending: Set<BareConnect>,
+    private readonly on: SignalConnects,
     private readonly resolve: (why: string | undefined) => void,
   ) {}
 
   finish(why: string | undefined): void {
     if (!this.open) return;
     this.open = false;
-    this.pending.delete(this);
+    this.on.leave(this);
     // Closing a handle whose connect is pending cancels it: its oncomplete still comes
     // (ECANCELED), and finds the check already finished.
     this.handle.close();
@@ -152,10 +165,10 @@ export function connectAndClose(host: string, port: number, signal: AbortSignal)
       resolve(reason(err, host, port, named ? `${local.address}:${local.port}` : undefined));
       return;
     }
-    const pending = pendingOn(signal);
-    const c = new BareConnect(handle, host, port, pending, resolve);
+    const on = connectsOn(signal);
+    const c = new BareConnect(handle, host, port, on, resolve);
     req.check = c;
-    pending.add(c);
+    on.pending.add(c);
   });
 }
 
