@@ -7,7 +7,7 @@
 // (which start each other from their completions) and on the running schedule. No real
 // may go down, and every real is checked again after the last busy stretch.
 import { fork, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,9 +22,9 @@ const REALS = ADDRESSES.flatMap((ip) => PORTS.map((port) => ({ ip, port })));
 const BUSY_MS = 1300;
 
 let listeners: ChildProcess | undefined;
+const script = join(tmpdir(), `loaded-loop-listeners-${process.pid}.mjs`);
 
 beforeAll(async () => {
-  const script = join(tmpdir(), `loaded-loop-listeners-${process.pid}.mjs`);
   writeFileSync(
     script,
     `import net from 'node:net';
@@ -50,6 +50,7 @@ process.on('disconnect', () => process.exit(0));
 });
 
 afterAll(async () => {
+  rmSync(script, { force: true });
   const child = listeners;
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   await new Promise((resolve) => {
