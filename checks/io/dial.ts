@@ -22,22 +22,36 @@ export interface DialOptions {
   readonly connectTimeoutMs?: number;
 }
 
-/** The reason a check ends, with the words of the underlying error. */
+/**
+ * The reason a check ends, with the words of the underlying error. Data, not a fault of
+ * this program: made without a stack trace (V8 captures one for every Error, and every
+ * timed-out or refused check makes one).
+ */
 export class CheckAbort extends Error {
+  readonly kind: 'timeout' | 'refused' | 'closed' | 'overflow' | 'tls' | 'protocol' | 'error';
+
   constructor(
     message: string,
-    readonly kind: 'timeout' | 'refused' | 'closed' | 'overflow' | 'tls' | 'protocol' | 'error',
+    kind: CheckAbort['kind'],
     /** The socket error this was made from (its code tells callers what happened). */
     cause?: unknown,
   ) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, cause === undefined ? undefined : { cause });
+    Error.stackTraceLimit = limit;
+    this.kind = kind;
   }
 }
 
-export function abortError(signal: AbortSignal): CheckAbort {
+/** The words for a check ended by its signal: "timed out", or the abort's reason. */
+export function abortText(signal: AbortSignal): string {
   const reason = signal.reason as { name?: string; message?: string } | undefined;
-  const text = reason?.name === 'TimeoutError' || reason === undefined ? 'timed out' : `aborted (${reason.message ?? String(reason)})`;
-  return new CheckAbort(text, 'timeout');
+  return reason?.name === 'TimeoutError' || reason === undefined ? 'timed out' : `aborted (${reason.message ?? String(reason)})`;
+}
+
+export function abortError(signal: AbortSignal): CheckAbort {
+  return new CheckAbort(abortText(signal), 'timeout');
 }
 
 export function classifySocketError(err: unknown): CheckAbort {

@@ -131,7 +131,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const monitor = new MonitorFiles({ onError: (path, err) => log(monitorWriteError(path, err)) });
   // Follows maintenancedir across reloads.
   const maintenanceChecks = new Map<string, ReturnType<typeof createMaintenanceCheck>>();
-  const maintenance = async (r: VirtualService['reals'][number]): Promise<boolean> => {
+  const maintenance = (r: VirtualService['reals'][number]): boolean | Promise<boolean> => {
     const dir = config.globals.maintenancedir;
     if (!dir) return false;
     let check = maintenanceChecks.get(dir);

@@ -33,7 +33,7 @@ export interface DirectorParts {
   readonly monitor: MonitorSink;
   /** The checkers' registry unless a test scripts them. */
   readonly checkers?: CheckerLookup;
-  readonly inMaintenance?: (r: RealServer) => Promise<boolean>;
+  readonly inMaintenance?: (r: RealServer) => boolean | Promise<boolean>;
   /** Runs `fallbackcommand start|stop <vip>:<vport> <proto>`; injectable for tests. */
   readonly fallbackCommand?: RunFallbackCommand;
   readonly observer?: DirectorObserver;

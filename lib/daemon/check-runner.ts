@@ -48,8 +48,11 @@ export interface RealEntry {
 
 export interface CheckRunnerDeps {
   readonly checkers?: CheckerLookup;
-  /** A maintenance file forces the real down (spec §3.1); resolved per check. */
-  readonly inMaintenance?: (r: RealServer) => Promise<boolean>;
+  /**
+   * A maintenance file forces the real down (spec §3.1); resolved per check. A plain
+   * boolean when known at once (no maintenancedir): no promise per check for it.
+   */
+  readonly inMaintenance?: (r: RealServer) => boolean | Promise<boolean>;
   /** `from`: the entry's status before this result. */
   readonly onTransition: (entry: RealEntry, transition: Transition, result: CheckResult | undefined, from: RealStatus) => void;
   readonly now?: () => number;
@@ -270,17 +273,16 @@ export class CheckRunner {
   private launch(e: RealEntry): Promise<void> {
     e.running = true;
     const started = this.now();
-    const p = this.checkOnce(e)
-      .catch(() => undefined)
-      .finally(() => {
-        e.running = false;
-        const interval = e.members[0]!.virtual.checkinterval * 1000;
-        // Fixed cadence from the start of the check; a check slower than the
-        // interval is followed at once by the next one, never overlapped.
-        e.nextDue = Math.max(started + interval, this.now());
-        this.inFlight.delete(p);
-        if (!this.stopped && this.entries.get(e.id) === e && e.slot === undefined) this.arm(e);
-      });
+    const finished = (): void => {
+      e.running = false;
+      const interval = e.members[0]!.virtual.checkinterval * 1000;
+      // Fixed cadence from the start of the check; a check slower than the
+      // interval is followed at once by the next one, never overlapped.
+      e.nextDue = Math.max(started + interval, this.now());
+      this.inFlight.delete(p);
+      if (!this.stopped && this.entries.get(e.id) === e && e.slot === undefined) this.arm(e);
+    };
+    const p = this.checkOnce(e).then(finished, finished);
     this.inFlight.add(p);
     return p;
   }
@@ -294,7 +296,8 @@ export class CheckRunner {
       if (!e.checked) this.apply(e, forceStatus(e.state, 'down'), undefined);
       return;
     }
-    if (this.deps.inMaintenance && (await this.deps.inMaintenance(real))) {
+    const maintenance = this.deps.inMaintenance?.(real);
+    if (maintenance === true || (maintenance !== undefined && maintenance !== false && (await maintenance))) {
       this.apply(e, forceStatus(e.state, 'down'), MAINTENANCE_RESULT);
       return;
     }
@@ -319,24 +322,31 @@ export class CheckRunner {
 
   /**
    * The probe gets a signal that aborts at the deadline its checker names (shared with
-   * the checks whose deadline falls in the same 20 ms); should a probe ignore it, the race
-   * still ends the check on time (the probe's late answer is dropped).
+   * the checks whose deadline falls in the same 20 ms); should a probe ignore it, the
+   * deadline's expiry still ends the check on time (the probe's late answer is dropped).
+   * One promise per check: this runs for every real every interval.
    */
-  private async probeWithDeadline(virtual: VirtualService, real: RealServer, mode: CheckMode): Promise<CheckResult> {
+  private probeWithDeadline(virtual: VirtualService, real: RealServer, mode: CheckMode): Promise<CheckResult> {
     const checker = this.checkers(virtual, mode);
-    if (!checker) return { ok: false, message: `no checker for ${virtual.service}`, durationMs: 0 };
+    if (!checker) return Promise.resolve({ ok: false, message: `no checker for ${virtual.service}`, durationMs: 0 });
     const t0 = this.now();
-    const deadline = this.deadlines.join(t0 + checker.timeoutSeconds(virtual) * 1000, timedOut);
-    try {
-      return await Promise.race([
-        checker.probe(targetOf(virtual, real), deadline.signal),
-        deadline.expired.then((): CheckResult => ({ ok: false, message: 'Timeout', durationMs: this.now() - t0 })),
-      ]);
-    } catch (err) {
-      return { ok: false, message: err instanceof Error ? err.message : String(err), durationMs: this.now() - t0 };
-    } finally {
-      deadline.release();
-    }
+    return new Promise<CheckResult>((resolve) => {
+      const deadline = this.deadlines.join(t0 + checker.timeoutSeconds(virtual) * 1000, timedOut, () =>
+        resolve({ ok: false, message: 'Timeout', durationMs: this.now() - t0 }),
+      );
+      const failed = (err: unknown): void => {
+        deadline.release();
+        resolve({ ok: false, message: err instanceof Error ? err.message : String(err), durationMs: this.now() - t0 });
+      };
+      try {
+        checker.probe(targetOf(virtual, real), deadline.signal).then((result) => {
+          deadline.release();
+          resolve(result);
+        }, failed);
+      } catch (err) {
+        failed(err);
+      }
+    });
   }
 
   private apply(e: RealEntry, next: { state: RealCheckState; transition: Transition }, result: CheckResult | undefined): void {

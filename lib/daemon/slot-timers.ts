@@ -2,21 +2,47 @@
 // timer. The check runner would otherwise keep two Node timers in flight per real (one
 // schedule and one deadline per check); in 20 ms slots a 5 s interval has at most 250 of
 // each, however many reals, and no AbortController per check.
-// A due time is rounded up to its slot: nothing fires early, nothing more than slotMs late.
+// A due time is rounded up to its slot: nothing fires early, nothing more than slotMs late
+// while the loop keeps up.
 import { setMaxListeners } from 'node:events';
 
 export const SLOT_MS = 20;
 
 const slotOf = (due: number, slotMs: number): number => Math.ceil(due / slotMs) * slotMs;
 
-/** Calls `fire(item)` once each item's due time has come; items can be taken back. */
+/** How long due items may keep firing in one turn of the event loop; see SlotTimers. */
+export const FIRE_BUDGET_MS = 20;
+
+/**
+ * A slot timer that fires more than this after its time finds a loop that was busy
+ * meanwhile, not waiting on I/O: completions may be waiting, unread, in the poll queue.
+ */
+const LATE_MS = 2;
+
+const isLate = (key: number, now: number): boolean => now - key > LATE_MS;
+
+/**
+ * Calls `fire(item)` once each item's due time has come; items can be taken back.
+ * A slot whose timer fires on time fires its items at once. A loop that fell behind (a
+ * busy second, a stall of the machine) finds many slots due at once: firing them all in
+ * the timers phase would start a burst of checks while the completions of the checks in
+ * flight wait, unread, in the poll queue, and their deadlines pass meanwhile. So late
+ * slots fire after the loop's I/O poll (setImmediate), and items fire for at most
+ * `budgetMs` per turn of the loop, the rest in the next turns. A budget of time, not of
+ * items: on a loaded machine a turn of the loop is long, and a fixed number of checks per
+ * turn would start fewer checks per second than the reals need.
+ */
 export class SlotTimers<T> {
   private readonly slots = new Map<number, { timer: NodeJS.Timeout; items: Set<T> }>();
+  /** Due items not fired yet, in due order. */
+  private readonly ready = new Set<T>();
+  private draining: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly fire: (item: T) => void,
     private readonly now: () => number,
     private readonly slotMs = SLOT_MS,
+    private readonly budgetMs = FIRE_BUDGET_MS,
   ) {}
 
   /** Schedules `item` at `due`; returns the slot to pass to remove(). */
@@ -28,7 +54,9 @@ export class SlotTimers<T> {
       const timer = setTimeout(
         () => {
           this.slots.delete(key);
-          for (const it of items) this.fire(it);
+          for (const it of items) this.ready.add(it);
+          if (this.draining === undefined && !isLate(key, this.now())) this.drain();
+          else this.draining ??= setImmediate(this.drain);
         },
         Math.max(0, key - this.now()),
       );
@@ -39,6 +67,7 @@ export class SlotTimers<T> {
   }
 
   remove(item: T, key: number): void {
+    this.ready.delete(item);
     const slot = this.slots.get(key);
     if (!slot) return;
     slot.items.delete(item);
@@ -51,15 +80,34 @@ export class SlotTimers<T> {
   clear(): void {
     for (const slot of this.slots.values()) clearTimeout(slot.timer);
     this.slots.clear();
+    this.ready.clear();
+    if (this.draining) clearImmediate(this.draining);
+    this.draining = undefined;
   }
+
+  /** Fires ready items for up to budgetMs; the rest wait for the next turn. */
+  private readonly drain = (): void => {
+    this.draining = undefined;
+    const until = this.now() + this.budgetMs;
+    let n = 0;
+    for (const it of this.ready) {
+      // The clock is read every few items: starting a check takes microseconds.
+      if ((++n & 15) === 0 && this.now() > until) {
+        this.draining = setImmediate(this.drain);
+        return;
+      }
+      this.ready.delete(it);
+      this.fire(it);
+    }
+  };
 }
 
 export interface Deadline {
   /** Aborts at the deadline (shared by every check of the slot). */
   readonly signal: AbortSignal;
   /**
-   * Resolves `graceMs` after the abort: for probes that ignore their signal. One per
-   * check, dropped by release(): a promise shared by the slot would keep every finished
+   * Resolves `graceMs` after the abort: for probes that ignore their signal. Made on first
+   * use, dropped by release(): a promise shared by the slot would keep every finished
    * check's race (its result and closures) reachable until the deadline, 3 s later, so
    * that all of it survived the young generation and raised the peak memory.
    */
@@ -69,10 +117,40 @@ export interface Deadline {
 }
 
 interface DeadlineSlot {
+  readonly key: number;
   readonly controller: AbortController;
   readonly timer: NodeJS.Timeout;
-  /** The `expired` resolvers of the checks not yet released. */
-  readonly waiters: Set<() => void>;
+  /** The checks not yet released. */
+  readonly waiters: Set<SlotDeadline>;
+}
+
+/** One check's membership of a slot; `onExpire` runs `graceMs` after the abort unless released first. */
+class SlotDeadline implements Deadline {
+  private resolveExpired: (() => void) | undefined;
+  private expiredPromise: Promise<void> | undefined;
+
+  constructor(
+    private readonly owner: DeadlineSlots,
+    private readonly slot: DeadlineSlot,
+    private readonly onExpire: (() => void) | undefined,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.slot.controller.signal;
+  }
+
+  get expired(): Promise<void> {
+    return (this.expiredPromise ??= new Promise<void>((resolve) => (this.resolveExpired = resolve)));
+  }
+
+  expire(): void {
+    this.onExpire?.();
+    this.resolveExpired?.();
+  }
+
+  release(): void {
+    this.owner.leave(this.slot, this);
+  }
 }
 
 /** One AbortController and one timer per slot of deadlines, shared by the checks in it. */
@@ -85,40 +163,51 @@ export class DeadlineSlots {
     private readonly slotMs = SLOT_MS,
   ) {}
 
-  join(due: number, reason: () => Error): Deadline {
+  /**
+   * Joins the slot of `due`. `onExpire`: called `graceMs` after the abort if the check has
+   * not been released by then (the same moment `expired` resolves; cheaper than it).
+   */
+  join(due: number, reason: () => Error, onExpire?: () => void): Deadline {
     const key = slotOf(due, this.slotMs);
     let slot = this.slots.get(key);
     if (!slot) {
       const controller = new AbortController();
       // every check of the slot listens on this one signal
       setMaxListeners(0, controller.signal);
-      const waiters = new Set<() => void>();
+      const waiters = new Set<SlotDeadline>();
       const timer = setTimeout(
         () => {
           this.slots.delete(key);
-          controller.abort(reason());
-          // Give well-behaved probes a moment to report their own timeout message.
-          setTimeout(() => {
-            for (const expire of waiters) expire();
-            waiters.clear();
-          }, this.graceMs);
+          const abort = (): void => {
+            controller.abort(reason());
+            // Give well-behaved probes a moment to report their own timeout message.
+            setTimeout(() => {
+              for (const d of waiters) d.expire();
+              waiters.clear();
+            }, this.graceMs);
+          };
+          // Late, the abort waits for the loop's next I/O poll: a check whose connect or
+          // answer came in before its deadline, unread only because the loop was busy,
+          // reports that and not a timeout.
+          if (isLate(key, this.now())) setImmediate(abort);
+          else abort();
         },
         Math.max(0, key - this.now()),
       );
-      this.slots.set(key, (slot = { controller, timer, waiters }));
+      this.slots.set(key, (slot = { key, controller, timer, waiters }));
     }
-    const joined = slot;
-    let expire!: () => void;
-    const expired = new Promise<void>((resolve) => (expire = resolve));
-    joined.waiters.add(expire);
-    const release = (): void => {
-      if (!joined.waiters.delete(expire)) return;
-      // After the abort the slot is out of the map (a new one may have its key).
-      if (joined.waiters.size === 0 && this.slots.get(key) === joined) {
-        clearTimeout(joined.timer);
-        this.slots.delete(key);
-      }
-    };
-    return { signal: joined.controller.signal, expired, release };
+    const d = new SlotDeadline(this, slot, onExpire);
+    slot.waiters.add(d);
+    return d;
+  }
+
+  /** @internal SlotDeadline.release() */
+  leave(slot: DeadlineSlot, d: SlotDeadline): void {
+    if (!slot.waiters.delete(d)) return;
+    // After the abort the slot is out of the map (a new one may have its key).
+    if (slot.waiters.size === 0 && this.slots.get(slot.key) === slot) {
+      clearTimeout(slot.timer);
+      this.slots.delete(slot.key);
+    }
   }
 }
