@@ -288,6 +288,20 @@ export function httpProbe(service: HttpService, target: CheckTarget): HttpProbe 
   };
 }
 
+/** Parsed first-hop URLs: a real is checked with the same URL every interval. Never mutated. */
+const urlCache = new Map<string, URL>();
+const URL_CACHE_SIZE = 100_000;
+
+function parsedUrl(text: string): URL {
+  let url = urlCache.get(text);
+  if (url === undefined) {
+    url = new URL(text);
+    if (urlCache.size >= URL_CACHE_SIZE) urlCache.clear();
+    urlCache.set(text, url);
+  }
+  return url;
+}
+
 export async function probeHttp(
   target: Endpoint,
   probe: HttpProbe,
@@ -300,7 +314,7 @@ export async function probeHttp(
 
   let url: URL;
   try {
-    url = new URL(probe.url);
+    url = parsedUrl(probe.url);
   } catch {
     return outcome.down('400 URL must be absolute', { detail: `not a URL: ${probe.url}` });
   }

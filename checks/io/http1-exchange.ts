@@ -87,6 +87,6 @@ export function exchangeHttp1(request: Http1Request, signal: AbortSignal, limits
     },
   });
   if (connection === undefined) return undefined;
-  signal.addEventListener('abort', onAbort, { once: true });
+  signal.addEventListener('abort', onAbort);
   return promise;
 }
