@@ -361,11 +361,21 @@ export async function probeHttp(
 const DEFAULT_PORTS: Record<HttpService, number> = { http: 80, https: 443, http_proxy: 3128 };
 
 export function createHttpChecker(service: HttpService, options: HttpCheckOptions = {}): Checker {
+  // Targets are immutable and the runner keeps one per virtual and real: the probe's
+  // options are worked out once per target, not on every check.
+  const probes = new WeakMap<CheckTarget, HttpProbe>();
   return defineChecker({
     name: service,
     defaultPort: DEFAULT_PORTS[service],
     timeout: NEGOTIATETIMEOUT,
-    options: (target) => httpProbe(service, target),
+    options: (target) => {
+      let probe = probes.get(target);
+      if (probe === undefined) {
+        probe = httpProbe(service, target);
+        probes.set(target, probe);
+      }
+      return probe;
+    },
     probe: (endpoint, probe, signal) => probeHttp(endpoint, probe, signal, options),
   });
 }

@@ -133,8 +133,8 @@ export class Http1ResponseReader {
 
   private parseHead(head: Buffer, end: number): { error: string } | undefined {
     const text = head.toString('latin1', 0, end);
-    const lines = text.split('\r\n');
-    const statusLine = lines[0] as string;
+    const statusEnd = text.indexOf('\r\n');
+    const statusLine = statusEnd < 0 ? text : text.slice(0, statusEnd);
     const m = STATUS_LINE.exec(statusLine);
     if (m === null) return protocolError(statusLine.startsWith('HTTP/') ? 'Invalid status code' : 'Expected HTTP/, RTSP/ or ICE/');
     const version = `${m[1]}.${m[2]}`;
@@ -147,28 +147,37 @@ export class Http1ResponseReader {
     let chunked: boolean | undefined;
     let locations = 0;
     let location: string | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      const colon = line.indexOf(':');
-      if (line.charCodeAt(0) === 0x20 || line.charCodeAt(0) === 0x09) return protocolError('Unexpected whitespace after header value');
-      if (colon <= 0) return protocolError('Invalid header token');
-      const name = line.slice(0, colon);
+    for (let at = statusEnd; at >= 0;) {
+      const from = at + 2;
+      const next = text.indexOf('\r\n', from);
+      const to = next < 0 ? text.length : next;
+      at = next;
+      const first = text.charCodeAt(from);
+      if (first === 0x20 || first === 0x09) return protocolError('Unexpected whitespace after header value');
+      const colon = text.indexOf(':', from);
+      if (colon < 0 || colon >= to || colon === from) return protocolError('Invalid header token');
+      const name = text.slice(from, colon);
       if (!TOKEN.test(name)) return protocolError('Invalid header field char');
-      const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-      if (hasControlChar(value)) return protocolError('Invalid header value char');
+      let a = colon + 1;
+      let b = to;
+      while (a < b && isOws(text.charCodeAt(a))) a++;
+      while (b > a && isOws(text.charCodeAt(b - 1))) b--;
+      if (hasControlChar(text, a, b)) return protocolError('Invalid header value char');
       switch (name.length === 8 || name.length === 14 || name.length === 17 ? name.toLowerCase() : '') {
         case 'location':
           locations++;
-          location = value;
+          location = text.slice(a, b);
           break;
-        case 'content-length':
-          if (!/^\d+$/.test(value)) return protocolError('Invalid character in Content-Length');
+        case 'content-length': {
+          const digits = text.slice(a, b);
+          if (!/^\d+$/.test(digits)) return protocolError('Invalid character in Content-Length');
           if (contentLength !== undefined) return protocolError('Duplicate Content-Length');
-          contentLength = value;
+          contentLength = digits;
           break;
+        }
         case 'transfer-encoding':
           // The last coding decides (RFC 9112 §6.3); several fields form one list.
-          chunked = value.split(',').pop()?.trim().toLowerCase() === 'chunked';
+          chunked = text.slice(a, b).split(',').pop()?.trim().toLowerCase() === 'chunked';
           break;
       }
     }
@@ -285,10 +294,12 @@ function checkStart(head: Buffer): { error: string } | undefined {
   return undefined;
 }
 
-/** A control character other than HTAB (not allowed in a field value). */
-function hasControlChar(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
+const isOws = (c: number): boolean => c === 0x20 || c === 0x09;
+
+/** A control character other than HTAB in text[from, to) (not allowed in a field value). */
+function hasControlChar(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
     if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
   }
   return false;
