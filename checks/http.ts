@@ -1,4 +1,4 @@
-// service=http, https and http_proxy (spec §3.3), with undici.
+// service=http, https and http_proxy (spec §3.3): plain http on an exchange of our own, the rest with undici.
 //
 // - URL: `<schema>://<ip>:<checkport>/<request without its leading />`; a per-real
 //   request containing `<schema>://` is the whole URL, so the check connects to that
