@@ -1,4 +1,4 @@
-// service=http, https and http_proxy (spec §3.3), with undici.
+// service=http, https and http_proxy (spec §3.3): plain http on an exchange of our own, the rest with undici.
 //
 // - URL: `<schema>://<ip>:<checkport>/<request without its leading />`; a per-real
 //   request containing `<schema>://` is the whole URL, so the check connects to that
@@ -12,8 +12,13 @@
 //   but receive did not match; otherwise the status line, with the original's texts for
 //   failures ("500 Can't connect to ip:port (Connection refused)", "500 Timeout Alarm").
 // - Bounded: the runner's signal (negotiatetimeout) ends the whole exchange, headers
-//   are capped by undici (16 KiB), and at most maxBodyBytes of the body are read (the
-//   connection is then dropped and the receive regex sees that prefix).
+//   are capped (16 KiB), and at most maxBodyBytes of the body are read (the connection
+//   is then dropped and the receive regex sees that prefix).
+// - Plain http to an IP address without a proxy, the common case, runs on a TCP handle
+//   of its own (io/http1-exchange.ts): undici's client, streams and the Errors it makes
+//   even for a successful exchange cost several times the exchange itself. https,
+//   http_proxy and host names go through undici; so does everything when the handle is
+//   not available.
 // - TLS: see tls-trust.ts (chain verified against the system bundle, host name not, no
 //   SNI for an IP; virtualhost changes only the Host header, as in the original).
 import { STATUS_CODES } from 'node:http';
@@ -21,6 +26,7 @@ import type { Dispatcher, buildConnector } from 'undici';
 import { translatePerlRegex } from '../lib/perl-regex/regex.js';
 import { stripBrackets } from './io/address.js';
 import { dial, socketCause } from './io/dial.js';
+import { exchangeHttp1, type Http1Result } from './io/http1-exchange.js';
 import { lazyModule } from './lazy-module.js';
 import { Outcome } from './outcome.js';
 import { matchReceive } from './receive-match.js';
@@ -41,7 +47,11 @@ export type HttpService = 'http' | 'https' | 'http_proxy';
 export interface HttpCheckOptions {
   readonly trust?: TlsTrust;
   readonly maxBodyBytes?: number;
+  /** Every request through undici, plain http too (tests compare the two paths). */
+  readonly undiciOnly?: boolean;
 }
+
+const MAX_HEADER_BYTES = 16 * 1024;
 
 /** The original's $$r{url} for this target (ld_setup). */
 export function checkUrl(service: HttpService, target: CheckTarget): string {
@@ -73,14 +83,14 @@ interface Exchange {
   readonly truncated: boolean;
 }
 
-class HttpFailure extends Error {
-  constructor(
-    readonly statusLine: string,
-    readonly detail: string,
-  ) {
-    super(statusLine);
-  }
+/** A request that got no usable response (a plain object: failing checks are routine). */
+interface HttpFailure {
+  readonly failed: true;
+  readonly statusLine: string;
+  readonly detail: string;
 }
+
+const httpFailure = (statusLine: string, detail: string): HttpFailure => ({ failed: true, statusLine, detail });
 
 function hostPort(url: URL): string {
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
@@ -111,42 +121,106 @@ function connector(trust: TlsTrust | undefined, signal: AbortSignal): buildConne
 }
 
 function failureFor(err: unknown, url: URL, signal: AbortSignal): HttpFailure {
-  if (signal.aborted) return new HttpFailure(TIMEOUT_STATUS_LINE, 'timed out');
+  if (signal.aborted) return httpFailure(TIMEOUT_STATUS_LINE, 'timed out');
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const cause = e.cause ?? e;
   if (isCertificateVerifyError(cause)) {
-    return new HttpFailure(`500 Can't connect to ${hostPort(url)} (certificate verify failed)`, `${cause.code}: ${cause.message}`);
+    return httpFailure(`500 Can't connect to ${hostPort(url)} (certificate verify failed)`, `${cause.code}: ${cause.message}`);
   }
   const code = cause.code ?? e.code;
   if (code && ERRNO_TEXT[code]) {
-    return new HttpFailure(`500 Can't connect to ${hostPort(url)} (${ERRNO_TEXT[code]})`, `${code}`);
+    return httpFailure(`500 Can't connect to ${hostPort(url)} (${ERRNO_TEXT[code]})`, `${code}`);
   }
   if (code === 'UND_ERR_SOCKET' || /other side closed/.test(e.message)) {
-    return new HttpFailure('500 Server closed connection without sending any data back', e.message);
+    return httpFailure('500 Server closed connection without sending any data back', e.message);
   }
-  return new HttpFailure(`500 ${e.message}`, `${code ?? ''} ${e.message}`.trim());
+  return httpFailure(`500 ${e.message}`, `${code ?? ''} ${e.message}`.trim());
 }
 
-async function exchange(
+/** The request's bytes as undici writes them for us (the header order included). */
+function requestBytes(method: 'GET' | 'HEAD', path: string, host: string): string {
+  return `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\nuser-agent: ${HTTP_USER_AGENT}\r\n\r\n`;
+}
+
+/** Host header values the own path writes as they are (anything else goes to undici). */
+const PLAIN_HOST = /^[\x21-\x7e]+$/;
+
+function statusLineOf(status: number, reason: string): string {
+  return `${status} ${reason || STATUS_CODES[status] || 'Unknown code'}`;
+}
+
+/** The own path's answer in this file's terms. */
+function fromHttp1(result: Http1Result, url: URL): Exchange | HttpFailure {
+  if (result.ok) {
+    return {
+      status: result.status,
+      statusLine: statusLineOf(result.status, result.reason),
+      ...(result.location === undefined ? {} : { location: result.location }),
+      body: result.body,
+      truncated: result.truncated,
+    };
+  }
+  switch (result.kind) {
+    case 'timeout':
+      return httpFailure(TIMEOUT_STATUS_LINE, result.inBody ? 'timed out while reading the body' : 'timed out');
+    case 'closed':
+      return httpFailure('500 Server closed connection without sending any data back', result.text);
+    case 'protocol':
+      return httpFailure(`500 ${result.text}`, result.text);
+    case 'errno': {
+      const text = ERRNO_TEXT[result.text];
+      return text === undefined
+        ? httpFailure(`500 ${result.syscall} ${result.text}`, result.text)
+        : httpFailure(`500 Can't connect to ${hostPort(url)} (${text})`, result.text);
+    }
+  }
+}
+
+function exchange(
   url: URL,
   via: URL | undefined,
   method: 'GET' | 'HEAD',
   hostHeader: string | undefined,
   signal: AbortSignal,
   options: HttpCheckOptions,
-): Promise<Exchange> {
+): Promise<Exchange | HttpFailure> {
+  const host = hostHeader ?? url.host;
+  if (via === undefined && url.protocol === 'http:' && !options.undiciOnly && PLAIN_HOST.test(host)) {
+    const own = exchangeHttp1(
+      {
+        host: stripBrackets(url.hostname),
+        port: Number(url.port) || 80,
+        method,
+        bytes: requestBytes(method, `${url.pathname}${url.search}`, host),
+      },
+      signal,
+      { maxHeaderBytes: MAX_HEADER_BYTES, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES },
+    );
+    if (own !== undefined) return own.then((result) => fromHttp1(result, url));
+  }
+  return exchangeUndici(url, via, method, host, signal, options);
+}
+
+async function exchangeUndici(
+  url: URL,
+  via: URL | undefined,
+  method: 'GET' | 'HEAD',
+  host: string,
+  signal: AbortSignal,
+  options: HttpCheckOptions,
+): Promise<Exchange | HttpFailure> {
   const origin = via ?? url;
   const { Client } = undici();
   const client = new Client(origin.origin, {
     connect: connector(options.trust, signal),
     pipelining: 0,
-    maxHeaderSize: 16 * 1024,
+    maxHeaderSize: MAX_HEADER_BYTES,
     headersTimeout: 0,
     bodyTimeout: 0,
   });
   try {
     const headers: Record<string, string> = {
-      host: hostHeader ?? url.host,
+      host,
       'user-agent': HTTP_USER_AGENT,
       connection: 'close',
     };
@@ -155,7 +229,7 @@ async function exchange(
     try {
       response = await client.request({ path, method, headers, signal });
     } catch (err) {
-      throw failureFor(err, origin, signal);
+      return failureFor(err, origin, signal);
     }
     const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const chunks: Buffer[] = [];
@@ -175,15 +249,14 @@ async function exchange(
         size += buf.length;
       }
     } catch (err) {
-      if (signal.aborted) throw new HttpFailure(TIMEOUT_STATUS_LINE, 'timed out while reading the body');
+      if (signal.aborted) return httpFailure(TIMEOUT_STATUS_LINE, 'timed out while reading the body');
       // A body cut short: LWP keeps what arrived; so do we.
       void err;
     }
-    const reason = response.statusText || STATUS_CODES[response.statusCode] || 'Unknown code';
     const location = response.headers.location;
     return {
       status: response.statusCode,
-      statusLine: `${response.statusCode} ${reason}`,
+      statusLine: statusLineOf(response.statusCode, response.statusText),
       ...(typeof location === 'string' ? { location } : {}),
       body: Buffer.concat(chunks, size),
       truncated,
@@ -215,6 +288,20 @@ export function httpProbe(service: HttpService, target: CheckTarget): HttpProbe 
   };
 }
 
+/** Parsed first-hop URLs: a real is checked with the same URL every interval. Never mutated. */
+const urlCache = new Map<string, URL>();
+const URL_CACHE_SIZE = 100_000;
+
+function parsedUrl(text: string): URL {
+  let url = urlCache.get(text);
+  if (url === undefined) {
+    url = new URL(text);
+    if (urlCache.size >= URL_CACHE_SIZE) urlCache.clear();
+    urlCache.set(text, url);
+  }
+  return url;
+}
+
 export async function probeHttp(
   target: Endpoint,
   probe: HttpProbe,
@@ -227,7 +314,7 @@ export async function probeHttp(
 
   let url: URL;
   try {
-    url = new URL(probe.url);
+    url = parsedUrl(probe.url);
   } catch {
     return outcome.down('400 URL must be absolute', { detail: `not a URL: ${probe.url}` });
   }
@@ -236,29 +323,26 @@ export async function probeHttp(
   const method = probe.method;
   const trail: string[] = [];
   let result: Exchange;
-  try {
-    for (let redirects = 0; ; redirects++) {
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        return outcome.down(`501 Protocol scheme '${url.protocol.replace(/:$/, '')}' is not supported`, { detail: url.href });
-      }
-      const via = proxy && url.protocol === 'http:' ? proxy : undefined;
-      result = await exchange(url, via, method, hostHeader, signal, options);
-      trail.push(`${method} ${url.href} -> ${result.statusLine}`);
-      if (!REDIRECT_CODES.has(result.status) || result.location === undefined || redirects >= MAX_REDIRECTS) break;
-      let next: URL;
-      try {
-        next = new URL(result.location, url);
-      } catch {
-        break;
-      }
-      url = next;
-      hostHeader = undefined; // LWP drops the Host header on a redirect
+  for (let redirects = 0; ; redirects++) {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return outcome.down(`501 Protocol scheme '${url.protocol.replace(/:$/, '')}' is not supported`, { detail: url.href });
     }
-  } catch (err) {
-    if (err instanceof HttpFailure) {
-      return outcome.down(err.statusLine, { detail: [...trail, `${url.href}: ${err.detail}`].join('; ') });
+    const via = proxy && url.protocol === 'http:' ? proxy : undefined;
+    const answer = await exchange(url, via, method, hostHeader, signal, options);
+    if ('failed' in answer) {
+      return outcome.down(answer.statusLine, { detail: [...trail, `${url.href}: ${answer.detail}`].join('; ') });
     }
-    throw err;
+    result = answer;
+    trail.push(`${method} ${url.href} -> ${result.statusLine}`);
+    if (!REDIRECT_CODES.has(result.status) || result.location === undefined || redirects >= MAX_REDIRECTS) break;
+    let next: URL;
+    try {
+      next = new URL(result.location, url);
+    } catch {
+      break;
+    }
+    url = next;
+    hostHeader = undefined; // LWP drops the Host header on a redirect
   }
   const detail = trail.join('; ') + (result.truncated ? `; body cut at ${result.body.length} bytes` : '');
   const success = result.status >= 200 && result.status < 300;
@@ -277,11 +361,21 @@ export async function probeHttp(
 const DEFAULT_PORTS: Record<HttpService, number> = { http: 80, https: 443, http_proxy: 3128 };
 
 export function createHttpChecker(service: HttpService, options: HttpCheckOptions = {}): Checker {
+  // Targets are immutable and the runner keeps one per virtual and real: the probe's
+  // options are worked out once per target, not on every check.
+  const probes = new WeakMap<CheckTarget, HttpProbe>();
   return defineChecker({
     name: service,
     defaultPort: DEFAULT_PORTS[service],
     timeout: NEGOTIATETIMEOUT,
-    options: (target) => httpProbe(service, target),
+    options: (target) => {
+      let probe = probes.get(target);
+      if (probe === undefined) {
+        probe = httpProbe(service, target);
+        probes.set(target, probe);
+      }
+      return probe;
+    },
     probe: (endpoint, probe, signal) => probeHttp(endpoint, probe, signal, options),
   });
 }
