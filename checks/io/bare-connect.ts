@@ -1,72 +1,11 @@
-// A TCP connect that is closed as soon as it is accepted (checktype=connect), made on
-// Node's own TCP handle instead of a net.Socket. A check that sends nothing needs none
-// of a socket's stream machinery (readable and writable state, event emitter, the
-// buffers and timers behind them), and at thousands of reals that machinery, and the
-// garbage it leaves per connect, costs more CPU than the connect itself: the side-by-side
-// bench against keepalived (bench/RESULTS.md) measured both. The handle is the one
-// net.Socket wraps; where it cannot be had (a Node without it, the permission model,
-// a host name instead of an address) the caller falls back to dial().
+// A TCP connect that is closed as soon as it is accepted (checktype=connect), on Node's
+// own TCP handle (tcp-binding.ts): a check that sends nothing needs none of a socket's
+// stream machinery. Where the handle cannot be had, or the host is a name, the caller
+// falls back to dial().
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { abortText } from './dial.js';
-
-interface ConnectRequest {
-  oncomplete: (status: number) => void;
-}
-
-interface TcpHandle {
-  connect(req: ConnectRequest, address: string, port: number): number;
-  connect6(req: ConnectRequest, address: string, port: number): number;
-  close(): void;
-  getsockname(out: { address?: string; port?: number }): number;
-}
-
-interface TcpBinding {
-  readonly TCP: new (type: number) => TcpHandle;
-  readonly TCPConnectWrap: new () => ConnectRequest;
-  readonly constants: { readonly SOCKET: number };
-}
-
-let binding: TcpBinding | null | undefined;
-
-function pendingDeprecation(): boolean {
-  // process.binding() warns under --pending-deprecation: the daemon's log stays clean.
-  return (
-    process.execArgv.includes('--pending-deprecation') ||
-    process.env.NODE_PENDING_DEPRECATION === '1' ||
-    /--pending-deprecation/.test(process.env.NODE_OPTIONS ?? '')
-  );
-}
-
-/** Node's tcp_wrap binding when it has the shape used here; null otherwise. */
-export function tcpBinding(): TcpBinding | null {
-  if (binding !== undefined) return binding;
-  binding = null;
-  if (pendingDeprecation()) return binding;
-  try {
-    const get = (process as unknown as { binding?: (name: string) => unknown }).binding;
-    const b = typeof get === 'function' ? (get.call(process, 'tcp_wrap') as Partial<TcpBinding> | undefined) : undefined;
-    const proto = b?.TCP?.prototype as Partial<TcpHandle> | undefined;
-    if (
-      typeof b?.TCPConnectWrap === 'function' &&
-      typeof b.constants?.SOCKET === 'number' &&
-      typeof proto?.connect === 'function' &&
-      typeof proto.connect6 === 'function' &&
-      typeof proto.close === 'function' &&
-      typeof proto.getsockname === 'function'
-    ) {
-      binding = b as TcpBinding;
-    }
-  } catch {
-    // the permission model, or a Node that no longer lends the binding
-  }
-  return binding;
-}
-
-/** For tests: forget the binding (undefined: look again) or pretend it is missing (null). */
-export function setTcpBindingForTest(b: null | undefined): void {
-  binding = b;
-}
+import { tcpBinding, type TcpHandle, type UvRequest } from './tcp-binding.js';
 
 /** Whether connectAndClose() can take `host`: an address (no name lookup) and a valid port. */
 export function canConnectBare(host: string, port: number): boolean {
@@ -110,7 +49,7 @@ function connectsOn(signal: AbortSignal): SignalConnects {
   return on;
 }
 
-interface TaggedRequest extends ConnectRequest {
+interface TaggedRequest extends UvRequest {
   check?: BareConnect;
 }
 
@@ -153,8 +92,8 @@ export function connectAndClose(host: string, port: number, signal: AbortSignal)
   const b = tcpBinding();
   if (b === null) return Promise.reject(new Error('no bare TCP handle in this Node'));
   return new Promise((resolve) => {
-    const handle = new b.TCP(b.constants.SOCKET);
-    const req: TaggedRequest = new b.TCPConnectWrap();
+    const handle = b.newHandle();
+    const req: TaggedRequest = b.newConnectReq();
     req.oncomplete = completed;
     const err = host.includes(':') ? handle.connect6(req, host, port) : handle.connect(req, host, port);
     if (err !== 0) {

@@ -1,13 +1,10 @@
-// A TCP connection on Node's own libuv handle (the one under net.Socket), for the probes
-// that run thousands of times a minute and need nothing of a stream: connect, one write,
-// read to the end, close. net.Socket builds a Readable and a Writable with their state,
-// buffering and events per connection, which costs more CPU than the exchange itself.
-//
-// The handle comes from process.binding('tcp_wrap'), which Node keeps for compatibility
-// (DEP0111, documentation-only). When a Node no longer offers it, tcpHandleAvailable()
-// says false and the callers use their portable path.
+// A TCP connection on Node's own handle (tcp-binding.ts) for a probe that exchanges
+// bytes: connect, one write, read to the end, close, each reported through callbacks.
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { tcpBinding } from './tcp-binding.js';
+
+const UV_EOF = -4095;
 
 /** What the connection reports; each callback after the connection is closed never comes. */
 export interface TcpEvents {
@@ -27,76 +24,6 @@ export interface TcpConnection {
   close(): void;
 }
 
-interface Req {
-  oncomplete: (status: number) => void;
-  handle?: unknown;
-}
-
-interface Handle {
-  onread: (buffer: ArrayBuffer | undefined) => void;
-  connect(req: Req, address: string, port: number): number;
-  connect6(req: Req, address: string, port: number): number;
-  writeLatin1String(req: Req, text: string): number;
-  readStart(): number;
-  close(): void;
-}
-
-interface Binding {
-  readonly newHandle: () => Handle;
-  readonly newConnectReq: () => Req;
-  readonly newWriteReq: () => Req;
-  readonly state: Int32Array;
-  readonly readBytes: number;
-  readonly offset: number;
-}
-
-const UV_EOF = -4095;
-
-let binding: Binding | null | undefined;
-
-function load(): Binding | null {
-  try {
-    const get = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
-    const tcp = get('tcp_wrap') as { TCP?: new (kind: number) => Handle; TCPConnectWrap?: new () => Req; constants?: { SOCKET?: number } };
-    const stream = get('stream_wrap') as {
-      WriteWrap?: new () => Req;
-      streamBaseState?: Int32Array;
-      kReadBytesOrError?: number;
-      kArrayBufferOffset?: number;
-    };
-    const { TCP, TCPConnectWrap, constants } = tcp;
-    const { WriteWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset } = stream;
-    if (
-      typeof TCP !== 'function' ||
-      typeof TCPConnectWrap !== 'function' ||
-      typeof WriteWrap !== 'function' ||
-      typeof constants?.SOCKET !== 'number' ||
-      !(streamBaseState instanceof Int32Array) ||
-      typeof kReadBytesOrError !== 'number' ||
-      typeof kArrayBufferOffset !== 'number'
-    ) {
-      return null;
-    }
-    const socketKind = constants.SOCKET;
-    return {
-      newHandle: () => new TCP(socketKind),
-      newConnectReq: () => new TCPConnectWrap(),
-      newWriteReq: () => new WriteWrap(),
-      state: streamBaseState,
-      readBytes: kReadBytesOrError,
-      offset: kArrayBufferOffset,
-    };
-  } catch {
-    return null;
-  }
-}
-
-/** True when this Node offers the TCP handle (checked once). */
-export function tcpHandleAvailable(): boolean {
-  if (binding === undefined) binding = load();
-  return binding !== null;
-}
-
 function errnoName(status: number): string {
   try {
     return getSystemErrorName(status);
@@ -112,8 +39,8 @@ function errnoName(status: number): string {
  */
 export function openTcp(host: string, port: number, events: TcpEvents): TcpConnection | undefined {
   const family = net.isIP(host);
-  if (family === 0 || !tcpHandleAvailable()) return undefined;
-  const b = binding as Binding;
+  const b = family === 0 ? null : tcpBinding();
+  if (b === null) return undefined;
   const handle = b.newHandle();
   let closed = false;
   const close = (): void => {

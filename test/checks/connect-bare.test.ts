@@ -3,7 +3,8 @@
 // the peer never answers, and no handle left behind. Listeners on 127.0.152.x.
 import net from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { canConnectBare, connectAndClose, setTcpBindingForTest, tcpBinding } from '../../checks/io/bare-connect.js';
+import { canConnectBare, connectAndClose } from '../../checks/io/bare-connect.js';
+import { setTcpBindingForTest, tcpBinding } from '../../checks/io/tcp-binding.js';
 import { probeConnect } from '../../checks/connect.js';
 import { havePython, startUnacceptingListener, type Unaccepting } from '../faults/support/hostile-servers.js';
 import { startRawServer, type RawServer } from './web-fixtures.js';
