@@ -17,6 +17,8 @@ export const FAILOVERS = [
   { mgr: 'pm', impl: 'orig', sync: true },
   { mgr: 'hb', impl: 'ours', sync: true },
   { mgr: 'hb', impl: 'orig', sync: true },
+  { mgr: 'pm', impl: 'orig', sync: false },
+  { mgr: 'hb', impl: 'orig', sync: false },
 ] as const;
 
 export const failoverName = (f: (typeof FAILOVERS)[number]): string => `fo-${f.mgr}-${f.impl}-${f.sync ? 'sync' : 'nosync'}`;

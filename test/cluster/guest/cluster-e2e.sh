@@ -83,7 +83,7 @@ after_scenario() {
   stream_stop
   ev "$1:done"
 }
-[ "$which" != all ] || which=order,hb,pm,fo:pm:ours:sync,fo:pm:orig:sync,fo:hb:ours:sync,fo:hb:orig:sync
+[ "$which" != all ] || which=order,hb,pm,fo:pm:ours:sync,fo:pm:orig:sync,fo:hb:ours:sync,fo:hb:orig:sync,fo:pm:orig:nosync,fo:hb:orig:nosync
 for sc in ${which//,/ }; do
   case $sc in
     order) order_scenario || rc=1; after_scenario order ;;
