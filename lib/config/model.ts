@@ -183,19 +183,26 @@ export interface GlobalSettings {
 export type SyncDaemonMode = 'none' | 'master' | 'backup' | 'both';
 export type SyncRole = 'master' | 'backup';
 
-/** syncdaemon= and its parameters (ipvsadm --start-daemon's options). */
-export interface SyncDaemonSettings {
-  readonly mode: Exclude<SyncDaemonMode, 'none'>;
-  /** master, backup, or both in that order. */
-  readonly roles: readonly SyncRole[];
+/**
+ * One sync daemon role's parameters (ipvsadm --start-daemon's options): what the config asks
+ * for, or what the kernel reports running.
+ */
+export interface SyncParameters {
   readonly interface: string;
   readonly syncid: number;
-  /** Unset: the kernel's default (from the interface's MTU). */
+  /** Unset: the kernel's default (from the interface's MTU), or not reported (old kernels). */
   readonly maxlen?: number;
   /** Numeric multicast address (IPv6 without brackets); unset: the kernel's 224.0.0.81. */
   readonly group?: string;
   readonly port?: number;
   readonly ttl?: number;
+}
+
+/** syncdaemon= and its parameters. */
+export interface SyncDaemonSettings extends SyncParameters {
+  readonly mode: Exclude<SyncDaemonMode, 'none'>;
+  /** master, backup, or both in that order. */
+  readonly roles: readonly SyncRole[];
 }
 
 /** A numeric listen address (IPv6 without brackets). */

@@ -4,21 +4,14 @@
 //   master sync daemon (mcast=eth0, syncid=1)                                    (old kernels)
 //   master sync daemon (mcast=eth0, syncid=1, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)
 // (newer kernels report every parameter, the defaults they chose included).
-import type { SyncDaemonSettings, SyncRole } from '../config/model.js';
+import type { SyncDaemonSettings, SyncParameters, SyncRole } from '../config/model.js';
 import { IpvsadmError, ipvsadmFailure } from './errors.js';
 import type { IpvsadmRunner } from './ipvsadm-runner.js';
 import { canonicalAddress } from './table.js';
 
-/** One role's parameters: what the config asks for, or what the kernel runs. */
-export interface SyncDaemon {
+/** One role and its parameters: what the config asks for, or what the kernel runs. */
+export interface SyncDaemon extends SyncParameters {
   readonly role: SyncRole;
-  readonly interface: string;
-  readonly syncid: number;
-  /** Unset: the kernel's choice (wanted), or not reported (running, old kernels). */
-  readonly maxlen?: number;
-  readonly group?: string;
-  readonly port?: number;
-  readonly ttl?: number;
 }
 
 export const LIST_DAEMONS_ARGS: readonly string[] = ['-L', '--daemon'];

@@ -2,7 +2,7 @@
 // control socket and the HTTP listener's /status. Defined once, here, so the
 // three cannot drift apart. Only types and tiny builders: the command line
 // loads this without loading the daemon.
-import type { DaemonStatus } from '../config/model.js';
+import type { DaemonStatus, SyncParameters, SyncRole } from '../config/model.js';
 
 /** Bumped when a field changes meaning or goes away (adding fields does not). */
 export const STATUS_SCHEMA = 1;
@@ -42,14 +42,8 @@ export interface RunningDaemon {
   readonly syncDaemons?: SyncDaemonsStatus;
 }
 
-export interface SyncDaemonParams {
-  readonly role: 'master' | 'backup';
-  readonly interface: string;
-  readonly syncid: number;
-  readonly maxlen?: number;
-  readonly group?: string;
-  readonly port?: number;
-  readonly ttl?: number;
+export interface SyncDaemonParams extends SyncParameters {
+  readonly role: SyncRole;
 }
 
 export interface SyncDaemonsStatus {
