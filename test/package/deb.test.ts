@@ -82,6 +82,7 @@ describe.skipIf(missing.length > 0)('Debian package: npm run deb, on clean Debia
                 'test/package/seed-ldirectord.cf',
                 'test/support/fake-ipvsadm',
                 'test/support/fake-ipvsadm.mjs',
+                'test/support/fake-ipvsadm-daemons.mjs',
               ],
               8 * 60_000,
             ),
