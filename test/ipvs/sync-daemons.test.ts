@@ -14,6 +14,7 @@ import {
   wantedDaemons,
   type SyncDaemon,
 } from '../../lib/ipvs/sync-daemons.js';
+import { fullBackupStartArgs } from '../support/sync-daemon-args.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = (name: string): string => readFileSync(path.join(here, '../../fixtures/ipvsadm-daemon', name), 'utf8');
@@ -81,22 +82,7 @@ describe('argument arrays and comparisons', () => {
       '--syncid',
       '0',
     ]);
-    expect(startDaemonArgs(BACKUP)).toEqual([
-      '--start-daemon',
-      'backup',
-      '--mcast-interface',
-      'sync0',
-      '--syncid',
-      '2',
-      '--sync-maxlen',
-      '1400',
-      '--mcast-group',
-      '239.1.2.3',
-      '--mcast-port',
-      '8849',
-      '--mcast-ttl',
-      '3',
-    ]);
+    expect(startDaemonArgs(BACKUP)).toEqual(fullBackupStartArgs('sync0'));
     expect(stopDaemonArgs('master')).toEqual(['--stop-daemon', 'master']);
   });
 

@@ -2,6 +2,8 @@
 // exactly like the real ipvsadm 1.31 on the real kernel: stdout, stderr and exit status
 // of every step. Run against the real one in the VM and the fake on the host by
 // test/e2e/ipvs.test.ts. Each step: [args] or [args, stdin].
+import { fullBackupStartArgs } from '../../support/sync-daemon-args.mjs';
+
 /** @type {ReadonlyArray<readonly [readonly string[], string?]>} */
 export const STEPS = [
   [['-C']],
@@ -117,24 +119,7 @@ export const STEPS = [
   [['--start-daemon', 'master']],
   [['--start-daemon', 'master', '--mcast-interface', 'lo', '--syncid', '1']],
   [['--start-daemon', 'master', '--mcast-interface', 'lo', '--syncid', '1']],
-  [
-    [
-      '--start-daemon',
-      'backup',
-      '--mcast-interface',
-      'lo',
-      '--syncid',
-      '2',
-      '--sync-maxlen',
-      '1400',
-      '--mcast-group',
-      '239.1.2.3',
-      '--mcast-port',
-      '8849',
-      '--mcast-ttl',
-      '3',
-    ],
-  ],
+  [fullBackupStartArgs('lo')],
   [['-L', '--daemon']],
   [['--start-daemon', 'foo', '--mcast-interface', 'lo']],
   [['--start-daemon', 'master', '--mcast-interface', 'lo', '--syncid', '300']],
