@@ -1,10 +1,11 @@
-// Shared by bench/scale.mjs, bench/compare-original.mjs and the CI ratio check: generated
-// configs on 127.x.y.z addresses, the real servers' process (bench/scale-servers.mjs), a
-// daemon (ours or the original) run in -d mode in a directory with the timed fake ipvsadm
-// as ./ipvsadm, and its CPU and memory read from /proc.
+// Shared by bench/scale.mjs, bench/rss.mjs, bench/compare-original.mjs and the CI ratio
+// checks: generated configs on 127.x.y.z addresses, the real servers' process
+// (bench/scale-servers.mjs), a daemon (ours or the original) run in -d mode in a directory
+// with the timed fake ipvsadm as ./ipvsadm, its CPU and memory read from /proc, and the
+// start-up, steady window, stop and command-line pieces the benches have in common.
 import { fork, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { setPriority, tmpdir } from 'node:os';
+import { loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -194,6 +195,62 @@ export async function waitFor(what, predicate, timeoutMs, everyMs = 250) {
     await sleep(everyMs);
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Until the daemon has `count` reals up in the table; a daemon that exits fails it at once. */
+export function waitAllUp(daemon, count, timeoutMs, everyMs) {
+  return waitFor(
+    'all reals up in the table',
+    () => {
+      if (daemon.exited) throw new Error(`daemon exited; see ${daemon.dir}/daemon.log`);
+      return daemon.upCount() >= count;
+    },
+    timeoutMs,
+    everyMs,
+  );
+}
+
+/**
+ * A steady window of `steadyS` seconds: the daemon's /proc figures at both ends, its loop
+ * statistics over the window (bench/loop-stats.mjs) and what the servers saw of its checks.
+ */
+export async function steadyWindow(daemon, servers, { steadyS, interval, slackMs = 500 }) {
+  await daemon.loopStats();
+  const s0 = procStat(daemon.pid);
+  const from = Date.now();
+  await sleep(steadyS * 1000);
+  const to = Date.now();
+  const s1 = procStat(daemon.pid);
+  const loop = await daemon.loopStats();
+  const seen = await servers.checks({ from, to, intervalMs: interval * 1000, slackMs });
+  return { s0, s1, wall: (to - from) / 1000, loop, seen };
+}
+
+/** Stops the daemon, then the servers; the daemon's directory is kept with BENCH_KEEP set. */
+export async function stopAll(daemon, servers) {
+  await daemon.stop();
+  await servers.close();
+  if (!process.env.BENCH_KEEP) daemon.cleanup();
+}
+
+/** The value after `--<name>` on the command line, or `dflt`. */
+export function arg(name, dflt) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+}
+
+/** `runs` runs of `run(log)`, each announced on stderr with `what` and the load; their results. */
+export async function runsAnnounced(runs, what, run) {
+  const results = [];
+  for (let r = 0; r < runs; r++) {
+    console.error(
+      `run ${r + 1}/${runs}: ${what}, load ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
+    results.push(await run((m) => console.error(m)));
+  }
+  return results;
 }
 
 /**

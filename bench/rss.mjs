@@ -14,7 +14,20 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { generateConfig, procStat, realAddresses, sleep, startDaemon, startServers, waitFor } from './daemon-harness.mjs';
+import {
+  arg,
+  generateConfig,
+  procStat,
+  realAddresses,
+  runsAnnounced,
+  sleep,
+  startDaemon,
+  startServers,
+  steadyWindow,
+  stopAll,
+  waitAllUp,
+  waitFor,
+} from './daemon-harness.mjs';
 
 const round = (x) => (x === undefined ? undefined : Math.round(x * 10) / 10);
 
@@ -59,36 +72,21 @@ export async function rssRun({
   const out = { reals: n, load: loadavg()[0] };
   try {
     const t0 = Date.now();
-    await waitFor(
-      'all reals up in the table',
-      () => {
-        if (daemon.exited) throw new Error(`daemon exited; see ${daemon.dir}/daemon.log`);
-        return daemon.upCount() >= n;
-      },
-      180_000,
-      250,
-    );
+    await waitAllUp(daemon, n, 180_000, 250);
     out.startupMs = Date.now() - t0;
     out.startPeakMB = procStat(daemon.pid).peakRssMB;
     rss.take();
     await sleep(warmS * 1000);
-    const s0 = procStat(daemon.pid);
-    await daemon.loopStats();
-    const from = Date.now();
-    await sleep(steadyS * 1000);
-    const to = Date.now();
-    const s1 = procStat(daemon.pid);
-    const inside = await daemon.loopStats();
-    const seen = await servers.checks({ from, to, intervalMs: interval * 1000, slackMs: 500 });
+    const { s0, s1, wall, loop: inside, seen } = await steadyWindow(daemon, servers, { steadyS, interval });
     out.steady = {
       rssMB: round(s1.rssMB),
       maxRssMB: round(rss.take()),
       peakMB: round(s1.peakRssMB),
       heapUsedMB: inside?.heapUsedMB,
       externalMB: inside?.externalMB,
-      cpu: round(((s1.cpu - s0.cpu) / ((to - from) / 1000)) * 1000) / 1000,
+      cpu: round(((s1.cpu - s0.cpu) / wall) * 1000) / 1000,
       cpuUsPerCheck: Math.round(((s1.cpu - s0.cpu) * 1e6) / Math.max(1, seen.checks)),
-      checksPerSecond: Math.round(seen.checks / ((to - from) / 1000)),
+      checksPerSecond: Math.round(seen.checks / wall),
       onTime: seen.fraction,
       loopMaxMs: inside?.max,
     };
@@ -148,15 +146,8 @@ export async function floorRun({ range = { second: 1, third: 0 }, addresses } = 
     const s = procStat(daemon.pid);
     return { rssMB: round(s.rssMB), peakMB: round(s.peakRssMB), heapUsedMB: inside?.heapUsedMB, externalMB: inside?.externalMB };
   } finally {
-    await daemon.stop();
-    await servers.close();
-    if (!process.env.BENCH_KEEP) daemon.cleanup();
+    await stopAll(daemon, servers);
   }
-}
-
-function arg(name, dflt) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -178,17 +169,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     range,
   };
   const runs = Number(arg('runs', 1));
-  const results = [];
   const floor = process.argv.includes('--no-floor') ? undefined : await floorRun({ range, addresses });
   if (floor) console.error(`floor: ${JSON.stringify(floor)}`);
-  for (let r = 0; r < runs; r++) {
-    console.error(
-      `run ${r + 1}/${runs}: ${o.reals} reals, load ${loadavg()
-        .map((x) => x.toFixed(2))
-        .join(' ')}`,
-    );
-    results.push(await rssRun({ ...o, log: (m) => console.error(m) }));
-  }
+  const results = await runsAnnounced(runs, `${o.reals} reals`, (log) => rssRun({ ...o, log }));
   const { addresses: _, ...shown } = o;
   console.log(JSON.stringify({ node: process.version, at: new Date().toISOString(), options: shown, floor, results }, null, 1));
 }

@@ -9,15 +9,18 @@
 //        [--steady 30] [--kill-window 20] [--how refuse|hang] [--second 1 (reals on 127.<second>.x.y)]
 import { loadavg } from 'node:os';
 import {
+  arg,
   changeTime,
   generateConfig,
-  procStat,
   realAddresses,
+  runsAnnounced,
   sleep,
   startDaemon,
   startServers,
+  steadyWindow,
+  stopAll,
   summary,
-  waitFor,
+  waitAllUp,
 } from './daemon-harness.mjs';
 
 export async function scaleRun({
@@ -40,30 +43,14 @@ export async function scaleRun({
   const daemon = startDaemon(generateConfig(reals, { perVirtual, check, interval, timeout }));
   try {
     const t0 = Date.now();
-    await waitFor(
-      'all reals up in the table',
-      () => {
-        if (daemon.exited) throw new Error(`daemon exited; see ${daemon.dir}/daemon.log`);
-        return daemon.upCount() >= count;
-      },
-      120_000,
-      500,
-    );
+    await waitAllUp(daemon, count, 120_000, 500);
     const startupMs = Date.now() - t0;
     log(`  all ${count} up after ${startupMs} ms`);
     await sleep(warmS * 1000);
 
     // steady state
     const load = loadavg()[0];
-    await daemon.loopStats();
-    const s0 = procStat(daemon.pid);
-    const from = Date.now();
-    await sleep(steadyS * 1000);
-    const to = Date.now();
-    const s1 = procStat(daemon.pid);
-    const loop = await daemon.loopStats();
-    const seen = await servers.checks({ from, to, intervalMs: interval * 1000, slackMs });
-    const wall = (to - from) / 1000;
+    const { s0, s1, wall, loop, seen } = await steadyWindow(daemon, servers, { steadyS, interval, slackMs });
     const steady = {
       cpu: (s1.cpu - s0.cpu) / wall,
       cpuUser: (s1.user - s0.user) / wall,
@@ -103,15 +90,8 @@ export async function scaleRun({
     log(`  detection: ${JSON.stringify(detection)}`);
     return { count, check, startupMs, steady, detection };
   } finally {
-    await daemon.stop();
-    await servers.close();
-    if (!process.env.BENCH_KEEP) daemon.cleanup();
+    await stopAll(daemon, servers);
   }
-}
-
-function arg(name, dflt) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -124,15 +104,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     range: { second: Number(arg('second', 1)), third: 0 },
   };
   const runs = Number(arg('runs', 3));
-  const results = [];
-  for (let r = 0; r < runs; r++) {
-    console.error(
-      `run ${r + 1}/${runs}: ${o.reals} reals, ${o.check}, load ${loadavg()
-        .map((x) => x.toFixed(2))
-        .join(' ')}`,
-    );
-    results.push(await scaleRun({ ...o, log: (m) => console.error(m) }));
-  }
+  const results = await runsAnnounced(runs, `${o.reals} reals, ${o.check}`, (log) => scaleRun({ ...o, log }));
   const med = (f) => {
     const xs = results
       .map(f)
