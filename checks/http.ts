@@ -21,7 +21,6 @@
 //   not available.
 // - TLS: see tls-trust.ts (chain verified against the system bundle, host name not, no
 //   SNI for an IP; virtualhost changes only the Host header, as in the original).
-import { STATUS_CODES } from 'node:http';
 import type { Dispatcher, buildConnector } from 'undici';
 import { translatePerlRegex } from '../lib/perl-regex/regex.js';
 import { stripBrackets } from './io/address.js';
@@ -35,6 +34,8 @@ import { isCertificateVerifyError, tlsClientOptions, type TlsTrust } from './tls
 import { defineChecker, NEGOTIATETIMEOUT, type CheckResult, type CheckTarget, type Checker, type Endpoint } from './types.js';
 
 const undici = lazyModule<typeof import('undici')>('undici');
+// Only for a status line without a reason phrase: node:http stays unloaded otherwise.
+const nodeHttp = lazyModule<typeof import('node:http')>('node:http');
 
 /** The User-Agent of the original (LWP on Debian bookworm), which backends' log filters know. */
 export const HTTP_USER_AGENT = 'libwww-perl/6.68';
@@ -146,7 +147,7 @@ function requestBytes(method: 'GET' | 'HEAD', path: string, host: string): strin
 const PLAIN_HOST = /^[\x21-\x7e]+$/;
 
 function statusLineOf(status: number, reason: string): string {
-  return `${status} ${reason || STATUS_CODES[status] || 'Unknown code'}`;
+  return `${status} ${reason || nodeHttp().STATUS_CODES[status] || 'Unknown code'}`;
 }
 
 /** The own path's answer in this file's terms. */

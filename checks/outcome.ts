@@ -20,12 +20,11 @@ export class Outcome {
   }
 
   private make(ok: boolean, message: string, extras: OutcomeExtras): CheckResult {
-    const result: { -readonly [K in keyof CheckResult]: CheckResult[K] } = {
-      ok,
-      message,
-      durationMs: Math.round((performance.now() - this.started) * 10) / 10,
-    };
-    if (extras.detail !== undefined) result.detail = extras.detail;
+    const durationMs = Math.round((performance.now() - this.started) * 10) / 10;
+    // detail (nearly every result has one) in the literal: a field added afterwards goes to
+    // an array of its own, one more object per check, kept with each real's last result.
+    const result: { -readonly [K in keyof CheckResult]: CheckResult[K] } =
+      extras.detail !== undefined ? { ok, message, durationMs, detail: extras.detail } : { ok, message, durationMs };
     if (extras.log !== undefined && extras.log.length > 0) result.log = extras.log;
     if (extras.skipMonitorfile) result.skipMonitorfile = true;
     return result;

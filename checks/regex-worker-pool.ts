@@ -6,7 +6,12 @@
 // Workers start on demand, are unref'd (they never keep the process alive), and one
 // that sits idle for a while exits. Each has its own SharedArrayBuffer for the subject:
 // a job copies the bytes into it once, with no allocation and no serialisation.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { lazyModule } from './lazy-module.js';
+
+// Loaded when the first worker starts (lazy-module.ts): most configs never match a regex
+// that needs one, and node:worker_threads is resident memory of its own.
+const workerThreads = lazyModule<typeof import('node:worker_threads')>('node:worker_threads');
 
 export type WorkerVerdict =
   | { readonly kind: 'match' }
@@ -78,7 +83,7 @@ class Slot {
     sharedBytes: number,
   ) {
     this.shared = new SharedArrayBuffer(sharedBytes);
-    this.worker = new Worker(WORKER_SOURCE, {
+    this.worker = new (workerThreads().Worker)(WORKER_SOURCE, {
       eval: true,
       workerData: { shared: this.shared },
       // A match needs the subject (as a string) and the regex's backtrack stack.

@@ -10,7 +10,11 @@
 // is added to that bundle.
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { lazyModule } from './lazy-module.js';
+
+// Loaded with the first TLS check's options (lazy-module.ts): see dial.ts.
+const tlsModule = lazyModule<typeof tls>('node:tls');
 
 export interface TlsTrust {
   /** PEM CA certificates to trust instead of the system bundle (tests, or a private CA). */
@@ -58,7 +62,7 @@ function secureContextFor(ca: CaSource): tls.SecureContext {
   let context = contexts.get(ca);
   if (!context) {
     if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as CaSource);
-    context = tls.createSecureContext({ ca: ca as tls.SecureContextOptions['ca'] });
+    context = tlsModule().createSecureContext({ ca: ca as tls.SecureContextOptions['ca'] });
     contexts.set(ca, context);
   }
   return context;

@@ -2,9 +2,14 @@
 // UDP sockets, and a cap on the bytes read from a socket handed to a client library.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { lazyModule } from '../lazy-module.js';
 import { isCertificateVerifyError } from '../tls-trust.js';
 import type { Scope } from './deadline.js';
+
+// Loaded on the first TLS dial: node:tls (with what it pulls in) is resident memory that a
+// daemon of plain connect and http checks never uses.
+const tlsModule = lazyModule<typeof tls>('node:tls');
 
 export interface DialOptions {
   readonly host: string;
@@ -78,7 +83,7 @@ export function dial(o: DialOptions): Promise<net.Socket> {
     }
     const local = o.localAddress === undefined ? {} : { localAddress: o.localAddress };
     const socket: net.Socket = o.tls
-      ? tls.connect({ ...o.tls, host: o.host, port: o.port, ...local })
+      ? tlsModule().connect({ ...o.tls, host: o.host, port: o.port, ...local })
       : net.connect({ host: o.host, port: o.port, ...local });
     const timer =
       o.connectTimeoutMs === undefined

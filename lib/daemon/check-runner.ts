@@ -36,7 +36,9 @@ export interface RealEntry {
   checked: boolean;
   /** Down because a maintenance file names it (the last decision). */
   maintenance: boolean;
-  lastResult?: CheckResult & { readonly at: number };
+  lastResult?: CheckResult;
+  /** When lastResult came (0 before the first). */
+  lastResultAt: number;
   lastChange: number;
   /** combined checktype: connects done since the last negotiate. */
   connectsSinceNegotiate: number;
@@ -159,9 +161,11 @@ export class CheckRunner {
     for (const virtual of config.virtuals) {
       for (const real of virtual.reals) {
         const id = checkKey(virtual, real);
-        let g = groups.get(id);
-        if (!g) groups.set(id, (g = []));
-        g.push({ virtual, real });
+        // A first member makes an array of one: pushed onto [], V8 reserves room for 17,
+        // and nearly every real is the only member of its entry.
+        const g = groups.get(id);
+        if (g) g.push({ virtual, real });
+        else groups.set(id, [{ virtual, real }]);
       }
     }
     const next = new Map<string, RealEntry>();
@@ -197,6 +201,10 @@ export class CheckRunner {
       state: initial(id, members),
       checked: false,
       maintenance: false,
+      // Every field is in the literal, those set later included: an object that gains a
+      // field after it was made keeps that field in a separate array.
+      lastResult: undefined,
+      lastResultAt: 0,
       lastChange: now,
       // A combined check starts with a negotiate, whatever the initial state.
       connectsSinceNegotiate: Number.POSITIVE_INFINITY,
@@ -204,6 +212,7 @@ export class CheckRunner {
       // while still getting a first result quickly.
       nextDue: now + Math.floor(this.random() * Math.min(interval, 1000)),
       running: false,
+      slot: undefined,
     };
   }
 
@@ -351,10 +360,12 @@ export class CheckRunner {
 
   private apply(e: RealEntry, next: { state: RealCheckState; transition: Transition }, result: CheckResult | undefined): void {
     const from = e.state.status;
-    // Not `{ ...result, at }`: V8 (Node 20) gives every object built by a spread followed by
-    // another property a hidden class of its own, kept by each real's last result and
-    // allocated in the old generation at every check.
-    if (result) e.lastResult = Object.assign({}, result, { at: this.now() });
+    // The result itself and its time beside it: no copy with the time in it, which every
+    // check would allocate and every real keep (promoted into the old generation).
+    if (result) {
+      e.lastResult = result;
+      e.lastResultAt = this.now();
+    }
     e.state = next.state;
     e.checked = true;
     e.maintenance = result === MAINTENANCE_RESULT;

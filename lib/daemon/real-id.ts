@@ -20,18 +20,46 @@ function quotemeta(s: string): string {
  * Once per (virtual, real) pair: config objects are never changed, and the keys (and the
  * checks' targets) are asked for every real at every convergence, reload or probe (a join
  * and two quotemeta replaces per real each time, with thousands of reals). A reload brings
- * new objects; the old entries go with the old config.
+ * new objects; the old entries go with the old config. Every memo of a pair lives in one
+ * object under one WeakMap entry (a WeakMap entry and a record per memo would cost each
+ * real as much again, in the heap for the daemon's life).
  */
 export function perPair<T>(compute: (v: VirtualService, r: RealServer) => T): (v: VirtualService, r: RealServer) => T {
-  const memo = new WeakMap<RealServer, { virtual: VirtualService; value: T }>();
+  const slot = nextSlot++;
+  if (slot >= PAIR_SLOTS) throw new Error(`perPair: at most ${PAIR_SLOTS} memos`);
   return (v, r) => {
-    const hit = memo.get(r);
-    if (hit && hit.virtual === v) return hit.value;
+    let m = pairMemos.get(r);
+    if (m === undefined || m.virtual !== v) pairMemos.set(r, (m = new PairMemo(v)));
+    const hit = m.get(slot);
+    if (hit !== undefined) return hit as T;
     const value = compute(v, r);
-    memo.set(r, { virtual: v, value });
+    m.set(slot, value);
     return value;
   };
 }
+
+const PAIR_SLOTS = 4;
+let nextSlot = 0;
+
+/** A pair's memos in fixed fields (no array): its virtual and one value per perPair(). */
+class PairMemo {
+  private s0: unknown = undefined;
+  private s1: unknown = undefined;
+  private s2: unknown = undefined;
+  private s3: unknown = undefined;
+  constructor(readonly virtual: VirtualService) {}
+  get(slot: number): unknown {
+    return slot === 0 ? this.s0 : slot === 1 ? this.s1 : slot === 2 ? this.s2 : this.s3;
+  }
+  set(slot: number, value: unknown): void {
+    if (slot === 0) this.s0 = value;
+    else if (slot === 1) this.s1 = value;
+    else if (slot === 2) this.s2 = value;
+    else this.s3 = value;
+  }
+}
+
+const pairMemos = new WeakMap<RealServer, PairMemo>();
 
 /** The original's real id (spec §3.1), which monitorfile lines show. */
 export const realId = perPair((v, r) => {

@@ -2,11 +2,16 @@
 // (GET /status, /status.json) and Prometheus metrics (GET /metrics). It
 // follows reloads (a changed address rebinds, a removed one closes), and a
 // failure to bind is logged and leaves the daemon running without it.
-import http from 'node:http';
+import type http from 'node:http';
+import { lazyModule } from '../../checks/lazy-module.js';
 import type net from 'node:net';
 import type { StatusAddress } from '../config/model.js';
 import { formatStatusAddress } from '../config/extension-values.js';
 import { ConnectionSlots } from './connection-slots.js';
+
+// Loaded when a listener is first bound (lazy-module.ts): without statusaddress= node:http
+// is resident memory the daemon never uses.
+const httpModule = lazyModule<typeof http>('node:http');
 
 export interface StatusRoutes {
   status(): string;
@@ -53,7 +58,7 @@ export class StatusListener {
     // before it has been written out: a client that sends many and reads none
     // costs the daemon one answer, not one per request.
     const answered = new WeakMap<net.Socket, Promise<void>>();
-    const server = http.createServer((req, res) => {
+    const server = httpModule().createServer((req, res) => {
       const socket = req.socket;
       slots.busy(socket);
       const over = new Promise<void>((r) => res.once('close', r));

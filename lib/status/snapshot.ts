@@ -76,7 +76,7 @@ export function buildStatus(director: Director, facts: DaemonFacts, now = Date.n
         weight: r.weight,
         state: view.state,
         ipvsWeight: tableWeight(services, v, r),
-        lastCheck: last ? { ok: last.ok, message: last.message, at: iso(last.at), durationMs: Math.round(last.durationMs) } : null,
+        lastCheck: last ? { ok: last.ok, message: last.message, at: iso(e.lastResultAt), durationMs: Math.round(last.durationMs) } : null,
         failCount: e?.state.failCount ?? 0,
         successCount: e?.state.successCount ?? 0,
         lastChange: iso(lastChange),

@@ -3,7 +3,7 @@
 // the config or a real server is escaped; check messages lose the config's
 // login, passwd and secret values. Rendering yields to the event loop every
 // few hundred reals, so a page of thousands keeps checks and scrapes going.
-import { gzip } from 'node:zlib';
+import { lazyModule } from '../../checks/lazy-module.js';
 import { promisify } from 'node:util';
 import type { Config } from '../config/model.js';
 import type { RealStatus, RunningDaemon, StatusDocument, VirtualStatus } from './document.js';
@@ -23,7 +23,9 @@ export interface PageInput {
 }
 
 const REALS_PER_SLICE = 400;
-const gzipAsync = promisify(gzip);
+// node:zlib is loaded with the first gzipped page (lazy-module.ts), not by every daemon.
+const zlib = lazyModule<typeof import('node:zlib')>('node:zlib');
+let gzipAsync: ((data: import('node:zlib').InputType, options: import('node:zlib').ZlibOptions) => Promise<Buffer>) | undefined;
 const WINDOW_MS = 3_600_000;
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -83,7 +85,7 @@ export async function pageAnswer(input: PageInput, acceptEncoding: string | unde
     vary: 'accept-encoding',
   };
   if (!takesGzip(acceptEncoding)) return { headers, body: html };
-  return { headers: { ...headers, 'content-encoding': 'gzip' }, body: await gzipAsync(html, { level: 6 }) };
+  return { headers: { ...headers, 'content-encoding': 'gzip' }, body: await (gzipAsync ??= promisify(zlib().gzip))(html, { level: 6 }) };
 }
 
 function takesGzip(header: string | undefined): boolean {

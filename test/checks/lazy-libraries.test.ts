@@ -42,3 +42,35 @@ describe('client libraries of the checkers', () => {
     expect(r).toEqual({ before: false, after: true });
   });
 });
+
+/** Which of `builtins` a fresh node has loaded after importing `module` of the build. */
+function builtinsLoadedBy(module: string, builtins: readonly string[]): string[] {
+  const script = `
+    await import(${JSON.stringify(join(PROJECT, module))});
+    console.log(JSON.stringify(${JSON.stringify(builtins)}.filter((m) => process.moduleLoadList.includes('NativeModule ' + m))));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+}
+
+describe("Node's own modules that only some configs use", () => {
+  // tls: TLS checks; http: statusaddress= and reason-less http status lines; zlib: the
+  // status page's gzip; worker_threads: the regex worker pool. Each is resident memory.
+  const optional = ['tls', 'http', 'https', 'zlib', 'worker_threads'];
+
+  it('are not loaded by the daemon with its checkers and status endpoints', () => {
+    expect(builtinsLoadedBy('dist/lib/app/run-daemon.js', optional)).toEqual([]);
+  });
+
+  it('are there once asked for: a TLS dial loads node:tls', () => {
+    const script = `
+      const { dial } = await import(${JSON.stringify(join(PROJECT, 'dist/checks/io/dial.js'))});
+      const before = process.moduleLoadList.includes('NativeModule tls');
+      const c = new AbortController();
+      const p = dial({ host: '127.0.165.1', port: 1, signal: c.signal, tls: {} }).catch((e) => e.message);
+      console.log(JSON.stringify({ before, after: process.moduleLoadList.includes('NativeModule tls'), refused: /refused/.test(await p) }));`;
+    const r = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as Record<
+      string,
+      boolean
+    >;
+    expect(r).toEqual({ before: false, after: true, refused: true });
+  });
+});
