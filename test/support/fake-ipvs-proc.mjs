@@ -19,7 +19,7 @@ function v4Hex(text) {
 
 /** `2001:db8::1` (or with a dotted tail) written out in full, as %pI6 prints it. */
 function v6Full(text) {
-  let words = [];
+  let words;
   let s = text;
   const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
   let tailWords = [];
