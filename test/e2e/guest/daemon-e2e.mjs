@@ -609,6 +609,10 @@ await step('d2', async () => {
   const real = `${W}/ipvsadm.real`;
   writeFileSync(real, readFileSync('/usr/sbin/ipvsadm'), { mode: 0o755 });
   writeFileSync(`${W}/ipvsadm-logged`, `#!/bin/sh\necho "$(date +%s%3N) $PPID $*" >> ${calls}\nexec ${real} "$@"\n`, { mode: 0o755 });
+  const procLog = [];
+  const procWatch = process.env.E2E_VERBOSE
+    ? setInterval(() => procLog.push([Date.now(), readFileSync('/proc/net/ip_vs', 'latin1')]), 200)
+    : undefined;
   writeFileSync(calls, '');
   const bind = await run('mount', ['--bind', `${W}/ipvsadm-logged`, '/usr/sbin/ipvsadm']);
   d2.bind = bind.exitCode;
@@ -629,17 +633,18 @@ await step('d2', async () => {
     const want = (w1, w2) => (t) => weight(t, SVC, `${R1}:80`) === w1 && weight(t, SVC, `${R2}:80`) === w2;
     const tEdit = Date.now();
     await ipvsadm('-e', '-t', `${VIP}:80`, '-r', `${R1}:80`, '-m', '-w', '7');
-    must(await until(want(7, 3), tEdit, 5000), 'the edited weight');
-    const edited = must(await until(want(1, 3), tEdit, 15_000), 'the weight put back');
+    const changed = must(await until(want(7, 3), tEdit, 5000), 'the edited weight');
+    const edited = must(await until(want(1, 3), changed.t, 15_000), 'the weight put back');
     d2.editToRepairedMs = edited.t - tEdit;
     d2.editCalls = daemonCalls(tEdit, edited.t);
     await sleep(1000);
     const tDel = Date.now();
     await ipvsadm('-d', '-t', `${VIP}:80`, '-r', `${R2}:80`);
-    must(await until((t) => weight(t, SVC, `${R2}:80`) === undefined, tDel, 5000), 'the deleted real');
-    const readded = must(await until(want(1, 3), tDel, 15_000), 'the real put back');
+    const deleted = must(await until((t) => weight(t, SVC, `${R2}:80`) === undefined, tDel, 5000), 'the deleted real');
+    const readded = must(await until(want(1, 3), deleted.t, 15_000), 'the real put back');
     d2.deleteToRepairedMs = readded.t - tDel;
-    await sleep(1000);
+    // the drift check after a repair reads in full once more (and finds the table right)
+    await sleep(6500);
     const tOther = Date.now();
     await ipvsadm('-e', '-t', '10.200.100.2:80', '-r', '10.200.2.2:80', '-m', '-w', '9');
     await sleep(7000);
@@ -647,7 +652,14 @@ await step('d2', async () => {
     d2.unmanagedCalls = daemonCalls(tOther, Date.now());
     d2.save = await ipvsadm('-S', '-n');
     await ipvsadm('-e', '-t', '10.200.100.2:80', '-r', '10.200.2.2:80', '-m', '-w', '5');
+    if (process.env.E2E_VERBOSE) {
+      d2.callLog = readFileSync(calls, 'utf8');
+      const bare = (text) => text.replace(/ +\d+ +\d+ *$/gm, '');
+      d2.procLog = procLog.filter((p, i) => i === 0 || bare(p[1]) !== bare(procLog[i - 1][1])).map(([t, text]) => [t - T0, bare(text)]);
+      d2.t0 = T0;
+    }
   } finally {
+    clearInterval(procWatch);
     await run('umount', ['/usr/sbin/ipvsadm']);
   }
 });
