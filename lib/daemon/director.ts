@@ -366,7 +366,7 @@ export class Director {
     const gate = this.deps.drift ?? NO_GATE;
     const managed = new Set([...serviceIndex(this.config).keys, ...this.dropped]);
     const look = await gate.look(managed);
-    if (look.unchanged && !this.dirty) return;
+    if ((look.unchanged && !this.dirty) || this.stopping) return;
     let text: string;
     let table: IpvsTable;
     try {
