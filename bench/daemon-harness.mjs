@@ -106,6 +106,10 @@ export function startDaemon(configText, which = 'ours', { beforeStart } = {}) {
     FAKE_IPVSADM_STATE: join(dir, 'state.json'),
     BENCH_IPVSADM_LOG: join(dir, 'ipvsadm.jsonl'),
     BENCH_LOOP_STATS: join(dir, 'loop.json'),
+    // The fake's table as /proc/net/ip_vs shows it, which our drift check reads (test-only
+    // variable; this kernel has no IPVS).
+    FAKE_IPVSADM_PROC: join(dir, 'ip_vs'),
+    LDIRECTORD_TEST_IPVS_PROC: join(dir, 'ip_vs'),
   };
   beforeStart?.(env.FAKE_IPVSADM_STATE);
   // BENCH_DAEMON_NODE_ARGS: extra node options for our daemon (e.g. --cpu-prof when profiling).

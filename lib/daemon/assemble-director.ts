@@ -12,6 +12,8 @@ import type { IpvsadmRunner } from '../ipvs/ipvsadm-runner.js';
 import { CheckRunner, MAINTENANCE_RESULT, type CheckerLookup, type RealEntry } from './check-runner.js';
 import { Director } from './director.js';
 import { DriftRepairSchedule } from './drift-repair.js';
+import { ProcDriftGate } from './proc-drift-gate.js';
+import { defaultIpvsProcFile } from '../ipvs/proc-table.js';
 import { FallbackCommands, type RunFallbackCommand } from './fallback-command-state.js';
 import { runFallbackCommand } from './run-fallback-command.js';
 import { Notifications, type AlertSink, type DaemonLog, type MonitorSink } from './notifications.js';
@@ -38,6 +40,13 @@ export interface DirectorParts {
   readonly fallbackCommand?: RunFallbackCommand;
   readonly observer?: DirectorObserver;
   readonly now?: () => number;
+  /**
+   * The kernel's table as /proc shows it, for cheap drift checks: default
+   * defaultIpvsProcFile(); null: none (every drift check runs ipvsadm).
+   */
+  readonly ipvsProcFile?: string | null;
+  /** A full read at least this often (default FULL_READ_EVERY_MS). */
+  readonly fullReadEveryMs?: number;
 }
 
 export interface AssembledDirector {
@@ -78,7 +87,12 @@ export function assembleDirector(config: Config, parts: DirectorParts): Assemble
   if (observer) events.on('converged', ({ result }) => observer.converged(result));
   ramps.subscribeConvergences();
   new FallbackCommands(parts.fallbackCommand ?? ((cmd, args) => runFallbackCommand(cmd, args, (m) => parts.log.log(m)))).subscribe(events);
-  const director = new Director(config, { ipvsadm: parts.ipvsadm, runner, ramps, events, now });
+  const drift = new ProcDriftGate({
+    file: parts.ipvsProcFile === undefined ? defaultIpvsProcFile() : (parts.ipvsProcFile ?? undefined),
+    ...(parts.fullReadEveryMs !== undefined ? { fullReadEveryMs: parts.fullReadEveryMs } : {}),
+    now,
+  });
+  const director = new Director(config, { ipvsadm: parts.ipvsadm, runner, ramps, events, now, drift });
   phaseOf = () => director.daemonStatus;
   director.subscribe();
   notifications.subscribeReminders(events);

@@ -32,6 +32,7 @@ import { serviceIndex } from './service-index.js';
 import { statusLines, type RealView } from './status-lines.js';
 import { convergenceErrorLine } from './convergence-error.js';
 import type { DaemonEvents } from './transition-events.js';
+import { ProcDriftGate } from './proc-drift-gate.js';
 
 export interface DirectorDeps {
   readonly ipvsadm: IpvsadmRunner;
@@ -40,6 +41,8 @@ export interface DirectorDeps {
   readonly ramps: RampSchedule;
   readonly events: DaemonEvents;
   readonly now?: () => number;
+  /** Tells drift checks that /proc shows nothing changed; without it every one reads in full. */
+  readonly drift?: ProcDriftGate;
 }
 
 export type { RealView };
@@ -354,16 +357,26 @@ export class Director {
     return { ...result, scope: only ?? 'all' };
   }
 
-  /** Reads the table; converges unless it is, to the byte, the table last found right. */
+  /**
+   * Converges unless /proc shows the managed services as last found right (proc-drift-gate.ts)
+   * or the listings are, to the byte, those last found right.
+   */
   private async repairDrift(): Promise<void> {
     if (this.converging) return this.requestConverge();
+    const gate = this.deps.drift ?? NO_GATE;
+    const managed = new Set([...serviceIndex(this.config).keys, ...this.dropped]);
+    const look = await gate.look(managed);
+    if ((look.unchanged && !this.dirty) || this.stopping) return;
     let text: string;
     let table: IpvsTable;
     try {
+      if (this.converging) return this.requestConverge();
+      gate.fullRead();
       text = await this.reconciler.readListings();
-      if (text === this.quietListing && !this.dirty) return;
+      if (text === this.quietListing && !this.dirty) return gate.settle(look, managed);
       table = parseListings(text);
     } catch {
+      gate.forget();
       return this.requestConverge(); // reports the error as every convergence does
     }
     if (this.converging) return this.requestConverge();
@@ -371,5 +384,9 @@ export class Director {
     await this.requestConverge('all', table);
     const last = this.lastConverge;
     this.quietListing = !this.dirty && last?.ok && last.planned === 0 ? text : undefined;
+    if (this.quietListing !== undefined) await gate.settle(look, managed);
+    else gate.forget();
   }
 }
+
+const NO_GATE = new ProcDriftGate({ file: undefined });

@@ -46,6 +46,10 @@ exec "$@"
   chmodSync(ipvsadm, 0o755);
   const env = {
     FAKE_IPVSADM_STATE: state,
+    // The fake's table as /proc/net/ip_vs shows it, which the daemon's drift check reads
+    // (test-only variable): never this machine's own IPVS table.
+    FAKE_IPVSADM_PROC: join(dir, 'ip_vs'),
+    LDIRECTORD_TEST_IPVS_PROC: join(dir, 'ip_vs'),
     LDIRECTORD_PIDDIR: piddir,
     SANDBOX_IPVSADM: ipvsadm,
     SANDBOX_HADIR: hadir,

@@ -14,6 +14,8 @@
 //   (c) reload through the command line: a real removed, a weight changed, a virtual added,
 //       with the live reals sampled in the table throughout;
 //   (d) `ipvsadm -C` behind the daemon's back: repaired within a check interval;
+//   (d2) drift seen through /proc/net/ip_vs: no ipvsadm while nothing changes, an admin's
+//       weight change and deleted real repaired, an unmanaged service's change left alone;
 //   (e) stop with cleanstop=yes (only the managed virtual goes) and cleanstop=no;
 //   (f) syncdaemon=both: the kernel's sync daemons started, started again when stopped by
 //       hand, changed by a reload, and at the stop the master stopped, the backup kept.
@@ -116,6 +118,16 @@ interface Report {
     requestsDuringReload: Requests;
   };
   d: { commandToEmptyMs: number; emptyToRepairedMs: number; commandToRepairedMs: number; save: string; requests: Requests };
+  d2: {
+    bind: number | string | null;
+    quietCalls: string[];
+    editToRepairedMs: number;
+    editCalls: string[];
+    deleteToRepairedMs: number;
+    unmanagedAfter: number | undefined;
+    unmanagedCalls: string[];
+    save: string;
+  };
   e2: { before: string; after: string; pidFileAfter: boolean; stopMs: number };
   f: {
     before: string;
@@ -397,6 +409,26 @@ describe("(d) ipvsadm -C behind the daemon's back", () => {
     // 0.2-0.6 s in the guest, seconds when the machine is loaded
     expect(g.d.commandToRepairedMs).toBeLessThanOrEqual(RELOAD_CHECKINTERVAL_MS + 3000);
     expect(g.d.save).toBe(RELOADED); // the hand-made service was cleared too: it is not ldirectord's to restore
+  });
+});
+
+describe('(d2) drift seen through /proc/net/ip_vs', () => {
+  it('while the table stays as wanted, drift checks run at most one ipvsadm (the once-a-minute full read)', () => {
+    expect(g.d2.bind).toBe(0);
+    // three checkintervals: without /proc, each drift check lists the table
+    expect(g.d2.quietCalls.length).toBeLessThanOrEqual(1);
+  });
+
+  it("an admin's weight change and deletion of a managed real are repaired within about one interval", () => {
+    expect(g.d2.editToRepairedMs).toBeLessThanOrEqual(RELOAD_CHECKINTERVAL_MS + 3000);
+    expect(g.d2.editCalls.length).toBeGreaterThan(0);
+    expect(g.d2.deleteToRepairedMs).toBeLessThanOrEqual(RELOAD_CHECKINTERVAL_MS + 3000);
+    expect(g.d2.save).toBe(RELOADED + UNMANAGED.replace('-w 5', '-w 9'));
+  });
+
+  it('a change to a service it does not manage is left alone, and costs (nearly) no ipvsadm', () => {
+    expect(g.d2.unmanagedAfter).toBe(9);
+    expect(g.d2.unmanagedCalls.length).toBeLessThanOrEqual(1);
   });
 });
 

@@ -1,8 +1,8 @@
 #!/bin/bash
 # The Debian package's life on a director, run as root inside a throw-away Debian root
 # (test/package/deb-chroot.sh; test/package/deb.test.ts). In /root/pkg: the .deb, the
-# seed configuration seed-ldirectord.cf, fake-ipvsadm, fake-ipvsadm.mjs and the module it
-# imports, fake-ipvsadm-daemons.mjs.
+# seed configuration seed-ldirectord.cf, fake-ipvsadm, fake-ipvsadm.mjs and the modules it
+# imports, fake-ipvsadm-daemons.mjs and fake-ipvs-proc.mjs.
 #
 #  1. Debian's ldirectord is installed and configured (/etc/ha.d/ldirectord.cf), as on a
 #     director today; then `apt-get install ./ldirectord-ts_*.deb` replaces it: the
@@ -114,7 +114,7 @@ ok "ldirectord -v, ldirectord -t, man ldirectord"
 
 # -------------------------------------------------------------------- 2. direct ----
 mkdir -p /opt/fake-ipvsadm /run/fake-ipvsadm
-cp "$PKG/fake-ipvsadm" "$PKG/fake-ipvsadm.mjs" "$PKG/fake-ipvsadm-daemons.mjs" /opt/fake-ipvsadm/
+cp "$PKG/fake-ipvsadm" "$PKG/fake-ipvsadm.mjs" "$PKG/fake-ipvsadm-daemons.mjs" "$PKG/fake-ipvs-proc.mjs" /opt/fake-ipvsadm/
 echo '{ "type": "module" }' > /opt/fake-ipvsadm/package.json
 # Its own copy of node: step 3 runs the original after our package (and node) is gone.
 cp "$LIB/node/bin/node" /opt/fake-ipvsadm/node

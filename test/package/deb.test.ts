@@ -83,6 +83,7 @@ describe.skipIf(missing.length > 0)('Debian package: npm run deb, on clean Debia
                 'test/support/fake-ipvsadm',
                 'test/support/fake-ipvsadm.mjs',
                 'test/support/fake-ipvsadm-daemons.mjs',
+                'test/support/fake-ipvs-proc.mjs',
               ],
               8 * 60_000,
             ),

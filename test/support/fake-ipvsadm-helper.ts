@@ -14,6 +14,8 @@ export interface FakeIpvsadm {
   readonly dir: string;
   readonly statePath: string;
   readonly logPath: string;
+  /** The table as /proc/net/ip_vs shows it (written by every run that changes it). */
+  readonly procPath: string;
   readonly env: Record<string, string>;
   /** A runner on the fake program (through execa, as in production). */
   runner(extraEnv?: Record<string, string>, o?: RunnerOptions): IpvsadmRunner;
@@ -28,11 +30,16 @@ export interface FakeIpvsadm {
 
 export function fakeIpvsadm(): FakeIpvsadm {
   const dir = mkdtempSync(path.join(tmpdir(), 'fake-ipvsadm-'));
-  const env = { FAKE_IPVSADM_STATE: path.join(dir, 'state.json'), FAKE_IPVSADM_LOG: path.join(dir, 'calls.jsonl') };
+  const env = {
+    FAKE_IPVSADM_STATE: path.join(dir, 'state.json'),
+    FAKE_IPVSADM_LOG: path.join(dir, 'calls.jsonl'),
+    FAKE_IPVSADM_PROC: path.join(dir, 'ip_vs'),
+  };
   return {
     dir,
     statePath: env.FAKE_IPVSADM_STATE,
     logPath: env.FAKE_IPVSADM_LOG,
+    procPath: env.FAKE_IPVSADM_PROC,
     env,
     runner: (extraEnv = {}, o = {}) => createIpvsadmRunner(FAKE_IPVSADM, { ...o, env: { ...env, ...extraEnv } }),
     inProcess: (extraEnv = {}) => ({

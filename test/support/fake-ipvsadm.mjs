@@ -24,7 +24,10 @@
 //   FAKE_IPVSADM_LOCAL   comma-separated addresses that the kernel marks Local on add
 //                        (old kernels did this for local addresses; no option sets it)
 //   FAKE_IPVSADM_INTERFACES  comma-separated interfaces a sync daemon may use (unset: any)
+//   FAKE_IPVSADM_PROC    the table as /proc/net/ip_vs shows it, written after each run that
+//                        changed it (fake-ipvs-proc.mjs)
 import { daemonCommand, listDaemons } from './fake-ipvsadm-daemons.mjs';
+import { writeIpvsProc } from './fake-ipvs-proc.mjs';
 import { appendFileSync, closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 
 const PROG = 'ipvsadm';
@@ -1151,7 +1154,9 @@ export function runFakeIpvsadm({ args, env: environment = process.env, stdin = '
   } finally {
     if (env.FAKE_IPVSADM_LOG) appendFileSync(env.FAKE_IPVSADM_LOG, JSON.stringify(log) + '\n');
     try {
+      const changed = dirty;
       if (statePath) saveState();
+      if (statePath && env.FAKE_IPVSADM_PROC && env.FAKE_IPVSADM_NO_IPVS !== '1') writeIpvsProc(env.FAKE_IPVSADM_PROC, table, changed);
     } finally {
       unlock();
     }

@@ -33,8 +33,17 @@ export async function closeHarnesses(): Promise<void> {
   for (const c of open.splice(0)) await c();
 }
 
+/**
+ * What a drift check reads of /proc/net/ip_vs: nothing by default (every drift check lists
+ * the table with ipvsadm, whatever the host's kernel has); `proc`: the fake's rendering, or that file.
+ */
+export interface HarnessOptions {
+  readonly proc?: boolean | string;
+  readonly fullReadEveryMs?: number;
+}
+
 /** A director on `text`, the fake's table set up by `preset` (ipvsadm argument lists) first. */
-export async function harness(text: string, preset: string[][] = []): Promise<Harness> {
+export async function harness(text: string, preset: string[][] = [], o: HarnessOptions = {}): Promise<Harness> {
   const r = await parse(text);
   if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
   const fake = fakeIpvsadm();
@@ -69,6 +78,8 @@ export async function harness(text: string, preset: string[][] = []): Promise<Ha
       return { ok, message: ok ? 'OK' : 'down', durationMs: 1 };
     }),
     fallbackCommand: (cmd, args) => h.fallbackRuns.push([cmd, ...args].join(' ')),
+    ipvsProcFile: typeof o.proc === 'string' ? o.proc : o.proc ? fake.procPath : null,
+    ...(o.fullReadEveryMs !== undefined ? { fullReadEveryMs: o.fullReadEveryMs } : {}),
   });
   open.push(async () => {
     await director.stop().catch(() => undefined);
@@ -78,8 +89,8 @@ export async function harness(text: string, preset: string[][] = []): Promise<Ha
 }
 
 /** A director on `text`, started and through its first checks with the reals `up` passing. */
-export async function running(text: string, up: readonly string[]): Promise<Harness> {
-  const h = await harness(text);
+export async function running(text: string, up: readonly string[], o: HarnessOptions = {}): Promise<Harness> {
+  const h = await harness(text, [], o);
   for (const real of up) h.up.set(real, true);
   await h.director.start();
   await h.director.run();

@@ -599,6 +599,71 @@ await step('d', async () => {
   await run('ipvsadm', ['-R'], { input: `${UNMANAGED.join('\n')}\n` });
 });
 
+// (d2) drift seen through /proc/net/ip_vs: while the table stays as wanted the daemon's drift
+// checks run (nearly) no ipvsadm; an admin's weight change and deletion of a managed real
+// are put back within about one interval; a change to a service it does not manage is left
+// alone. Every ipvsadm the daemon starts is logged by a wrapper bound over the program.
+await step('d2', async () => {
+  const d2 = (out.d2 = {});
+  const calls = `${W}/ipvsadm-calls.log`;
+  const real = `${W}/ipvsadm.real`;
+  writeFileSync(real, readFileSync('/usr/sbin/ipvsadm'), { mode: 0o755 });
+  writeFileSync(`${W}/ipvsadm-logged`, `#!/bin/sh\necho "$(date +%s%3N) $PPID $*" >> ${calls}\nexec ${real} "$@"\n`, { mode: 0o755 });
+  const procLog = [];
+  const procWatch = process.env.E2E_VERBOSE
+    ? setInterval(() => procLog.push([Date.now(), readFileSync('/proc/net/ip_vs', 'latin1')]), 200)
+    : undefined;
+  writeFileSync(calls, '');
+  const bind = await run('mount', ['--bind', `${W}/ipvsadm-logged`, '/usr/sbin/ipvsadm']);
+  d2.bind = bind.exitCode;
+  const pid = readFileSync('/var/run/ldirectord.reload.cf.pid', 'utf8').trim();
+  /** The daemon's ipvsadm runs in [from, to]: their arguments. */
+  const daemonCalls = (from, to) =>
+    readFileSync(calls, 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter(([t, ppid]) => ppid === pid && Number(t) >= from && Number(t) <= to)
+      .map(([, , ...args]) => args.join(' '));
+  try {
+    // two intervals (3 s) for a drift check to find the table right after (d), then three quiet ones
+    await sleep(7000);
+    const q0 = Date.now();
+    await sleep(9000);
+    d2.quietCalls = daemonCalls(q0, Date.now());
+    const want = (w1, w2) => (t) => weight(t, SVC, `${R1}:80`) === w1 && weight(t, SVC, `${R2}:80`) === w2;
+    const tEdit = Date.now();
+    await ipvsadm('-e', '-t', `${VIP}:80`, '-r', `${R1}:80`, '-m', '-w', '7');
+    const changed = must(await until(want(7, 3), tEdit, 5000), 'the edited weight');
+    const edited = must(await until(want(1, 3), changed.t, 15_000), 'the weight put back');
+    d2.editToRepairedMs = edited.t - tEdit;
+    d2.editCalls = daemonCalls(tEdit, edited.t);
+    await sleep(1000);
+    const tDel = Date.now();
+    await ipvsadm('-d', '-t', `${VIP}:80`, '-r', `${R2}:80`);
+    const deleted = must(await until((t) => weight(t, SVC, `${R2}:80`) === undefined, tDel, 5000), 'the deleted real');
+    const readded = must(await until(want(1, 3), deleted.t, 15_000), 'the real put back');
+    d2.deleteToRepairedMs = readded.t - tDel;
+    // the drift check after a repair reads in full once more (and finds the table right)
+    await sleep(6500);
+    const tOther = Date.now();
+    await ipvsadm('-e', '-t', '10.200.100.2:80', '-r', '10.200.2.2:80', '-m', '-w', '9');
+    await sleep(7000);
+    d2.unmanagedAfter = weight(parseProc(readFileSync('/proc/net/ip_vs', 'utf8')), 'tcp 10.200.100.2:80', '10.200.2.2:80');
+    d2.unmanagedCalls = daemonCalls(tOther, Date.now());
+    d2.save = await ipvsadm('-S', '-n');
+    await ipvsadm('-e', '-t', '10.200.100.2:80', '-r', '10.200.2.2:80', '-m', '-w', '5');
+    if (process.env.E2E_VERBOSE) {
+      d2.callLog = readFileSync(calls, 'utf8');
+      const bare = (text) => text.replace(/ +\d+ +\d+ *$/gm, '');
+      d2.procLog = procLog.filter((p, i) => i === 0 || bare(p[1]) !== bare(procLog[i - 1][1])).map(([t, text]) => [t - T0, bare(text)]);
+      d2.t0 = T0;
+    }
+  } finally {
+    clearInterval(procWatch);
+    await run('umount', ['/usr/sbin/ipvsadm']);
+  }
+});
+
 // (e) cleanstop=no: the table stays exactly as it is.
 await step('e2', async () => {
   const before = await ipvsadm('-S', '-n');

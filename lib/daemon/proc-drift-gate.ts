@@ -1,0 +1,81 @@
+// Whether a drift check must read the table in full. A full read starts ipvsadm and parses
+// every destination twice; the kernel's /proc/net/ip_vs costs no process. So each drift
+// check first reads /proc: when the managed services show there exactly as they did
+// around the last full read that found the table as wanted, nothing /proc shows has
+// changed, and the full read is skipped. It still happens when /proc cannot be read or
+// parsed (never skipped silently), when the daemon itself changed something meanwhile,
+// and at least every `fullReadEveryMs`, for what /proc does not show (thresholds,
+// scheduler flags, the persistence engine).
+import { canonicalIpvsProc, readIpvsProc, type ProcReadOptions } from '../ipvs/proc-table.js';
+
+/** What /proc showed before a full read: handed back to settle() once that read is done. */
+export interface ProcLook {
+  /** Nothing to do: the managed services are as last found right, and no full read is due. */
+  readonly unchanged: boolean;
+  /** The canonical form read (undefined when /proc could not be read). */
+  readonly seen?: Buffer;
+}
+
+export interface ProcDriftGateOptions {
+  /** The /proc file; undefined: never looked at (every drift check reads in full). */
+  readonly file: string | undefined;
+  readonly fullReadEveryMs?: number;
+  readonly now?: () => number;
+  readonly read?: (file: string, o?: ProcReadOptions) => Promise<Buffer>;
+}
+
+/** A full read at least this often, whatever /proc shows. */
+export const FULL_READ_EVERY_MS = 60_000;
+
+export class ProcDriftGate {
+  private baseline: Buffer | undefined;
+  private lastFullRead = -Infinity;
+  private readonly now: () => number;
+  private readonly read: (file: string, o?: ProcReadOptions) => Promise<Buffer>;
+  private readonly every: number;
+
+  constructor(private readonly o: ProcDriftGateOptions) {
+    this.now = o.now ?? Date.now;
+    this.read = o.read ?? readIpvsProc;
+    this.every = o.fullReadEveryMs ?? FULL_READ_EVERY_MS;
+  }
+
+  /** /proc's canonical form of the `managed` services, compared with the last one found right. */
+  async look(managed: ReadonlySet<string>): Promise<ProcLook> {
+    const seen = await this.canonical(managed);
+    const due = this.now() - this.lastFullRead >= this.every;
+    return {
+      unchanged: !due && seen !== undefined && this.baseline !== undefined && seen.equals(this.baseline),
+      ...(seen ? { seen } : {}),
+    };
+  }
+
+  /** A full read is being made. */
+  fullRead(): void {
+    this.lastFullRead = this.now();
+  }
+
+  /**
+   * The full read after `look` found the managed services as wanted. If /proc shows now
+   * what it showed before that read, the table did not change across it: that form is
+   * what later drift checks compare with. Otherwise, the next check reads in full again.
+   */
+  async settle(look: ProcLook, managed: ReadonlySet<string>): Promise<void> {
+    const after = look.seen ? await this.canonical(managed) : undefined;
+    this.baseline = after && look.seen!.equals(after) ? look.seen : undefined;
+  }
+
+  /** The table may not be as wanted (or nobody checked): the next drift check reads in full. */
+  forget(): void {
+    this.baseline = undefined;
+  }
+
+  private async canonical(managed: ReadonlySet<string>): Promise<Buffer | undefined> {
+    if (this.o.file === undefined) return undefined;
+    try {
+      return canonicalIpvsProc(await this.read(this.o.file), managed);
+    } catch {
+      return undefined;
+    }
+  }
+}
