@@ -25,22 +25,30 @@ import type { Dispatcher, buildConnector } from 'undici';
 import { translatePerlRegex } from '../lib/perl-regex/regex.js';
 import { stripBrackets } from './io/address.js';
 import { dial, socketCause } from './io/dial.js';
-import { exchangeHttp1, type Http1Result } from './io/http1-exchange.js';
+import { exchangeHttp1, type Http1Request, type Http1Result } from './io/http1-exchange.js';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  firstHop,
+  HTTP_USER_AGENT,
+  limitsFor,
+  MAX_HEADER_BYTES,
+  ownRequest,
+  type HttpProbe,
+} from './http-own-request.js';
 import { lazyModule } from './lazy-module.js';
 import { Outcome } from './outcome.js';
-import { matchReceive } from './receive-match.js';
+import { matchReceive, matchReceiveInline } from './receive-match.js';
 import { hasOwnRequest } from './request.js';
 import { isCertificateVerifyError, tlsClientOptions, type TlsTrust } from './tls-trust.js';
 import { defineChecker, NEGOTIATETIMEOUT, type CheckResult, type CheckTarget, type Checker, type Endpoint } from './types.js';
+
+export { DEFAULT_MAX_BODY_BYTES, HTTP_USER_AGENT, type HttpProbe } from './http-own-request.js';
 
 const undici = lazyModule<typeof import('undici')>('undici');
 // Only for a status line without a reason phrase: node:http stays unloaded otherwise.
 const nodeHttp = lazyModule<typeof import('node:http')>('node:http');
 
-/** The User-Agent of the original (LWP on Debian bookworm), which backends' log filters know. */
-export const HTTP_USER_AGENT = 'libwww-perl/6.68';
 export const MAX_REDIRECTS = 7;
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const TIMEOUT_STATUS_LINE = '500 Timeout Alarm';
 
 export type HttpService = 'http' | 'https' | 'http_proxy';
@@ -51,8 +59,6 @@ export interface HttpCheckOptions {
   /** Every request through undici, plain http too (tests compare the two paths). */
   readonly undiciOnly?: boolean;
 }
-
-const MAX_HEADER_BYTES = 16 * 1024;
 
 /** The original's $$r{url} for this target (ld_setup). */
 export function checkUrl(service: HttpService, target: CheckTarget): string {
@@ -79,7 +85,7 @@ const ERRNO_TEXT: Record<string, string> = {
 interface Exchange {
   readonly status: number;
   readonly statusLine: string;
-  readonly location?: string;
+  readonly location: string | undefined;
   readonly body: Buffer;
   readonly truncated: boolean;
 }
@@ -138,14 +144,6 @@ function failureFor(err: unknown, url: URL, signal: AbortSignal): HttpFailure {
   return httpFailure(`500 ${e.message}`, `${code ?? ''} ${e.message}`.trim());
 }
 
-/** The request's bytes as undici writes them for us (the header order included). */
-function requestBytes(method: 'GET' | 'HEAD', path: string, host: string): string {
-  return `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\nuser-agent: ${HTTP_USER_AGENT}\r\n\r\n`;
-}
-
-/** Host header values the own path writes as they are (anything else goes to undici). */
-const PLAIN_HOST = /^[\x21-\x7e]+$/;
-
 function statusLineOf(status: number, reason: string): string {
   return `${status} ${reason || nodeHttp().STATUS_CODES[status] || 'Unknown code'}`;
 }
@@ -156,7 +154,7 @@ function fromHttp1(result: Http1Result, url: URL): Exchange | HttpFailure {
     return {
       status: result.status,
       statusLine: statusLineOf(result.status, result.reason),
-      ...(result.location === undefined ? {} : { location: result.location }),
+      location: result.location,
       body: result.body,
       truncated: result.truncated,
     };
@@ -184,20 +182,16 @@ function exchange(
   hostHeader: string | undefined,
   signal: AbortSignal,
   options: HttpCheckOptions,
+  /** The own path's request, worked out already (the first hop: ownRequest()). */
+  request: Http1Request | undefined = undefined,
 ): Promise<Exchange | HttpFailure> {
   const host = hostHeader ?? url.host;
-  if (via === undefined && url.protocol === 'http:' && !options.undiciOnly && PLAIN_HOST.test(host)) {
-    const own = exchangeHttp1(
-      {
-        host: stripBrackets(url.hostname),
-        port: Number(url.port) || 80,
-        method,
-        bytes: requestBytes(method, `${url.pathname}${url.search}`, host),
-      },
-      signal,
-      { maxHeaderBytes: MAX_HEADER_BYTES, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES },
-    );
-    if (own !== undefined) return own.then((result) => fromHttp1(result, url));
+  if (!options.undiciOnly) {
+    request ??= ownRequest(url, via, method, host);
+    if (request !== undefined) {
+      const own = exchangeHttp1(request, signal, limitsFor(options.maxBodyBytes));
+      if (own !== undefined) return own.then((result) => fromHttp1(result, url));
+    }
   }
   return exchangeUndici(url, via, method, host, signal, options);
 }
@@ -258,7 +252,7 @@ async function exchangeUndici(
     return {
       status: response.statusCode,
       statusLine: statusLineOf(response.statusCode, response.statusText),
-      ...(typeof location === 'string' ? { location } : {}),
+      location: typeof location === 'string' ? location : undefined,
       body: Buffer.concat(chunks, size),
       truncated,
     };
@@ -269,17 +263,6 @@ async function exchangeUndici(
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 
-/** What an http check reads from the config, beyond the endpoint. */
-export interface HttpProbe {
-  /** The URL of the first request (checkUrl). */
-  readonly url: string;
-  /** http_proxy: the real, as a plain HTTP proxy. */
-  readonly proxy?: string;
-  /** The Host header of the first request (none for http_proxy: it comes from the URL). */
-  readonly hostHeader?: string;
-  readonly method: 'GET' | 'HEAD';
-}
-
 export function httpProbe(service: HttpService, target: CheckTarget): HttpProbe {
   const v = target.virtual;
   return {
@@ -287,20 +270,6 @@ export function httpProbe(service: HttpService, target: CheckTarget): HttpProbe 
     ...(service === 'http_proxy' ? { proxy: `http://${target.real.ip}:${target.port}/` } : { hostHeader: v.virtualhost ?? target.real.ip }),
     method: v.httpmethod,
   };
-}
-
-/** Parsed first-hop URLs: a real is checked with the same URL every interval. Never mutated. */
-const urlCache = new Map<string, URL>();
-const URL_CACHE_SIZE = 100_000;
-
-function parsedUrl(text: string): URL {
-  let url = urlCache.get(text);
-  if (url === undefined) {
-    url = new URL(text);
-    if (urlCache.size >= URL_CACHE_SIZE) urlCache.clear();
-    urlCache.set(text, url);
-  }
-  return url;
 }
 
 export async function probeHttp(
@@ -313,28 +282,30 @@ export async function probeHttp(
   const regex = translatePerlRegex(target.receive);
   if (!regex.ok) return outcome.down('-', { detail: `receive cannot be used: ${regex.error}` });
 
-  let url: URL;
-  try {
-    url = parsedUrl(probe.url);
-  } catch {
+  const hop = firstHop(probe);
+  if (hop === 'not a URL') {
     return outcome.down('400 URL must be absolute', { detail: `not a URL: ${probe.url}` });
   }
-  const proxy = probe.proxy === undefined ? undefined : new URL(probe.proxy);
+  let url = hop.url;
+  const proxy = hop.proxy;
   let hostHeader = probe.hostHeader;
   const method = probe.method;
-  const trail: string[] = [];
+  // The requests so far, '; '-separated: `${method} ${url.href} -> ${statusLine}` each.
+  let trail = '';
   let result: Exchange;
   for (let redirects = 0; ; redirects++) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       return outcome.down(`501 Protocol scheme '${url.protocol.replace(/:$/, '')}' is not supported`, { detail: url.href });
     }
     const via = proxy && url.protocol === 'http:' ? proxy : undefined;
-    const answer = await exchange(url, via, method, hostHeader, signal, options);
+    const answer = await exchange(url, via, method, hostHeader, signal, options, redirects === 0 ? hop.request : undefined);
     if ('failed' in answer) {
-      return outcome.down(answer.statusLine, { detail: [...trail, `${url.href}: ${answer.detail}`].join('; ') });
+      const line = `${url.href}: ${answer.detail}`;
+      return outcome.down(answer.statusLine, { detail: trail === '' ? line : `${trail}; ${line}` });
     }
     result = answer;
-    trail.push(`${method} ${url.href} -> ${result.statusLine}`);
+    const line = (redirects === 0 ? hop.trail : `${method} ${url.href} -> `) + result.statusLine;
+    trail = trail === '' ? line : `${trail}; ${line}`;
     if (!REDIRECT_CODES.has(result.status) || result.location === undefined || redirects >= MAX_REDIRECTS) break;
     let next: URL;
     try {
@@ -345,11 +316,12 @@ export async function probeHttp(
     url = next;
     hostHeader = undefined; // LWP drops the Host header on a redirect
   }
-  const detail = trail.join('; ') + (result.truncated ? `; body cut at ${result.body.length} bytes` : '');
+  const detail = trail + (result.truncated ? `; body cut at ${result.body.length} bytes` : '');
   const success = result.status >= 200 && result.status < 300;
   if (!success) return outcome.down(result.statusLine, { detail });
   if (target.receive === '') return outcome.up(result.statusLine, { detail });
-  const verdict = await matchReceive(target.receive, result.body, signal);
+  // Inline when bounded (no promise for it): the common receive is a fixed string.
+  const verdict = matchReceiveInline(target.receive, result.body) ?? (await matchReceive(target.receive, result.body, signal));
   if (verdict.kind === 'match') return outcome.up(result.statusLine, { detail });
   if (verdict.kind === 'unfinished' && signal.aborted) {
     // The original's whole check runs under one alarm; this is how its timeout reads.

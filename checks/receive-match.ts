@@ -72,31 +72,13 @@ export async function matchReceive(
   signal: AbortSignal,
   options: MatchReceiveOptions = {},
 ): Promise<ReceiveVerdict> {
-  const t = translatePerlRegex(receive);
-  if (!t.ok) return NO_MATCH;
-  const regex = t.regex;
-  const plan = planFor(regex);
+  const inline = matchReceiveInline(receive, subject, options.onPath);
+  if (inline !== undefined) return inline;
+  const regex = (translatePerlRegex(receive) as { regex: RegExp }).regex;
   const text = typeof subject === 'string' ? perlBytes(subject) : null;
   const bytes = text === null ? asBuffer(subject as Uint8Array) : null;
-  const contains = (s: string): boolean => (text !== null ? text.includes(s) : (bytes as Buffer).indexOf(s, 0, 'latin1') >= 0);
-  const path = options.onPath ?? ((): void => undefined);
-
-  if (plan.literal !== null) {
-    path('literal');
-    return contains(plan.literal) ? MATCH : NO_MATCH;
-  }
-  for (const s of plan.required) {
-    if (!contains(s)) {
-      path('required');
-      return NO_MATCH;
-    }
-  }
   const length = text !== null ? text.length : (bytes as Buffer).length;
-  if (plan.workBound(length) <= INLINE_WORK_BUDGET) {
-    path('inline');
-    return regex.exec(text ?? (bytes as Buffer).toString('latin1')) !== null ? MATCH : NO_MATCH;
-  }
-  path('worker');
+  options.onPath?.('worker');
   const started = performance.now();
   const pool = options.pool ?? receivePool();
   const verdict = await pool.match(regex, bytes ?? Buffer.from(text as string, 'latin1'), signal);
@@ -116,4 +98,42 @@ export async function matchReceive(
 
 function asBuffer(view: Uint8Array): Buffer {
   return Buffer.isBuffer(view) ? view : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/**
+ * matchReceive()'s verdict when it can be had on the event loop at a bounded cost (the
+ * paths literal, required and inline), without a promise; undefined when the match must
+ * run in a worker.
+ */
+export function matchReceiveInline(
+  receive: string,
+  subject: string | Uint8Array,
+  onPath?: (path: ReceivePath) => void,
+): ReceiveVerdict | undefined {
+  const t = translatePerlRegex(receive);
+  if (!t.ok) return NO_MATCH;
+  const regex = t.regex;
+  const plan = planFor(regex);
+  const text = typeof subject === 'string' ? perlBytes(subject) : null;
+  const bytes = text === null ? asBuffer(subject as Uint8Array) : null;
+  if (plan.literal !== null) {
+    onPath?.('literal');
+    return contains(text, bytes, plan.literal) ? MATCH : NO_MATCH;
+  }
+  for (const s of plan.required) {
+    if (!contains(text, bytes, s)) {
+      onPath?.('required');
+      return NO_MATCH;
+    }
+  }
+  const length = text !== null ? text.length : (bytes as Buffer).length;
+  if (plan.workBound(length) <= INLINE_WORK_BUDGET) {
+    onPath?.('inline');
+    return regex.exec(text ?? (bytes as Buffer).toString('latin1')) !== null ? MATCH : NO_MATCH;
+  }
+  return undefined;
+}
+
+function contains(text: string | null, bytes: Buffer | null, s: string): boolean {
+  return text !== null ? text.includes(s) : (bytes as Buffer).indexOf(s, 0, 'latin1') >= 0;
 }

@@ -2,7 +2,8 @@
 // connect, write the request, read the response (http1-response.ts), close. Ended by the
 // check's signal at any point. Every outcome, failures included, is a plain object: a
 // health check that fails is routine, and an Error would capture a stack trace each time.
-import { openTcp } from './tcp-handle.js';
+// One object per exchange, no closures: this runs for every real every interval.
+import { openTcp, type TcpConnection, type TcpEvents } from './tcp-handle.js';
 import { Http1ResponseReader, type Http1Limits } from './http1-response.js';
 
 export interface Http1Request {
@@ -12,6 +13,8 @@ export interface Http1Request {
   readonly method: 'GET' | 'HEAD';
   /** The request's bytes (latin1): request line, header fields, empty line. */
   readonly bytes: string;
+  /** net.isIP(host), when known already. */
+  readonly family?: number;
 }
 
 export type Http1Result =
@@ -38,6 +41,97 @@ export type Http1Result =
       readonly inBody: boolean;
     };
 
+type FailureKind = 'timeout' | 'errno' | 'closed' | 'protocol';
+
+/**
+ * The exchanges in flight on one signal. The runner shares one signal among the checks
+ * whose deadlines fall together: one abort listener per signal ends them all, and an
+ * exchange joins and leaves a Set instead of the signal's listener list. The listener
+ * goes when the last of them ends (the signal outlives the checks and must not keep
+ * anything of them).
+ */
+class SignalExchanges {
+  readonly pending = new Set<Exchange>();
+
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private readonly onAbort = (): void => {
+    inFlight.delete(this.signal);
+    for (const x of this.pending) x.failure('timeout', 'timed out');
+  };
+
+  leave(x: Exchange): void {
+    this.pending.delete(x);
+    if (this.pending.size === 0 && inFlight.get(this.signal) === this) {
+      inFlight.delete(this.signal);
+      this.signal.removeEventListener('abort', this.onAbort);
+    }
+  }
+}
+
+const inFlight = new WeakMap<AbortSignal, SignalExchanges>();
+
+function exchangesOn(signal: AbortSignal): SignalExchanges {
+  let on = inFlight.get(signal);
+  if (on === undefined) inFlight.set(signal, (on = new SignalExchanges(signal)));
+  return on;
+}
+
+class Exchange implements TcpEvents {
+  private readonly reader: Http1ResponseReader;
+  private settled = false;
+  connection: TcpConnection | undefined;
+  on: SignalExchanges | undefined;
+
+  constructor(
+    private readonly request: Http1Request,
+    limits: Http1Limits,
+    private readonly settle: (result: Http1Result) => void,
+  ) {
+    this.reader = new Http1ResponseReader(request.method, limits);
+  }
+
+  onConnect(): void {
+    this.connection?.write(this.request.bytes);
+  }
+
+  onData(chunk: Buffer): void {
+    const step = this.reader.feed(chunk);
+    if (step === 'done') this.response();
+    else if (step !== 'more') this.failure('protocol', step.error);
+  }
+
+  onEnd(): void {
+    if (this.reader.end() === 'done') this.response();
+    else this.failure('closed', 'other side closed');
+  }
+
+  onError(code: string, syscall: 'connect' | 'write' | 'read'): void {
+    // A body cut short by a reset keeps what arrived, as an EOF does.
+    if (this.reader.headRead && this.reader.end() === 'done') this.response();
+    else this.failure('errno', code, syscall);
+  }
+
+  failure(kind: FailureKind, text: string, syscall?: 'connect' | 'write' | 'read'): void {
+    this.finish({ ok: false, kind, text, inBody: this.reader.headRead, ...(syscall === undefined ? {} : { syscall }) });
+  }
+
+  private response(): void {
+    const r = this.reader;
+    this.finish({ ok: true, status: r.status, reason: r.reason, location: r.location, body: r.body(), truncated: r.truncated });
+  }
+
+  private finish(result: Http1Result): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.on?.leave(this);
+    this.connection?.close();
+    this.settle(result);
+  }
+}
+
 /**
  * Runs the exchange; undefined when the TCP handle is not available here or `host` is not
  * an IP address (the caller then takes its portable path).
@@ -48,45 +142,12 @@ export function exchangeHttp1(request: Http1Request, signal: AbortSignal, limits
   const promise = new Promise<Http1Result>((resolve) => {
     settle = resolve;
   });
-  const reader = new Http1ResponseReader(request.method, limits);
-  let settled = false;
-  const finish = (result: Http1Result): void => {
-    if (settled) return;
-    settled = true;
-    signal.removeEventListener('abort', onAbort);
-    connection?.close();
-    settle(result);
-  };
-  const failure = (kind: 'timeout' | 'errno' | 'closed' | 'protocol', text: string, syscall?: 'connect' | 'write' | 'read'): void =>
-    finish({ ok: false, kind, text, inBody: reader.headRead, ...(syscall === undefined ? {} : { syscall }) });
-  const response = (): void =>
-    finish({
-      ok: true,
-      status: reader.status,
-      reason: reader.reason,
-      location: reader.location,
-      body: reader.body(),
-      truncated: reader.truncated,
-    });
-  const onAbort = (): void => failure('timeout', 'timed out');
-  const connection = openTcp(request.host, request.port, {
-    onConnect: () => connection?.write(request.bytes),
-    onData: (chunk) => {
-      const step = reader.feed(chunk);
-      if (step === 'done') response();
-      else if (step !== 'more') failure('protocol', step.error);
-    },
-    onEnd: () => {
-      if (reader.end() === 'done') response();
-      else failure('closed', 'other side closed');
-    },
-    onError: (code, syscall) => {
-      // A body cut short by a reset keeps what arrived, as an EOF does.
-      if (reader.headRead && reader.end() === 'done') response();
-      else failure('errno', code, syscall);
-    },
-  });
+  const x = new Exchange(request, limits, settle);
+  const connection = openTcp(request.host, request.port, x, request.family);
   if (connection === undefined) return undefined;
-  signal.addEventListener('abort', onAbort);
+  x.connection = connection;
+  const on = exchangesOn(signal);
+  x.on = on;
+  on.pending.add(x);
   return promise;
 }

@@ -1,8 +1,11 @@
 // A TCP connection on Node's own handle (tcp-binding.ts) for a probe that exchanges
 // bytes: connect, one write, read to the end, close, each reported through callbacks.
+// It runs for every real every interval: the handle's and the requests' callbacks are
+// shared functions that find their connection through `this` (Node calls them on the
+// handle or the request), not closures made per connection.
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { tcpBinding } from './tcp-binding.js';
+import { tcpBinding, type TcpBinding, type TcpHandle, type UvRequest } from './tcp-binding.js';
 
 const UV_EOF = -4095;
 
@@ -32,65 +35,105 @@ function errnoName(status: number): string {
   }
 }
 
+interface Tagged {
+  conn?: Connection;
+}
+
+type TaggedHandle = TcpHandle & Tagged;
+type TaggedRequest = UvRequest & Tagged;
+
+function onRead(this: TaggedHandle, buffer: ArrayBuffer | undefined): void {
+  this.conn?.read(buffer);
+}
+
+function onConnected(this: TaggedRequest, status: number): void {
+  this.conn?.connected(status);
+}
+
+function onWritten(this: TaggedRequest, status: number): void {
+  if (status < 0) this.conn?.fail(status, 'write');
+}
+
+function failLater(conn: Connection, status: number, syscall: 'connect' | 'write'): void {
+  conn.fail(status, syscall);
+}
+
+class Connection implements TcpConnection {
+  private closed = false;
+
+  constructor(
+    private readonly b: TcpBinding,
+    private readonly handle: TaggedHandle,
+    private readonly events: TcpEvents,
+  ) {}
+
+  read(buffer: ArrayBuffer | undefined): void {
+    if (this.closed) return;
+    const b = this.b;
+    const nread = b.state[b.readBytes] as number;
+    if (nread > 0 && buffer !== undefined) {
+      this.events.onData(Buffer.from(buffer, b.state[b.offset] as number, nread));
+    } else if (nread === UV_EOF) {
+      this.events.onEnd();
+    } else if (nread < 0) {
+      this.fail(nread, 'read');
+    }
+  }
+
+  connected(status: number): void {
+    if (this.closed) return;
+    if (status < 0) {
+      this.fail(status, 'connect');
+      return;
+    }
+    const err = this.handle.readStart();
+    if (err < 0) {
+      this.fail(err, 'read');
+      return;
+    }
+    this.events.onConnect();
+  }
+
+  fail(status: number, syscall: 'connect' | 'write' | 'read'): void {
+    if (this.closed) return;
+    this.close();
+    this.events.onError(errnoName(status), syscall);
+  }
+
+  write(latin1: string): void {
+    if (this.closed) return;
+    const w: TaggedRequest = this.b.newWriteReq();
+    w.handle = this.handle;
+    w.conn = this;
+    w.oncomplete = onWritten;
+    const status = this.handle.writeLatin1String(w, latin1);
+    if (status < 0) process.nextTick(failLater, this, status, 'write');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handle.close();
+  }
+}
+
 /**
  * Connects to `host` (an IP address) and `port`. Returns undefined when the handle is
  * not available or `host` is not an IP address (the caller then uses its portable path).
  * A connect that fails at once reports through onError on the next tick, like a late one.
+ * `family`: net.isIP(host), when the caller knows it already.
  */
-export function openTcp(host: string, port: number, events: TcpEvents): TcpConnection | undefined {
-  const family = net.isIP(host);
+export function openTcp(host: string, port: number, events: TcpEvents, family: number = net.isIP(host)): TcpConnection | undefined {
   const b = family === 0 ? null : tcpBinding();
   if (b === null) return undefined;
-  const handle = b.newHandle();
-  let closed = false;
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
-    handle.close();
-  };
-  const fail = (status: number, syscall: 'connect' | 'write' | 'read'): void => {
-    if (closed) return;
-    close();
-    events.onError(errnoName(status), syscall);
-  };
-  handle.onread = (buffer) => {
-    if (closed) return;
-    const nread = b.state[b.readBytes] as number;
-    if (nread > 0 && buffer !== undefined) {
-      events.onData(Buffer.from(buffer, b.state[b.offset] as number, nread));
-    } else if (nread === UV_EOF) {
-      events.onEnd();
-    } else if (nread < 0) {
-      fail(nread, 'read');
-    }
-  };
-  const req = b.newConnectReq();
-  req.oncomplete = (status) => {
-    if (closed) return;
-    if (status < 0) {
-      fail(status, 'connect');
-      return;
-    }
-    const err = handle.readStart();
-    if (err < 0) {
-      fail(err, 'read');
-      return;
-    }
-    events.onConnect();
-  };
+  const handle: TaggedHandle = b.newHandle();
+  const conn = new Connection(b, handle, events);
+  handle.conn = conn;
+  handle.onread = onRead;
+  const req: TaggedRequest = b.newConnectReq();
+  req.conn = conn;
+  req.oncomplete = onConnected;
   const err = family === 6 ? handle.connect6(req, host, port) : handle.connect(req, host, port);
-  if (err < 0) process.nextTick(fail, err, 'connect');
-  return {
-    write(latin1) {
-      if (closed) return;
-      const w = b.newWriteReq();
-      w.handle = handle;
-      w.oncomplete = (status) => {
-        if (status < 0) fail(status, 'write');
-      };
-      const status = handle.writeLatin1String(w, latin1);
-      if (status < 0) process.nextTick(fail, status, 'write');
-    },
-    close,
-  };
+  if (err < 0) process.nextTick(failLater, conn, err, 'connect');
+  return conn;
 }

@@ -26,6 +26,9 @@ export const INITIAL_STATE: RealCheckState = { status: 'unknown', failCount: 0, 
 const UP: RealCheckState = { status: 'up', failCount: 0, successCount: 0 };
 const DOWN: RealCheckState = { status: 'down', failCount: 0, successCount: 0 };
 
+/** A check that changes nothing (most of them): one shared object, not one per check. */
+const NO_TRANSITION: Transition = { kind: 'none' };
+
 /**
  * - success of an up real: fail count back to 0; "Resetting soft failure count"
  *   when it had soft failures.
@@ -48,7 +51,7 @@ export function applyResult(
   if (ok) {
     if (state.status === 'up') {
       if (state.failCount > 0) return { state: UP, transition: { kind: 'reset-soft-failure' } };
-      return { state, transition: { kind: 'none' } };
+      return { state, transition: NO_TRANSITION };
     }
     const count = state.successCount + 1;
     if (count >= successcount) return { state: UP, transition: { kind: 'up', resetFrom: state.failCount } };
@@ -56,7 +59,7 @@ export function applyResult(
     if (state.status === 'unknown') return { state: rising, transition: { kind: 'down', rising: { count, limit: successcount } } };
     return { state: rising, transition: { kind: 'soft-success', count, limit: successcount } };
   }
-  if (state.status === 'down') return { state: state.successCount === 0 ? state : DOWN, transition: { kind: 'none' } };
+  if (state.status === 'down') return { state: state.successCount === 0 ? state : DOWN, transition: NO_TRANSITION };
   if (state.status === 'unknown') return { state: DOWN, transition: { kind: 'down' } };
   const count = state.failCount + 1;
   if (count >= failurecount) return { state: DOWN, transition: { kind: 'down' } };
@@ -66,6 +69,6 @@ export function applyResult(
 /** Maintenance and checktype=off/on force a state without counting (spec §3.1). */
 export function forceStatus(state: RealCheckState, status: 'up' | 'down'): { state: RealCheckState; transition: Transition } {
   const next = status === 'up' ? UP : DOWN;
-  if (state.status === status) return { state: next, transition: { kind: 'none' } };
+  if (state.status === status) return { state: next, transition: NO_TRANSITION };
   return { state: next, transition: status === 'up' ? { kind: 'up', resetFrom: 0 } : { kind: 'down' } };
 }

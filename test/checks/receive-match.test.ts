@@ -4,7 +4,7 @@
 // the event loop; the worker that was still matching is replaced.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { matchReceive, type ReceivePath } from '../../checks/receive-match.js';
+import { matchReceive, matchReceiveInline, type ReceivePath } from '../../checks/receive-match.js';
 import { planReceive } from '../../checks/receive-plan.js';
 import { RegexWorkerPool } from '../../checks/regex-worker-pool.js';
 import { perlMatch, translatePerlRegex } from '../../lib/perl-regex/regex.js';
@@ -75,6 +75,30 @@ describe('matchReceive agrees with the synchronous translation', () => {
     }
     expect(disagreements).toEqual([]);
     expect(paths).toContain('worker');
+  }, 120_000);
+
+  it('matchReceiveInline: the RegExp verdict without a promise, undefined exactly where matchReceive goes to the worker', async () => {
+    const disagreements: string[] = [];
+    let toWorker = 0;
+    const long = SUBJECTS.filter((_, k) => k % 6 === 0).map((s) => `${'x-'.repeat(3000)}${s}\n${'y'.repeat(6000)}`);
+    for (const p of TRANSLATABLE) {
+      const regex = regexOf(p);
+      for (const s of [...SUBJECTS, ...long]) {
+        const subject = Buffer.from(s, 'utf8');
+        const expected = perlMatch(regex, s) ? 'match' : 'no-match';
+        let path: ReceivePath | undefined;
+        await matchReceive(p, subject, never, { pool, onPath: (x) => (path = x) });
+        const inline = matchReceiveInline(p, subject);
+        if (path === 'worker') {
+          toWorker++;
+          if (inline !== undefined) disagreements.push(`${JSON.stringify(p)}: inline answered ${inline.kind} where the worker was needed`);
+        } else if (inline?.kind !== expected) {
+          disagreements.push(`${JSON.stringify(p)} on ${JSON.stringify(s.slice(0, 40))}: inline ${inline?.kind}, RegExp says ${expected}`);
+        }
+      }
+    }
+    expect(disagreements).toEqual([]);
+    expect(toWorker).toBeGreaterThan(0);
   }, 120_000);
 
   it('in the worker itself, for every pattern of the corpus', async () => {
