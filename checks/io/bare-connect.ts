@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { abortText } from './dial.js';
+import { SignalGroups, type SignalGroup, type SignalMember } from './signal-group.js';
 import { tcpBinding, type TcpHandle, type UvRequest } from './tcp-binding.js';
 
 /** Whether connectAndClose() can take `host`: an address (no name lookup) and a valid port. */
@@ -12,42 +13,8 @@ export function canConnectBare(host: string, port: number): boolean {
   return port > 0 && port < 65536 && isIP(host) !== 0 && tcpBinding() !== null;
 }
 
-/**
- * The connects in flight on one signal. The runner shares one signal among the checks
- * whose deadlines fall together, and starts them together: one abort listener per signal
- * closes them all, and a connect joins and leaves a Set instead of the signal's listener
- * list. The listener goes when the last of them ends (the signal outlives the checks and
- * must not keep anything of them).
- */
-class SignalConnects {
-  readonly pending = new Set<BareConnect>();
-
-  constructor(private readonly signal: AbortSignal) {
-    signal.addEventListener('abort', this.onAbort, { once: true });
-  }
-
-  private readonly onAbort = (): void => {
-    inFlight.delete(this.signal);
-    const why = abortText(this.signal);
-    for (const c of this.pending) c.finish(why);
-  };
-
-  leave(c: BareConnect): void {
-    this.pending.delete(c);
-    if (this.pending.size === 0 && inFlight.get(this.signal) === this) {
-      inFlight.delete(this.signal);
-      this.signal.removeEventListener('abort', this.onAbort);
-    }
-  }
-}
-
-const inFlight = new WeakMap<AbortSignal, SignalConnects>();
-
-function connectsOn(signal: AbortSignal): SignalConnects {
-  let on = inFlight.get(signal);
-  if (on === undefined) inFlight.set(signal, (on = new SignalConnects(signal)));
-  return on;
-}
+/** The bare connects in flight, grouped by deadline signal. */
+const connects = new SignalGroups<BareConnect>();
 
 interface TaggedRequest extends UvRequest {
   check?: BareConnect;
@@ -59,21 +26,26 @@ function completed(this: TaggedRequest, status: number): void {
   if (c !== undefined) c.finish(status === 0 ? undefined : reason(status, c.host, c.port));
 }
 
-class BareConnect {
+class BareConnect implements SignalMember {
   private open = true;
 
   constructor(
     private readonly handle: TcpHandle,
     readonly host: string,
     readonly port: number,
-    private readonly on: SignalConnects,
     private readonly resolve: (why: string | undefined) => void,
   ) {}
+
+  on: SignalGroup<BareConnect> | undefined;
+
+  aborted(signal: AbortSignal): void {
+    this.finish(abortText(signal));
+  }
 
   finish(why: string | undefined): void {
     if (!this.open) return;
     this.open = false;
-    this.on.leave(this);
+    this.on?.leave(this);
     // Closing a handle whose connect is pending cancels it: its oncomplete still comes
     // (ECANCELED), and finds the check already finished.
     this.handle.close();
@@ -104,10 +76,9 @@ export function connectAndClose(host: string, port: number, signal: AbortSignal)
       resolve(reason(err, host, port, named ? `${local.address}:${local.port}` : undefined));
       return;
     }
-    const on = connectsOn(signal);
-    const c = new BareConnect(handle, host, port, on, resolve);
+    const c = new BareConnect(handle, host, port, resolve);
     req.check = c;
-    on.pending.add(c);
+    c.on = connects.join(signal, c);
   });
 }
 

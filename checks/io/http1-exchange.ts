@@ -5,6 +5,7 @@
 // One object per exchange, no closures: this runs for every real every interval.
 import { openTcp, type TcpConnection, type TcpEvents } from './tcp-handle.js';
 import { Http1ResponseReader, type Http1Limits } from './http1-response.js';
+import { SignalGroups, type SignalGroup, type SignalMember } from './signal-group.js';
 
 export interface Http1Request {
   /** An IP address (no brackets). */
@@ -43,47 +44,14 @@ export type Http1Result =
 
 type FailureKind = 'timeout' | 'errno' | 'closed' | 'protocol';
 
-/**
- * The exchanges in flight on one signal. The runner shares one signal among the checks
- * whose deadlines fall together: one abort listener per signal ends them all, and an
- * exchange joins and leaves a Set instead of the signal's listener list. The listener
- * goes when the last of them ends (the signal outlives the checks and must not keep
- * anything of them).
- */
-class SignalExchanges {
-  readonly pending = new Set<Exchange>();
+/** The exchanges in flight, grouped by deadline signal. */
+const exchanges = new SignalGroups<Exchange>();
 
-  constructor(private readonly signal: AbortSignal) {
-    signal.addEventListener('abort', this.onAbort, { once: true });
-  }
-
-  private readonly onAbort = (): void => {
-    inFlight.delete(this.signal);
-    for (const x of this.pending) x.failure('timeout', 'timed out');
-  };
-
-  leave(x: Exchange): void {
-    this.pending.delete(x);
-    if (this.pending.size === 0 && inFlight.get(this.signal) === this) {
-      inFlight.delete(this.signal);
-      this.signal.removeEventListener('abort', this.onAbort);
-    }
-  }
-}
-
-const inFlight = new WeakMap<AbortSignal, SignalExchanges>();
-
-function exchangesOn(signal: AbortSignal): SignalExchanges {
-  let on = inFlight.get(signal);
-  if (on === undefined) inFlight.set(signal, (on = new SignalExchanges(signal)));
-  return on;
-}
-
-class Exchange implements TcpEvents {
+class Exchange implements TcpEvents, SignalMember {
   private readonly reader: Http1ResponseReader;
   private settled = false;
   connection: TcpConnection | undefined;
-  on: SignalExchanges | undefined;
+  on: SignalGroup<Exchange> | undefined;
 
   constructor(
     private readonly request: Http1Request,
@@ -91,6 +59,10 @@ class Exchange implements TcpEvents {
     private readonly settle: (result: Http1Result) => void,
   ) {
     this.reader = new Http1ResponseReader(request.method, limits);
+  }
+
+  aborted(): void {
+    this.failure('timeout', 'timed out');
   }
 
   onConnect(): void {
@@ -146,8 +118,6 @@ export function exchangeHttp1(request: Http1Request, signal: AbortSignal, limits
   const connection = openTcp(request.host, request.port, x, request.family);
   if (connection === undefined) return undefined;
   x.connection = connection;
-  const on = exchangesOn(signal);
-  x.on = on;
-  on.pending.add(x);
+  x.on = exchanges.join(signal, x);
   return promise;
 }
