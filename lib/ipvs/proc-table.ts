@@ -40,21 +40,31 @@ export interface ProcReadOptions {
 /** Kept between reads, so that its pages are not faulted in again each time; lent to one read at a time. */
 let scratch: Buffer | undefined = Buffer.allocUnsafeSlow(1 << 16);
 
+/** A read is under way (one at a time: readIpvsProc). */
+let stillReading = false;
+
 /**
  * The file's bytes (a buffer the caller owns). Rejects with the file system's error or a
  * ProcTableError when it is too large or too slow.
  */
 export async function readIpvsProc(file: string, o: ProcReadOptions = {}): Promise<Buffer> {
+  // A read given up on still holds one of libuv's few pool threads until the file answers;
+  // starting another on every drift check would take them all (and with them every file,
+  // DNS and crypto call of the daemon). So none starts before the last has ended.
+  if (stillReading) throw new ProcTableError(`${file}: an earlier read has not ended`);
   const timeoutMs = o.timeoutMs ?? 2000;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ProcTableError(`${file}: not read within ${timeoutMs} ms`)), timeoutMs);
     timer.unref();
   });
+  stillReading = true;
+  const read = readAll(file, o.maxBytes ?? 64 * 1024 * 1024).finally(() => (stillReading = false));
   try {
-    return await Promise.race([readAll(file, o.maxBytes ?? 64 * 1024 * 1024), late]);
+    return await Promise.race([read, late]);
   } finally {
     clearTimeout(timer);
+    read.catch(() => undefined);
   }
 }
 

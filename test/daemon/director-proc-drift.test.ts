@@ -6,16 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeHarnesses, running, waitFor, type Harness } from './helpers/director-harness.js';
+import { NAT, RIGHT } from './helpers/proc-drift-config.js';
 
 afterEach(closeHarnesses);
 
-const NAT = `checkinterval=1
-quiescent=yes
-virtual=192.0.2.1:80
-    real=127.0.0.2:80 masq 3
-    real=127.0.0.3:80 masq 1
-`;
-const RIGHT = ['-A -t 192.0.2.1:80 -s wrr', '-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 3', '-a -t 192.0.2.1:80 -r 127.0.0.3:80 -m -w 1'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const listings = (h: Harness, from: number): number =>
   h.fake
