@@ -4,7 +4,7 @@
 // each, however many reals, and no AbortController per check.
 // A due time is rounded up to its slot: nothing fires early, nothing more than slotMs late
 // while the loop keeps up.
-import { setMaxListeners } from 'node:events';
+import { getEventListeners, setMaxListeners } from 'node:events';
 
 export const SLOT_MS = 20;
 
@@ -153,9 +153,18 @@ class SlotDeadline implements Deadline {
   }
 }
 
+/**
+ * Controllers kept for reuse: a slot's checks usually all end long before its deadline,
+ * and making an AbortSignal costs Node tens of microseconds (an EventTarget whose
+ * prototype is then changed), more than the rest of a slot's bookkeeping together.
+ */
+const SPARE_CONTROLLERS = 32;
+
 /** One AbortController and one timer per slot of deadlines, shared by the checks in it. */
 export class DeadlineSlots {
   private readonly slots = new Map<number, DeadlineSlot>();
+  /** Controllers of slots that ended before their deadline, never aborted, no listener left. */
+  private readonly spare: AbortController[] = [];
 
   constructor(
     private readonly now: () => number,
@@ -171,9 +180,7 @@ export class DeadlineSlots {
     const key = slotOf(due, this.slotMs);
     let slot = this.slots.get(key);
     if (!slot) {
-      const controller = new AbortController();
-      // every check of the slot listens on this one signal
-      setMaxListeners(0, controller.signal);
+      const controller = this.spare.pop() ?? this.newController();
       const waiters = new Set<SlotDeadline>();
       const timer = setTimeout(
         () => {
@@ -208,6 +215,19 @@ export class DeadlineSlots {
     if (slot.waiters.size === 0 && this.slots.get(slot.key) === slot) {
       clearTimeout(slot.timer);
       this.slots.delete(slot.key);
+      // A listener left behind by a probe would hear a later slot's abort: such a
+      // signal is not reused.
+      const signal = slot.controller.signal;
+      if (this.spare.length < SPARE_CONTROLLERS && !signal.aborted && getEventListeners(signal, 'abort').length === 0) {
+        this.spare.push(slot.controller);
+      }
     }
+  }
+
+  private newController(): AbortController {
+    const controller = new AbortController();
+    // every check of the slot listens on this one signal
+    setMaxListeners(0, controller.signal);
+    return controller;
   }
 }

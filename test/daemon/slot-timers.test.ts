@@ -70,7 +70,42 @@ describe('DeadlineSlots', () => {
     expect(vi.getTimerCount()).toBe(1);
     b.release();
     expect(vi.getTimerCount()).toBe(0);
-    expect(d.join(3000, () => new Error('late')).signal).not.toBe(a.signal);
+    // the next slot reuses the controller: it was never aborted and nobody listens on it
+    const c = d.join(5000, () => new Error('late'));
+    expect(c.signal).toBe(a.signal);
+    expect(c.signal.aborted).toBe(false);
+  });
+
+  it('reuses no signal that a probe still listens on, or that was aborted', async () => {
+    const d = new DeadlineSlots(Date.now, 50, 20);
+    const held = d.join(1000, () => new Error('late'));
+    const onAbort = vi.fn();
+    held.signal.addEventListener('abort', onAbort);
+    held.release();
+    const next = d.join(2000, () => new Error('late'));
+    expect(next.signal).not.toBe(held.signal);
+    await vi.advanceTimersByTimeAsync(2000);
+    // the probe's forgotten listener never hears the later slot's abort
+    expect(next.signal.aborted).toBe(true);
+    expect(onAbort).not.toHaveBeenCalled();
+    next.release();
+    const after = d.join(4000, () => new Error('late'));
+    expect(after.signal).not.toBe(next.signal);
+    expect(after.signal.aborted).toBe(false);
+    after.release();
+  });
+
+  it('lends one spare signal to one slot at a time', () => {
+    const d = new DeadlineSlots(Date.now, 50, 20);
+    const a = d.join(1000, () => new Error('late'));
+    a.release();
+    const b = d.join(2000, () => new Error('late'));
+    const c = d.join(3000, () => new Error('late'));
+    expect(b.signal).toBe(a.signal);
+    expect(c.signal).not.toBe(b.signal);
+    b.release();
+    c.release();
+    expect(vi.getTimerCount()).toBe(0);
   });
   it("drops a released check's expiry: only the checks still running see it", async () => {
     const d = new DeadlineSlots(Date.now, 50, 20);
