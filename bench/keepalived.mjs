@@ -7,10 +7,15 @@
 // honest: killed listeners are taken out (weight 0) and put back when they listen again
 // (the run fails otherwise).
 // Usage: node bench/keepalived.mjs [--check connect|http|both] [--reals N] [--runs 3]
-//        [--steady 30] [--only keepalived|ours] [--no-proof] [--third 147] [--json]
+//        [--steady 30] [--only keepalived|ours] [--no-proof] [--third 147] [--json] [--floor]
+// --floor: Node's floor (bench/node-floor.mjs, the checks' socket work alone) runs beside
+// them, between the two in every run, with its row and ratios in the table.
 // Reals on 127.0.<third>.1-250 (147 unless --third: two benches at once need two), ports 8080 up (250 per port). BENCH_NICE as in daemon-harness;
 // BENCH_DAEMON_NODE_ARGS (e.g. --cpu-prof) reaches our daemon only.
-import { loadavg } from 'node:os';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { loadavg, setPriority } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { generateConfig, procStat, sleep, startDaemon, startServers, waitFor } from './daemon-harness.mjs';
 import { keepalivedConfig, keepalivedDownTime, keepalivedMissing, keepalivedUpTime, startKeepalived } from './keepalived-harness.mjs';
 
@@ -19,7 +24,35 @@ export function benchReals(count, third = 147) {
   return Array.from({ length: count }, (_, i) => ({ ip: `127.0.${third}.${1 + (i % 250)}`, port: 8080 + Math.floor(i / 250) }));
 }
 
+/** bench/node-floor.mjs on the same reals (see there); the servers count its probes. */
+async function startFloor(reals, o) {
+  const third = Number(reals[0].ip.split('.')[2]);
+  const child = fork(
+    fileURLToPath(new URL('./node-floor.mjs', import.meta.url)),
+    [o.check, String(reals.length), String(third), String(o.interval)],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  if (process.env.BENCH_NICE) setPriority(child.pid, Number(process.env.BENCH_NICE));
+  await once(child, 'message');
+  const handle = {
+    get exited() {
+      return child.exitCode !== null || child.signalCode !== null;
+    },
+    downCount: () => 0,
+    stop: async () => {
+      if (handle.exited) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+    cleanup: () => {},
+  };
+  return { handle, stat: () => procStat(child.pid) };
+}
+
 async function startSide(side, reals, o) {
+  if (side === 'floor') return startFloor(reals, o);
   if (side === 'keepalived') {
     const k = await startKeepalived(keepalivedConfig(reals, o));
     return { handle: k, stat: () => k.stat() };
@@ -150,16 +183,19 @@ export async function compare({
   timeout = 3,
   steadyS = 30,
   only,
+  floor = false,
   proofKills = 10,
   third = 147,
   log = () => {},
 } = {}) {
   const reals = benchReals(count, third);
   const servers = await startServers(reals, check === 'connect' ? 'tcp' : 'http');
-  const results = { keepalived: [], ours: [] };
+  const results = { keepalived: [], ours: [], floor: [] };
   try {
     for (let r = 0; r < runs; r++) {
       const order = r % 2 === 0 ? ['keepalived', 'ours'] : ['ours', 'keepalived'];
+      // Node's floor between the two, so that each side has it beside it as often.
+      if (floor) order.splice(1, 0, 'floor');
       for (const side of order) {
         if (only && side !== only) continue;
         const proof = side === 'keepalived' && results.keepalived.length === 0 ? proofKills : 0;
@@ -210,12 +246,14 @@ function rows(check, count, results) {
   const line = (name, m, rs) =>
     `| ${label}: ${name} | ${n(m?.checksPerSecond)} | ${n(m?.cpuUsPerCheck)} | ${n(m?.childUsPerCheck)} | ${n(m && m.cpuUsPerCheck + m.childUsPerCheck)} | ${n(m?.rssMB)} (${n(m?.peakRssMB)}) | ${n(m && m.onTime * 100, 1)} % | ${loads(rs)} |`;
   const out = [line('keepalived', k, results.keepalived), line('ldirectord-ts', o, results.ours)];
-  if (k && o) {
-    const x = (a, b) => `${(a / b).toFixed(2)}×`;
-    out.push(
-      `| ${label}: ours / keepalived | ${x(o.checksPerSecond, k.checksPerSecond)} | ${x(o.cpuUsPerCheck, k.cpuUsPerCheck)} | | ${x(o.cpuUsPerCheck + o.childUsPerCheck, k.cpuUsPerCheck + k.childUsPerCheck)} | ${x(o.rssMB, k.rssMB)} (${x(o.peakRssMB, k.peakRssMB)}) | | |`,
-    );
-  }
+  const f = medians(results.floor);
+  if (f) out.push(line('Node floor (bench/node-floor.mjs)', f, results.floor));
+  const x = (a, b) => `${(a / b).toFixed(2)}×`;
+  const ratio = (name, a, b) =>
+    `| ${label}: ${name} | ${x(a.checksPerSecond, b.checksPerSecond)} | ${x(a.cpuUsPerCheck, b.cpuUsPerCheck)} | | ${x(a.cpuUsPerCheck + a.childUsPerCheck, b.cpuUsPerCheck + b.childUsPerCheck)} | ${x(a.rssMB, b.rssMB)} (${x(a.peakRssMB, b.peakRssMB)}) | | |`;
+  if (k && o) out.push(ratio('ours / keepalived', o, k));
+  if (k && f) out.push(ratio('Node floor / keepalived', f, k));
+  if (o && f) out.push(ratio('ours / Node floor', o, f));
   return out;
 }
 
@@ -250,6 +288,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       runs,
       steadyS,
       only: arg('only'),
+      floor: process.argv.includes('--floor') || arg('only') === 'floor',
       third: Number(arg('third', 147)),
       proofKills: process.argv.includes('--no-proof') ? 0 : 10,
       log: (m) => console.error(m),
@@ -259,7 +298,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   if (process.argv.includes('--json')) console.log(JSON.stringify(all, null, 1));
   const proofs = Object.values(all).flatMap((r) => r.keepalived.filter((x) => x.proof).map((x) => ({ check: x.check, ...x.proof })));
-  const failures = Object.values(all).flatMap((r) => [...r.keepalived, ...r.ours].filter((x) => x.failed));
+  const failures = Object.values(all).flatMap((r) => [...r.keepalived, ...r.ours, ...r.floor].filter((x) => x.failed));
   console.log(
     `node ${process.version}, ${new Date().toISOString()}, load average ${loadavg()
       .map((x) => x.toFixed(2))
