@@ -103,7 +103,10 @@ export class SlotTimers<T> {
 }
 
 export interface Deadline {
-  /** Aborts at the deadline (shared by every check of the slot). */
+  /**
+   * Aborts at the deadline (shared by every check of the slot). Once the slot's checks are
+   * all released it may serve a later slot: a probe keeps no listener on it past its end.
+   */
   readonly signal: AbortSignal;
   /**
    * Resolves `graceMs` after the abort: for probes that ignore their signal. Made on first
