@@ -26,16 +26,11 @@ export function benchReals(count, third = 147) {
 
 /** bench/node-floor.mjs on the same reals (see there); the servers count its probes. */
 async function startFloor(reals, o) {
-  const third = Number(reals[0].ip.split('.')[2]);
-  const child = fork(
-    fileURLToPath(new URL('./node-floor.mjs', import.meta.url)),
-    [o.check, String(reals.length), String(third), String(o.interval)],
-    {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
+  const child = fork(fileURLToPath(new URL('./node-floor.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  child.send({ check: o.check, reals, interval: o.interval });
   if (process.env.BENCH_NICE) setPriority(child.pid, Number(process.env.BENCH_NICE));
-  await once(child, 'message');
+  const ready = await Promise.race([once(child, 'message').then(() => true), once(child, 'exit').then(() => false)]);
+  if (!ready) throw new Error('bench/node-floor.mjs exited before it was ready (its error is above)');
   const handle = {
     get exited() {
       return child.exitCode !== null || child.signalCode !== null;

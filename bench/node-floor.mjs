@@ -4,26 +4,26 @@
 // paces its checks (each real once per interval, spread over it), with nothing around it:
 // no scheduler, deadlines, check state, table, log. What ldirectord-ts would cost per check
 // were all of its own work free; the part of the gap to keepalived that is Node's.
-// Run by bench/keepalived.mjs (`--floor`): node bench/node-floor.mjs <connect|http> <count>
-// <third> <intervalS>. Reals as benchReals(): 127.0.<third>.<1 + i%250>, port 8080 + i/250.
+// Run by bench/keepalived.mjs (`--floor`) as a child: it sends { check, reals, interval }
+// (reals as [{ ip, port }], interval in seconds) and waits for 'ready'.
+import { once } from 'node:events';
 import { connectAndClose } from '../dist/checks/io/bare-connect.js';
 import { exchangeHttp1 } from '../dist/checks/io/http1-exchange.js';
+import { tcpBinding } from '../dist/checks/io/tcp-binding.js';
 import { limitsFor, ownRequest } from '../dist/checks/http-own-request.js';
 
-const [check, countArg, thirdArg, intervalArg] = process.argv.slice(2);
-const count = Number(countArg);
-const interval = Number(intervalArg) * 1000;
-const reals = Array.from({ length: count }, (_, i) => ({
-  ip: `127.0.${Number(thirdArg)}.${1 + (i % 250)}`,
-  port: 8080 + Math.floor(i / 250),
-}));
+// Without the raw handle the floor would measure nothing while the servers count no probe.
+if (tcpBinding() === null) throw new Error('node-floor: no raw TCP handle in this Node');
+const [{ check, reals, interval: intervalS }] = await once(process, 'message');
+const count = reals.length;
+const interval = intervalS * 1000;
 // The request bytes worked out once per real, as the daemon's http checker does.
 const requests =
   check === 'http'
     ? reals.map((r) => {
         const url = new URL(`http://${r.ip}:${r.port}/health`);
         const req = ownRequest(url, undefined, 'GET', url.host);
-        if (req === undefined) throw new Error('node-floor: no raw TCP handle in this Node');
+        if (req === undefined) throw new Error(`node-floor: no request for ${url.href}`);
         return req;
       })
     : [];

@@ -158,8 +158,8 @@ class SlotDeadline implements Deadline {
 
 /**
  * Controllers kept for reuse: a slot's checks usually all end long before its deadline,
- * and making an AbortSignal costs Node tens of microseconds (an EventTarget whose
- * prototype is then changed), more than the rest of a slot's bookkeeping together.
+ * and Node makes an AbortSignal slowly (an EventTarget whose prototype is changed after it
+ * is built), more slowly than the rest of a slot's bookkeeping together.
  */
 const SPARE_CONTROLLERS = 32;
 
