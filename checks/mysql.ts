@@ -2,6 +2,7 @@
 // client for MySQL and MariaDB. It is handed a socket we create, so every byte is
 // counted and the socket is destroyed when the check ends.
 import net from 'node:net';
+import { followFrames } from './io/frames.js';
 import { lazyModule } from './lazy-module.js';
 import { defineSqlChecker, politely, sqlSocket, type SqlRun } from './sql.js';
 
@@ -19,29 +20,14 @@ export const MAX_MYSQL_PACKET = 1024 * 1024;
  * peer that is not MySQL, blocking the event loop for seconds.
  */
 export function mysqlFraming(): (chunk: Buffer) => string | undefined {
-  const header: number[] = [];
-  let remaining = 0;
   let packets = 0;
-  return (chunk) => {
-    let at = 0;
-    while (at < chunk.length) {
-      if (remaining > 0) {
-        const n = Math.min(remaining, chunk.length - at);
-        remaining -= n;
-        at += n;
-        continue;
-      }
-      header.push(chunk[at++] as number);
-      if (header.length < 4) continue;
-      const [b0, b1, b2, seq] = header.splice(0) as [number, number, number, number];
-      remaining = b0 | (b1 << 8) | (b2 << 16);
-      const first = packets++ === 0;
-      if (first && seq !== 0) return `not a MySQL server (first packet has sequence ${seq})`;
-      const limit = first ? MAX_MYSQL_GREETING : MAX_MYSQL_PACKET;
-      if (remaining > limit) return `${first ? 'greeting' : 'packet'} of ${remaining} bytes is over the ${limit}-byte limit`;
-    }
-    return undefined;
-  };
+  return followFrames(4, ([b0, b1, b2, seq] = []) => {
+    const length = (b0 ?? 0) | ((b1 ?? 0) << 8) | ((b2 ?? 0) << 16);
+    const first = packets++ === 0;
+    if (first && seq !== 0) return `not a MySQL server (first packet has sequence ${seq})`;
+    const limit = first ? MAX_MYSQL_GREETING : MAX_MYSQL_PACKET;
+    return length > limit ? `${first ? 'greeting' : 'packet'} of ${length} bytes is over the ${limit}-byte limit` : length;
+  });
 }
 
 /** mysql2's own connect timer, off: the check's signal ends the connect. */
