@@ -12,7 +12,7 @@ import { buildTarget } from '../../checks/target.js';
 import type { CheckResult, CheckTarget, Checker } from '../../checks/types.js';
 import { applyResult, forceStatus, INITIAL_STATE, type RealCheckState, type RealStatus, type Transition } from './hysteresis.js';
 import { checkKey, perPair, realId } from './real-id.js';
-import { DeadlineSlots, SlotTimers } from './slot-timers.js';
+import { DeadlineSlots, SlotTimers, type Deadline } from './slot-timers.js';
 
 export type CheckMode = 'negotiate' | 'connect';
 
@@ -74,10 +74,13 @@ export class CheckRunner {
   /** The virtuals of the config last taken. */
   private virtuals = new Set<VirtualService>();
   private stopped = true;
-  private readonly now: () => number;
+  /** @internal ProbeAnswer */
+  readonly now: () => number;
   private readonly random: () => number;
   private readonly checkers: CheckerLookup;
-  private inFlight = new Set<Promise<void>>();
+  /** Checks started and not yet reported; stop() waits for them through `drained`. */
+  private inFlight = 0;
+  private drained: (() => void)[] = [];
   /** Next checks, grouped into 20 ms slots: a few hundred Node timers, however many reals. */
   private readonly schedule: SlotTimers<RealEntry>;
   /** Check deadlines, grouped likewise: one AbortController per slot, not per check. */
@@ -90,7 +93,7 @@ export class CheckRunner {
     this.schedule = new SlotTimers(
       (e) => {
         e.slot = undefined;
-        if (this.entries.get(e.id) === e && !this.stopped) void this.launch(e);
+        if (this.entries.get(e.id) === e && !this.stopped) this.launch(e);
       },
       () => this.now(),
     );
@@ -234,7 +237,11 @@ export class CheckRunner {
     this.stopped = true;
     this.schedule.clear();
     for (const e of this.entries.values()) e.slot = undefined;
-    await Promise.all(this.inFlight);
+    await this.allReported();
+  }
+
+  private allReported(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.drained.push(resolve));
   }
 
   /**
@@ -251,11 +258,11 @@ export class CheckRunner {
         const e = queue[next++]!;
         if (e.running || this.entries.get(e.id) !== e) continue;
         e.nextDue = this.now();
-        await this.launch(e);
+        await new Promise<void>((resolve) => this.launch(e, resolve));
       }
     };
     await Promise.all(Array.from({ length: Math.min(START_IN_FLIGHT, queue.length) }, pump));
-    await Promise.all(this.inFlight);
+    await this.allReported();
     if (this.stopped) {
       // Start-up: every real was just checked at the same moment. Left at a fixed cadence
       // from there, all of them would be probed in the same instant of every interval
@@ -278,83 +285,128 @@ export class CheckRunner {
     e.slot = undefined;
   }
 
-  /** Starts a check of `e`; the promise settles when it has reported. */
-  private launch(e: RealEntry): Promise<void> {
+  /**
+   * Starts a check of `e`; `done` runs when it has reported. No promise of its own: this
+   * runs for every real every interval, and each promise layer (with its closures and
+   * microtask) costs about as much as a step of the probe itself.
+   */
+  private launch(e: RealEntry, done?: () => void): void {
     e.running = true;
-    const started = this.now();
-    const finished = (): void => {
-      e.running = false;
-      const interval = e.members[0]!.virtual.checkinterval * 1000;
-      // Fixed cadence from the start of the check; a check slower than the
-      // interval is followed at once by the next one, never overlapped.
-      e.nextDue = Math.max(started + interval, this.now());
-      this.inFlight.delete(p);
-      if (!this.stopped && this.entries.get(e.id) === e && e.slot === undefined) this.arm(e);
-    };
-    const p = this.checkOnce(e).then(finished, finished);
-    this.inFlight.add(p);
-    return p;
+    this.inFlight++;
+    const end = new CheckEnd(this, e, this.now(), done);
+    try {
+      this.checkOnce(e, end);
+    } catch {
+      // A maintenance lookup or checker lookup that throws loses this check, not the next.
+      end.run(undefined);
+    }
   }
 
-  private async checkOnce(e: RealEntry): Promise<void> {
+  /** @internal CheckEnd: the check of `e` that started at `started` has reported. */
+  finished(e: RealEntry, started: number): void {
+    e.running = false;
+    const interval = e.members[0]!.virtual.checkinterval * 1000;
+    // Fixed cadence from the start of the check; a check slower than the
+    // interval is followed at once by the next one, never overlapped.
+    e.nextDue = Math.max(started + interval, this.now());
+    if (--this.inFlight === 0) for (const resolve of this.drained.splice(0)) resolve();
+    if (!this.stopped && this.entries.get(e.id) === e && e.slot === undefined) this.arm(e);
+  }
+
+  private checkOnce(e: RealEntry, end: CheckEnd): void {
     const { virtual, real } = e.members[0]!;
     const kind = virtual.checktype.kind;
     if (kind === 'off') {
       // Never checked, never brought up: down once, as the original's start-up leaves
       // such reals (out of the table, the fallback in), and then left alone.
-      if (!e.checked) this.apply(e, forceStatus(e.state, 'down'), undefined);
+      end.run(() => {
+        if (!e.checked) this.apply(e, forceStatus(e.state, 'down'), undefined);
+      });
       return;
     }
     const maintenance = this.deps.inMaintenance?.(real);
-    if (maintenance === true || (maintenance !== undefined && maintenance !== false && (await maintenance))) {
-      this.apply(e, forceStatus(e.state, 'down'), MAINTENANCE_RESULT);
+    if (maintenance === undefined || maintenance === false) this.checkNotInMaintenance(e, end);
+    else if (maintenance === true) this.maintained(e, end);
+    else {
+      // A maintenance lookup that fails skips this check, as one that throws does.
+      maintenance.then(
+        (inMaintenance) => {
+          try {
+            if (inMaintenance) this.maintained(e, end);
+            else this.checkNotInMaintenance(e, end);
+          } catch {
+            end.run(undefined);
+          }
+        },
+        () => end.run(undefined),
+      );
+    }
+  }
+
+  private maintained(e: RealEntry, end: CheckEnd): void {
+    end.run(() => this.apply(e, forceStatus(e.state, 'down'), MAINTENANCE_RESULT));
+  }
+
+  private checkNotInMaintenance(e: RealEntry, end: CheckEnd): void {
+    const { virtual, real } = e.members[0]!;
+    if (virtual.checktype.kind === 'on') {
+      end.run(() => this.apply(e, forceStatus(e.state, 'up'), undefined));
       return;
     }
-    if (kind === 'on') {
-      this.apply(e, forceStatus(e.state, 'up'), undefined);
-      return;
-    }
-    let mode: CheckMode = kind === 'connect' ? 'connect' : 'negotiate';
+    let mode: CheckMode = virtual.checktype.kind === 'connect' ? 'connect' : 'negotiate';
     if (virtual.checktype.kind === 'combined') {
       // negotiate, N x connect, negotiate, ... (spec §3.2); a failed or first check negotiates.
       const n = virtual.checktype.n;
       mode = e.state.status === 'up' && e.connectsSinceNegotiate < n ? 'connect' : 'negotiate';
     }
-    const result = await this.probeWithDeadline(virtual, real, mode);
-    if (virtual.checktype.kind === 'combined') {
-      // A failure forces the next check to negotiate, whatever the fail count.
-      if (!result.ok) e.connectsSinceNegotiate = virtual.checktype.n;
-      else e.connectsSinceNegotiate = mode === 'connect' ? e.connectsSinceNegotiate + 1 : 0;
+    const checker = this.checkers(virtual, mode);
+    if (!checker) {
+      this.report(e, virtual, mode, { ok: false, message: `no checker for ${virtual.service}`, durationMs: 0 }, end);
+      return;
     }
-    this.apply(e, applyResult(e.state, result.ok, virtual.failurecount, virtual.successcount), result);
+    this.probeWithDeadline(e, checker, virtual, real, mode, end);
   }
 
   /**
    * The probe gets a signal that aborts at the deadline its checker names (shared with
    * the checks whose deadline falls in the same 20 ms); should a probe ignore it, the
    * deadline's expiry still ends the check on time (the probe's late answer is dropped).
-   * One promise per check: this runs for every real every interval.
    */
-  private probeWithDeadline(virtual: VirtualService, real: RealServer, mode: CheckMode): Promise<CheckResult> {
-    const checker = this.checkers(virtual, mode);
-    if (!checker) return Promise.resolve({ ok: false, message: `no checker for ${virtual.service}`, durationMs: 0 });
+  private probeWithDeadline(
+    e: RealEntry,
+    checker: Checker,
+    virtual: VirtualService,
+    real: RealServer,
+    mode: CheckMode,
+    end: CheckEnd,
+  ): void {
     const t0 = this.now();
-    return new Promise<CheckResult>((resolve) => {
-      const deadline = this.deadlines.join(t0 + checker.timeoutSeconds(virtual) * 1000, timedOut, () =>
-        resolve({ ok: false, message: 'Timeout', durationMs: this.now() - t0 }),
-      );
-      const failed = (err: unknown): void => {
-        deadline.release();
-        resolve({ ok: false, message: err instanceof Error ? err.message : String(err), durationMs: this.now() - t0 });
-      };
-      try {
-        checker.probe(targetOf(virtual, real), deadline.signal).then((result) => {
-          deadline.release();
-          resolve(result);
-        }, failed);
-      } catch (err) {
-        failed(err);
+    const answer = new ProbeAnswer(this, e, virtual, mode, end, t0);
+    answer.deadline = this.deadlines.join(t0 + checker.timeoutSeconds(virtual) * 1000, timedOut, () =>
+      answer.settle({ ok: false, message: 'Timeout', durationMs: this.now() - t0 }),
+    );
+    let probe: Promise<CheckResult>;
+    try {
+      probe = checker.probe(targetOf(virtual, real), answer.deadline.signal);
+    } catch (err) {
+      answer.failed(err);
+      return;
+    }
+    probe.then(
+      (result) => answer.settle(result),
+      (err: unknown) => answer.failed(err),
+    );
+  }
+
+  /** @internal ProbeAnswer: the probe of `e` (as `virtual` had it) in `mode` came back with `result`. */
+  report(e: RealEntry, virtual: VirtualService, mode: CheckMode, result: CheckResult, end: CheckEnd): void {
+    end.run(() => {
+      if (virtual.checktype.kind === 'combined') {
+        // A failure forces the next check to negotiate, whatever the fail count.
+        if (!result.ok) e.connectsSinceNegotiate = virtual.checktype.n;
+        else e.connectsSinceNegotiate = mode === 'connect' ? e.connectsSinceNegotiate + 1 : 0;
       }
+      this.apply(e, applyResult(e.state, result.ok, virtual.failurecount, virtual.successcount), result);
     });
   }
 
@@ -371,5 +423,60 @@ export class CheckRunner {
     e.maintenance = result === MAINTENANCE_RESULT;
     if (next.transition.kind === 'up' || next.transition.kind === 'down') e.lastChange = this.now();
     this.deps.onTransition(e, next.transition, result, from);
+  }
+}
+
+/** How a check ends, once: its last step runs, then the runner takes the real back. */
+class CheckEnd {
+  private ended = false;
+
+  constructor(
+    private readonly runner: CheckRunner,
+    private readonly e: RealEntry,
+    private readonly started: number,
+    private readonly done: (() => void) | undefined,
+  ) {}
+
+  /**
+   * Runs `last` (if any) and ends the check whatever it does: a listener that throws loses
+   * this one result, never the real's next check.
+   */
+  run(last: (() => void) | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      last?.();
+    } catch {
+      // the result is dropped; the schedule goes on
+    } finally {
+      this.runner.finished(this.e, this.started);
+      this.done?.();
+    }
+  }
+}
+
+/** A probe's answer, taken once: from the probe, or from its deadline's expiry. */
+class ProbeAnswer {
+  deadline: Deadline | undefined;
+  private settled = false;
+
+  constructor(
+    private readonly runner: CheckRunner,
+    private readonly e: RealEntry,
+    private readonly virtual: VirtualService,
+    private readonly mode: CheckMode,
+    private readonly end: CheckEnd,
+    private readonly t0: number,
+  ) {}
+
+  settle(result: CheckResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.deadline?.release();
+    this.runner.report(this.e, this.virtual, this.mode, result, this.end);
+  }
+
+  failed(err: unknown): void {
+    this.settle({ ok: false, message: err instanceof Error ? err.message : String(err), durationMs: this.runner.now() - this.t0 });
   }
 }

@@ -202,4 +202,41 @@ describe('CheckRunner', () => {
     expect(seen).toEqual(['up:OK:up', 'down:Server in maintenance:down']);
     await runner.stop();
   });
+
+  it('a listener, a maintenance lookup or a probe that throws loses that check, never the next', async () => {
+    const cfg = await config('checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n');
+    const probes: number[] = [];
+    const seen: string[] = [];
+    let n = 0;
+    const runner = new CheckRunner({
+      checkers: scriptedCheckers(
+        () => {
+          probes.push(Date.now());
+          // the fourth probe throws before it returns a promise
+          if (probes.length === 4) throw new Error('probe threw');
+          return Promise.resolve({ ok: true, message: 'OK', durationMs: 0 });
+        },
+        () => 1,
+      ),
+      inMaintenance: () => {
+        n++;
+        if (n === 2) throw new Error('lookup threw');
+        if (n === 3) return Promise.reject(new Error('lookup rejected'));
+        return false;
+      },
+      onTransition: (_e, t, r) => {
+        seen.push(`${t.kind}:${r?.message ?? '-'}`);
+        if (seen.length === 1) throw new Error('listener threw');
+      },
+      random: () => 0,
+    });
+    runner.update(cfg);
+    runner.start();
+    await vi.advanceTimersByTimeAsync(30_100);
+    // checks at 0, 5 s (the lookup throws: no probe), 10 s (it rejects: no probe), 15, 20,
+    // 25 (the probe throws: down with its message) and 30 s; the first listener call threw
+    expect(probes).toEqual([0, 15_000, 20_000, 25_000, 30_000]);
+    expect(seen).toEqual(['up:OK', 'none:OK', 'none:OK', 'down:probe threw', 'up:OK']);
+    await runner.stop();
+  });
 });
