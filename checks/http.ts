@@ -25,7 +25,7 @@ import type { Dispatcher, buildConnector } from 'undici';
 import { translatePerlRegex } from '../lib/perl-regex/regex.js';
 import { stripBrackets } from './io/address.js';
 import { dial, socketCause } from './io/dial.js';
-import { exchangeHttp1, type Http1Request, type Http1Result } from './io/http1-exchange.js';
+import { exchangeHttp1, type Http1Result } from './io/http1-exchange.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
   firstHop,
@@ -37,7 +37,7 @@ import {
 } from './http-own-request.js';
 import { lazyModule } from './lazy-module.js';
 import { Outcome } from './outcome.js';
-import { matchReceive, matchReceiveInline } from './receive-match.js';
+import { matchReceive, matchReceiveInline, type ReceiveVerdict } from './receive-match.js';
 import { hasOwnRequest } from './request.js';
 import { isCertificateVerifyError, tlsClientOptions, type TlsTrust } from './tls-trust.js';
 import { defineChecker, NEGOTIATETIMEOUT, type CheckResult, type CheckTarget, type Checker, type Endpoint } from './types.js';
@@ -182,12 +182,10 @@ function exchange(
   hostHeader: string | undefined,
   signal: AbortSignal,
   options: HttpCheckOptions,
-  /** The own path's request, worked out already (the first hop: ownRequest()). */
-  request: Http1Request | undefined = undefined,
 ): Promise<Exchange | HttpFailure> {
   const host = hostHeader ?? url.host;
   if (!options.undiciOnly) {
-    request ??= ownRequest(url, via, method, host);
+    const request = ownRequest(url, via, method, host);
     if (request !== undefined) {
       const own = exchangeHttp1(request, signal, limitsFor(options.maxBodyBytes));
       if (own !== undefined) return own.then((result) => fromHttp1(result, url));
@@ -272,62 +270,114 @@ export function httpProbe(service: HttpService, target: CheckTarget): HttpProbe 
   };
 }
 
-export async function probeHttp(
-  target: Endpoint,
-  probe: HttpProbe,
-  signal: AbortSignal,
-  options: HttpCheckOptions = {},
-): Promise<CheckResult> {
+/**
+ * The check. The common case (one exchange, no redirect, a receive matched inline) is one
+ * promise of the exchange and one continuation: this runs for every real every interval,
+ * and a promise layer costs about as much as a step of the exchange.
+ */
+export function probeHttp(target: Endpoint, probe: HttpProbe, signal: AbortSignal, options: HttpCheckOptions = {}): Promise<CheckResult> {
+  try {
+    return startHttp(target, probe, signal, options);
+  } catch (err) {
+    // A proxy that is not a URL: the check fails with its message, as a rejection.
+    return Promise.reject(err as Error);
+  }
+}
+
+function startHttp(target: Endpoint, probe: HttpProbe, signal: AbortSignal, options: HttpCheckOptions): Promise<CheckResult> {
   const outcome = new Outcome();
   const regex = translatePerlRegex(target.receive);
-  if (!regex.ok) return outcome.down('-', { detail: `receive cannot be used: ${regex.error}` });
-
+  if (!regex.ok) return Promise.resolve(outcome.down('-', { detail: `receive cannot be used: ${regex.error}` }));
   const hop = firstHop(probe);
   if (hop === 'not a URL') {
-    return outcome.down('400 URL must be absolute', { detail: `not a URL: ${probe.url}` });
+    return Promise.resolve(outcome.down('400 URL must be absolute', { detail: `not a URL: ${probe.url}` }));
   }
-  let url = hop.url;
-  const proxy = hop.proxy;
-  let hostHeader = probe.hostHeader;
-  const method = probe.method;
+  const url = hop.url;
+  const unsupported = unsupportedScheme(url, outcome);
+  if (unsupported !== undefined) return Promise.resolve(unsupported);
+  const via = hop.proxy && url.protocol === 'http:' ? hop.proxy : undefined;
+  const first = (answer: Exchange | HttpFailure): CheckResult | Promise<CheckResult> => {
+    if ('failed' in answer) return outcome.down(answer.statusLine, { detail: `${url.href}: ${answer.detail}` });
+    const trail = hop.trail + answer.statusLine;
+    if (isRedirect(answer)) return followRedirects(target, probe.method, hop.proxy, signal, options, outcome, url, answer, trail);
+    return verdict(target, signal, outcome, answer, trail);
+  };
+  const hostHeader = probe.hostHeader ?? url.host;
+  if (!options.undiciOnly && hop.request !== undefined) {
+    const own = exchangeHttp1(hop.request, signal, limitsFor(options.maxBodyBytes));
+    if (own !== undefined) return own.then((result) => first(fromHttp1(result, url)));
+  }
+  return exchangeUndici(url, via, probe.method, hostHeader, signal, options).then(first);
+}
+
+function unsupportedScheme(url: URL, outcome: Outcome): CheckResult | undefined {
+  if (url.protocol === 'http:' || url.protocol === 'https:') return undefined;
+  return outcome.down(`501 Protocol scheme '${url.protocol.replace(/:$/, '')}' is not supported`, { detail: url.href });
+}
+
+const isRedirect = (answer: Exchange): boolean => REDIRECT_CODES.has(answer.status) && answer.location !== undefined;
+
+/** After a redirect from `url`: the next requests, up to MAX_REDIRECTS in all, then the verdict. */
+async function followRedirects(
+  target: Endpoint,
+  method: 'GET' | 'HEAD',
+  proxy: URL | undefined,
+  signal: AbortSignal,
+  options: HttpCheckOptions,
+  outcome: Outcome,
+  from: URL,
+  redirect: Exchange,
+  firstTrail: string,
+): Promise<CheckResult> {
   // The requests so far, '; '-separated: `${method} ${url.href} -> ${statusLine}` each.
-  let trail = '';
-  let result: Exchange;
-  for (let redirects = 0; ; redirects++) {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      return outcome.down(`501 Protocol scheme '${url.protocol.replace(/:$/, '')}' is not supported`, { detail: url.href });
-    }
-    const via = proxy && url.protocol === 'http:' ? proxy : undefined;
-    const answer = await exchange(url, via, method, hostHeader, signal, options, redirects === 0 ? hop.request : undefined);
-    if ('failed' in answer) {
-      const line = `${url.href}: ${answer.detail}`;
-      return outcome.down(answer.statusLine, { detail: trail === '' ? line : `${trail}; ${line}` });
-    }
-    result = answer;
-    const line = (redirects === 0 ? hop.trail : `${method} ${url.href} -> `) + result.statusLine;
-    trail = trail === '' ? line : `${trail}; ${line}`;
-    if (!REDIRECT_CODES.has(result.status) || result.location === undefined || redirects >= MAX_REDIRECTS) break;
+  let trail = firstTrail;
+  let url = from;
+  let result = redirect;
+  for (let redirects = 1; redirects <= MAX_REDIRECTS && isRedirect(result); redirects++) {
     let next: URL;
     try {
-      next = new URL(result.location, url);
+      next = new URL(result.location as string, url);
     } catch {
       break;
     }
     url = next;
-    hostHeader = undefined; // LWP drops the Host header on a redirect
+    const unsupported = unsupportedScheme(url, outcome);
+    if (unsupported !== undefined) return unsupported;
+    const via = proxy && url.protocol === 'http:' ? proxy : undefined;
+    // LWP drops the Host header on a redirect.
+    const answer = await exchange(url, via, method, undefined, signal, options);
+    if ('failed' in answer) return outcome.down(answer.statusLine, { detail: `${trail}; ${url.href}: ${answer.detail}` });
+    result = answer;
+    trail = `${trail}; ${method} ${url.href} -> ${result.statusLine}`;
   }
-  const detail = trail + (result.truncated ? `; body cut at ${result.body.length} bytes` : '');
+  return verdict(target, signal, outcome, result, trail);
+}
+
+/** Up or down on the final response: its status, then receive against its body. */
+function verdict(
+  target: Endpoint,
+  signal: AbortSignal,
+  outcome: Outcome,
+  result: Exchange,
+  trail: string,
+): CheckResult | Promise<CheckResult> {
+  const detail = result.truncated ? `${trail}; body cut at ${result.body.length} bytes` : trail;
   const success = result.status >= 200 && result.status < 300;
   if (!success) return outcome.down(result.statusLine, { detail });
   if (target.receive === '') return outcome.up(result.statusLine, { detail });
   // Inline when bounded (no promise for it): the common receive is a fixed string.
-  const verdict = matchReceiveInline(target.receive, result.body) ?? (await matchReceive(target.receive, result.body, signal));
-  if (verdict.kind === 'match') return outcome.up(result.statusLine, { detail });
-  if (verdict.kind === 'unfinished' && signal.aborted) {
+  const inline = matchReceiveInline(target.receive, result.body);
+  if (inline !== undefined) return receiveVerdict(signal, outcome, result, detail, inline);
+  return matchReceive(target.receive, result.body, signal).then((v) => receiveVerdict(signal, outcome, result, detail, v));
+}
+
+function receiveVerdict(signal: AbortSignal, outcome: Outcome, result: Exchange, detail: string, v: ReceiveVerdict): CheckResult {
+  if (v.kind === 'match') return outcome.up(result.statusLine, { detail });
+  if (v.kind === 'unfinished' && signal.aborted) {
     // The original's whole check runs under one alarm; this is how its timeout reads.
-    return outcome.down(TIMEOUT_STATUS_LINE, { detail: `${detail}; ${verdict.detail}` });
+    return outcome.down(TIMEOUT_STATUS_LINE, { detail: `${detail}; ${v.detail}` });
   }
-  const why = verdict.kind === 'unfinished' ? verdict.detail : 'receive did not match';
+  const why = v.kind === 'unfinished' ? v.detail : 'receive did not match';
   return outcome.down(result.body.toString('utf8'), { detail: `${detail}; ${why}` });
 }
 
