@@ -212,9 +212,16 @@ virtual=${VIP}:80
     // checkinterval=1: about 8 checks each; a loaded machine still does 4
     expect(checksBetween(R1, t0, t1)).toBeGreaterThanOrEqual(4);
     expect(checksBetween(R2, t0, t1)).toBeGreaterThanOrEqual(4);
-    const during = logSince(mark);
+    // Logged after the failed check, the change's 2 s deadline and the kill, and after any
+    // hung table read ahead of the change: near 8 s after the hang began on a loaded machine.
+    const hungLine = /IPVS table (not changed|changes not confirmed): ipvsadm did not finish within 2000 ms/;
+    const during = await eventually(
+      () => logSince(mark),
+      (d) => d.some((l) => hungLine.test(l)),
+      8000,
+    );
     expect(
-      during.some((l) => /IPVS table (not changed|changes not confirmed): ipvsadm did not finish within 2000 ms/.test(l)),
+      during.some((l) => hungLine.test(l)),
       out.slice(mark),
     ).toBe(true);
     expect(during.filter((l) => l.includes('Deleted real server'))).toEqual([]);
