@@ -7,7 +7,8 @@
 // honest: killed listeners are taken out (weight 0) and put back when they listen again
 // (the run fails otherwise).
 // Usage: node bench/keepalived.mjs [--check connect|http|both] [--reals N] [--runs 3]
-//        [--steady 30] [--only keepalived|ours] [--no-proof] [--third 147] [--json] [--floor]
+//        [--steady 30] [--warm S] [--only keepalived|ours] [--no-proof] [--third 147] [--json] [--floor]
+// --warm: seconds from start-up to the measured window, the same for every side (default 2 intervals).
 // --floor: Node's floor (bench/node-floor.mjs, the checks' socket work alone) runs beside
 // them, between the two in every run, with its row and ratios in the table.
 // Reals on 127.0.<third>.1-250 (147 unless --third: two benches at once need two), ports 8080 up (250 per port). BENCH_NICE as in daemon-harness;
@@ -177,6 +178,7 @@ export async function compare({
   interval = 5,
   timeout = 3,
   steadyS = 30,
+  warmS = undefined,
   only,
   floor = false,
   proofKills = 10,
@@ -202,7 +204,16 @@ export async function compare({
         // A run that fails (ours not all up within its bound at a high load, say) is
         // recorded as failed and the others go on: the table says how many failed.
         const load = loadavg()[0];
-        const res = await measureSide(side, { reals, servers, check, interval, timeout, steadyS, proofKills: proof }).catch((err) => ({
+        const res = await measureSide(side, {
+          reals,
+          servers,
+          check,
+          interval,
+          timeout,
+          steadyS,
+          ...(warmS === undefined ? {} : { warmS }),
+          proofKills: proof,
+        }).catch((err) => ({
           side,
           check,
           reals: count,
@@ -282,6 +293,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       count,
       runs,
       steadyS,
+      ...(arg('warm') === undefined ? {} : { warmS: Number(arg('warm')) }),
       only: arg('only'),
       floor: process.argv.includes('--floor') || arg('only') === 'floor',
       third: Number(arg('third', 147)),
