@@ -287,8 +287,8 @@ export class CheckRunner {
 
   /**
    * Starts a check of `e`; `done` runs when it has reported. No promise of its own: this
-   * runs for every real every interval, and each promise layer (with its closures and
-   * microtask) costs about as much as a step of the probe itself.
+   * runs for every real every interval, and each promise layer adds a promise, its
+   * closures and a microtask to every check.
    */
   private launch(e: RealEntry, done?: () => void): void {
     e.running = true;
