@@ -74,7 +74,7 @@ export class CheckRunner {
   /** The virtuals of the config last taken. */
   private virtuals = new Set<VirtualService>();
   private stopped = true;
-  /** @internal ProbeAnswer */
+  /** @internal RunningCheck */
   readonly now: () => number;
   private readonly random: () => number;
   private readonly checkers: CheckerLookup;
@@ -293,16 +293,16 @@ export class CheckRunner {
   private launch(e: RealEntry, done?: () => void): void {
     e.running = true;
     this.inFlight++;
-    const end = new CheckEnd(this, e, this.now(), done);
+    const check = new RunningCheck(this, e, this.now(), done);
     try {
-      this.checkOnce(e, end);
+      this.checkOnce(e, check);
     } catch {
       // A maintenance lookup or checker lookup that throws loses this check, not the next.
-      end.run(undefined);
+      check.end(undefined);
     }
   }
 
-  /** @internal CheckEnd: the check of `e` that started at `started` has reported. */
+  /** @internal RunningCheck: the check of `e` that started at `started` has reported. */
   finished(e: RealEntry, started: number): void {
     e.running = false;
     const interval = e.members[0]!.virtual.checkinterval * 1000;
@@ -313,44 +313,44 @@ export class CheckRunner {
     if (!this.stopped && this.entries.get(e.id) === e && e.slot === undefined) this.arm(e);
   }
 
-  private checkOnce(e: RealEntry, end: CheckEnd): void {
+  private checkOnce(e: RealEntry, check: RunningCheck): void {
     const { virtual, real } = e.members[0]!;
     const kind = virtual.checktype.kind;
     if (kind === 'off') {
       // Never checked, never brought up: down once, as the original's start-up leaves
       // such reals (out of the table, the fallback in), and then left alone.
-      end.run(() => {
+      check.end(() => {
         if (!e.checked) this.apply(e, forceStatus(e.state, 'down'), undefined);
       });
       return;
     }
     const maintenance = this.deps.inMaintenance?.(real);
-    if (maintenance === undefined || maintenance === false) this.checkNotInMaintenance(e, end);
-    else if (maintenance === true) this.maintained(e, end);
+    if (maintenance === undefined || maintenance === false) this.checkNotInMaintenance(e, check);
+    else if (maintenance === true) this.maintained(e, check);
     else {
       // A maintenance lookup that fails skips this check, as one that throws does.
       maintenance.then(
         (inMaintenance) => {
           try {
-            if (inMaintenance) this.maintained(e, end);
-            else this.checkNotInMaintenance(e, end);
+            if (inMaintenance) this.maintained(e, check);
+            else this.checkNotInMaintenance(e, check);
           } catch {
-            end.run(undefined);
+            check.end(undefined);
           }
         },
-        () => end.run(undefined),
+        () => check.end(undefined),
       );
     }
   }
 
-  private maintained(e: RealEntry, end: CheckEnd): void {
-    end.run(() => this.apply(e, forceStatus(e.state, 'down'), MAINTENANCE_RESULT));
+  private maintained(e: RealEntry, check: RunningCheck): void {
+    check.end(() => this.apply(e, forceStatus(e.state, 'down'), MAINTENANCE_RESULT));
   }
 
-  private checkNotInMaintenance(e: RealEntry, end: CheckEnd): void {
+  private checkNotInMaintenance(e: RealEntry, check: RunningCheck): void {
     const { virtual, real } = e.members[0]!;
     if (virtual.checktype.kind === 'on') {
-      end.run(() => this.apply(e, forceStatus(e.state, 'up'), undefined));
+      check.end(() => this.apply(e, forceStatus(e.state, 'up'), undefined));
       return;
     }
     let mode: CheckMode = virtual.checktype.kind === 'connect' ? 'connect' : 'negotiate';
@@ -359,12 +359,14 @@ export class CheckRunner {
       const n = virtual.checktype.n;
       mode = e.state.status === 'up' && e.connectsSinceNegotiate < n ? 'connect' : 'negotiate';
     }
+    check.virtual = virtual;
+    check.mode = mode;
     const checker = this.checkers(virtual, mode);
     if (!checker) {
-      this.report(e, virtual, mode, { ok: false, message: `no checker for ${virtual.service}`, durationMs: 0 }, end);
+      check.settle({ ok: false, message: `no checker for ${virtual.service}`, durationMs: 0 });
       return;
     }
-    this.probeWithDeadline(e, checker, virtual, real, mode, end);
+    this.probeWithDeadline(check, checker, virtual, real);
   }
 
   /**
@@ -372,42 +374,33 @@ export class CheckRunner {
    * the checks whose deadline falls in the same 20 ms); should a probe ignore it, the
    * deadline's expiry still ends the check on time (the probe's late answer is dropped).
    */
-  private probeWithDeadline(
-    e: RealEntry,
-    checker: Checker,
-    virtual: VirtualService,
-    real: RealServer,
-    mode: CheckMode,
-    end: CheckEnd,
-  ): void {
+  private probeWithDeadline(check: RunningCheck, checker: Checker, virtual: VirtualService, real: RealServer): void {
     const t0 = this.now();
-    const answer = new ProbeAnswer(this, e, virtual, mode, end, t0);
-    answer.deadline = this.deadlines.join(t0 + checker.timeoutSeconds(virtual) * 1000, timedOut, () =>
-      answer.settle({ ok: false, message: 'Timeout', durationMs: this.now() - t0 }),
+    check.t0 = t0;
+    check.deadline = this.deadlines.join(t0 + checker.timeoutSeconds(virtual) * 1000, timedOut, () =>
+      check.settle({ ok: false, message: 'Timeout', durationMs: this.now() - t0 }),
     );
     let probe: Promise<CheckResult>;
     try {
-      probe = checker.probe(targetOf(virtual, real), answer.deadline.signal);
+      probe = checker.probe(targetOf(virtual, real), check.deadline.signal);
     } catch (err) {
-      answer.failed(err);
+      check.failed(err);
       return;
     }
     probe.then(
-      (result) => answer.settle(result),
-      (err: unknown) => answer.failed(err),
+      (result) => check.settle(result),
+      (err: unknown) => check.failed(err),
     );
   }
 
-  /** @internal ProbeAnswer: the probe of `e` (as `virtual` had it) in `mode` came back with `result`. */
-  report(e: RealEntry, virtual: VirtualService, mode: CheckMode, result: CheckResult, end: CheckEnd): void {
-    end.run(() => {
-      if (virtual.checktype.kind === 'combined') {
-        // A failure forces the next check to negotiate, whatever the fail count.
-        if (!result.ok) e.connectsSinceNegotiate = virtual.checktype.n;
-        else e.connectsSinceNegotiate = mode === 'connect' ? e.connectsSinceNegotiate + 1 : 0;
-      }
-      this.apply(e, applyResult(e.state, result.ok, virtual.failurecount, virtual.successcount), result);
-    });
+  /** @internal RunningCheck: the probe of `e` (as `virtual` had it) in `mode` came back with `result`. */
+  report(e: RealEntry, virtual: VirtualService, mode: CheckMode, result: CheckResult): void {
+    if (virtual.checktype.kind === 'combined') {
+      // A failure forces the next check to negotiate, whatever the fail count.
+      if (!result.ok) e.connectsSinceNegotiate = virtual.checktype.n;
+      else e.connectsSinceNegotiate = mode === 'connect' ? e.connectsSinceNegotiate + 1 : 0;
+    }
+    this.apply(e, applyResult(e.state, result.ok, virtual.failurecount, virtual.successcount), result);
   }
 
   private apply(e: RealEntry, next: { state: RealCheckState; transition: Transition }, result: CheckResult | undefined): void {
@@ -426,8 +419,17 @@ export class CheckRunner {
   }
 }
 
-/** How a check ends, once: its last step runs, then the runner takes the real back. */
-class CheckEnd {
+/**
+ * One check in flight. It ends once: with a probe's answer or its deadline's expiry
+ * (settle), or with a decision made without a probe (end); the runner then takes the
+ * real back, whatever the last step did.
+ */
+class RunningCheck {
+  /** Set once a probe is chosen: what its answer is applied with. */
+  virtual: VirtualService | undefined;
+  mode: CheckMode = 'negotiate';
+  deadline: Deadline | undefined;
+  t0 = 0;
   private ended = false;
 
   constructor(
@@ -437,43 +439,34 @@ class CheckEnd {
     private readonly done: (() => void) | undefined,
   ) {}
 
+  /** Ends the check with a decision made without a probe (`last`, if any). */
+  end(last: (() => void) | undefined): void {
+    this.conclude(last, undefined);
+  }
+
+  /** Ends the check with the probe's answer, or the deadline's. */
+  settle(result: CheckResult): void {
+    this.conclude(undefined, result);
+  }
+
   /**
-   * Runs `last` (if any) and ends the check whatever it does: a listener that throws loses
-   * this one result, never the real's next check.
+   * Once only: a late answer after the deadline's expiry is dropped. A listener that throws
+   * loses this one result, never the real's next check. The result is passed, not a
+   * closure over it: this runs for every check.
    */
-  run(last: (() => void) | undefined): void {
+  private conclude(last: (() => void) | undefined, result: CheckResult | undefined): void {
     if (this.ended) return;
     this.ended = true;
+    this.deadline?.release();
     try {
-      last?.();
+      if (last) last();
+      else if (result) this.runner.report(this.e, this.virtual as VirtualService, this.mode, result);
     } catch {
       // the result is dropped; the schedule goes on
     } finally {
       this.runner.finished(this.e, this.started);
       this.done?.();
     }
-  }
-}
-
-/** A probe's answer, taken once: from the probe, or from its deadline's expiry. */
-class ProbeAnswer {
-  deadline: Deadline | undefined;
-  private settled = false;
-
-  constructor(
-    private readonly runner: CheckRunner,
-    private readonly e: RealEntry,
-    private readonly virtual: VirtualService,
-    private readonly mode: CheckMode,
-    private readonly end: CheckEnd,
-    private readonly t0: number,
-  ) {}
-
-  settle(result: CheckResult): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.deadline?.release();
-    this.runner.report(this.e, this.virtual, this.mode, result, this.end);
   }
 
   failed(err: unknown): void {

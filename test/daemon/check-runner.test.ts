@@ -140,6 +140,36 @@ describe('CheckRunner', () => {
     await h.runner.stop();
   });
 
+  it('stop() while a probe ignores its signal: resolves once the deadline has expired, and no check starts after it', async () => {
+    const cfg = await config('checkinterval=1\nchecktimeout=3\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    checktype=connect\n');
+    let probes = 0;
+    const seen: string[] = [];
+    const runner = new CheckRunner({
+      checkers: scriptedCheckers(
+        () => {
+          probes++;
+          return new Promise(() => undefined); // never settles, deaf to the abort
+        },
+        () => 3,
+      ),
+      onTransition: (_e, t, r) => seen.push(`${t.kind}:${r?.message ?? '-'}`),
+      random: () => 0,
+    });
+    runner.update(cfg);
+    runner.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(probes).toBe(1);
+    let stopped = false;
+    const stopping = runner.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(stopped).toBe(false); // the check in flight is still within its 3 s
+    await vi.advanceTimersByTimeAsync(1_000); // the deadline (3 s) and its grace
+    await stopping;
+    expect(seen).toEqual(['down:Timeout']);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(probes).toBe(1);
+  });
+
   it('keeps state across update() for unchanged reals and drops removed ones', async () => {
     const text = 'checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    real=127.0.0.3:80 gate\n';
     const h = harness(() => true);
