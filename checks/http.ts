@@ -25,7 +25,7 @@ import type { Dispatcher, buildConnector } from 'undici';
 import { translatePerlRegex } from '../lib/perl-regex/regex.js';
 import { stripBrackets } from './io/address.js';
 import { dial, socketCause } from './io/dial.js';
-import { exchangeHttp1, type Http1Result } from './io/http1-exchange.js';
+import { exchangeHttp1, type Http1Request, type Http1Result } from './io/http1-exchange.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
   firstHop,
@@ -175,24 +175,31 @@ function fromHttp1(result: Http1Result, url: URL): Exchange | HttpFailure {
   }
 }
 
-function exchange(
+/**
+ * One request, on the own path when it can take it, and `next` on its answer: chained
+ * straight onto the exchange, so the first hop of every check adds no promise of its own.
+ * `request`: the own path's request when worked out already (the first hop's, memoised).
+ */
+function exchange<T>(
   url: URL,
   via: URL | undefined,
   method: 'GET' | 'HEAD',
   hostHeader: string | undefined,
   signal: AbortSignal,
   options: HttpCheckOptions,
-): Promise<Exchange | HttpFailure> {
+  request: Http1Request | undefined,
+  next: (answer: Exchange | HttpFailure) => T | PromiseLike<T>,
+): Promise<T> {
   const host = hostHeader ?? url.host;
   if (!options.undiciOnly) {
-    const request = ownRequest(url, via, method, host);
-    if (request !== undefined) {
-      const own = exchangeHttp1(request, signal, limitsFor(options.maxBodyBytes));
-      if (own !== undefined) return own.then((result) => fromHttp1(result, url));
-    }
+    const own = request ?? ownRequest(url, via, method, host);
+    const pending = own === undefined ? undefined : exchangeHttp1(own, signal, limitsFor(options.maxBodyBytes));
+    if (pending !== undefined) return pending.then((result) => next(fromHttp1(result, url)));
   }
-  return exchangeUndici(url, via, method, host, signal, options);
+  return exchangeUndici(url, via, method, host, signal, options).then(next);
 }
+
+const answerItself = (answer: Exchange | HttpFailure): Exchange | HttpFailure => answer;
 
 async function exchangeUndici(
   url: URL,
@@ -302,12 +309,7 @@ function startHttp(target: Endpoint, probe: HttpProbe, signal: AbortSignal, opti
     if (isRedirect(answer)) return followRedirects(target, probe.method, hop.proxy, signal, options, outcome, url, answer, trail);
     return verdict(target, signal, outcome, answer, trail);
   };
-  const hostHeader = probe.hostHeader ?? url.host;
-  if (!options.undiciOnly && hop.request !== undefined) {
-    const own = exchangeHttp1(hop.request, signal, limitsFor(options.maxBodyBytes));
-    if (own !== undefined) return own.then((result) => first(fromHttp1(result, url)));
-  }
-  return exchangeUndici(url, via, probe.method, hostHeader, signal, options).then(first);
+  return exchange(url, via, probe.method, probe.hostHeader, signal, options, hop.request, first);
 }
 
 function unsupportedScheme(url: URL, outcome: Outcome): CheckResult | undefined {
@@ -345,7 +347,7 @@ async function followRedirects(
     if (unsupported !== undefined) return unsupported;
     const via = proxy && url.protocol === 'http:' ? proxy : undefined;
     // LWP drops the Host header on a redirect.
-    const answer = await exchange(url, via, method, undefined, signal, options);
+    const answer = await exchange(url, via, method, undefined, signal, options, undefined, answerItself);
     if ('failed' in answer) return outcome.down(answer.statusLine, { detail: `${trail}; ${url.href}: ${answer.detail}` });
     result = answer;
     trail = `${trail}; ${method} ${url.href} -> ${result.statusLine}`;

@@ -21,8 +21,8 @@ export const MAX_MYSQL_PACKET = 1024 * 1024;
  */
 export function mysqlFraming(): (chunk: Buffer) => string | undefined {
   let packets = 0;
-  return followFrames(4, ([b0, b1, b2, seq] = []) => {
-    const length = (b0 ?? 0) | ((b1 ?? 0) << 8) | ((b2 ?? 0) << 16);
+  return followFrames(4, ([b0 = 0, b1 = 0, b2 = 0, seq = 0] = []) => {
+    const length = b0 | (b1 << 8) | (b2 << 16);
     const first = packets++ === 0;
     if (first && seq !== 0) return `not a MySQL server (first packet has sequence ${seq})`;
     const limit = first ? MAX_MYSQL_GREETING : MAX_MYSQL_PACKET;
