@@ -213,7 +213,7 @@ virtual=${VIP}:80
     expect(checksBetween(R1, t0, t1)).toBeGreaterThanOrEqual(4);
     expect(checksBetween(R2, t0, t1)).toBeGreaterThanOrEqual(4);
     // Logged after the failed check, the change's 2 s deadline and the kill, and after any
-    // hung table read ahead of the change: near 8 s after the hang began on a loaded machine.
+    // hung table read ahead of the change: on a loaded machine, later than the 8 s above.
     const hungLine = /IPVS table (not changed|changes not confirmed): ipvsadm did not finish within 2000 ms/;
     const during = await eventually(
       () => logSince(mark),
