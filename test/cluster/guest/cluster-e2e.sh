@@ -38,8 +38,15 @@ install_staged() {
 }
 install_staged > "$OUT/install.txt" 2>&1 || { fail install; exit 1; }
 ev installed
+# negotiatetimeout=30 (the Perl original's default) for the Perl original's sake: its http
+# check compiles LWP's protocol module on first use, under the check's alarm. In this
+# guest that takes seconds; an alarm that fires during it leaves the module unloadable,
+# and every later http check of that daemon fails ("501 Attempt to reload
+# LWP/Protocol/http.pm aborted") until it restarts. No real fails in these scenarios, so
+# the timeout changes no figure.
 cat > "$OUT/ldirectord.cf" <<CF
 checktimeout=2
+negotiatetimeout=30
 checkinterval=2
 quiescent=no
 logfile="/var/log/ldirectord.log"
