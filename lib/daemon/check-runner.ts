@@ -460,7 +460,7 @@ class RunningCheck {
     this.deadline?.release();
     try {
       if (last) last();
-      else if (result) this.runner.report(this.e, this.virtual as VirtualService, this.mode, result);
+      else if (result && this.virtual) this.runner.report(this.e, this.virtual, this.mode, result);
     } catch {
       // the result is dropped; the schedule goes on
     } finally {
