@@ -47,16 +47,16 @@ export interface DaemonOptions {
 }
 
 /**
- * The old generation may grow to twice what the last full GC left live, instead of by
- * V8's own factor, which reaches 4 on a host with gigabytes of memory. With many reals,
- * checks promote short-lived objects into the old generation quickly, and with V8's
- * factor the heap fills with garbage several times the live set before each full GC; a
- * smaller factor costs more GC CPU (bench/RESULTS.md, scale, has the measurements): 2
- * keeps both memory and CPU within their targets. V8 reads the flag whenever it sets the
- * next limit, so setting it here, at run time, is enough, and it applies however node was
- * started (the #! line holds only what must be known when the heap is set up).
+ * The old generation may grow by a quarter of what the last full GC left live before the
+ * next one, instead of by V8's own factor, which reaches 4 on a host with gigabytes of
+ * memory: its high-water mark is the daemon's peak RSS. What a full GC costs depends on how
+ * fast checks fill the old generation: little while a real's last result is kept in its
+ * entry rather than as the result object (a few hundred KB a second at 10,000 reals), so
+ * full GCs stay rare (figures: bench/RESULTS.md, "Memory at 10,000 reals, third pass").
+ * V8 reads the flag whenever it sets the next limit, so setting it here, at run time, is
+ * enough, and it applies however node was started.
  */
-export const HEAP_GROWING_PERCENT = 100;
+export const HEAP_GROWING_PERCENT = 25;
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);

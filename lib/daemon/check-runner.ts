@@ -36,8 +36,15 @@ export interface RealEntry {
   checked: boolean;
   /** Down because a maintenance file names it (the last decision). */
   maintenance: boolean;
-  lastResult?: CheckResult;
-  /** When lastResult came (0 before the first). */
+  /**
+   * The last result's fields, copied into the entry (undefined message: no result yet).
+   * Not the result object: kept for a whole interval, every check's result (and its
+   * detail string) would outlive the young generation and fill the old one.
+   */
+  lastOk: boolean;
+  lastMessage: string | undefined;
+  lastDurationMs: number;
+  /** When the last result came (0 before the first). */
   lastResultAt: number;
   lastChange: number;
   /** combined checktype: connects done since the last negotiate. */
@@ -206,7 +213,9 @@ export class CheckRunner {
       maintenance: false,
       // Every field is in the literal, those set later included: an object that gains a
       // field after it was made keeps that field in a separate array.
-      lastResult: undefined,
+      lastOk: false,
+      lastMessage: undefined,
+      lastDurationMs: 0,
       lastResultAt: 0,
       lastChange: now,
       // A combined check starts with a negotiate, whatever the initial state.
@@ -405,10 +414,10 @@ export class CheckRunner {
 
   private apply(e: RealEntry, next: { state: RealCheckState; transition: Transition }, result: CheckResult | undefined): void {
     const from = e.state.status;
-    // The result itself and its time beside it: no copy with the time in it, which every
-    // check would allocate and every real keep (promoted into the old generation).
     if (result) {
-      e.lastResult = result;
+      e.lastOk = result.ok;
+      e.lastMessage = result.message;
+      e.lastDurationMs = result.durationMs;
       e.lastResultAt = this.now();
     }
     e.state = next.state;

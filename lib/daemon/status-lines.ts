@@ -28,7 +28,7 @@ export function statusLines(view: StatusView): string[] {
     for (const r of v.reals) {
       const rv = view.realView(v, r);
       const e = rv.entry;
-      const last = e?.lastResult ? `, last check ${e.lastResult.ok ? 'ok' : 'failed'}: ${e.lastResult.message}` : '';
+      const last = e?.lastMessage !== undefined ? `, last check ${e.lastOk ? 'ok' : 'failed'}: ${e.lastMessage}` : '';
       const rising = e && e.state.successCount > 0 ? ` (${e.state.successCount}/${v.successcount} successes)` : '';
       const ramp = rv.rampEndsAt !== undefined ? ` (slow start: weight ${rv.wantWeight} of ${r.weight})` : '';
       const soft = e && e.state.failCount > 0 ? ` (${e.state.failCount} soft failures)` : '';

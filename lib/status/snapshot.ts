@@ -68,7 +68,6 @@ export function buildStatus(director: Director, facts: DaemonFacts, now = Date.n
     const reals: RealStatus[] = v.reals.map((r) => {
       const view = director.realView(v, r);
       const e = view.entry;
-      const last = e?.lastResult;
       const lastChange = e?.lastChange ?? facts.startedAt;
       return {
         address: `${canonicalAddress(r.ip)?.address ?? r.ip}:${r.port}`,
@@ -76,7 +75,10 @@ export function buildStatus(director: Director, facts: DaemonFacts, now = Date.n
         weight: r.weight,
         state: view.state,
         ipvsWeight: tableWeight(services, v, r),
-        lastCheck: last ? { ok: last.ok, message: last.message, at: iso(e.lastResultAt), durationMs: Math.round(last.durationMs) } : null,
+        lastCheck:
+          e?.lastMessage !== undefined
+            ? { ok: e.lastOk, message: e.lastMessage, at: iso(e.lastResultAt), durationMs: Math.round(e.lastDurationMs) }
+            : null,
         failCount: e?.state.failCount ?? 0,
         successCount: e?.state.successCount ?? 0,
         lastChange: iso(lastChange),
