@@ -18,7 +18,7 @@ describe('a real entry and its last result', () => {
   it('keeps what status shows of the last result, and lets the result object go', async () => {
     const parsed = await parse(CONFIG);
     if (!parsed.config) throw new Error(JSON.stringify(parsed.diagnostics));
-    let refs: WeakRef<CheckResult>[] = [];
+    const refs: WeakRef<CheckResult>[] = [];
     let n = 0;
     const runner = new CheckRunner({
       checkers: scriptedCheckers(() => {
@@ -45,6 +45,5 @@ describe('a real entry and its last result', () => {
     await new Promise((resolve) => setImmediate(resolve));
     gc();
     expect(refs.map((r) => r.deref())).toEqual([undefined, undefined]);
-    refs = [];
   });
 });
