@@ -51,8 +51,8 @@ export interface DaemonOptions {
  * next one, instead of by V8's own factor, which reaches 4 on a host with gigabytes of
  * memory: its high-water mark is the daemon's peak RSS. What a full GC costs depends on how
  * fast checks fill the old generation: little while a real's last result is kept in its
- * entry rather than as the result object (a few hundred KB a second at 10,000 reals), so
- * full GCs stay rare (figures: bench/RESULTS.md, "Memory at 10,000 reals, third pass").
+ * entry rather than as the result object, so full GCs stay rare, reals that time out
+ * included (figures: bench/RESULTS.md, "Memory at 10,000 reals, third pass").
  * V8 reads the flag whenever it sets the next limit, so setting it here, at run time, is
  * enough, and it applies however node was started.
  */
