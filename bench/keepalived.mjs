@@ -3,11 +3,16 @@
 // servers, CPU per check (keepalived: parent + checker; ours: the daemon, and apart the
 // ipvsadm children it waited for), RSS now and peak. Runs alternate between the two (the
 // order flips every run), the table gives the median of each figure over the runs.
+// --together: in each run the sides run at the same time instead, each on reals of its own
+// (127.0.<third + k>.x, servers of its own), their windows aligned. This machine's speed
+// drifts by a third within minutes, the same for every process on it: side by side in time,
+// the ratios of a run keep only what differs between the sides, and the table adds the
+// median of the per-run ratios.
 // After its measured window, keepalived's first run per checktype proves the shim keeps it
 // honest: killed listeners are taken out (weight 0) and put back when they listen again
 // (the run fails otherwise).
 // Usage: node bench/keepalived.mjs [--check connect|http|both] [--reals N] [--runs 3]
-//        [--steady 30] [--warm S] [--only keepalived|ours] [--no-proof] [--third 147] [--json] [--floor]
+//        [--steady 30] [--warm S] [--only keepalived|ours] [--no-proof] [--third 147] [--json] [--floor] [--together]
 // --warm: seconds from start-up to the measured window, the same for every side (default 2 intervals).
 // --floor: Node's floor (bench/node-floor.mjs, the checks' socket work alone) runs beside
 // them, between the two in every run, with its row and ratios in the table.
@@ -122,15 +127,45 @@ async function proveKeepalived(k, servers, reals, { interval, timeout, kills }) 
   return { kills, downMs: ms(downs, killedAt), upMs: ms(ups, revivedAt) };
 }
 
-/** One side, one run: start, warm up, measure `steadyS`, optionally prove, stop. */
+/**
+ * Sides that measure together: each arrives when warmed up, and all start their window
+ * when the last has arrived. A side that fails before it arrives withdraws.
+ */
+export function windowBarrier(count) {
+  let waiting = count;
+  let open;
+  const opened = new Promise((resolve) => (open = resolve));
+  const step = () => {
+    if (--waiting === 0) open();
+  };
+  return {
+    arrive: () => {
+      step();
+      return opened;
+    },
+    withdraw: step,
+  };
+}
+
+/**
+ * One side, one run: start, warm up, measure `steadyS`, optionally prove, stop. `barrier`
+ * (windowBarrier): the window starts when every side of the barrier is warmed up.
+ */
 export async function measureSide(
   side,
-  { reals, servers, check, interval, timeout, perVirtual = 10, warmS = 2 * interval, steadyS = 30, proofKills = 0 },
+  { reals, servers, check, interval, timeout, perVirtual = 10, warmS = 2 * interval, steadyS = 30, proofKills = 0, barrier },
 ) {
   const o = { perVirtual, check, interval, timeout };
-  const { handle, stat } = await startSide(side, reals, o);
+  let arrived = false;
+  const started = await startSide(side, reals, o).catch((err) => {
+    barrier?.withdraw();
+    throw err;
+  });
+  const { handle, stat } = started;
   try {
     await sleep(warmS * 1000);
+    arrived = true;
+    await barrier?.arrive();
     const load = loadavg()[0];
     await handle.loopStats?.();
     const s0 = stat();
@@ -162,6 +197,7 @@ export async function measureSide(
       result.proof = await proveKeepalived(handle, servers, reals, { interval, timeout, kills: proofKills });
     return result;
   } finally {
+    if (!arrived) barrier?.withdraw();
     await handle.stop();
     if (!process.env.BENCH_KEEP) handle.cleanup();
   }
@@ -169,7 +205,8 @@ export async function measureSide(
 
 /**
  * `runs` alternating runs of both sides (or `only` one) on `count` reals; keepalived's
- * first run also proves the shim (`proofKills` reals killed and revived).
+ * first run also proves the shim (`proofKills` reals killed and revived). `together`: the
+ * sides of a run at the same time, each on reals and servers of its own.
  */
 export async function compare({
   check = 'connect',
@@ -181,53 +218,90 @@ export async function compare({
   warmS = undefined,
   only,
   floor = false,
+  together = false,
   proofKills = 10,
   third = 147,
   log = () => {},
 } = {}) {
-  const reals = benchReals(count, third);
-  const servers = await startServers(reals, check === 'connect' ? 'tcp' : 'http');
+  const sides = ['keepalived', 'ours', ...(floor ? ['floor'] : [])].filter((side) => !only || side === only);
+  const kind = check === 'connect' ? 'tcp' : 'http';
+  const realsOf = {};
+  const serversOf = {};
   const results = { keepalived: [], ours: [], floor: [] };
   try {
+    if (together) {
+      for (const [k, side] of sides.entries()) {
+        realsOf[side] = benchReals(count, third + k);
+        serversOf[side] = await startServers(realsOf[side], kind);
+      }
+    } else {
+      const reals = benchReals(count, third);
+      const servers = await startServers(reals, kind);
+      for (const side of sides) {
+        realsOf[side] = reals;
+        serversOf[side] = servers;
+      }
+    }
+    const runSide = async (side, run, barrier) => {
+      const proof = side === 'keepalived' && run === 0 ? proofKills : 0;
+      log(
+        `run ${run + 1}/${runs} ${side}: ${count} reals, ${check}, load ${loadavg()
+          .map((x) => x.toFixed(2))
+          .join(' ')}`,
+      );
+      // A run that fails (ours not all up within its bound at a high load, say) is
+      // recorded as failed and the others go on: the table says how many failed.
+      const load = loadavg()[0];
+      const res = await measureSide(side, {
+        reals: realsOf[side],
+        servers: serversOf[side],
+        check,
+        interval,
+        timeout,
+        steadyS,
+        ...(warmS === undefined ? {} : { warmS }),
+        proofKills: proof,
+        barrier,
+      }).catch((err) => ({
+        side,
+        check,
+        reals: count,
+        load,
+        failed: err instanceof Error ? err.message : String(err),
+      }));
+      res.run = run;
+      log(`  ${JSON.stringify(res)}`);
+      results[side].push(res);
+    };
     for (let r = 0; r < runs; r++) {
+      if (together) {
+        const barrier = windowBarrier(sides.length);
+        await Promise.all(sides.map((side) => runSide(side, r, barrier)));
+        continue;
+      }
       const order = r % 2 === 0 ? ['keepalived', 'ours'] : ['ours', 'keepalived'];
       // Node's floor between the two, so that each side has it beside it as often.
       if (floor) order.splice(1, 0, 'floor');
-      for (const side of order) {
-        if (only && side !== only) continue;
-        const proof = side === 'keepalived' && results.keepalived.length === 0 ? proofKills : 0;
-        log(
-          `run ${r + 1}/${runs} ${side}: ${count} reals, ${check}, load ${loadavg()
-            .map((x) => x.toFixed(2))
-            .join(' ')}`,
-        );
-        // A run that fails (ours not all up within its bound at a high load, say) is
-        // recorded as failed and the others go on: the table says how many failed.
-        const load = loadavg()[0];
-        const res = await measureSide(side, {
-          reals,
-          servers,
-          check,
-          interval,
-          timeout,
-          steadyS,
-          ...(warmS === undefined ? {} : { warmS }),
-          proofKills: proof,
-        }).catch((err) => ({
-          side,
-          check,
-          reals: count,
-          load,
-          failed: err instanceof Error ? err.message : String(err),
-        }));
-        log(`  ${JSON.stringify(res)}`);
-        results[side].push(res);
-      }
+      for (const side of order) if (sides.includes(side)) await runSide(side, r);
     }
   } finally {
-    await servers.close();
+    for (const servers of new Set(Object.values(serversOf))) await servers.close();
   }
   return results;
+}
+
+/**
+ * The ratio `a / b` of CPU per check in each run where both sides measured, and their
+ * median: with the sides together, the figure the machine's drift does not move.
+ */
+export function perRunRatios(a, b) {
+  const ratios = [];
+  for (const x of a) {
+    const y = b.find((r) => r.run === x.run);
+    if (x.failed || !y || y.failed) continue;
+    ratios.push(x.cpuUsPerCheck / y.cpuUsPerCheck);
+  }
+  return ratios.length === 0 ? undefined : { ratios, median: median(ratios) };
 }
 
 const median = (xs) => {
@@ -263,6 +337,24 @@ function rows(check, count, results) {
   return out;
 }
 
+/** Per-run CPU ratios (sides together), one line per pair of sides. */
+function perRunLines(check, count, results) {
+  const pairs = [
+    ['ours / keepalived', results.ours, results.keepalived],
+    ['Node floor / keepalived', results.floor, results.keepalived],
+    ['ours / Node floor', results.ours, results.floor],
+  ];
+  const x = (v) => `${v.toFixed(2)}×`;
+  return pairs.flatMap(([name, a, b]) => {
+    const r = perRunRatios(a, b);
+    return r
+      ? [
+          `${check}, ${count.toLocaleString('en-US')} reals, CPU per check, ${name}, per run: ${r.ratios.map(x).join(' / ')} (median ${x(r.median)})`,
+        ]
+      : [];
+  });
+}
+
 function arg(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
@@ -285,6 +377,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const runs = Number(arg('runs', 3));
   const steadyS = Number(arg('steady', 30));
   const table = [];
+  const perRun = [];
   const all = {};
   for (const [check, dflt] of plan) {
     const count = Number(arg('reals', dflt));
@@ -296,12 +389,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       ...(arg('warm') === undefined ? {} : { warmS: Number(arg('warm')) }),
       only: arg('only'),
       floor: process.argv.includes('--floor') || arg('only') === 'floor',
+      together: process.argv.includes('--together'),
       third: Number(arg('third', 147)),
       proofKills: process.argv.includes('--no-proof') ? 0 : 10,
       log: (m) => console.error(m),
     });
     all[check] = results;
     table.push(...rows(check, count, results));
+    if (process.argv.includes('--together')) perRun.push(...perRunLines(check, count, results));
   }
   if (process.argv.includes('--json')) console.log(JSON.stringify(all, null, 1));
   const proofs = Object.values(all).flatMap((r) => r.keepalived.filter((x) => x.proof).map((x) => ({ check: x.check, ...x.proof })));
@@ -309,11 +404,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(
     `node ${process.version}, ${new Date().toISOString()}, load average ${loadavg()
       .map((x) => x.toFixed(2))
-      .join(' ')}, interval 5 s, timeout 3 s, median of ${runs}\n`,
+      .join(
+        ' ',
+      )}, interval 5 s, timeout 3 s, median of ${runs}${process.argv.includes('--together') ? ', the sides of each run together' : ''}\n`,
   );
   console.log('| | checks/s | CPU µs per check | + children (ipvsadm) µs | total µs | RSS MB (peak) | reals on time | load per run |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const l of table) console.log(l);
+  if (perRun.length > 0) console.log(`\n${perRun.join('\n')}`);
   for (const f of failures) console.log(`\n${f.check}, ${f.side}: a run failed at load ${f.load.toFixed(1)}: ${f.failed}`);
   for (const p of proofs)
     console.log(

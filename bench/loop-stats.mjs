@@ -6,7 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 // The histogram holds the time between samples, sampling period included: subtract it.
-const RESOLUTION_MS = 10;
+const RESOLUTION_MS = Number(process.env.BENCH_LOOP_RESOLUTION_MS ?? 10);
 const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 histogram.enable();
 const ms = (ns) => Number(Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(2));
