@@ -13,11 +13,18 @@ export function canConnectBare(host: string, port: number): boolean {
   return port > 0 && port < 65536 && isIP(host) !== 0 && tcpBinding() !== null;
 }
 
+/** A bare connect in flight, as its request's completion and its deadline's group see it. */
+interface PendingConnect extends SignalMember {
+  readonly host: string;
+  readonly port: number;
+  finish(why: string | undefined): void;
+}
+
 /** The bare connects in flight, grouped by deadline signal. */
-const connects = new SignalGroups<BareConnect>();
+const connects = new SignalGroups<PendingConnect>();
 
 interface TaggedRequest extends UvRequest {
-  check?: BareConnect;
+  check?: PendingConnect;
 }
 
 /** The completion of every bare connect: `this` is the request (as Node calls it). */
@@ -26,17 +33,22 @@ function completed(this: TaggedRequest, status: number): void {
   if (c !== undefined) c.finish(status === 0 ? undefined : reason(status, c.host, c.port));
 }
 
-class BareConnect implements SignalMember {
+/** What a connect's caller makes of its end: a shared function, not a closure per connect. */
+export type ConnectAnswer<C, T> = (why: string | undefined, host: string, port: number, context: C) => T;
+
+class BareConnect<C, T> implements PendingConnect {
   private open = true;
 
   constructor(
     private readonly handle: TcpHandle,
     readonly host: string,
     readonly port: number,
-    private readonly resolve: (why: string | undefined) => void,
+    private readonly answer: ConnectAnswer<C, T>,
+    private readonly context: C,
+    private readonly resolve: (answer: T) => void,
   ) {}
 
-  on: SignalGroup<BareConnect> | undefined;
+  on: SignalGroup<PendingConnect> | undefined;
 
   aborted(signal: AbortSignal): void {
     this.finish(abortText(signal));
@@ -49,7 +61,7 @@ class BareConnect implements SignalMember {
     // Closing a handle whose connect is pending cancels it: its oncomplete still comes
     // (ECANCELED), and finds the check already finished.
     this.handle.close();
-    this.resolve(why);
+    this.resolve(this.answer(why, this.host, this.port, this.context));
   }
 }
 
@@ -60,7 +72,18 @@ class BareConnect implements SignalMember {
  * (EHOSTUNREACH)", the abort's text). Call only when canConnectBare() said yes.
  */
 export function connectAndClose(host: string, port: number, signal: AbortSignal): Promise<string | undefined> {
-  if (signal.aborted) return Promise.resolve(abortText(signal));
+  return connectBare(host, port, signal, whyItself, undefined);
+}
+
+const whyItself = (why: string | undefined): string | undefined => why;
+
+/**
+ * connectAndClose(), resolving with `answer(why, host, port, context)`: a caller that turns
+ * the reason into its own result adds no promise of its own (this runs for every real
+ * every interval).
+ */
+export function connectBare<C, T>(host: string, port: number, signal: AbortSignal, answer: ConnectAnswer<C, T>, context: C): Promise<T> {
+  if (signal.aborted) return Promise.resolve(answer(abortText(signal), host, port, context));
   const b = tcpBinding();
   if (b === null) return Promise.reject(new Error('no bare TCP handle in this Node'));
   return new Promise((resolve) => {
@@ -73,10 +96,10 @@ export function connectAndClose(host: string, port: number, signal: AbortSignal)
       const local: { address?: string; port?: number } = {};
       const named = handle.getsockname(local) === 0 && local.address !== undefined;
       handle.close();
-      resolve(reason(err, host, port, named ? `${local.address}:${local.port}` : undefined));
+      resolve(answer(reason(err, host, port, named ? `${local.address}:${local.port}` : undefined), host, port, context));
       return;
     }
-    const c = new BareConnect(handle, host, port, resolve);
+    const c = new BareConnect(handle, host, port, answer, context, resolve);
     req.check = c;
     c.on = connects.join(signal, c);
   });

@@ -24,6 +24,12 @@ const registryChecker: CheckerLookup = (v, mode) => selectChecker(v, v.checktype
 /** Targets depend only on the virtual and real: built once, not on every probe. */
 const targetOf: (v: VirtualService, r: RealServer) => CheckTarget = perPair(buildTarget);
 
+/** An entry's fields that follow its members (a reload may change them). */
+function memberFields(members: RealEntry['members']): Pick<RealEntry, 'members' | 'realId' | 'target'> {
+  const { virtual, real } = members[0]!;
+  return { members, realId: realId(virtual, real), target: targetOf(virtual, real) };
+}
+
 export interface RealEntry {
   /** checkKey() of the members: what they share. */
   readonly id: string;
@@ -31,6 +37,8 @@ export interface RealEntry {
   readonly realId: string;
   /** Every (virtual, real) pair that shares this id, in config order. */
   readonly members: readonly { readonly virtual: VirtualService; readonly real: RealServer }[];
+  /** What the first member's probe checks: kept here, not looked up on every check. */
+  readonly target: CheckTarget;
   state: RealCheckState;
   /** A check (or maintenance, or checktype=on) has decided this real in this process. */
   checked: boolean;
@@ -160,7 +168,7 @@ export class CheckRunner {
       members.sort((a, b) => rank(a) - rank(b));
       const e = old ?? this.newEntry(id, members, initial, now);
       // Same object: a check in flight reports into the kept state.
-      Object.assign(e, { members, realId: realId(members[0]!.virtual, members[0]!.real) });
+      Object.assign(e, memberFields(members));
       this.entries.set(id, e);
       if (!this.stopped && e.slot === undefined && !e.running) this.arm(e);
     }
@@ -184,7 +192,7 @@ export class CheckRunner {
       const old = this.entries.get(id);
       if (old) {
         // Same object: a check in flight reports into the kept state.
-        Object.assign(old, { members, realId: realId(members[0]!.virtual, members[0]!.real) });
+        Object.assign(old, memberFields(members));
         next.set(id, old);
         continue;
       }
@@ -204,10 +212,12 @@ export class CheckRunner {
     now: number,
   ): RealEntry {
     const interval = members[0]!.virtual.checkinterval * 1000;
+    const m = memberFields(members);
     return {
       id,
-      realId: realId(members[0]!.virtual, members[0]!.real),
-      members,
+      members: m.members,
+      realId: m.realId,
+      target: m.target,
       state: initial(id, members),
       checked: false,
       maintenance: false,
@@ -357,7 +367,7 @@ export class CheckRunner {
   }
 
   private checkNotInMaintenance(e: RealEntry, check: RunningCheck): void {
-    const { virtual, real } = e.members[0]!;
+    const { virtual } = e.members[0]!;
     if (virtual.checktype.kind === 'on') {
       check.end(() => this.apply(e, forceStatus(e.state, 'up'), undefined));
       return;
@@ -375,7 +385,7 @@ export class CheckRunner {
       check.settle({ ok: false, message: `no checker for ${virtual.service}`, durationMs: 0 });
       return;
     }
-    this.probeWithDeadline(check, checker, virtual, real);
+    this.probeWithDeadline(check, checker, virtual, e.target);
   }
 
   /**
@@ -383,7 +393,7 @@ export class CheckRunner {
    * the checks whose deadline falls in the same 20 ms); should a probe ignore it, the
    * deadline's expiry still ends the check on time (the probe's late answer is dropped).
    */
-  private probeWithDeadline(check: RunningCheck, checker: Checker, virtual: VirtualService, real: RealServer): void {
+  private probeWithDeadline(check: RunningCheck, checker: Checker, virtual: VirtualService, target: CheckTarget): void {
     const t0 = this.now();
     check.t0 = t0;
     check.deadline = this.deadlines.join(t0 + checker.timeoutSeconds(virtual) * 1000, timedOut, () =>
@@ -391,7 +401,7 @@ export class CheckRunner {
     );
     let probe: Promise<CheckResult>;
     try {
-      probe = checker.probe(targetOf(virtual, real), check.deadline.signal);
+      probe = checker.probe(target, check.deadline.signal);
     } catch (err) {
       check.failed(err);
       return;

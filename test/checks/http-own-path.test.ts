@@ -164,6 +164,23 @@ describe('http: the own path beside undici', () => {
     expect(closed).toBe(1);
   });
 
+  it('many checks at once, their reads interleaved: each body stays its own', async () => {
+    // Each answer comes in two writes apart in time, so that other connections' reads come
+    // between the two halves of every body.
+    const p = await peer((s) => {
+      const n = /^GET \/t(\d+) /.exec(p.requests[p.requests.length - 1] ?? '')?.[1] ?? 'x';
+      const body = `token-${n}-${'z'.repeat(Number(n) * 37)}`;
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 4)}`);
+      setTimeout(() => s.end(body.slice(4)), 5 + (Number(n) % 7));
+    });
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        own.probe(at(p, { request: `/t${i}`, receive: `^token-${i}-z{${i * 37}}$` }), AbortSignal.timeout(5000)),
+      ),
+    );
+    expect(results.map(same)).toEqual(results.map(() => ({ ok: true, message: '200 OK' })));
+  });
+
   it('an already aborted signal: down at once, no connection', async () => {
     const p = await peer((s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nOK\n'));
     const r = await own.probe(at(p), AbortSignal.abort());

@@ -190,6 +190,28 @@ describe('CheckRunner', () => {
     await h.runner.stop();
   });
 
+  it('after update(), a kept entry probes with the new config: its real and virtual as they now read', async () => {
+    const seen: { weight: number; scheduler: string }[] = [];
+    const runner = new CheckRunner({
+      checkers: scriptedCheckers((v, r) => {
+        seen.push({ weight: r.weight, scheduler: v.scheduler });
+        return Promise.resolve({ ok: true, message: 'OK', durationMs: 1 });
+      }),
+      random: () => 0.5,
+    });
+    runner.update(await config('checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate 1\n    scheduler=wrr\n'));
+    runner.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    const entry = [...runner.all()][0];
+    // weight and scheduler are not part of what the check is: the same entry goes on
+    runner.update(await config('checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate 7\n    scheduler=rr\n'));
+    expect([...runner.all()][0]).toBe(entry);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(seen[0]).toEqual({ weight: 1, scheduler: 'wrr' });
+    expect(seen.at(-1)).toEqual({ weight: 7, scheduler: 'rr' });
+    await runner.stop();
+  });
+
   it('never probes checktype=off (down once, as the original leaves it), brings checktype=on up without probing', async () => {
     const cfg = await config(
       'virtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    checktype=off\nvirtual=10.0.0.2:80\n    real=127.0.0.3:80 gate\n    checktype=on\n',
