@@ -47,10 +47,11 @@ describe('connect CPU per check beside keepalived (bench/keepalived.mjs)', () =>
           measureSide('keepalived', { ...common, reals: kReals, servers: kServers, proofKills: 5 }),
           measureSide('ours', { ...common, reals: oReals, servers: oServers }),
         ]);
-        const [k, o] = settled.map((r) => {
+        const [k, o] = settled.map((r): Side => {
           if (r.status === 'rejected') throw r.reason;
-          return r.value;
-        }) as [Side, Side];
+          return r.value as Side;
+        });
+        if (k === undefined || o === undefined) throw new Error('a side gave no result');
         const ratio = (o.cpuUsPerCheck + o.childUsPerCheck) / k.cpuUsPerCheck;
         const report = JSON.stringify({ ratio, keepalived: k, ours: o });
         // one line in the CI log: the ratio's trend is what the optimisation work follows

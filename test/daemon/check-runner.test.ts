@@ -197,6 +197,7 @@ describe('CheckRunner', () => {
         seen.push({ weight: r.weight, scheduler: v.scheduler });
         return Promise.resolve({ ok: true, message: 'OK', durationMs: 1 });
       }),
+      onTransition: () => undefined,
       random: () => 0.5,
     });
     runner.update(await config('checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate 1\n    scheduler=wrr\n'));
