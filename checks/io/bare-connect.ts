@@ -46,6 +46,7 @@ class BareConnect<C, T> implements PendingConnect {
     private readonly answer: ConnectAnswer<C, T>,
     private readonly context: C,
     private readonly resolve: (answer: T) => void,
+    private readonly reject: (err: unknown) => void,
   ) {}
 
   on: SignalGroup<PendingConnect> | undefined;
@@ -61,7 +62,13 @@ class BareConnect<C, T> implements PendingConnect {
     // Closing a handle whose connect is pending cancels it: its oncomplete still comes
     // (ECANCELED), and finds the check already finished.
     this.handle.close();
-    this.resolve(this.answer(why, this.host, this.port, this.context));
+    // finish() runs in libuv's and the abort's callbacks: an answer that throws there
+    // would be an uncaught exception, not this check's failure.
+    try {
+      this.resolve(this.answer(why, this.host, this.port, this.context));
+    } catch (err) {
+      this.reject(err);
+    }
   }
 }
 
@@ -86,7 +93,7 @@ export function connectBare<C, T>(host: string, port: number, signal: AbortSigna
   if (signal.aborted) return Promise.resolve(answer(abortText(signal), host, port, context));
   const b = tcpBinding();
   if (b === null) return Promise.reject(new Error('no bare TCP handle in this Node'));
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const handle = b.newHandle();
     const req: TaggedRequest = b.newConnectReq();
     req.oncomplete = completed;
@@ -99,7 +106,7 @@ export function connectBare<C, T>(host: string, port: number, signal: AbortSigna
       resolve(answer(reason(err, host, port, named ? `${local.address}:${local.port}` : undefined), host, port, context));
       return;
     }
-    const c = new BareConnect(handle, host, port, answer, context, resolve);
+    const c = new BareConnect(handle, host, port, answer, context, resolve, reject);
     req.check = c;
     c.on = connects.join(signal, c);
   });
