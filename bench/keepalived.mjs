@@ -5,7 +5,7 @@
 // order flips every run), the table gives the median of each figure over the runs.
 // --together: in each run the sides run at the same time instead, each on reals of its own
 // (127.0.<third + k>.x, servers of its own), their windows aligned. This machine's speed
-// drifts by a fifth or more within minutes, the same for every process on it: side by side in time,
+// drifts within minutes, the same for every process on it: side by side in time,
 // the ratios of a run keep only what differs between the sides, and the table adds the
 // median of the per-run ratios.
 // After its measured window, keepalived's first run per checktype proves the shim keeps it

@@ -18,11 +18,10 @@ interface Side {
 }
 
 /**
- * Ours / keepalived, CPU per connect check with the table reads counted in: 1.02-1.08 with
- * the sides together at 10,000 reals on the 2-core development machine, 0.80-1.87 with the
- * sides one after the other (the machine's speed drifts between them); 4.00-4.47 before the
- * bare connect path (bench/RESULTS.md). Failing above 2 leaves room for a loaded CI machine
- * and still catches the old per-check cost coming back.
+ * Ours / keepalived, CPU per connect check with the table reads counted in. With the sides
+ * at the same time the ratio stays near 1 on the development machine; the old per-check
+ * cost was four times keepalived's (bench/RESULTS.md, "CI ratio check"). Failing above 2
+ * leaves room for a loaded CI machine and still catches that cost coming back.
  */
 const MAX_CPU_RATIO = 2;
 const REALS = 2_000;
