@@ -16,7 +16,7 @@ function connectResult(failure: string | undefined, host: string, port: number, 
 /** On the bare handle, the connect's own promise is the check's: no layer around it. */
 export function probeConnect(target: Endpoint, signal: AbortSignal): Promise<CheckResult> {
   const { host, port } = target;
-  if (canConnectBare(host, port)) return connectBare(host, port, signal, connectResult, new Outcome());
+  if (canConnectBare(host, port, target.family)) return connectBare(host, port, signal, connectResult, new Outcome());
   return probeConnectDialed(host, port, signal);
 }
 

@@ -108,20 +108,22 @@ export function selectChecker(
   registry: ReadonlyMap<string, Checker> = CHECKERS,
 ): Checker | undefined {
   const kind = virtual.checktype.kind;
-  const connectOrService = (): Checker | undefined => {
-    if (virtual.protocol !== 'udp') return registry.get('connect');
-    // dns: the check still passes without a receive (see createDnsConnectChecker).
-    return virtual.service === 'dns' ? registry.get('dns-connect') : serviceChecker(virtual.service, registry);
-  };
   switch (kind) {
     case 'negotiate':
       return serviceChecker(virtual.service, registry);
     case 'connect':
-      return connectOrService();
+      return connectOrService(virtual, registry);
     case 'combined':
       if (step === undefined) throw new Error('selectChecker: a combined checktype needs the step');
-      return step === 'negotiate' ? serviceChecker(virtual.service, registry) : connectOrService();
+      return step === 'negotiate' ? serviceChecker(virtual.service, registry) : connectOrService(virtual, registry);
     default:
       return registry.get(kind);
   }
+}
+
+/** The connect step's checker (a function, not a closure per call: this runs for every check). */
+function connectOrService(virtual: VirtualService, registry: ReadonlyMap<string, Checker>): Checker | undefined {
+  if (virtual.protocol !== 'udp') return registry.get('connect');
+  // dns: the check still passes without a receive (see createDnsConnectChecker).
+  return virtual.service === 'dns' ? registry.get('dns-connect') : serviceChecker(virtual.service, registry);
 }

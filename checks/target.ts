@@ -1,5 +1,6 @@
 // From a virtual and one of its reals to the CheckTarget a checker probes (spec §3.2):
 // the check port rule and per-real request/receive.
+import { isIP } from 'node:net';
 import type { RealServer, VirtualService } from '../lib/config/model.js';
 import { stripBrackets } from './io/address.js';
 import { defaultPortFor } from './registry.js';
@@ -15,10 +16,12 @@ export function checkPortFor(virtual: VirtualService, real: RealServer): number 
 
 export function buildTarget(virtual: VirtualService, real: RealServer): CheckTarget {
   const own = hasOwnRequest(real);
+  const host = stripBrackets(real.ip);
   return {
     virtual,
     real,
-    host: stripBrackets(real.ip),
+    host,
+    family: isIP(host),
     port: checkPortFor(virtual, real),
     request: own ? (real.request as string) : virtual.request,
     receive: own ? (real.receive as string) : virtual.receive,

@@ -8,6 +8,8 @@ export interface CheckTarget {
   readonly real: RealServer;
   /** Address to connect to, without IPv6 brackets. */
   readonly host: string;
+  /** net.isIP(host), worked out with the target (a probe runs every interval). */
+  readonly family?: number;
   /** checkport, else the real's port if > 0, else the service's default port (spec §3.2). */
   readonly port: number;
   /** Per-real request/receive if set, else the virtual's. */
@@ -16,7 +18,7 @@ export interface CheckTarget {
 }
 
 /** What every probe talks to and sends; the rest of what it reads is its typed options. */
-export type Endpoint = Pick<CheckTarget, 'host' | 'port' | 'request' | 'receive'>;
+export type Endpoint = Pick<CheckTarget, 'host' | 'family' | 'port' | 'request' | 'receive'>;
 
 export interface CheckResult {
   readonly ok: boolean;

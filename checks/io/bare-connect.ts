@@ -8,9 +8,12 @@ import { abortText } from './dial.js';
 import { SignalGroups, type SignalGroup, type SignalMember } from './signal-group.js';
 import { tcpBinding, type TcpHandle, type UvRequest } from './tcp-binding.js';
 
-/** Whether connectAndClose() can take `host`: an address (no name lookup) and a valid port. */
-export function canConnectBare(host: string, port: number): boolean {
-  return port > 0 && port < 65536 && isIP(host) !== 0 && tcpBinding() !== null;
+/**
+ * Whether connectAndClose() can take `host`: an address (no name lookup) and a valid port.
+ * `family`: isIP(host), when the caller knows it already.
+ */
+export function canConnectBare(host: string, port: number, family: number = isIP(host)): boolean {
+  return port > 0 && port < 65536 && family !== 0 && tcpBinding() !== null;
 }
 
 /** A bare connect in flight, as its request's completion and its deadline's group see it. */

@@ -59,6 +59,11 @@ export interface RealEntry {
   connectsSinceNegotiate: number;
   nextDue: number;
   running: boolean;
+  /**
+   * Out of the runner (a reload dropped its id): its check in flight, if any, is the last.
+   * A field, not a lookup of the id: the runner asks at every start and end of a check.
+   */
+  retired: boolean;
   /** The schedule slot while a next check is armed (see slot-timers.ts). */
   slot?: number;
 }
@@ -108,7 +113,7 @@ export class CheckRunner {
     this.schedule = new SlotTimers(
       (e) => {
         e.slot = undefined;
-        if (this.entries.get(e.id) === e && !this.stopped) this.launch(e);
+        if (!e.retired && !this.stopped) this.launch(e);
       },
       () => this.now(),
     );
@@ -161,7 +166,7 @@ export class CheckRunner {
     for (const [id, members] of touched) {
       const old = this.entries.get(id);
       if (members.length === 0) {
-        if (old) this.disarm(old);
+        if (old) this.retire(old);
         this.entries.delete(id);
         continue;
       }
@@ -199,7 +204,7 @@ export class CheckRunner {
       next.set(id, this.newEntry(id, members, initial, now));
     }
     for (const [id, e] of this.entries) {
-      if (!next.has(id)) this.disarm(e);
+      if (!next.has(id)) this.retire(e);
     }
     this.entries = next;
     if (!this.stopped) for (const e of next.values()) if (e.slot === undefined && !e.running) this.arm(e);
@@ -234,6 +239,7 @@ export class CheckRunner {
       // while still getting a first result quickly.
       nextDue: now + Math.floor(this.random() * Math.min(interval, 1000)),
       running: false,
+      retired: false,
       slot: undefined,
     };
   }
@@ -275,7 +281,7 @@ export class CheckRunner {
     const pump = async (): Promise<void> => {
       while (next < queue.length) {
         const e = queue[next++]!;
-        if (e.running || this.entries.get(e.id) !== e) continue;
+        if (e.running || e.retired) continue;
         e.nextDue = this.now();
         await new Promise<void>((resolve) => this.launch(e, resolve));
       }
@@ -297,6 +303,11 @@ export class CheckRunner {
 
   private arm(e: RealEntry): void {
     e.slot = this.schedule.add(e, e.nextDue);
+  }
+
+  private retire(e: RealEntry): void {
+    this.disarm(e);
+    e.retired = true;
   }
 
   private disarm(e: RealEntry): void {
@@ -329,7 +340,7 @@ export class CheckRunner {
     // interval is followed at once by the next one, never overlapped.
     e.nextDue = Math.max(started + interval, this.now());
     if (--this.inFlight === 0) for (const resolve of this.drained.splice(0)) resolve();
-    if (!this.stopped && this.entries.get(e.id) === e && e.slot === undefined) this.arm(e);
+    if (!this.stopped && !e.retired && e.slot === undefined) this.arm(e);
   }
 
   private checkOnce(e: RealEntry, check: RunningCheck): void {

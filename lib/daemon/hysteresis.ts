@@ -28,6 +28,8 @@ const DOWN: RealCheckState = { status: 'down', failCount: 0, successCount: 0 };
 
 /** A check that changes nothing (most of them): one shared object, not one per check. */
 const NO_TRANSITION: Transition = { kind: 'none' };
+/** The answer to most checks, a pass of a real up with no soft failure: shared too. */
+const STAYS_UP: { state: RealCheckState; transition: Transition } = { state: UP, transition: NO_TRANSITION };
 
 /**
  * - success of an up real: fail count back to 0; "Resetting soft failure count"
@@ -51,7 +53,7 @@ export function applyResult(
   if (ok) {
     if (state.status === 'up') {
       if (state.failCount > 0) return { state: UP, transition: { kind: 'reset-soft-failure' } };
-      return { state, transition: NO_TRANSITION };
+      return STAYS_UP;
     }
     const count = state.successCount + 1;
     if (count >= successcount) return { state: UP, transition: { kind: 'up', resetFrom: state.failCount } };

@@ -63,7 +63,7 @@ export class Notifications {
 
   private checked({ entry, transition: t, result }: CheckedEvent): void {
     const { log } = this.deps;
-    for (const line of result?.log ?? []) log.log(line);
+    if (result?.log !== undefined) for (const line of result.log) log.log(line);
     for (const { virtual, real } of entry.members) {
       if (result && !result.skipMonitorfile && virtual.monitorfile) {
         this.deps.monitor.write(virtual.monitorfile, realId(virtual, real), result.ok ? 'up' : 'down', result.message);

@@ -190,6 +190,42 @@ describe('CheckRunner', () => {
     await h.runner.stop();
   });
 
+  it('a real dropped while its check is in flight is never checked again (rebuild and incremental update)', async () => {
+    const text =
+      'checkinterval=2\nchecktimeout=5\n' + [2, 3, 4, 5, 6].map((n) => `virtual=10.0.0.${n}:80\n    real=127.0.0.${n}:80 gate\n`).join('');
+    const calls: string[] = [];
+    const slow = (real: string): Promise<{ ok: boolean; message: string; durationMs: number }> => {
+      calls.push(real);
+      return new Promise((resolve) => setTimeout(() => resolve({ ok: true, message: 'OK', durationMs: 1_500 }), 1_500));
+    };
+    const runner = new CheckRunner({
+      checkers: scriptedCheckers(
+        (_v, r) => slow(r.ip),
+        () => 5,
+      ),
+      onTransition: () => undefined,
+      random: () => 0.5,
+    });
+    const cfg = await config(text);
+    runner.update(cfg);
+    runner.start();
+    await vi.advanceTimersByTimeAsync(1_000); // every check started at 500 ms, answers at 2 s
+    expect(calls).toHaveLength(5);
+    // Incremental: the same virtual objects, one gone (few enough for the in-place path).
+    runner.update({ ...cfg, virtuals: cfg.virtuals.filter((v) => v.reals[0]!.ip !== '127.0.0.6') });
+    // Rebuild: every virtual a new object, one real fewer.
+    const without = (t: string, n: number): string => t.replace(`virtual=10.0.0.${n}:80\n    real=127.0.0.${n}:80 gate\n`, '');
+    runner.update(await config(without(without(text, 6), 5)));
+    await vi.advanceTimersByTimeAsync(10_000);
+    const per = (ip: string): number => calls.filter((c) => c === ip).length;
+    expect([per('127.0.0.5'), per('127.0.0.6')]).toEqual([1, 1]);
+    expect(per('127.0.0.2')).toBeGreaterThan(3);
+    expect([...runner.all()].map((e) => e.members[0]!.real.ip)).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.4']);
+    const stopping = runner.stop(); // waits for the checks in flight (1.5 s each)
+    await vi.advanceTimersByTimeAsync(2_000);
+    await stopping;
+  });
+
   it('after update(), a kept entry probes with the new config: its real and virtual as they now read', async () => {
     const seen: { weight: number; scheduler: string }[] = [];
     const runner = new CheckRunner({
