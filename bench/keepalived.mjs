@@ -14,6 +14,9 @@
 // Usage: node bench/keepalived.mjs [--check connect|http|both] [--reals N] [--runs 3]
 //        [--steady 30] [--warm S] [--only keepalived|ours] [--no-proof] [--third 147] [--json] [--floor] [--together]
 // --warm: seconds from start-up to the measured window, the same for every side (default 2 intervals).
+// --steady: the measured window. Our daemon lists the whole table about once a minute (one
+// checkinterval past the minute); a window shorter than that holds one read or none, so
+// for its share per check give it whole periods (e.g. 130 s at checkinterval=5).
 // --floor: Node's floor (bench/node-floor.mjs, the checks' socket work alone) runs beside
 // them, between the two in every run, with its row and ratios in the table.
 // Reals on 127.0.<third>.1-250 (147 unless --third: two benches at once need two), ports 8080 up (250 per port). BENCH_NICE as in daemon-harness;
