@@ -1,10 +1,10 @@
 // checktype=connect: a TCP connect to ip:checkport, closed at once (spec §3.2). Up when
 // the connection is accepted; the runner aborts it at checktimeout. (On a udp virtual
 // the registry gives the service check instead: see registry.ts.)
-import { canConnectBare, connectBare } from './io/bare-connect.js';
+import { canConnectBare, connectBare, startBareConnect } from './io/bare-connect.js';
 import { dial } from './io/dial.js';
 import { Outcome } from './outcome.js';
-import { CHECKTIMEOUT, defineChecker, type CheckResult, type Endpoint } from './types.js';
+import { CHECKTIMEOUT, defineChecker, type CheckResult, type Endpoint, type ProbeSink } from './types.js';
 
 /** The check's result once the connect has ended (`failure`: why it failed). */
 function connectResult(failure: string | undefined, host: string, port: number, outcome: Outcome): CheckResult {
@@ -18,6 +18,17 @@ export function probeConnect(target: Endpoint, signal: AbortSignal): Promise<Che
   const { host, port } = target;
   if (canConnectBare(host, port, target.family)) return connectBare(host, port, signal, connectResult, new Outcome());
   return probeConnectDialed(host, port, signal);
+}
+
+/** probeConnect() reporting to `sink` (Checker.start): on the bare handle, no promise at all. */
+export function startConnect(target: Endpoint, signal: AbortSignal, sink: ProbeSink): void {
+  const { host, port } = target;
+  if (canConnectBare(host, port, target.family)) startBareConnect(host, port, signal, connectResult, new Outcome(), sink);
+  else
+    probeConnectDialed(host, port, signal).then(
+      (result) => sink.settle(result),
+      (err: unknown) => sink.failed(err),
+    );
 }
 
 async function probeConnectDialed(host: string, port: number, signal: AbortSignal): Promise<CheckResult> {
@@ -39,4 +50,5 @@ export const connectChecker = defineChecker({
   timeout: CHECKTIMEOUT,
   options: () => NO_OPTIONS,
   probe: (endpoint, _options, signal) => probeConnect(endpoint, signal),
+  start: (endpoint, _options, signal, sink) => startConnect(endpoint, signal, sink),
 });

@@ -42,6 +42,13 @@ export interface CheckResult {
   readonly skipMonitorfile?: boolean;
 }
 
+/** Where a probe started by start() reports, once: maybe before start() has returned. */
+export interface ProbeSink {
+  settle(result: CheckResult): void;
+  /** The probe failed without a result (what a rejection of probe()'s promise says). */
+  failed(err: unknown): void;
+}
+
 /** What the runner and the registry see of a checker. */
 export interface Checker {
   /** Service name (`http`, `smtp`, ...) or check type (`connect`, `ping`, `external`, ...). */
@@ -60,6 +67,12 @@ export interface Checker {
    * must bound the memory it reads.
    */
   probe(target: CheckTarget, signal: AbortSignal): Promise<CheckResult>;
+  /**
+   * probe() reporting to `sink` instead of through a promise, where a checker has it: for
+   * the checks that run for every real every interval, a promise and its reaction are a
+   * good part of the work of a check.
+   */
+  start?(target: CheckTarget, signal: AbortSignal, sink: ProbeSink): void;
 }
 
 /** A checker in one place: name, default port, timeout, typed options and the probe. */
@@ -76,6 +89,8 @@ export interface CheckerSpec<O> {
   options(target: CheckTarget, timeoutSeconds: number): O;
   /** Obeys only `signal` for time: no timeout arithmetic of its own. */
   probe(endpoint: Endpoint, options: O, signal: AbortSignal): Promise<CheckResult>;
+  /** probe() without its promise (see Checker.start); the same answers. */
+  start?(endpoint: Endpoint, options: O, signal: AbortSignal, sink: ProbeSink): void;
 }
 
 export const CHECKTIMEOUT = (virtual: VirtualService): number => virtual.checktimeout;
@@ -89,5 +104,11 @@ export function defineChecker<O>(spec: CheckerSpec<O>): Checker {
     timeoutSeconds: spec.timeout,
     identity: (target) => JSON.stringify([spec.name, target.host, target.port, target.request, target.receive, optionsOf(target)]),
     probe: (target, signal) => spec.probe(target, optionsOf(target), signal),
+    ...(spec.start === undefined ? {} : { start: startOf(spec, optionsOf) }),
   };
+}
+
+function startOf<O>(spec: CheckerSpec<O>, optionsOf: (target: CheckTarget) => O): Checker['start'] {
+  const start = spec.start as NonNullable<CheckerSpec<O>['start']>;
+  return (target, signal, sink) => start(target, optionsOf(target), signal, sink);
 }

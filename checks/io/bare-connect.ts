@@ -39,6 +39,12 @@ function completed(this: TaggedRequest, status: number): void {
 /** What a connect's caller makes of its end: a shared function, not a closure per connect. */
 export type ConnectAnswer<C, T> = (why: string | undefined, host: string, port: number, context: C) => T;
 
+/** Where a connect's answer goes, once: a check of the runner's, or a promise's resolvers. */
+export interface ConnectSink<T> {
+  settle(answer: T): void;
+  failed(err: unknown): void;
+}
+
 class BareConnect<C, T> implements PendingConnect {
   private open = true;
 
@@ -48,8 +54,7 @@ class BareConnect<C, T> implements PendingConnect {
     readonly port: number,
     private readonly answer: ConnectAnswer<C, T>,
     private readonly context: C,
-    private readonly resolve: (answer: T) => void,
-    private readonly reject: (err: unknown) => void,
+    private readonly sink: ConnectSink<T>,
   ) {}
 
   on: SignalGroup<PendingConnect> | undefined;
@@ -65,13 +70,26 @@ class BareConnect<C, T> implements PendingConnect {
     // Closing a handle whose connect is pending cancels it: its oncomplete still comes
     // (ECANCELED), and finds the check already finished.
     this.handle.close();
-    // finish() runs in libuv's and the abort's callbacks: an answer that throws there
-    // would be an uncaught exception, not this check's failure.
-    try {
-      this.resolve(this.answer(why, this.host, this.port, this.context));
-    } catch (err) {
-      this.reject(err);
-    }
+    deliver(this.sink, this.answer, why, this.host, this.port, this.context);
+  }
+}
+
+/**
+ * The answer to the sink. It runs in libuv's and the abort's callbacks: an answer (or a
+ * sink) that throws there would be an uncaught exception, not this check's failure.
+ */
+function deliver<C, T>(
+  sink: ConnectSink<T>,
+  answer: ConnectAnswer<C, T>,
+  why: string | undefined,
+  host: string,
+  port: number,
+  context: C,
+): void {
+  try {
+    sink.settle(answer(why, host, port, context));
+  } catch (err) {
+    sink.failed(err);
   }
 }
 
@@ -89,30 +107,49 @@ const whyItself = (why: string | undefined): string | undefined => why;
 
 /**
  * connectAndClose(), resolving with `answer(why, host, port, context)`: a caller that turns
- * the reason into its own result adds no promise of its own (this runs for every real
- * every interval).
+ * the reason into its own result adds no promise of its own.
  */
 export function connectBare<C, T>(host: string, port: number, signal: AbortSignal, answer: ConnectAnswer<C, T>, context: C): Promise<T> {
-  if (signal.aborted) return Promise.resolve(answer(abortText(signal), host, port, context));
+  return new Promise((resolve, reject) => startBareConnect(host, port, signal, answer, context, { settle: resolve, failed: reject }));
+}
+
+/**
+ * connectBare() reporting to `sink`, without a promise (this runs for every real every
+ * interval). The answer may come before it returns: a connect refused at once, a signal
+ * already aborted.
+ */
+export function startBareConnect<C, T>(
+  host: string,
+  port: number,
+  signal: AbortSignal,
+  answer: ConnectAnswer<C, T>,
+  context: C,
+  sink: ConnectSink<T>,
+): void {
+  if (signal.aborted) {
+    deliver(sink, answer, abortText(signal), host, port, context);
+    return;
+  }
   const b = tcpBinding();
-  if (b === null) return Promise.reject(new Error('no bare TCP handle in this Node'));
-  return new Promise((resolve, reject) => {
-    const handle = b.newHandle();
-    const req: TaggedRequest = b.newConnectReq();
-    req.oncomplete = completed;
-    const err = host.includes(':') ? handle.connect6(req, host, port) : handle.connect(req, host, port);
-    if (err !== 0) {
-      // net.Socket names the local end in an error the connect call itself returned.
-      const local: { address?: string; port?: number } = {};
-      const named = handle.getsockname(local) === 0 && local.address !== undefined;
-      handle.close();
-      resolve(answer(reason(err, host, port, named ? `${local.address}:${local.port}` : undefined), host, port, context));
-      return;
-    }
-    const c = new BareConnect(handle, host, port, answer, context, resolve, reject);
-    req.check = c;
-    c.on = connects.join(signal, c);
-  });
+  if (b === null) {
+    sink.failed(new Error('no bare TCP handle in this Node'));
+    return;
+  }
+  const handle = b.newHandle();
+  const req: TaggedRequest = b.newConnectReq();
+  req.oncomplete = completed;
+  const err = host.includes(':') ? handle.connect6(req, host, port) : handle.connect(req, host, port);
+  if (err !== 0) {
+    // net.Socket names the local end in an error the connect call itself returned.
+    const local: { address?: string; port?: number } = {};
+    const named = handle.getsockname(local) === 0 && local.address !== undefined;
+    handle.close();
+    deliver(sink, answer, reason(err, host, port, named ? `${local.address}:${local.port}` : undefined), host, port, context);
+    return;
+  }
+  const c = new BareConnect(handle, host, port, answer, context, sink);
+  req.check = c;
+  c.on = connects.join(signal, c);
 }
 
 /** The text classifySocketError() gives for the error net.Socket builds from `status`. */

@@ -9,10 +9,10 @@
 import type { Config, RealServer, VirtualService } from '../config/model.js';
 import { selectChecker } from '../../checks/registry.js';
 import { buildTarget } from '../../checks/target.js';
-import type { CheckResult, CheckTarget, Checker } from '../../checks/types.js';
+import type { CheckResult, CheckTarget, Checker, ProbeSink } from '../../checks/types.js';
 import { applyResult, forceStatus, INITIAL_STATE, type RealCheckState, type RealStatus, type Transition } from './hysteresis.js';
 import { checkKey, perPair, realId } from './real-id.js';
-import { DeadlineSlots, SlotTimers, type Deadline } from './slot-timers.js';
+import { DeadlineSlots, SlotTimers, type Deadline, type Expiring } from './slot-timers.js';
 
 export type CheckMode = 'negotiate' | 'connect';
 
@@ -407,11 +407,13 @@ export class CheckRunner {
   private probeWithDeadline(check: RunningCheck, checker: Checker, virtual: VirtualService, target: CheckTarget): void {
     const t0 = this.now();
     check.t0 = t0;
-    check.deadline = this.deadlines.join(t0 + checker.timeoutSeconds(virtual) * 1000, timedOut, () =>
-      check.settle({ ok: false, message: 'Timeout', durationMs: this.now() - t0 }),
-    );
+    check.deadline = this.deadlines.join(t0 + checker.timeoutSeconds(virtual) * 1000, timedOut, check);
     let probe: Promise<CheckResult>;
     try {
+      if (checker.start !== undefined) {
+        checker.start(target, check.deadline.signal, check);
+        return;
+      }
       probe = checker.probe(target, check.deadline.signal);
     } catch (err) {
       check.failed(err);
@@ -452,9 +454,10 @@ export class CheckRunner {
 /**
  * One check in flight. It ends once: with a probe's answer or its deadline's expiry
  * (settle), or with a decision made without a probe (end); the runner then takes the
- * real back, whatever the last step did.
+ * real back, whatever the last step did. It is also what the probe reports to (a
+ * checker's start()) and what its deadline ends: no closures per check for either.
  */
-class RunningCheck {
+class RunningCheck implements ProbeSink, Expiring {
   /** Set once a probe is chosen: what its answer is applied with. */
   virtual: VirtualService | undefined;
   mode: CheckMode = 'negotiate';
@@ -477,6 +480,11 @@ class RunningCheck {
   /** Ends the check with the probe's answer, or the deadline's. */
   settle(result: CheckResult): void {
     this.conclude(undefined, result);
+  }
+
+  /** The deadline's grace is over and the probe has not answered. */
+  expired(): void {
+    this.settle({ ok: false, message: 'Timeout', durationMs: this.runner.now() - this.t0 });
   }
 
   /**

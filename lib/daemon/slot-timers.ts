@@ -8,7 +8,32 @@ import { getEventListeners, setMaxListeners } from 'node:events';
 
 export const SLOT_MS = 20;
 
-const slotOf = (due: number, slotMs: number): number => Math.ceil(due / slotMs) * slotMs;
+/**
+ * Slots numbered from a multiple of slotMs taken at construction, so that slot n is at
+ * `origin + n * slotMs` and every slot is at a multiple of slotMs, as it would be were
+ * it keyed by its time. Numbered, not keyed by time: a time in ms since the epoch is
+ * past V8's small integers, so each key would be a boxed number, allocated and hashed
+ * as such, at every add and lookup (twice per check).
+ */
+class SlotNumbers {
+  private readonly origin: number;
+
+  constructor(
+    now: number,
+    private readonly slotMs: number,
+  ) {
+    this.origin = Math.floor(now / slotMs) * slotMs;
+  }
+
+  /** The slot of `due`: the first at or after it. */
+  of(due: number): number {
+    return Math.ceil((due - this.origin) / this.slotMs);
+  }
+
+  timeOf(slot: number): number {
+    return this.origin + slot * this.slotMs;
+  }
+}
 
 /** How long due items may keep firing in one turn of the event loop; see SlotTimers. */
 export const FIRE_BUDGET_MS = 20;
@@ -19,7 +44,7 @@ export const FIRE_BUDGET_MS = 20;
  */
 const LATE_MS = 2;
 
-const isLate = (key: number, now: number): boolean => now - key > LATE_MS;
+const isLate = (slotTime: number, now: number): boolean => now - slotTime > LATE_MS;
 
 /**
  * Calls `fire(item)` once each item's due time has come; items can be taken back.
@@ -37,28 +62,32 @@ export class SlotTimers<T> {
   /** Due items not fired yet, in due order. */
   private readonly ready = new Set<T>();
   private draining: NodeJS.Immediate | undefined;
+  private readonly numbers: SlotNumbers;
 
   constructor(
     private readonly fire: (item: T) => void,
     private readonly now: () => number,
-    private readonly slotMs = SLOT_MS,
+    slotMs = SLOT_MS,
     private readonly budgetMs = FIRE_BUDGET_MS,
-  ) {}
+  ) {
+    this.numbers = new SlotNumbers(now(), slotMs);
+  }
 
   /** Schedules `item` at `due`; returns the slot to pass to remove(). */
   add(item: T, due: number): number {
-    const key = slotOf(due, this.slotMs);
+    const key = this.numbers.of(due);
     let slot = this.slots.get(key);
     if (!slot) {
       const items = new Set<T>();
+      const at = this.numbers.timeOf(key);
       const timer = setTimeout(
         () => {
           this.slots.delete(key);
           for (const it of items) this.ready.add(it);
-          if (this.draining === undefined && !isLate(key, this.now())) this.drain();
+          if (this.draining === undefined && !isLate(at, this.now())) this.drain();
           else this.draining ??= setImmediate(this.drain);
         },
-        Math.max(0, key - this.now()),
+        Math.max(0, at - this.now()),
       );
       this.slots.set(key, (slot = { timer, items }));
     }
@@ -127,6 +156,14 @@ interface DeadlineSlot {
   readonly waiters: Set<SlotDeadline>;
 }
 
+/**
+ * What a check that ignores its signal is ended by, `graceMs` after the abort: an object
+ * of the check's own, not a closure made for every check.
+ */
+export interface Expiring {
+  expired(): void;
+}
+
 /** One check's membership of a slot; `onExpire` runs `graceMs` after the abort unless released first. */
 class SlotDeadline implements Deadline {
   private resolveExpired: (() => void) | undefined;
@@ -135,7 +172,7 @@ class SlotDeadline implements Deadline {
   constructor(
     private readonly owner: DeadlineSlots,
     private readonly slot: DeadlineSlot,
-    private readonly onExpire: (() => void) | undefined,
+    private readonly onExpire: Expiring | undefined,
   ) {}
 
   get signal(): AbortSignal {
@@ -147,7 +184,7 @@ class SlotDeadline implements Deadline {
   }
 
   expire(): void {
-    this.onExpire?.();
+    this.onExpire?.expired();
     this.resolveExpired?.();
   }
 
@@ -168,21 +205,25 @@ export class DeadlineSlots {
   private readonly slots = new Map<number, DeadlineSlot>();
   /** Controllers of slots that ended before their deadline, never aborted, no listener left. */
   private readonly spare: AbortController[] = [];
+  private readonly numbers: SlotNumbers;
 
   constructor(
     private readonly now: () => number,
     private readonly graceMs: number,
-    private readonly slotMs = SLOT_MS,
-  ) {}
+    slotMs = SLOT_MS,
+  ) {
+    this.numbers = new SlotNumbers(now(), slotMs);
+  }
 
   /**
-   * Joins the slot of `due`. `onExpire`: called `graceMs` after the abort if the check has
-   * not been released by then (the same moment `expired` resolves; cheaper than it).
+   * Joins the slot of `due`. `onExpire.expired()`: called `graceMs` after the abort if the
+   * check has not been released by then (the same moment `expired` resolves; cheaper than it).
    */
-  join(due: number, reason: () => Error, onExpire?: () => void): Deadline {
-    const key = slotOf(due, this.slotMs);
+  join(due: number, reason: () => Error, onExpire?: Expiring): Deadline {
+    const key = this.numbers.of(due);
     let slot = this.slots.get(key);
     if (!slot) {
+      const at = this.numbers.timeOf(key);
       const controller = this.spare.pop() ?? this.newController();
       const waiters = new Set<SlotDeadline>();
       const timer = setTimeout(
@@ -199,10 +240,10 @@ export class DeadlineSlots {
           // Late, the abort waits for the loop's next I/O poll: a check whose connect or
           // answer came in before its deadline, unread only because the loop was busy,
           // reports that and not a timeout.
-          if (isLate(key, this.now())) setImmediate(abort);
+          if (isLate(at, this.now())) setImmediate(abort);
           else abort();
         },
-        Math.max(0, key - this.now()),
+        Math.max(0, at - this.now()),
       );
       this.slots.set(key, (slot = { key, controller, timer, waiters }));
     }

@@ -328,4 +328,51 @@ describe('CheckRunner', () => {
     expect(seen).toEqual(['up:OK', 'none:OK', 'none:OK', 'down:probe threw', 'up:OK']);
     await runner.stop();
   });
+
+  it('a checker that reports through start(): an answer before it returns, a later one, none (its deadline), a throw, a second answer', async () => {
+    const cfg = await config('checkinterval=5\nchecktimeout=2\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n');
+    const starts: number[] = [];
+    const seen: string[] = [];
+    const runner = new CheckRunner({
+      checkers: () => ({
+        name: 'sink',
+        timeoutSeconds: () => 2,
+        identity: () => 'sink',
+        probe: () => Promise.reject(new Error('probe() used although start() is there')),
+        start: (_target, _signal, sink) => {
+          starts.push(Date.now());
+          switch (starts.length) {
+            case 1:
+              sink.settle({ ok: true, message: 'at once', durationMs: 0 });
+              return;
+            case 2:
+              setTimeout(() => sink.settle({ ok: false, message: 'later', durationMs: 100 }), 100);
+              return;
+            case 3:
+              return; // never answers: its deadline (2 s) and the grace end it
+            case 4:
+              throw new Error('start threw');
+            default:
+              sink.settle({ ok: true, message: 'first', durationMs: 0 });
+              sink.settle({ ok: false, message: 'second', durationMs: 0 });
+          }
+        },
+      }),
+      onTransition: (_e, t, r) => seen.push(`${t.kind}:${r?.message ?? '-'}@${Date.now()}`),
+      random: () => 0,
+    });
+    runner.update(cfg);
+    runner.start();
+    await vi.advanceTimersByTimeAsync(25_100);
+    expect(starts).toEqual([0, 5_000, 10_000, 15_000, 20_000, 25_000]);
+    expect(seen).toEqual([
+      'up:at once@0',
+      'down:later@5100',
+      'none:Timeout@12050',
+      'none:start threw@15000',
+      'up:first@20000',
+      'none:first@25000',
+    ]);
+    await runner.stop();
+  });
 });

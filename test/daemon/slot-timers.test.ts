@@ -27,6 +27,33 @@ describe('SlotTimers', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('keeps slots on multiples of the slot length whatever the clock read when they were made (epoch times of today)', async () => {
+    const start = 1_764_892_800_007; // 2025-12-05, 7 ms past a multiple of 20
+    vi.setSystemTime(start);
+    const fired: [string, number][] = [];
+    const t = new SlotTimers<string>((x) => fired.push([x, Date.now()]), Date.now, 20);
+    const d = new DeadlineSlots(Date.now, 50, 20);
+    t.add('a', start + 6); // slot at start + 13
+    t.add('b', start + 13);
+    t.add('c', start + 14); // the next slot, start + 33
+    const before = d.join(start + 13, () => new Error('late'));
+    const after = d.join(start + 14, () => new Error('late'));
+    expect(before.signal).not.toBe(after.signal);
+    const aborted: [string, number][] = [];
+    before.signal.addEventListener('abort', () => aborted.push(['before', Date.now()]));
+    after.signal.addEventListener('abort', () => aborted.push(['after', Date.now()]));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fired).toEqual([
+      ['a', start + 13],
+      ['b', start + 13],
+      ['c', start + 33],
+    ]);
+    expect(aborted).toEqual([
+      ['before', start + 13],
+      ['after', start + 33],
+    ]);
+  });
+
   it('takes items back, and drops the Node timer of an empty slot', async () => {
     const fired: string[] = [];
     const t = new SlotTimers<string>((x) => fired.push(x), Date.now, 20);
