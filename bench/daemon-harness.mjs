@@ -94,9 +94,10 @@ export function procStat(pid) {
 
 /**
  * Starts `which` ('ours' or 'original') with `-d <cfg> start` in a fresh directory whose
- * ./ipvsadm is the timed fake. Ours runs with bench/loop-stats.mjs preloaded.
+ * ./ipvsadm is the timed fake. Ours runs with bench/loop-stats.mjs preloaded, sampling every
+ * `loopResolutionMs` (default: $BENCH_LOOP_RESOLUTION_MS, else its own 10 ms).
  */
-export function startDaemon(configText, which = 'ours', { beforeStart } = {}) {
+export function startDaemon(configText, which = 'ours', { beforeStart, loopResolutionMs } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `ldirectord-${which}-`));
   const cfg = join(dir, 'bench.cf');
   writeFileSync(cfg, configText);
@@ -106,6 +107,7 @@ export function startDaemon(configText, which = 'ours', { beforeStart } = {}) {
     FAKE_IPVSADM_STATE: join(dir, 'state.json'),
     BENCH_IPVSADM_LOG: join(dir, 'ipvsadm.jsonl'),
     BENCH_LOOP_STATS: join(dir, 'loop.json'),
+    ...(loopResolutionMs === undefined ? {} : { BENCH_LOOP_RESOLUTION_MS: String(loopResolutionMs) }),
     // The fake's table as /proc/net/ip_vs shows it, which our drift check reads (test-only
     // variable; this kernel has no IPVS).
     FAKE_IPVSADM_PROC: join(dir, 'ip_vs'),
