@@ -9,25 +9,21 @@ import { createHttpChecker } from '../../checks/http.js';
 import type { CheckResult } from '../../checks/types.js';
 import { DeadlineSlots } from '../../lib/daemon/slot-timers.js';
 import { testTarget, testVirtual } from '../support/data-servers.js';
-import { startHealthyServer, startHostileServer, type TrackedServer } from './support/hostile-servers.js';
+import { closeGoodAndStalled, startGoodAndStalled, type GoodAndStalled } from './support/hostile-servers.js';
 
 const HOST = '127.0.132.41';
-let good: TrackedServer;
-let stall: TrackedServer;
+let servers: GoodAndStalled | undefined;
 
 beforeAll(async () => {
-  good = await startHealthyServer('http', { host: HOST, port: 23100 });
-  stall = await startHostileServer({ host: HOST, port: 23101, mode: 'stall' });
+  servers = await startGoodAndStalled(HOST, 23100);
 });
 
-afterAll(async () => {
-  await good?.close();
-  await stall?.close();
-});
+afterAll(() => closeGoodAndStalled(servers));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 it('a stalled real beside healthy ones: no check gets a fired signal, healthy checks end up, stalls end at their deadline', async () => {
+  const { good, stall } = servers!;
   const checker = createHttpChecker('http');
   const v = testVirtual({ service: 'http', checktimeout: 1, negotiatetimeout: 1 });
   const slots = new DeadlineSlots(Date.now, 50);

@@ -6,21 +6,16 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CheckRunner } from '../../lib/daemon/check-runner.js';
 import { parse } from '../config/parse-helpers.js';
-import { startHealthyServer, startHostileServer, type TrackedServer } from './support/hostile-servers.js';
+import { closeGoodAndStalled, startGoodAndStalled, type GoodAndStalled } from './support/hostile-servers.js';
 
 const HOST = '127.0.132.61';
-let good: TrackedServer;
-let stall: TrackedServer;
+let servers: GoodAndStalled | undefined;
 
 beforeAll(async () => {
-  good = await startHealthyServer('http', { host: HOST, port: 23120 });
-  stall = await startHostileServer({ host: HOST, port: 23121, mode: 'stall' });
+  servers = await startGoodAndStalled(HOST, 23120);
 });
 
-afterAll(async () => {
-  await good?.close();
-  await stall?.close();
-});
+afterAll(() => closeGoodAndStalled(servers));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -32,6 +27,7 @@ async function config(reals: number[]) {
 }
 
 it('a real dropped by a reload while its check stalls: never checked again, its socket closed at the deadline', async () => {
+  const { good, stall } = servers!;
   const downs: string[] = [];
   const runner = new CheckRunner({
     onTransition: (e, t) => {

@@ -348,3 +348,24 @@ export function startHealthyServer(protocol: HealthyProtocol, o: ServerOptions):
   const handler = protocol === 'http' ? httpServer() : protocol === 'ldap' ? ldapServer() : lineServer(SCRIPTS[protocol]);
   return tracked(o, handler);
 }
+
+/** A healthy http server on `port` and one that accepts and never answers on `port + 1`. */
+export interface GoodAndStalled {
+  readonly good: TrackedServer;
+  readonly stall: TrackedServer;
+}
+
+export async function startGoodAndStalled(host: string, port: number): Promise<GoodAndStalled> {
+  const good = await startHealthyServer('http', { host, port });
+  try {
+    return { good, stall: await startHostileServer({ host, port: port + 1, mode: 'stall' }) };
+  } catch (err) {
+    await good.close();
+    throw err;
+  }
+}
+
+export async function closeGoodAndStalled(servers: GoodAndStalled | undefined): Promise<void> {
+  await servers?.good.close();
+  await servers?.stall.close();
+}
