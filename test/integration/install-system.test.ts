@@ -174,7 +174,7 @@ suite('scripts/install-system.sh into a DESTDIR', () => {
 
       // The launcher names node by absolute path, and is executable.
       const launcher = join(lib, 'bin/ldirectord');
-      expect(readFileSync(launcher, 'utf8').split('\n')[0]).toBe(`#!${NODE} --max-semi-space-size=4`);
+      expect(readFileSync(launcher, 'utf8').split('\n')[0]).toBe(`#!${NODE} --max-semi-space-size=1 --v8-pool-size=1`);
       expect(statSync(launcher).mode & 0o111).toBe(0o111);
       for (const f of [
         'dist/lib/cli/main.js',
