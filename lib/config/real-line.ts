@@ -185,5 +185,5 @@ export function parseFallbackValue(value: string): FallbackPart | { error: strin
   // Perl truthiness: an empty or "0" method means the default.
   const given = fwd !== undefined && fwd !== '' && fwd !== '0';
   if (given && !['gate', 'masq', 'ipip'].includes(fwd!)) return { error: MSG.forwardMethod };
-  return { host, port, forward: (given ? fwd : 'gate') as Forward };
+  return { host, port, forward: given ? forwardOf(fwd!) : 'gate' };
 }

@@ -38,14 +38,13 @@ it('a connect that is never answered ends at its deadline through start(): down,
   );
   if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
   const before = tcpHandles();
-  const results: { port: number; ok: boolean; detail: string | undefined; at: number }[] = [];
+  const results: { port: number; ok: boolean; detail: string | undefined; ms: number }[] = [];
   const runner = new CheckRunner({
     onTransition: (e, _t, result) => {
-      if (result) results.push({ port: e.members[0]!.real.port, ok: result.ok, detail: result.detail, at: Date.now() });
+      if (result) results.push({ port: e.members[0]!.real.port, ok: result.ok, detail: result.detail, ms: result.durationMs });
     },
   });
   runner.update(r.config);
-  const t0 = Date.now();
   runner.start();
   await sleep(3_500);
   await runner.stop();
@@ -55,8 +54,12 @@ it('a connect that is never answered ends at its deadline through start(): down,
   const goodResults = results.filter((x) => x.port === 23130);
   expect(deafResults.length).toBeGreaterThanOrEqual(1);
   expect(deafResults.every((x) => !x.ok && /timed out/.test(x.detail ?? ''))).toBe(true);
-  // ended by its own signal at checktimeout (1 s), not by the runner's grace expiry
-  expect(deafResults[0]!.at - t0).toBeLessThan(1_000 + 1_000 + 50);
+  // Ended by its own signal at checktimeout (1 s): the runner's expiry would say "Timeout".
+  // A window, not the deadline's slot: a loaded machine fires timers late.
+  for (const x of deafResults) {
+    expect(x.ms).toBeGreaterThanOrEqual(950);
+    expect(x.ms).toBeLessThan(1_900);
+  }
   expect(goodResults.length).toBeGreaterThanOrEqual(3);
   expect(goodResults.every((x) => x.ok)).toBe(true);
   expect(tcpHandles()).toBe(before);
