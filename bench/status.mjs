@@ -3,8 +3,8 @@
 // `node -e 0`, interleaved round by round so that the shared machine's load hits
 // all three alike. No daemon runs: status reads the config and the pid file.
 // `shebang` is ours run as heartbeat and the OCF agent run it, as a program: through its
-// #! line (`/usr/bin/env -S node --max-semi-space-size=1`), one exec more, and a V8 option
-// that makes V8 refuse the code cache of Node's own modules; `ours` is `node bin/ldirectord`.
+// #! line (`/usr/bin/env -S node <V8 options>`), one exec more, and V8 options that make
+// V8 refuse the code cache of Node's own modules; `ours` is `node bin/ldirectord`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

@@ -243,10 +243,15 @@ copy_program() {
       done
     fi
   fi
-  # The #! line names node by absolute path (agents run with a minimal PATH).
-  # Node's options on the source #! line (after `env -S node`) are kept: see bin/ldirectord.
+  # The #! line names node by absolute path (agents run with a minimal PATH). Node's
+  # options on the source #! line (after `env -S node`) are kept, and with them `env -S`:
+  # the kernel would hand node all of them as one argument (see bin/ldirectord).
   node_opts=$(head -n1 "$stage/bin/ldirectord" | sed -n 's|^#!.*[/ ]node\( .*\)\{0,1\}$|\1|p')
-  sed -i "1s|^#!.*\$|#!$NODE_BIN$node_opts|" "$stage/bin/ldirectord"
+  if [ -n "$node_opts" ]; then
+    sed -i "1s|^#!.*\$|#!/usr/bin/env -S $NODE_BIN$node_opts|" "$stage/bin/ldirectord"
+  else
+    sed -i "1s|^#!.*\$|#!$NODE_BIN|" "$stage/bin/ldirectord"
+  fi
   chmod 0755 "$stage/bin/ldirectord" "$stage/scripts/install-system.sh"
   chmod -R u+rwX,go+rX,go-w "$stage"
   if [ -e "$target" ]; then mv "$target" "$old"; fi

@@ -172,12 +172,13 @@ suite('scripts/install-system.sh into a DESTDIR', () => {
       expect(readlinkSync(join(d, 'usr/sbin/ldirectord'))).toBe('/usr/lib/ldirectord-ts/bin/ldirectord');
       expect(readFileSync(join(d, 'usr/sbin/ldirectord.perl'), 'utf8')).toBe(PERL_ORIGINAL);
 
-      // The launcher names node by absolute path, and is executable.
+      // The launcher names node by absolute path, through `env -S` with its options, and is
+      // executable.
       const launcher = join(lib, 'bin/ldirectord');
-      expect(readFileSync(launcher, 'utf8').split('\n')[0]).toBe(`#!${NODE} --max-semi-space-size=1`);
+      expect(readFileSync(launcher, 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S ${NODE} --max-semi-space-size=1 --v8-pool-size=1`);
       expect(statSync(launcher).mode & 0o111).toBe(0o111);
-      // Run as agents run it, through the kernel's #! handling, which hands node everything
-      // after its path as one argument: a second option there makes node refuse to start.
+      // Run as agents run it, through the kernel's #! handling, which hands the interpreter
+      // everything after its path as one argument: without `env -S`, node refuses to start.
       const run = spawnSync(launcher, ['--version'], { encoding: 'utf8', timeout: 30_000 });
       expect(run.stderr).toBe('');
       expect(run.status).toBe(0);
