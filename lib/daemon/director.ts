@@ -4,6 +4,7 @@
 // What follows (log lines, mail, monitorfile, metrics, slowstart ramps,
 // fallbackcommand, the drift check's schedule) subscribes to the event stream it
 // publishes each convergence on (spec §4.3-§4.7, §10).
+import { createHash } from 'node:crypto';
 import type { Config, DaemonStatus, RealServer, VirtualService } from '../config/model.js';
 import type { CheckRunner, RealEntry } from './check-runner.js';
 import { INITIAL_STATE, type RealCheckState } from './hysteresis.js';
@@ -70,10 +71,11 @@ export class Director {
   private pending: Set<string> | 'all' = 'all';
   private lastIpvsError = '';
   /**
-   * The listings as ipvsadm printed them when a drift check last found the table as
-   * wanted, while no check result or reload has come in since (`dirty`): the next drift
-   * check that reads the same text has nothing to do, and skips parsing, the desired state
-   * and the diff (with thousands of reals, most of the daemon's idle CPU).
+   * The digest of the listings as ipvsadm printed them when a drift check last found the
+   * table as wanted, while no check result or reload has come in since (`dirty`): the next
+   * drift check that reads the same text has nothing to do, and skips parsing, the desired
+   * state and the diff (with thousands of reals, most of the daemon's idle CPU). A digest,
+   * not the text: that is ~70 bytes per real, kept for as long as the table stays right.
    */
   private quietListing: string | undefined;
   private dirty = true;
@@ -367,13 +369,14 @@ export class Director {
     const managed = new Set([...serviceIndex(this.config).keys, ...this.dropped]);
     const look = await gate.look(managed);
     if ((look.unchanged && !this.dirty) || this.stopping) return;
-    let text: string;
+    let digest: string;
     let table: IpvsTable;
     try {
       if (this.converging) return this.requestConverge();
       gate.fullRead();
-      text = await this.reconciler.readListings();
-      if (text === this.quietListing && !this.dirty) return gate.settle(look, managed);
+      const text = await this.reconciler.readListings();
+      digest = createHash('sha1').update(text, 'latin1').digest('hex');
+      if (digest === this.quietListing && !this.dirty) return gate.settle(look, managed);
       table = parseListings(text);
     } catch {
       gate.forget();
@@ -383,7 +386,7 @@ export class Director {
     this.dirty = false;
     await this.requestConverge('all', table);
     const last = this.lastConverge;
-    this.quietListing = !this.dirty && last?.ok && last.planned === 0 ? text : undefined;
+    this.quietListing = !this.dirty && last?.ok && last.planned === 0 ? digest : undefined;
     if (this.quietListing !== undefined) await gate.settle(look, managed);
     else gate.forget();
   }

@@ -6,13 +6,13 @@
 // parsed (never skipped silently), when the daemon itself changed something meanwhile,
 // and at least every `fullReadEveryMs`, for what /proc does not show (thresholds,
 // scheduler flags, the persistence engine).
-import { canonicalIpvsProc, readIpvsProc, type ProcReadOptions } from '../ipvs/proc-table.js';
+import { digestIpvsProc, type ProcReadOptions } from '../ipvs/proc-table.js';
 
 /** What /proc showed before a full read: handed back to settle() once that read is done. */
 export interface ProcLook {
   /** Nothing to do: the managed services are as last found right, and no full read is due. */
   readonly unchanged: boolean;
-  /** The canonical form read (undefined when /proc could not be read). */
+  /** The digest of the canonical form read (undefined when /proc could not be read). */
   readonly seen?: Buffer;
 }
 
@@ -21,7 +21,8 @@ export interface ProcDriftGateOptions {
   readonly file: string | undefined;
   readonly fullReadEveryMs?: number;
   readonly now?: () => number;
-  readonly read?: (file: string, o?: ProcReadOptions) => Promise<Buffer>;
+  /** What the gate compares: the digest of /proc's canonical form (proc-table.ts). */
+  readonly digest?: (file: string, managed: ReadonlySet<string>, o?: ProcReadOptions) => Promise<Buffer>;
 }
 
 /** A full read at least this often, whatever /proc shows. */
@@ -31,16 +32,16 @@ export class ProcDriftGate {
   private baseline: Buffer | undefined;
   private lastFullRead = -Infinity;
   private readonly now: () => number;
-  private readonly read: (file: string, o?: ProcReadOptions) => Promise<Buffer>;
+  private readonly digest: (file: string, managed: ReadonlySet<string>, o?: ProcReadOptions) => Promise<Buffer>;
   private readonly every: number;
 
   constructor(private readonly o: ProcDriftGateOptions) {
     this.now = o.now ?? Date.now;
-    this.read = o.read ?? readIpvsProc;
+    this.digest = o.digest ?? digestIpvsProc;
     this.every = o.fullReadEveryMs ?? FULL_READ_EVERY_MS;
   }
 
-  /** /proc's canonical form of the `managed` services, compared with the last one found right. */
+  /** /proc's canonical form of the `managed` services (its digest), compared with the last one found right. */
   async look(managed: ReadonlySet<string>): Promise<ProcLook> {
     const seen = await this.canonical(managed);
     const due = this.now() - this.lastFullRead >= this.every;
@@ -73,7 +74,7 @@ export class ProcDriftGate {
   private async canonical(managed: ReadonlySet<string>): Promise<Buffer | undefined> {
     if (this.o.file === undefined) return undefined;
     try {
-      return canonicalIpvsProc(await this.read(this.o.file), managed);
+      return await this.digest(this.o.file, managed);
     } catch {
       return undefined;
     }

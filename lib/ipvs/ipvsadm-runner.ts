@@ -81,20 +81,14 @@ function errorCode(err: Error | undefined): string {
   return (err as NodeJS.ErrnoException | undefined)?.code ?? err?.message ?? 'unknown error';
 }
 
-/** Where the output is put together: kept, so that its pages are not faulted in again per run. */
-let scratch = Buffer.alloc(0);
-
 /**
  * The chunks as one string. ipvsadm prints ASCII (LC_ALL=C above: addresses, numbers,
- * names), and decoding as ascii is a plain copy where utf8 or latin1 decode byte by byte;
- * copying into a kept buffer spares the page faults of fresh memory for every listing.
+ * names), and decoding as ascii is a plain copy where utf8 or latin1 decode byte by byte.
+ * Each chunk is decoded on its own and the strings joined: no buffer the size of a whole
+ * listing (~70 bytes per real) is allocated outside V8's heap, where malloc would keep it.
  */
 function decodeAscii(chunks: readonly Buffer[]): string {
-  const size = chunks.reduce((n, c) => n + c.length, 0);
-  if (size > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(size, scratch.length * 2));
-  let at = 0;
-  for (const c of chunks) at += c.copy(scratch, at);
-  return scratch.toString('ascii', 0, at);
+  return chunks.length === 1 ? chunks[0]!.toString('ascii') : chunks.map((c) => c.toString('ascii')).join('');
 }
 
 /** `/sbin/ipvsadm -a -t 10.0.0.1:80 ...`: a command as people would type it (for log lines only). */

@@ -14,6 +14,7 @@
 // Addresses and ports in hex, IPv6 written out in full, the persistence timeout in jiffies.
 // It does not show the thresholds, scheduler flags, persistence engine, nor an fwmark
 // service's family: what /proc shows unchanged is only ever trusted between full reads.
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { canonicalAddress } from './table.js';
 
@@ -37,17 +38,22 @@ export interface ProcReadOptions {
   readonly timeoutMs?: number;
 }
 
-/** Kept between reads, so that its pages are not faulted in again each time; lent to one read at a time. */
-let scratch: Buffer | undefined = Buffer.allocUnsafeSlow(1 << 16);
+/**
+ * The file is read through this window, line by line: a table of 10,000 reals is ~600 KB of
+ * text, and neither it nor its canonical form is kept (only its digest). Lent to one read
+ * at a time (digestIpvsProc).
+ */
+const WINDOW = Buffer.allocUnsafeSlow(1 << 16);
 
-/** A read is under way (one at a time: readIpvsProc). */
+/** A read is under way (one at a time: digestIpvsProc). */
 let stillReading = false;
 
 /**
- * The file's bytes (a buffer the caller owns). Rejects with the file system's error or a
- * ProcTableError when it is too large or too slow.
+ * The SHA-1 digest of the canonical form (canonicalIpvsProc) of the file's `managed`
+ * services: equal digests, equal canonical forms. Rejects with the file system's error or
+ * a ProcTableError when the file is too large or too slow, or not what the kernel prints.
  */
-export async function readIpvsProc(file: string, o: ProcReadOptions = {}): Promise<Buffer> {
+export async function digestIpvsProc(file: string, managed: ReadonlySet<string>, o: ProcReadOptions = {}): Promise<Buffer> {
   // A read given up on still holds one of libuv's few pool threads until the file answers;
   // starting another on every drift check would take them all (and with them every file,
   // DNS and crypto call of the daemon). So none starts before the last has ended.
@@ -59,7 +65,7 @@ export async function readIpvsProc(file: string, o: ProcReadOptions = {}): Promi
     timer.unref();
   });
   stillReading = true;
-  const read = readAll(file, o.maxBytes ?? 64 * 1024 * 1024).finally(() => (stillReading = false));
+  const read = digestFile(file, managed, o.maxBytes ?? 64 * 1024 * 1024).finally(() => (stillReading = false));
   try {
     return await Promise.race([read, late]);
   } finally {
@@ -68,30 +74,42 @@ export async function readIpvsProc(file: string, o: ProcReadOptions = {}): Promi
   }
 }
 
-async function readAll(file: string, maxBytes: number): Promise<Buffer> {
-  // /proc files have no size: read until EOF, into the kept buffer when it is free
-  let buf = scratch ?? Buffer.allocUnsafeSlow(1 << 16);
-  scratch = undefined;
-  const fh = await open(file, 'r').catch((e: unknown) => {
-    scratch ??= buf;
-    throw e;
-  });
-  let at = 0;
+async function digestFile(file: string, managed: ReadonlySet<string>, maxBytes: number): Promise<Buffer> {
+  const fh = await open(file, 'r');
   try {
+    const buf = WINDOW;
+    const form = new CanonicalForm(managed);
+    const hash = createHash('sha1');
+    // buf[0, at) holds the start of a line whose end has not been read yet
+    let at = 0;
+    let total = 0;
     for (;;) {
-      if (at === buf.length) {
-        const bigger = Buffer.allocUnsafeSlow(Math.min(buf.length * 2, maxBytes + 1));
-        buf.copy(bigger, 0, 0, at);
-        buf = bigger;
+      const { bytesRead } = await fh.read(buf, at, buf.length - at, null);
+      total += bytesRead;
+      if (total > maxBytes) throw new ProcTableError(`${file}: larger than ${maxBytes} bytes`);
+      if (bytesRead === 0) {
+        if (at > 0) hash.update(buf.subarray(0, form.line(buf, 0, at, 0)));
+        break;
       }
-      const { bytesRead } = await fh.read(buf, at, Math.min(buf.length, maxBytes + 1) - at, null);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-      if (at > maxBytes) throw new ProcTableError(`${file}: larger than ${maxBytes} bytes`);
+      const end = at + bytesRead;
+      const lastNl = buf.lastIndexOf(NL, end - 1);
+      if (lastNl < 0) {
+        if (end === buf.length) throw new ProcTableError(`${IPVS_PROC_FILE}, line ${form.lines + 1}: longer than ${buf.length} bytes`);
+        at = end;
+        continue;
+      }
+      let out = 0;
+      for (let pos = 0; pos <= lastNl;) {
+        const nl = buf.indexOf(NL, pos);
+        out = form.line(buf, pos, nl, out);
+        pos = nl + 1;
+      }
+      hash.update(buf.subarray(0, out));
+      at = buf.copy(buf, 0, lastNl + 1, end);
     }
-    return Buffer.from(buf.subarray(0, at));
+    form.end();
+    return hash.digest();
   } finally {
-    scratch ??= buf;
     await fh.close().catch(() => undefined);
   }
 }
@@ -168,45 +186,71 @@ function fieldEnd(buf: Buffer, from: number, end: number): number {
  * Throws ProcTableError when the text is not what the kernel prints.
  */
 export function canonicalIpvsProc(text: Buffer, managed: ReadonlySet<string>): Buffer {
+  const form = new CanonicalForm(managed);
   let pos = 0;
   let out = 0;
-  let line = 0;
-  let keep: boolean | undefined;
-  const fail = (why: string): never => {
-    throw new ProcTableError(`${IPVS_PROC_FILE}, line ${line}: ${why}`);
-  };
   while (pos < text.length) {
-    line++;
     let end = text.indexOf(NL, pos);
     if (end < 0) end = text.length;
+    out = form.line(text, pos, end, out);
+    pos = end + 1;
+  }
+  form.end();
+  return text.subarray(0, out);
+}
+
+/** The canonical form, one line at a time: what a line keeps depends on the lines before it. */
+class CanonicalForm {
+  /** Lines seen. */
+  lines = 0;
+  /** Whether the current service's lines are kept (undefined before the first service). */
+  private keep: boolean | undefined;
+
+  constructor(private readonly managed: ReadonlySet<string>) {}
+
+  /**
+   * Takes the line text[pos, end) (without its newline) and writes what the canonical form
+   * keeps of it, with a newline, at text[out, ...): `out` is at most `pos`, so the form is
+   * built in place. Returns where the form now ends.
+   */
+  line(text: Buffer, pos: number, end: number, out: number): number {
+    const line = ++this.lines;
     if (line <= TITLES.length) {
       const title = TITLES[line - 1]!;
       const n = line === 1 ? title.length : title.length - 1;
       if (end - pos < n || text.compare(title, 0, n, pos, pos + n) !== 0 || (line > 1 && end - pos !== n))
-        fail("not the kernel's column titles");
+        this.fail("not the kernel's column titles");
     } else if (end - pos > ARROW.length && text.compare(ARROW, 0, ARROW.length, pos, pos + ARROW.length) === 0) {
-      if (keep === undefined) fail('real server outside any virtual service');
+      if (this.keep === undefined) this.fail('real server outside any virtual service');
       // address:port, forward, weight, then the two counters and nothing else
-      const fwdEnd = fieldEnd(text, fieldEnd(text, pos + ARROW.length, end), end);
+      const addrEnd = fieldEnd(text, pos + ARROW.length, end);
+      const fwdEnd = addrEnd < 0 ? -1 : fieldEnd(text, addrEnd, end);
       const weightEnd = fwdEnd < 0 ? -1 : fieldEnd(text, fwdEnd, end);
       const e = weightEnd < 0 ? -1 : fieldEnd(text, weightEnd, end);
       const last = e < 0 ? -1 : fieldEnd(text, e, end);
-      if (weightEnd < 0 || last < 0 || fieldEnd(text, last, end) >= 0) fail('not a real server line');
-      if (keep) {
+      if (weightEnd < 0 || last < 0 || fieldEnd(text, last, end) >= 0) this.fail('not a real server line');
+      if (this.keep) {
         out += text.copy(text, out, pos, weightEnd);
         text[out++] = NL;
       }
     } else {
       const keys = procServiceKeys(text.toString('latin1', pos, end));
-      if (keys === undefined) fail('not a virtual service line');
-      keep = keys!.some((k) => managed.has(k));
-      if (keep) {
+      if (keys === undefined) this.fail('not a virtual service line');
+      this.keep = keys!.some((k) => this.managed.has(k));
+      if (this.keep) {
         out += text.copy(text, out, pos, end);
         text[out++] = NL;
       }
     }
-    pos = end + 1;
+    return out;
   }
-  if (line < TITLES.length) fail('incomplete');
-  return text.subarray(0, out);
+
+  /** The text has ended. */
+  end(): void {
+    if (this.lines < TITLES.length) this.fail('incomplete');
+  }
+
+  private fail(why: string): never {
+    throw new ProcTableError(`${IPVS_PROC_FILE}, line ${this.lines}: ${why}`);
+  }
 }

@@ -1,7 +1,10 @@
 // ProcDriftGate on its own: what /proc showed around a full read that found the table right
 // is what later looks compare with; an unreadable /proc, a change across the full read, a
 // forget() and a due full read each make the next drift check read in full.
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ProcDriftGate } from '../../lib/daemon/proc-drift-gate.js';
 
 const HEAD =
@@ -10,26 +13,39 @@ const table = (weight: number, active = 0): string =>
   `${HEAD}TCP  C0000201:0050 wrr  \n  -> 7F000002:0050      Masq    ${weight}      ${active}          0         \n`;
 const MANAGED = new Set(['tcp:192.0.2.1:80']);
 
+let dir: string | undefined;
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+/** A gate on a file standing in for /proc/net/ip_vs; `state.text` is what it holds (an Error: no file). */
 function gate(o: { every?: number } = {}) {
+  dir = mkdtempSync(path.join(tmpdir(), 'proc-gate-'));
+  const file = path.join(dir, 'ip_vs');
   const state = { text: table(3) as string | Error, now: 0 };
-  const g = new ProcDriftGate({
-    file: '/proc/net/ip_vs',
-    fullReadEveryMs: o.every ?? 60_000,
-    now: () => state.now,
-    read: async () => {
-      if (state.text instanceof Error) throw state.text;
-      return Buffer.from(state.text, 'latin1');
-    },
-  });
+  const g = new ProcDriftGate({ file, fullReadEveryMs: o.every ?? 60_000, now: () => state.now });
+  const show = (): void => {
+    if (state.text instanceof Error) rmSync(file, { force: true });
+    else writeFileSync(file, state.text, 'latin1');
+  };
+  const look = (managed: ReadonlySet<string>) => {
+    show();
+    return g.look(managed);
+  };
+  const settle = (l: Awaited<ReturnType<typeof g.look>>, managed: ReadonlySet<string>) => {
+    show();
+    return g.settle(l, managed);
+  };
   /** One drift check's decision: true when it skips the full read (and, if not, a full read that finds the table right). */
   const check = async (): Promise<boolean> => {
-    const look = await g.look(MANAGED);
-    if (look.unchanged) return true;
+    const l = await look(MANAGED);
+    if (l.unchanged) return true;
     g.fullRead();
-    await g.settle(look, MANAGED);
+    await settle(l, MANAGED);
     return false;
   };
-  return { g, state, check };
+  return { g, state, check, look, settle };
 }
 
 describe('ProcDriftGate', () => {
@@ -72,12 +88,12 @@ describe('ProcDriftGate', () => {
   });
 
   it('a /proc that changed across the full read is not taken as right', async () => {
-    const { g, state } = gate();
-    const look = await g.look(MANAGED);
+    const { g, state, look, settle } = gate();
+    const l = await look(MANAGED);
     g.fullRead();
     state.text = table(9);
-    await g.settle(look, MANAGED);
-    expect((await g.look(MANAGED)).unchanged).toBe(false);
+    await settle(l, MANAGED);
+    expect((await look(MANAGED)).unchanged).toBe(false);
   });
 
   it('without a file: every check reads in full', async () => {

@@ -1,10 +1,12 @@
 // /proc/net/ip_vs: the service keys of its lines, its canonical form (recorded from the
-// real kernel, fixtures/ipvs-proc/), the bounded read, and the fake ipvsadm's rendering.
+// real kernel, fixtures/ipvs-proc/), the bounded read of its digest, and the fake ipvsadm's
+// rendering.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canonicalIpvsProc, defaultIpvsProcFile, procServiceKeys, readIpvsProc, ProcTableError } from '../../lib/ipvs/proc-table.js';
+import { createHash } from 'node:crypto';
+import { canonicalIpvsProc, defaultIpvsProcFile, digestIpvsProc, procServiceKeys, ProcTableError } from '../../lib/ipvs/proc-table.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
 
 const FIXTURES = new URL('../../fixtures/ipvs-proc/', import.meta.url).pathname;
@@ -101,21 +103,54 @@ describe('canonicalIpvsProc', () => {
   });
 });
 
-describe('readIpvsProc', () => {
+describe('digestIpvsProc', () => {
   let dir: string | undefined;
   afterEach(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
   });
+  const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex');
+  const file = (text: string): string => {
+    dir ??= mkdtempSync(path.join(tmpdir(), 'proc-table-'));
+    const f = path.join(dir, `ip_vs.${Math.random()}`);
+    writeFileSync(f, text, 'latin1');
+    return f;
+  };
+  // far more than the 64 KiB the file is read through, so that lines straddle each window
+  const reals = (n: number, weight = 1): string =>
+    Array.from(
+      { length: n },
+      (_, i) =>
+        `  -> C0A8${(i >> 8).toString(16).padStart(2, '0').toUpperCase()}${(i & 255).toString(16).padStart(2, '0').toUpperCase()}:0035      Masq    ${weight}      ${i % 7}          0         \n`,
+    ).join('');
+  const big = (weight = 1): string => `${KERNEL}UDP  0A090909:0035 rr  \n${reals(20_000, weight)}`;
+  const managed = new Set([...ALL, 'udp:10.9.9.9:53']);
 
-  it('reads a file of any size to its end, and refuses one beyond the bound', async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'proc-table-'));
-    const file = path.join(dir, 'ip_vs');
-    const big = KERNEL + '  -> C0A80114:0035      Masq    1      0          0         \n'.repeat(20_000);
-    writeFileSync(file, big);
-    expect((await readIpvsProc(file)).toString('latin1')).toBe(big);
-    await expect(readIpvsProc(file, { maxBytes: 1 << 17 })).rejects.toThrow(/larger than/);
-    await expect(readIpvsProc(path.join(dir, 'none'))).rejects.toThrow(/ENOENT/);
+  it('the digest of the canonical form of a file of any size, read to its end', async () => {
+    const text = big();
+    expect(text.length).toBeGreaterThan(1 << 20);
+    const want = sha1(canonicalIpvsProc(Buffer.from(text, 'latin1'), managed));
+    expect((await digestIpvsProc(file(text), managed)).toString('hex')).toBe(want);
+    // without the last newline, as with it
+    expect((await digestIpvsProc(file(text.slice(0, -1)), managed)).toString('hex')).toBe(want);
+    // the counters aside, the same; one weight changed, another
+    const busier = big().replace(/ {6}\d+ {10}0 {9}\n/g, '      9          9         \n');
+    expect(busier).not.toBe(big());
+    expect((await digestIpvsProc(file(busier), managed)).toString('hex')).toBe(want);
+    const heavier = big().replace(/(\n {2}-> C0A84E1F:0035 {6}Masq {4})1/, '$12');
+    expect(heavier).not.toBe(big());
+    expect((await digestIpvsProc(file(heavier), managed)).toString('hex')).not.toBe(want);
+  });
+
+  it('refuses a file beyond the bound, one that is missing, one the kernel did not print', async () => {
+    await expect(digestIpvsProc(file(big()), managed, { maxBytes: 1 << 17 })).rejects.toThrow(/larger than/);
+    dir ??= mkdtempSync(path.join(tmpdir(), 'proc-table-'));
+    await expect(digestIpvsProc(path.join(dir, 'none'), managed)).rejects.toThrow(/ENOENT/);
+    await expect(digestIpvsProc(file(`${big()}garbage\n`), managed)).rejects.toThrow(ProcTableError);
+    await expect(digestIpvsProc(file(`${KERNEL}TCP  0A090909:0050 rr  ${' '.repeat(70_000)}\n`), managed)).rejects.toThrow(
+      /line \d+: longer than 65536 bytes/,
+    );
+    await expect(digestIpvsProc(file(''), managed)).rejects.toThrow(/incomplete/);
   });
 
   it('the kernel file unless the test-only variable names another', () => {
