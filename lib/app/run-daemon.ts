@@ -1,7 +1,6 @@
 // The daemon process: logging, the instance lock, the pid file, the Director and what
 // hangs off it, and the start-up report to the `start` command that launched it.
 // Signals, reloads and the status endpoints are wired by their own modules.
-import { createHash } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import type { Config, VirtualService } from '../config/model.js';
 import { assembleDirector } from '../daemon/assemble-director.js';
@@ -38,8 +37,8 @@ export interface DaemonOptions {
   readonly parse: (
     text: string,
   ) => Promise<{ config?: Config; diagnostics: readonly { severity: 'error' | 'warning'; line: number; message: string }[] }>;
-  /** The config file's text as `config` was parsed from (autoreload compares with it). */
-  readonly configText?: string;
+  /** The MD5 (hex) of the config file's text as `config` was parsed from (autoreload compares with it). */
+  readonly configSum?: string;
   /** argv[0..1] to run `ldirectord <child> <cmd>` for execute= instances. */
   readonly selfCommand: readonly string[];
   /** The control socket `status --json` asks (next to the pid file); not in the foreground. */
@@ -256,7 +255,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   report(opts.reportFd, 'ready\n');
   watcher = watchConfig({
     path: opts.configPath,
-    sum: opts.configText !== undefined ? createHash('md5').update(opts.configText).digest('hex') : undefined,
+    sum: opts.configSum,
     autoreload: config.globals.autoreload,
     ...(config.globals.callback ? { callback: config.globals.callback } : {}),
     log,

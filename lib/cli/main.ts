@@ -59,6 +59,28 @@ function parseConfigText(text: string, path: string, debug: boolean): Promise<Pa
   return parseConfig(text, { file: path, debug, validateReceive: translateReceive });
 }
 
+/** The commands that may run the daemon in this process (start's, or a foreground one). */
+const STARTS: ReadonlySet<string> = new Set(['start', 'restart', 'try-restart']);
+
+/**
+ * The config file parsed, and with `withSum` the MD5 of its text, which the daemon's
+ * autoreload compares with: the daemon keeps the sum, not the text (~40 bytes per real).
+ * Undefined when the file cannot be read (said on stderr).
+ */
+async function readConfig(path: string, debug: boolean, withSum: boolean): Promise<{ result: ParseResult; sum?: string } | undefined> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    // A directory or an unreadable file where the config should be: as a missing one.
+    process.stderr.write(`Can not read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    return undefined;
+  }
+  const result = await parseConfigText(text, path, debug);
+  if (!withSum) return { result };
+  return { result, sum: process.getBuiltinModule('node:crypto').createHash('md5').update(text).digest('hex') };
+}
+
 /** `-t` on one file: the exit code and the diagnostic lines it prints to stderr. */
 export async function checkConfigFile(given: string | undefined): Promise<{ code: number; stderr: string[] }> {
   const loc = locateConfig(given);
@@ -150,15 +172,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT.generic;
   }
   const configPath = loc.path.startsWith('/') ? loc.path : resolve(loc.path);
-  let configText: string;
-  try {
-    configText = readFileSync(loc.path, 'utf8');
-  } catch (err) {
-    // A directory or an unreadable file where the config should be: as a missing one.
-    process.stderr.write(`Can not read config file ${loc.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
-    return EXIT.generic;
-  }
-  const result = await parseConfigText(configText, loc.path, args.debug);
+  const read = await readConfig(loc.path, args.debug, STARTS.has(command));
+  if (!read) return EXIT.generic;
+  const { result } = read;
   for (const d of result.diagnostics) {
     process.stderr.write(`${configDiagnostic(d.severity, process.pid, loc.path, d.line, d.message)}\n`);
   }
@@ -183,7 +199,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ipvsadmPath,
     ...(reportFd !== undefined ? { reportFd } : {}),
     parse: (text) => parseConfigText(text, configPath, args.debug),
-    configText,
+    ...(read.sum !== undefined ? { configSum: read.sum } : {}),
     selfCommand: [process.execPath, process.argv[1]!],
   });
 

@@ -2,6 +2,7 @@
 // unanchored regular expressions read it (spec §2.5), plus the two fixes of §10.
 import type { Forward } from './model.js';
 import { LENIENT, MSG } from './messages.js';
+import { ownCopy } from '../v8-strings.js';
 
 const HOST = String.raw`\d+\.\d+\.\d+\.\d+|[A-Za-z0-9.-]+|\[[0-9A-fa-f:]+\]`;
 const REAL_ADDRESS = new RegExp(`(${HOST})(->(${HOST}))?(:(\\d+|[A-Za-z0-9_-]+))?\\s+(.*)`);
@@ -19,11 +20,13 @@ export interface RealAddressPart {
 const PLAIN_REAL = /^\s*(\d+\.\d+\.\d+\.\d+)(?::(\d+))?\s+(.*)/;
 
 export function splitRealAddress(value: string): RealAddressPart | { error: string } {
+  // The host is kept in the model for the daemon's life: not as a view into the config
+  // file's text (v8-strings.ts).
   const plain = PLAIN_REAL.exec(value);
-  if (plain) return { host: plain[1]!, port: plain[2] ?? '0', flags: plain[3]! };
+  if (plain) return { host: ownCopy(plain[1]!), port: plain[2] ?? '0', flags: plain[3]! };
   const m = REAL_ADDRESS.exec(value);
   if (!m) return { error: MSG.realWrongFormat };
-  return { host: m[1]!, rangeEnd: m[3], port: m[5] ?? '0', flags: m[6]! };
+  return { host: ownCopy(m[1]!), rangeEnd: m[3], port: m[5] ?? '0', flags: m[6]! };
 }
 
 export interface RealFlags {

@@ -10,6 +10,7 @@
 // (spec §4.1), but with every line understood (Local included, spec §10), every line
 // that is not understood reported, and ipvsadm's errors reported as errors, never as an
 // empty table.
+import { ownCopy, releaseLastMatch } from '../v8-strings.js';
 import { IpvsadmError } from './errors.js';
 import {
   canonicalNetmask,
@@ -168,9 +169,11 @@ const isHeader = (line: string): boolean => line.startsWith(HEADER_START) && HEA
 const addressPortCache = new Map<string, ReturnType<typeof parseAddressPort>>();
 function cachedAddressPort(token: string): ReturnType<typeof parseAddressPort> {
   if (addressPortCache.has(token)) return addressPortCache.get(token);
-  const ap = parseAddressPort(token);
+  // the key and what is parsed from it, not views into the listing (v8-strings.ts)
+  const own = ownCopy(token);
+  const ap = parseAddressPort(own);
   if (addressPortCache.size >= 1 << 17) addressPortCache.clear();
-  addressPortCache.set(token, ap);
+  addressPortCache.set(own, ap);
   return ap;
 }
 
@@ -182,11 +185,12 @@ function cachedServiceLine(
 ): { readonly svc: Omit<IpvsService, 'destinations'>; readonly key: string } | undefined {
   const hit = serviceLineCache.get(text);
   if (hit) return hit;
-  const svc = parseServiceLine(text, lineNo);
+  const own = ownCopy(text);
+  const svc = parseServiceLine(own, lineNo);
   if (!svc) return undefined;
   const parsed = { svc: Object.freeze(svc), key: serviceKey(svc) };
   if (serviceLineCache.size >= 1 << 14) serviceLineCache.clear();
-  serviceLineCache.set(text, parsed);
+  serviceLineCache.set(own, parsed);
   return parsed;
 }
 
@@ -266,7 +270,11 @@ export function tableOfListing(services: readonly ListedService[]): IpvsTable {
 export function scanListings(text: string, scope?: ReadonlySet<string>, firstLine = 1): Listing[] {
   const lines = new Lines(text, firstLine);
   const listings: Listing[] = [];
-  while (!lines.done) listings.push(scanListing(lines, scope));
+  try {
+    while (!lines.done) listings.push(scanListing(lines, scope));
+  } finally {
+    releaseLastMatch();
+  }
   return listings;
 }
 

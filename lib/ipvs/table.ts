@@ -6,6 +6,7 @@
 // (glibc inet_ntop form, lower case, in brackets), which is also the config model's
 // AddressText form.
 import { formatIPv6, parseIPv4, parseIPv6 } from '../config/ip-address.js';
+import { ownCopy } from '../v8-strings.js';
 
 /** `sctp` is only ever read (a service some other tool made); ldirectord has no sctp virtuals. */
 export type IpvsProtocol = 'tcp' | 'udp' | 'sctp' | 'fwm';
@@ -123,7 +124,7 @@ export function canonicalAddress(text: string): Readonly<{ family: IpvsFamily; a
   if (canonicalCache.has(text)) return canonicalCache.get(text);
   const result = canonicalAddressUncached(text);
   if (canonicalCache.size >= CANONICAL_CACHE_MAX) canonicalCache.clear();
-  canonicalCache.set(text, result);
+  canonicalCache.set(ownCopy(text), result);
   return result;
 }
 
