@@ -75,7 +75,7 @@ export class Director {
    * table as wanted, while no check result or reload has come in since (`dirty`): the next
    * drift check that reads the same text has nothing to do, and skips parsing, the desired
    * state and the diff (with thousands of reals, most of the daemon's idle CPU). A digest,
-   * not the text: that is ~70 bytes per real, kept for as long as the table stays right.
+   * not the text: that is ~150 bytes per real, kept for as long as the table stays right.
    */
   private quietListing: string | undefined;
   private dirty = true;

@@ -85,7 +85,7 @@ function errorCode(err: Error | undefined): string {
  * The chunks as one string. ipvsadm prints ASCII (LC_ALL=C above: addresses, numbers,
  * names), and decoding as ascii is a plain copy where utf8 or latin1 decode byte by byte.
  * Each chunk is decoded on its own and the strings joined: no buffer the size of a whole
- * listing (~70 bytes per real) is allocated outside V8's heap, where malloc would keep it.
+ * read (~150 bytes per real) is allocated outside V8's heap, where malloc would keep it.
  */
 function decodeAscii(chunks: readonly Buffer[]): string {
   return chunks.length === 1 ? chunks[0]!.toString('ascii') : chunks.map((c) => c.toString('ascii')).join('');
