@@ -165,19 +165,7 @@ const DESTINATION_RUN = /\n(?! {2}-> )/g;
 const HEADER_START = 'IP Virtual Server version';
 const isHeader = (line: string): boolean => line.startsWith(HEADER_START) && HEADER.test(line);
 
-/** Memoised: the same few thousand address tokens come back in every listing. */
-const addressPortCache = new Map<string, ReturnType<typeof parseAddressPort>>();
-function cachedAddressPort(token: string): ReturnType<typeof parseAddressPort> {
-  if (addressPortCache.has(token)) return addressPortCache.get(token);
-  // the key and what is parsed from it, not views into the listing (v8-strings.ts)
-  const own = ownCopy(token);
-  const ap = parseAddressPort(own);
-  if (addressPortCache.size >= 1 << 17) addressPortCache.clear();
-  addressPortCache.set(own, ap);
-  return ap;
-}
-
-/** Memoised likewise: a table's service lines are the same from one listing to the next. */
+/** Memoised: a table's service lines are the same from one listing to the next. */
 const serviceLineCache = new Map<string, { readonly svc: Omit<IpvsService, 'destinations'>; readonly key: string }>();
 function cachedServiceLine(
   text: string,
@@ -223,7 +211,7 @@ function scanListing(lines: Lines, scope: ReadonlySet<string> | undefined): List
       if (kind === 'plain') {
         const d = PLAIN_DEST.exec(text);
         if (!d) throw listingParseError(`unknown line "${text}"`, lineNo());
-        const ap = cachedAddressPort(d[1]!);
+        const ap = parseAddressPort(d[1]!);
         if (!ap) throw listingParseError(`bad real server address "${d[1]}"`, lineNo());
         cur.tokens.push(d[1]!);
         cur.destinations.push({
@@ -237,7 +225,7 @@ function scanListing(lines: Lines, scope: ReadonlySet<string> | undefined): List
       } else {
         const d = THRESHOLD_DEST.exec(text);
         if (!d) throw listingParseError(`unknown line "${text}"`, lineNo());
-        if (!cachedAddressPort(d[1]!)) throw listingParseError(`bad real server address "${d[1]}"`, lineNo());
+        if (!parseAddressPort(d[1]!)) throw listingParseError(`bad real server address "${d[1]}"`, lineNo());
         cur.tokens.push(d[1]!);
         cur.thresholds.push({ upper: Number(d[2]), lower: Number(d[3]) });
       }

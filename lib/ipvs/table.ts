@@ -140,16 +140,30 @@ function canonicalAddressUncached(text: string): Readonly<{ family: IpvsFamily; 
   return undefined;
 }
 
-/** Splits `10.0.0.1:80` / `[2001:db8::1]:80` into canonical address and port. */
+/**
+ * Splits `10.0.0.1:80` / `[2001:db8::1]:80` into canonical address and port: an address in
+ * brackets, or one without a colon or bracket, then a colon and 1-5 digits up to 65535.
+ * Without a regular expression, and the address through canonicalAddress()'s cache: a
+ * table read splits every destination of two listings.
+ */
 export function parseAddressPort(text: string): { family: IpvsFamily; address: string; port: number } | undefined {
-  const m = /^(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(text);
-  if (!m) return undefined;
-  const port = Number(m[2]);
+  const colon = text.lastIndexOf(':');
+  const digits = text.length - colon - 1;
+  if (colon < 1 || digits < 1 || digits > 5) return undefined;
+  let port = 0;
+  for (let i = colon + 1; i < text.length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    port = port * 10 + d;
+  }
   if (port > 65535) return undefined;
+  const host = text.slice(0, colon);
+  const bracketed = host.charCodeAt(0) === 91; // [
+  if (bracketed ? host.length < 3 || host.indexOf(']') !== host.length - 1 : /[:[\]]/.test(host)) return undefined;
   // without brackets the text has no colon, so only an IPv4 address can come out
-  const a = canonicalAddress(m[1]!);
-  if (!a || (m[1]!.startsWith('[') && a.family !== 6)) return undefined;
-  return { ...a, port };
+  const a = canonicalAddress(host);
+  if (!a || (bracketed && a.family !== 6)) return undefined;
+  return { family: a.family, address: a.address, port };
 }
 
 // ---------------------------------------------------------- normalisation ----

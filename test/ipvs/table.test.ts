@@ -61,6 +61,23 @@ describe('addresses', () => {
     expect(parseAddressPort('10.0.0.1')).toBeUndefined();
     expect(parseAddressPort('10.0.0.1:65536')).toBeUndefined();
     expect(parseAddressPort('2001:db8::1:80')).toBeUndefined();
+    expect(parseAddressPort('[::1]:65535')).toEqual({ family: 6, address: '[::1]', port: 65535 });
+    expect(parseAddressPort('10.0.0.1:00080')).toEqual({ family: 4, address: '10.0.0.1', port: 80 });
+    for (const bad of [
+      ':80',
+      '10.0.0.1:',
+      '10.0.0.1:123456',
+      '10.0.0.1:8a',
+      '10.0.0.1:-1',
+      '[10.0.0.1]:80',
+      '[]:80',
+      '[2001:db8::1]',
+      '[::1]]:80',
+      'a]b:80',
+      '10.0.0.1 :80',
+    ]) {
+      expect(parseAddressPort(bad), bad).toBeUndefined();
+    }
   });
 });
 
