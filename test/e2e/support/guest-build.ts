@@ -16,16 +16,13 @@ export const VM = path.join(ROOT, 'test/e2e/vm/ipvs-vm.sh');
  */
 export function buildForGuest(steps: ReadonlyArray<readonly [readonly string[], string?]>): string {
   const outRel = '.cache/ipvs-e2e';
-  const files = [
+  const seeds = [
     ...readdirSync(path.join(ROOT, 'lib/ipvs'))
       .filter((f) => f.endsWith('.ts'))
       .map((f) => `lib/ipvs/${f}`),
-    'lib/config/ip-address.ts',
-    'lib/config/model.ts',
     'test/support/ipvs-listing.ts',
-    'lib/proc/run-bounded.ts',
   ];
-  for (const rel of files) {
+  for (const rel of withRelativeImports(seeds)) {
     const src = readFileSync(path.join(ROOT, rel), 'utf8');
     const js = ts.transpileModule(src, {
       fileName: rel,
@@ -44,4 +41,20 @@ export function buildForGuest(steps: ReadonlyArray<readonly [readonly string[], 
   });
   writeFileSync(path.join(stepsDir, 'count'), `${steps.length}\n`);
   return outRel;
+}
+
+const RELATIVE_IMPORT = /^(?:import|export)\b[^;]*?\bfrom\s+'(\.{1,2}\/[^']+)\.js'/gm;
+
+/** `seeds` and every module they import by relative path, transitively (paths relative to ROOT). */
+function withRelativeImports(seeds: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const todo = [...seeds];
+  for (let rel = todo.pop(); rel !== undefined; rel = todo.pop()) {
+    if (seen.has(rel)) continue;
+    seen.add(rel);
+    for (const m of readFileSync(path.join(ROOT, rel), 'utf8').matchAll(RELATIVE_IMPORT)) {
+      todo.push(path.posix.join(path.posix.dirname(rel), `${m[1]}.ts`));
+    }
+  }
+  return [...seen];
 }
