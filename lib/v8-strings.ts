@@ -1,6 +1,6 @@
 // Strings kept for long must not keep alive the text they were cut from. V8 represents a
 // substring of 13 characters or more as a view into its parent (a "sliced string"), and
-// keeps the subject of the last successful regular expression match: a 10-character
+// keeps the subject of the last successful regular expression match: an
 // address token cut from a 1.5 MB ipvsadm listing and kept in a cache, or an address cut
 // from the config file, would keep the whole listing or file for the daemon's life.
 

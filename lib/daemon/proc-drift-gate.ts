@@ -6,7 +6,7 @@
 // parsed (never skipped silently), when the daemon itself changed something meanwhile,
 // and at least every `fullReadEveryMs`, for what /proc does not show (thresholds,
 // scheduler flags, the persistence engine).
-import { digestIpvsProc, type ProcReadOptions } from '../ipvs/proc-table.js';
+import { digestIpvsProc } from '../ipvs/proc-table.js';
 
 /** What /proc showed before a full read: handed back to settle() once that read is done. */
 export interface ProcLook {
@@ -21,8 +21,6 @@ export interface ProcDriftGateOptions {
   readonly file: string | undefined;
   readonly fullReadEveryMs?: number;
   readonly now?: () => number;
-  /** What the gate compares: the digest of /proc's canonical form (proc-table.ts). */
-  readonly digest?: (file: string, managed: ReadonlySet<string>, o?: ProcReadOptions) => Promise<Buffer>;
 }
 
 /** A full read at least this often, whatever /proc shows. */
@@ -32,12 +30,10 @@ export class ProcDriftGate {
   private baseline: Buffer | undefined;
   private lastFullRead = -Infinity;
   private readonly now: () => number;
-  private readonly digest: (file: string, managed: ReadonlySet<string>, o?: ProcReadOptions) => Promise<Buffer>;
   private readonly every: number;
 
   constructor(private readonly o: ProcDriftGateOptions) {
     this.now = o.now ?? Date.now;
-    this.digest = o.digest ?? digestIpvsProc;
     this.every = o.fullReadEveryMs ?? FULL_READ_EVERY_MS;
   }
 
@@ -74,7 +70,7 @@ export class ProcDriftGate {
   private async canonical(managed: ReadonlySet<string>): Promise<Buffer | undefined> {
     if (this.o.file === undefined) return undefined;
     try {
-      return await this.digest(this.o.file, managed);
+      return await digestIpvsProc(this.o.file, managed);
     } catch {
       return undefined;
     }
