@@ -3,7 +3,7 @@
 // repair from a full ipvsadm read, and not start a new stuck read at every check: the pool
 // has four threads, shared with every file, DNS and crypto call of the process.
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,4 +37,27 @@ it('a /proc read that hangs: drift still repaired from full reads, and the threa
   expect(Date.now() - t0).toBeLessThan(3000);
   h.fake.sh('-d', '-t', '192.0.2.1:80', '-r', '127.0.0.3:80');
   await waitFor(() => h.table().includes(RIGHT[2]!), 8000);
+}, 30_000);
+
+it('a /proc read that stops halfway through the file: given up, repaired from full reads, no second read meanwhile', async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'proc-stall-'));
+  const fifo = path.join(dir, 'ip_vs');
+  execFileSync('mkfifo', [fifo]);
+  // A writer that never closes: a read gets the column titles and one service, then waits.
+  const writer = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  try {
+    writeSync(
+      writer,
+      'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\nTCP  C0000201:0050 wrr\n',
+    );
+    const h = await running(NAT, ['127.0.0.2:80', '127.0.0.3:80'], { proc: fifo });
+    await sleep(8000);
+    const t0 = Date.now();
+    await Promise.race([stat(dir), sleep(3000).then(() => Promise.reject(new Error('a file call waited 3 s: the thread pool is taken')))]);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    h.fake.sh('-d', '-t', '192.0.2.1:80', '-r', '127.0.0.3:80');
+    await waitFor(() => h.table().includes(RIGHT[2]!), 8000);
+  } finally {
+    closeSync(writer);
+  }
 }, 30_000);
