@@ -21,6 +21,27 @@ CF
   chmod 600 "$d/authkeys"
   echo "lb0 ${3:-IPaddr2::$VIP/24/eth0 ldirectord::ldirectord.cf}" > "$d/haresources"
   cp "${4:-$OUT/ldirectord.cf}" "$d/ldirectord.cf"
+  hb_fifo_write_whole "$d/shellfuncs" || fail hb-fifo-write-whole
+}
+
+# hb_fifo_write_whole <the node's shellfuncs>: heartbeat's scripts (req_resource's
+# ip-request, mach_down, hb_standby) reach heartbeat through its FIFO with ha_clustermsg,
+# which writes ">>>" and the rest of the message in two writes, a fork and exec of cat
+# apart. heartbeat's FIFO reader arms a 1 s alarm around each read: when it fires between
+# the two writes the message arrives with zero fields ("msg2string: Message with zero
+# fields") and the rest is skipped. In this guest's one slow CPU that fork can take long
+# enough to lose one message in a run now and then; a lost ip-request leaves the cluster
+# with no node holding the resources, and nothing asks again. The node's copy gets
+# ha_clustermsg writing the whole message at once (one printf, under PIPE_BUF); heartbeat,
+# its scripts and the resource scripts are otherwise the installed ones.
+hb_fifo_write_whole() {
+  grep -q '^ha_clustermsg() {$' "$1" || { echo "hb_fifo_write_whole: no ha_clustermsg in $1" >&2; return 1; }
+  cat >> "$1" <<'SH'
+ha_clustermsg() (
+	m=$(cat -)
+	printf '>>>\n%s\n<<<\n' "$m" >> "$HA_FIFO"
+)
+SH
 }
 hb_gone() { ! on lb0 pgrep -x heartbeat && ! on lb1 pgrep -x heartbeat; }
 hb_start() { on "$1" /usr/libexec/heartbeat/heartbeat 2>>"$OUT/hb-$1-stderr.txt"; }
