@@ -48,6 +48,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Set in the environment of the detached daemon so it knows it is the daemon. */
 export const DAEMON_ENV = 'LDIRECTORD_TS_DAEMON';
 
+/** The commands for which runCommand() may start the daemon (in this process when in the foreground). */
+export const STARTING_COMMANDS: ReadonlySet<string> = new Set(['start', 'restart', 'try-restart']);
+
 export async function runCommand(ctx: CommandContext): Promise<number> {
   const pidFile = pidFilePath(ctx.cfgName);
   const state = readPidState(pidFile);

@@ -19,7 +19,7 @@ import { translateReceive } from '../config/receive.js';
 import { locateIpvsadm } from '../ipvs/locate.js';
 import { Logger } from '../log/log.js';
 import type { DaemonOptions } from '../app/run-daemon.js';
-import { DAEMON_ENV, runCommand } from './commands.js';
+import { DAEMON_ENV, STARTING_COMMANDS, runCommand } from './commands.js';
 import { controlSocketPath, pidFilePath } from '../app/pidfile.js';
 
 const MAN_PAGE = fileURLToPath(new URL('../../../man/ldirectord.8', import.meta.url));
@@ -58,9 +58,6 @@ export async function loadConfig(path: string, debug: boolean): Promise<ParseRes
 function parseConfigText(text: string, path: string, debug: boolean): Promise<ParseResult> {
   return parseConfig(text, { file: path, debug, validateReceive: translateReceive });
 }
-
-/** The commands that may run the daemon in this process (start's, or a foreground one). */
-const STARTS: ReadonlySet<string> = new Set(['start', 'restart', 'try-restart']);
 
 /**
  * The config file parsed, and with `withSum` the MD5 of its text, which the daemon's
@@ -172,7 +169,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT.generic;
   }
   const configPath = loc.path.startsWith('/') ? loc.path : resolve(loc.path);
-  const read = await readConfig(loc.path, args.debug, STARTS.has(command));
+  const read = await readConfig(loc.path, args.debug, STARTING_COMMANDS.has(command));
   if (!read) return EXIT.generic;
   const { result } = read;
   for (const d of result.diagnostics) {
