@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { arg, generateConfig, realAddresses, sleep, startDaemon, startServers, stopAll, waitAllUp } from './daemon-harness.mjs';
+import { arg, generateConfig, realAddresses, sleep, startDaemon, startServers, stopAll, summary, waitAllUp } from './daemon-harness.mjs';
 
 const PARTS = ['file', 'v8', 'brk', 'big', 'small'];
 const MAPPING = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/;
@@ -44,10 +44,7 @@ export function rssParts(pid) {
 
 const total = (p) => PARTS.reduce((s, k) => s + p[k], 0);
 const r1 = (x) => Math.round(x * 10) / 10;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)];
-};
+const median = (xs) => summary(xs).median;
 
 function phaseSummary(samples) {
   if (samples.length === 0) return undefined;

@@ -13,6 +13,20 @@ import { NAT, RIGHT } from '../daemon/helpers/proc-drift-config.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * After eight drift checks (enough stuck reads to take all four pool threads if each
+ * started one): a file call still answers, and a real deleted by hand comes back from a
+ * full read.
+ */
+async function expectPoolFreeAndDriftRepaired(h: Awaited<ReturnType<typeof running>>, inDir: string): Promise<void> {
+  await sleep(8000);
+  const t0 = Date.now();
+  await Promise.race([stat(inDir), sleep(3000).then(() => Promise.reject(new Error('a file call waited 3 s: the thread pool is taken')))]);
+  expect(Date.now() - t0).toBeLessThan(3000);
+  h.fake.sh('-d', '-t', '192.0.2.1:80', '-r', '127.0.0.3:80');
+  await waitFor(() => h.table().includes(RIGHT[2]!), 8000);
+}
+
 let dir: string | undefined;
 afterEach(async () => {
   if (dir) {
@@ -29,14 +43,7 @@ it('a /proc read that hangs: drift still repaired from full reads, and the threa
   dir = mkdtempSync(path.join(tmpdir(), 'proc-stall-'));
   const fifo = path.join(dir, 'ip_vs');
   execFileSync('mkfifo', [fifo]);
-  const h = await running(NAT, ['127.0.0.2:80', '127.0.0.3:80'], { proc: fifo });
-  // eight drift checks: enough stuck reads to take all four pool threads if each started one
-  await sleep(8000);
-  const t0 = Date.now();
-  await Promise.race([stat(dir), sleep(3000).then(() => Promise.reject(new Error('a file call waited 3 s: the thread pool is taken')))]);
-  expect(Date.now() - t0).toBeLessThan(3000);
-  h.fake.sh('-d', '-t', '192.0.2.1:80', '-r', '127.0.0.3:80');
-  await waitFor(() => h.table().includes(RIGHT[2]!), 8000);
+  await expectPoolFreeAndDriftRepaired(await running(NAT, ['127.0.0.2:80', '127.0.0.3:80'], { proc: fifo }), dir);
 }, 30_000);
 
 it('a /proc read that stops halfway through the file: given up, repaired from full reads, no second read meanwhile', async () => {
@@ -50,13 +57,7 @@ it('a /proc read that stops halfway through the file: given up, repaired from fu
       writer,
       'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\nTCP  C0000201:0050 wrr\n',
     );
-    const h = await running(NAT, ['127.0.0.2:80', '127.0.0.3:80'], { proc: fifo });
-    await sleep(8000);
-    const t0 = Date.now();
-    await Promise.race([stat(dir), sleep(3000).then(() => Promise.reject(new Error('a file call waited 3 s: the thread pool is taken')))]);
-    expect(Date.now() - t0).toBeLessThan(3000);
-    h.fake.sh('-d', '-t', '192.0.2.1:80', '-r', '127.0.0.3:80');
-    await waitFor(() => h.table().includes(RIGHT[2]!), 8000);
+    await expectPoolFreeAndDriftRepaired(await running(NAT, ['127.0.0.2:80', '127.0.0.3:80'], { proc: fifo }), dir);
   } finally {
     closeSync(writer);
   }
