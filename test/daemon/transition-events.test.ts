@@ -52,7 +52,10 @@ describe('onRealTransition', () => {
     const order: string[] = [];
     const deleted = (): number => h.logs.filter((l) => l.startsWith('Deleted real server')).length;
     onRealTransition(h.events, (t) => order.push(`transition ${t.virtual} ${t.to}, ${deleted()} deleted lines`));
-    h.events.on('converged', ({ result }) => order.push(`converged ${result.applied.length}, ${deleted()} deleted lines`));
+    // A periodic convergence that finds nothing to change can fall anywhere in the sequence.
+    h.events.on('converged', ({ result }) => {
+      if (result.applied.length > 0) order.push(`converged ${result.applied.length}, ${deleted()} deleted lines`);
+    });
     h.up.set('127.0.0.2:80', true);
     await h.director.start();
     await h.director.run();
