@@ -290,9 +290,10 @@ describe.skipIf(!canUnshare)('status --json and the status listener, on the runn
       () => tableWeights(),
       (t) => t[R1] === 4,
     );
-    // log lines are appended asynchronously: wait for the last step's
+    // log lines are appended asynchronously: wait for the last step's (this one's: the real
+    // may have been restored to 4 before)
     const done = `Restored real server: ${R1} (192.0.2.80:80) (Weight set to 4)`;
-    const lines = (await eventually(logLines, (ls) => ls.some((l) => l.endsWith(done))))
+    const lines = (await eventually(logLines, (ls) => ls.slice(mark).some((l) => l.endsWith(done))))
       .slice(mark)
       .map((l) => l.replace(/^\[[^\]]*\] /, ''));
     // (the quiesce of the previous step may land after the mark: the log is asynchronous)
