@@ -4,7 +4,6 @@
 // What follows (log lines, mail, monitorfile, metrics, slowstart ramps,
 // fallbackcommand, the drift check's schedule) subscribes to the event stream it
 // publishes each convergence on (spec §4.3-§4.7, §10).
-import { createHash } from 'node:crypto';
 import type { Config, DaemonStatus, RealServer, VirtualService } from '../config/model.js';
 import type { CheckRunner, RealEntry } from './check-runner.js';
 import { INITIAL_STATE, type RealCheckState } from './hysteresis.js';
@@ -25,7 +24,6 @@ import {
   type IpvsService,
   type IpvsTable,
 } from '../ipvs/table.js';
-import { parseListings } from '../ipvs/listing-parser.js';
 import { planReload } from './reload-scope.js';
 import type { RampSchedule } from './ramp-schedule.js';
 import { snapshotReals, stateOfEntry } from './real-snapshot.js';
@@ -374,10 +372,10 @@ export class Director {
     try {
       if (this.converging) return this.requestConverge();
       gate.fullRead();
-      const text = await this.reconciler.readListings();
-      digest = createHash('sha1').update(text, 'latin1').digest('hex');
+      const read = await this.reconciler.readDigested();
+      digest = read.digest;
       if (digest === this.quietListing && !this.dirty) return gate.settle(look, managed);
-      table = parseListings(text);
+      table = read.table;
     } catch {
       gate.forget();
       return this.requestConverge(); // reports the error as every convergence does

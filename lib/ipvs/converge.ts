@@ -6,8 +6,8 @@ import { commandArgs, commandTarget, restoreLine, type IpvsCommand } from './com
 import { diffTable } from './diff.js';
 import { IpvsadmError, ipvsadmFailure } from './errors.js';
 import type { IpvsadmRunner } from './ipvsadm-runner.js';
-import { LISTING_COMMANDS, parseListings } from './listing-parser.js';
-import { readListings, readTable } from './read-table.js';
+import { LISTING_COMMANDS, ListingStream, joinListings } from './listing-parser.js';
+import { readTable, readTableOnce, runStreaming, type TableRead } from './read-table.js';
 import { serviceKey, type IpvsTable } from './table.js';
 
 /** The desired table, or a function of the table just read (for reals whose state is not known yet). */
@@ -114,9 +114,9 @@ export async function converge(
   let sentCount = 0;
   const counted: IpvsadmRunner = {
     path: runner.path,
-    run: (a, i) => {
+    run: (a, i, onStdout) => {
       runs++;
-      return runner.run(a, i);
+      return runner.run(a, i, onStdout);
     },
   };
   let before: IpvsTable | undefined;
@@ -176,10 +176,15 @@ export async function converge(
     if (c.op === 'add-service') failedServices.add(serviceKey(c.service));
   };
   /**
-   * Runs commands as one ipvsadm -R (plus `tail` input); undefined when one of them cannot
-   * be a restore line, else whether ipvsadm stopped at a line it could not parse.
+   * Runs commands as one ipvsadm -R, followed by the listings when `readBack`; undefined
+   * when one of them cannot be a restore line, else whether ipvsadm stopped at a line it
+   * could not parse, and the table the listings show (undefined if it stopped or they
+   * cannot be read).
    */
-  const runBatch = async (cmds: readonly IpvsCommand[], tail = ''): Promise<{ stopped: boolean; stdout: string } | undefined> => {
+  const runBatch = async (
+    cmds: readonly IpvsCommand[],
+    readBack = false,
+  ): Promise<{ stopped: boolean; table: IpvsTable | undefined } | undefined> => {
     const lines: string[] = [];
     for (const c of cmds) {
       const l = restoreLine(c);
@@ -187,14 +192,17 @@ export async function converge(
       lines.push(l);
     }
     sentCount += cmds.length;
-    const out = await counted.run(['-R'], lines.join('\n') + '\n' + tail);
+    const input = lines.join('\n') + '\n' + (readBack ? LISTING_COMMANDS : '');
+    const stream = readBack ? new ListingStream(scope) : undefined;
+    const out = stream ? await runStreaming(counted, ['-R'], input, stream) : await counted.run(['-R'], input);
     const text = out.stderr.trim();
     if (text !== '' && !batchErrors.includes(text)) batchErrors.push(text);
     if (out.exitCode !== 0) {
       const failure = ipvsadmFailure(['-R'], out.exitCode, out.stderr);
       if (failure.kind === 'no-ipvs') throw failure;
     }
-    return { stopped: out.exitCode === 2, stdout: out.stdout };
+    const stopped = out.exitCode === 2;
+    return { stopped, table: stream && !stopped ? tableOrUndefined(stream) : undefined };
   };
   /** After `cmds` stopped a batch: finds the line that stopped it by bisection, and runs it alone. */
   const pinpoint = async (cmds: readonly IpvsCommand[]): Promise<void> => {
@@ -224,17 +232,11 @@ export async function converge(
       if (runnable.every(skip)) break;
       passes++;
       let readBack: IpvsTable | undefined;
-      const first = passes === 1 ? await runBatch(runnable, LISTING_COMMANDS) : undefined;
+      const first = passes === 1 ? await runBatch(runnable, true) : undefined;
       if (first) {
         // everything at once, with the verifying listings at the end
         if (first.stopped) await pinpoint(runnable);
-        else {
-          try {
-            readBack = parseListings(first.stdout, scope);
-          } catch {
-            readBack = undefined;
-          }
-        }
+        else readBack = first.table;
       } else {
         for (const c of runnable) if (isServiceCommand(c)) await runOne(c);
         const dests = runnable.filter((c) => !isServiceCommand(c) && !skip(c));
@@ -242,15 +244,10 @@ export async function converge(
         // failed: they go in one batch, read back in the same process, however few. One by
         // one is for the few that a batch did not apply, to get ipvsadm's message for each.
         const fresh = dests.length > 0 && dests.every((c) => !sent.has(argsText(c)));
-        const batch = dests.length > ONE_BY_ONE_MAX || fresh ? await runBatch(dests, LISTING_COMMANDS) : undefined;
+        const batch = dests.length > ONE_BY_ONE_MAX || fresh ? await runBatch(dests, true) : undefined;
         if (batch?.stopped) await pinpoint(dests);
-        else if (batch) {
-          try {
-            readBack = parseListings(batch.stdout, scope);
-          } catch {
-            readBack = undefined;
-          }
-        } else for (const c of dests) await runOne(c);
+        else if (batch) readBack = batch.table;
+        else for (const c of dests) await runOne(c);
       }
       for (const c of runnable) sent.add(argsText(c));
       after = readBack ?? (await readTable(counted, scope));
@@ -302,8 +299,17 @@ export class IpvsReconciler {
     return this.#enqueue(() => readTable(this.runner, scope));
   }
 
-  /** The raw listings (see readListings()): to tell cheaply that nothing changed. */
-  readListings(): Promise<string> {
-    return this.#enqueue(() => readListings(this.runner));
+  /** The whole table read once, with a digest of the listings: to tell cheaply that nothing changed. */
+  readDigested(): Promise<TableRead> {
+    return this.#enqueue(() => readTableOnce(this.runner));
+  }
+}
+
+/** The table of a read-back's listings; undefined when they cannot be read (the caller reads again). */
+function tableOrUndefined(stream: ListingStream): IpvsTable | undefined {
+  try {
+    return joinListings(stream.end());
+  } catch {
+    return undefined;
   }
 }

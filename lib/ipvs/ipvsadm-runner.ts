@@ -9,10 +9,14 @@ export interface IpvsadmOutput {
   readonly exitCode: number;
 }
 
-/** Runs one ipvsadm process. Rejects only with IpvsadmError `spawn` or `timeout`. */
+/**
+ * Runs one ipvsadm process. Rejects only with IpvsadmError `spawn` or `timeout`.
+ * With `onStdout`, stdout goes to it as it arrives and the result's stdout is empty; a
+ * runner that cannot hand it over (a test's fake) returns it whole, as without.
+ */
 export interface IpvsadmRunner {
   readonly path: string;
-  run(args: readonly string[], input?: string): Promise<IpvsadmOutput>;
+  run(args: readonly string[], input?: string, onStdout?: (chunk: Buffer) => void): Promise<IpvsadmOutput>;
 }
 
 export interface RunnerOptions {
@@ -40,13 +44,13 @@ export function createIpvsadmRunner(file: string, o: RunnerOptions = {}): Ipvsad
   const timeout = o.timeoutMs ?? defaultIpvsadmTimeoutMs();
   return {
     path: file,
-    async run(args, input) {
+    async run(args, input, onStdout) {
       // Its own process group, killed whole at the deadline, pipes included: a wrapper's
       // child that inherited stdout must not keep every later IPVS change waiting.
       const r = await runBounded(file, args, {
         timeoutMs: timeout,
         ...(input !== undefined ? { input } : {}),
-        stdout: 'collect',
+        stdout: onStdout ?? 'collect',
         stderr: 'collect',
         maxOutputBytes: MAX_STDOUT,
         // ipvsadm's texts are not translated, but strerror() is: keep them greppable.

@@ -81,10 +81,11 @@ function parseServiceLine(text: string, lineNo: () => number): Omit<IpvsService,
   };
 }
 
-// One pass over ipvsadm's stdout, line by line without splitting it into an array: a large
-// table is two listings of megabytes, read after every convergence. With a
-// scope (service keys), the destinations of other services are skipped unparsed: a
-// convergence that concerns one virtual reads its part of the table, not the whole of it.
+// The daemon parses ipvsadm's stdout line by line as it arrives (ListingStream): a large
+// table is two listings of megabytes, which are then never held whole, nor the buffers
+// they came in. With a scope (service keys), the destinations of other services are
+// skipped unparsed: a convergence that concerns one virtual reads its part of the table,
+// not the whole of it.
 
 export type ListingKind = 'plain' | 'thresholds';
 
@@ -93,14 +94,13 @@ const LISTING_NAME: Readonly<Record<ListingKind, string>> = {
   thresholds: '"ipvsadm -L -n --thresholds"',
 };
 
-/** A service block of one listing: thresholds listings leave `svc.destinations` empty. */
+/** A service block of one listing: thresholds listings leave `destinations` empty. */
 export interface ListedService {
   readonly key: string;
   readonly svc: Omit<IpvsService, 'destinations'>;
   readonly destinations: MutableDestination[];
-  /** The address tokens as printed, to match a destination across the two listings. */
-  readonly tokens: string[];
-  readonly thresholds: Array<{ upper: number; lower: number }>;
+  /** Thresholds listings only: each destination with its thresholds. */
+  readonly thresholds: Array<{ readonly address: string; readonly port: number; readonly upper: number; readonly lower: number }>;
 }
 
 type MutableDestination = { -readonly [K in keyof IpvsDestination]: IpvsDestination[K] };
@@ -111,9 +111,9 @@ export interface Listing {
 }
 
 /**
- * Cursor over the lines of a text (a last line without '\n' counts; a final '\n' ends it).
- * Line numbers are counted only when asked for (an error to report): skipping the
- * destinations of a service outside the scope then costs one search, not one per line.
+ * Cursor over the lines of a text (a last line without '\n' counts). Line
+ * numbers are counted only when asked for (an error to report): skipping the destinations
+ * of a service outside the scope then costs one search, not one per line.
  */
 class Lines {
   pos = 0;
@@ -121,20 +121,14 @@ class Lines {
   private last = 0;
   constructor(
     readonly text: string,
-    private readonly firstLine = 1,
+    private readonly firstLine: number,
   ) {}
   get done(): boolean {
     return this.pos >= this.text.length;
   }
   /** The number of the line last read. */
   get lineNo(): number {
-    return this.lineAt(this.last);
-  }
-  /** The number of the line starting at `pos`. */
-  lineAt(pos: number): number {
-    let n = this.firstLine;
-    for (let i = this.text.indexOf('\n'); i >= 0 && i < pos; i = this.text.indexOf('\n', i + 1)) n++;
-    return n;
+    return this.firstLine + countLines(this.text, this.last);
   }
   /** Whether the next line starts with `prefix` (nothing is copied). */
   at(prefix: string): boolean {
@@ -153,10 +147,16 @@ class Lines {
   /** Moves past the destination lines that follow. */
   skipDestinations(): void {
     DESTINATION_RUN.lastIndex = this.pos;
-    const m = this.at('  -> ') ? DESTINATION_RUN.exec(this.text) : null;
-    if (m) this.pos = m.index + 1;
-    else if (this.at('  -> ')) this.pos = this.text.length;
+    const m = DESTINATION_RUN.exec(this.text);
+    this.pos = m ? m.index + 1 : this.text.length;
   }
+}
+
+/** The line breaks in `text` before `end`. */
+function countLines(text: string, end = text.length): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /** The end of a run of destination lines: a line break not followed by another one. */
@@ -182,68 +182,188 @@ function cachedServiceLine(
   return parsed;
 }
 
+/** Where the scanner is within a listing: which line it expects next. */
+type Stage = 'header' | 'title' | 'title2' | 'body';
+
 /**
- * Reads one listing from its header line up to the next header line or the end; the
- * column titles tell its kind.
+ * Reads listings line by line, in order, with one state across calls, so that a listing
+ * can be parsed as ipvsadm prints it. A listing runs from its header line to the next
+ * header line or the end; the column titles tell its kind.
+ * Throws IpvsadmError `parse` at the first line it does not understand.
  */
-function scanListing(lines: Lines, scope: ReadonlySet<string> | undefined): Listing {
-  const start = lines.pos;
-  const first = (): number => lines.lineAt(start);
-  const header = lines.done ? '' : lines.next();
-  if (!isHeader(header)) {
-    throw listingParseError(`expected the "IP Virtual Server version" line of ${LISTING_NAME.plain}`, first());
+export class ListingScanner {
+  readonly listings: Listing[] = [];
+  private stage: Stage = 'header';
+  private kind: ListingKind = 'plain';
+  private cur: ListedService | undefined;
+  /** Within the destinations of a service outside the scope. */
+  private skipping = false;
+  /** Line number of the current listing's header. */
+  private headerLine = 0;
+  /** Number of the next line given. */
+  private nextLine: number;
+
+  constructor(
+    private readonly scope?: ReadonlySet<string>,
+    firstLine = 1,
+  ) {
+    this.nextLine = firstLine;
   }
-  const title = lines.done ? '' : lines.next();
-  const kind: ListingKind = TITLE_THRESHOLDS.test(title) ? 'thresholds' : 'plain';
-  const titleOk = kind === 'plain' ? title === TITLE_PLAIN : TITLE_THRESHOLDS.test(title);
-  if (!titleOk) throw listingParseError(`expected the column titles of ${LISTING_NAME[kind]}`, first() + 1);
-  const title2 = lines.done ? '' : lines.next();
-  if (!(kind === 'plain' ? TITLE_PLAIN_2 : TITLE_THRESHOLDS_2).test(title2)) {
-    throw listingParseError(`expected the column titles of ${LISTING_NAME[kind]}`, first() + 2);
+
+  /** One line, without its line break. */
+  line(text: string): void {
+    const n = this.nextLine++;
+    if (!(this.skipping && text.startsWith('  -> '))) this.take(text, () => n);
   }
-  const services: ListedService[] = [];
-  let cur: ListedService | undefined;
-  const lineNo = (): number => lines.lineNo;
-  while (!lines.done && !(lines.at(HEADER_START) && isHeader(lines.peek()))) {
-    const text = lines.next();
-    if (text.startsWith('  -> ')) {
-      if (!cur) throw listingParseError('real server outside any virtual service', lineNo());
-      if (kind === 'plain') {
-        const d = PLAIN_DEST.exec(text);
-        if (!d) throw listingParseError(`unknown line "${text}"`, lineNo());
-        const ap = parseAddressPort(d[1]!);
-        if (!ap) throw listingParseError(`bad real server address "${d[1]}"`, lineNo());
-        cur.tokens.push(d[1]!);
-        cur.destinations.push({
-          address: ap.address,
-          port: ap.port,
-          forward: FORWARD_NAMES[d[2]!]!,
-          weight: Number(d[3]),
-          upperThreshold: 0,
-          lowerThreshold: 0,
-        });
-      } else {
-        const d = THRESHOLD_DEST.exec(text);
-        if (!d) throw listingParseError(`unknown line "${text}"`, lineNo());
-        if (!parseAddressPort(d[1]!)) throw listingParseError(`bad real server address "${d[1]}"`, lineNo());
-        cur.tokens.push(d[1]!);
-        cur.thresholds.push({ upper: Number(d[2]), lower: Number(d[3]) });
+
+  /** A whole text at once (a last line without '\n' counts). */
+  scan(text: string): void {
+    const lines = new Lines(text, this.nextLine);
+    const lineNo = (): number => lines.lineNo;
+    try {
+      while (!lines.done) {
+        if (this.skipping && lines.at('  -> ')) lines.skipDestinations();
+        else this.take(lines.next(), lineNo);
       }
-      continue;
+    } finally {
+      releaseLastMatch();
     }
+    this.nextLine += countLines(text) + (text.endsWith('\n') || text === '' ? 0 : 1);
+  }
+
+  /** The listings, once every line has been given. */
+  end(): Listing[] {
+    if (this.stage === 'title' || this.stage === 'title2') {
+      const line = this.headerLine + (this.stage === 'title' ? 1 : 2);
+      throw listingParseError(`expected the column titles of ${LISTING_NAME[this.kind]}`, line);
+    }
+    return this.listings;
+  }
+
+  private take(text: string, lineNo: () => number): void {
+    if (this.stage === 'body') {
+      if (text.startsWith('  -> ')) {
+        if (!this.cur) throw listingParseError('real server outside any virtual service', lineNo());
+        this.destination(this.cur, text, lineNo);
+        return;
+      }
+      if (!isHeader(text)) {
+        this.service(text, lineNo);
+        return;
+      }
+      this.stage = 'header';
+      this.skipping = false;
+    }
+    switch (this.stage) {
+      case 'header':
+        if (!isHeader(text)) {
+          throw listingParseError(`expected the "IP Virtual Server version" line before any listing, got "${text}"`, lineNo());
+        }
+        this.headerLine = lineNo();
+        this.stage = 'title';
+        return;
+      case 'title': {
+        this.kind = TITLE_THRESHOLDS.test(text) ? 'thresholds' : 'plain';
+        const ok = this.kind === 'plain' ? text === TITLE_PLAIN : TITLE_THRESHOLDS.test(text);
+        if (!ok) throw listingParseError(`expected the column titles of ${LISTING_NAME[this.kind]}`, lineNo());
+        this.stage = 'title2';
+        return;
+      }
+      default:
+        if (!(this.kind === 'plain' ? TITLE_PLAIN_2 : TITLE_THRESHOLDS_2).test(text)) {
+          throw listingParseError(`expected the column titles of ${LISTING_NAME[this.kind]}`, lineNo());
+        }
+        this.listings.push({ kind: this.kind, services: [] });
+        this.cur = undefined;
+        this.stage = 'body';
+    }
+  }
+
+  private service(text: string, lineNo: () => number): void {
     const parsed = cachedServiceLine(text, lineNo);
     if (!parsed) throw listingParseError(`unknown line "${text}"`, lineNo());
     const { svc, key } = parsed;
-    if (scope !== undefined && !scope.has(key)) {
-      // Not parsed, so not checked either: the drift check reads the whole table.
-      lines.skipDestinations();
-      cur = undefined;
-      continue;
-    }
-    cur = { key, svc, destinations: [], tokens: [], thresholds: [] };
-    services.push(cur);
+    // Not parsed, so not checked either: the drift check reads the whole table.
+    this.skipping = this.scope !== undefined && !this.scope.has(key);
+    this.cur = this.skipping ? undefined : { key, svc, destinations: [], thresholds: [] };
+    if (this.cur) this.listings.at(-1)!.services.push(this.cur);
   }
-  return { kind, services };
+
+  private destination(cur: ListedService, text: string, lineNo: () => number): void {
+    if (this.kind === 'plain') {
+      const d = PLAIN_DEST.exec(text);
+      if (!d) throw listingParseError(`unknown line "${text}"`, lineNo());
+      const ap = parseAddressPort(d[1]!);
+      if (!ap) throw listingParseError(`bad real server address "${d[1]}"`, lineNo());
+      cur.destinations.push({
+        address: ap.address,
+        port: ap.port,
+        forward: FORWARD_NAMES[d[2]!]!,
+        weight: Number(d[3]),
+        upperThreshold: 0,
+        lowerThreshold: 0,
+      });
+    } else {
+      const d = THRESHOLD_DEST.exec(text);
+      if (!d) throw listingParseError(`unknown line "${text}"`, lineNo());
+      const ap = parseAddressPort(d[1]!);
+      if (!ap) throw listingParseError(`bad real server address "${d[1]}"`, lineNo());
+      cur.thresholds.push({ address: ap.address, port: ap.port, upper: Number(d[2]), lower: Number(d[3]) });
+    }
+  }
+}
+
+/**
+ * ipvsadm's stdout given chunk by chunk as it arrives. Each line is decoded on its own,
+ * straight from the chunk: no string of a chunk's size is made, which V8 would promote
+ * and keep until its next full collection. The first error is kept, and what follows it
+ * ignored, until end(): whether it counts depends on how ipvsadm exited, known only then.
+ */
+export class ListingStream {
+  private readonly scanner: ListingScanner;
+  private partial = '';
+  private error: unknown;
+
+  constructor(scope?: ReadonlySet<string>) {
+    this.scanner = new ListingScanner(scope);
+  }
+
+  /**
+   * ipvsadm prints ASCII (the runner sets LC_ALL=C: addresses, numbers, names), and
+   * decoding as ascii is a plain copy where utf8 or latin1 decode byte by byte.
+   */
+  push(chunk: Buffer): void {
+    if (this.error !== undefined) return;
+    let start = 0;
+    try {
+      for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+        const text = chunk.toString('ascii', start, nl);
+        start = nl + 1;
+        const whole = this.partial === '' ? text : this.partial + text;
+        this.partial = '';
+        this.scanner.line(whole);
+      }
+      if (start < chunk.length) this.partial += chunk.toString('ascii', start);
+    } catch (e) {
+      this.error = e;
+    } finally {
+      releaseLastMatch();
+    }
+  }
+
+  /** The listings; throws the first error (IpvsadmError `parse`). */
+  end(): Listing[] {
+    if (this.error === undefined && this.partial !== '') {
+      try {
+        this.scanner.line(this.partial);
+      } catch (e) {
+        this.error = e;
+      }
+      this.partial = '';
+    }
+    if (this.error !== undefined) throw this.error;
+    return this.scanner.end();
+  }
 }
 
 /** The table that the service blocks of a plain listing describe. */
@@ -256,30 +376,22 @@ export function tableOfListing(services: readonly ListedService[]): IpvsTable {
  * only the services whose keys `scope` holds when given. Empty for an empty text.
  */
 export function scanListings(text: string, scope?: ReadonlySet<string>, firstLine = 1): Listing[] {
-  const lines = new Lines(text, firstLine);
-  const listings: Listing[] = [];
-  try {
-    while (!lines.done) listings.push(scanListing(lines, scope));
-  } finally {
-    releaseLastMatch();
-  }
-  return listings;
+  const scanner = new ListingScanner(scope, firstLine);
+  scanner.scan(text);
+  return scanner.end();
 }
 
 /** Two listings of one read disagree: the table changed between them (readTable() reads again). */
 export const tableChangedWhileRead = (): IpvsadmError => new IpvsadmError('parse', 'the IPVS table changed while it was read');
 
 /**
- * The table from the output of `-L -n` followed by `-L -n --thresholds` (in either order),
- * or only the services whose keys `scope` holds. One ipvsadm process prints both listings
- * from the same kernel table one after the other, so they show the same services and
- * destinations in the same order unless the table changed in between: they are matched by
- * position, and any difference is reported as such (readTable() then reads again).
+ * The table from the listings of `-L -n` and `-L -n --thresholds` (in either order). One
+ * ipvsadm process prints both from the same kernel table one after the other, so they
+ * show the same services and destinations in the same order unless the table changed in
+ * between: they are matched by position, and any difference is reported as such
+ * (readTable() then reads again).
  */
-export function parseListings(stdout: string, scope?: ReadonlySet<string>): IpvsTable {
-  const first = new Lines(stdout);
-  if (!first.done && !isHeader(first.peek())) throw listingParseError(`unexpected line "${first.peek()}" before any listing`, 1);
-  const listings = scanListings(stdout, scope);
+export function joinListings(listings: readonly Listing[]): IpvsTable {
   const plain = listings.filter((l) => l.kind === 'plain');
   const thr = listings.filter((l) => l.kind === 'thresholds');
   if (plain.length !== 1 || thr.length !== 1) {
@@ -291,15 +403,21 @@ export function parseListings(stdout: string, scope?: ReadonlySet<string>): Ipvs
   for (let i = 0; i < p.length; i++) {
     const a = p[i]!;
     const b = t[i]!;
-    if (a.key !== b.key || a.tokens.length !== b.tokens.length) throw tableChangedWhileRead();
-    for (let j = 0; j < a.tokens.length; j++) {
-      if (a.tokens[j] !== b.tokens[j]) throw tableChangedWhileRead();
+    if (a.key !== b.key || a.destinations.length !== b.thresholds.length) throw tableChangedWhileRead();
+    for (let j = 0; j < a.destinations.length; j++) {
       const d = a.destinations[j]!;
-      d.upperThreshold = b.thresholds[j]!.upper;
-      d.lowerThreshold = b.thresholds[j]!.lower;
+      const th = b.thresholds[j]!;
+      if (d.address !== th.address || d.port !== th.port) throw tableChangedWhileRead();
+      d.upperThreshold = th.upper;
+      d.lowerThreshold = th.lower;
     }
   }
   return tableOfListing(p);
+}
+
+/** The table from ipvsadm's whole output of LISTING_COMMANDS (see joinListings()), or only the services in `scope`. */
+export function parseListings(stdout: string, scope?: ReadonlySet<string>): IpvsTable {
+  return joinListings(scanListings(stdout, scope));
 }
 
 /** The restore-format input that prints both listings from one ipvsadm process. */

@@ -28,8 +28,12 @@ export interface BoundedRunOptions {
   readonly signal?: AbortSignal;
   /** Written to stdin, which is then closed; without it stdin is /dev/null. */
   readonly input?: string;
-  /** stdout is collected, or goes to /dev/null (the default). */
-  readonly stdout?: 'collect' | 'ignore';
+  /**
+   * stdout is collected, handed over chunk by chunk as it arrives (nothing is kept: a
+   * reader that parses as it goes never holds the whole output), or goes to /dev/null
+   * (the default). The function must not throw.
+   */
+  readonly stdout?: 'collect' | 'ignore' | ((chunk: Buffer) => void);
   /** stderr is collected, or goes to /dev/null (the default). */
   readonly stderr?: 'collect' | 'ignore';
   /** Per collected stream; beyond it the group is killed. Default 1 MiB. */
@@ -56,7 +60,7 @@ export interface BoundedRunResult {
   /** The program's exit status, null when a signal ended it or it did not exit (yet). */
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
-  /** stdout as received (empty unless collected). */
+  /** stdout as received (empty unless collected, not handed over). */
   readonly stdout: readonly Buffer[];
   readonly stdoutBytes: number;
   /** stderr as text (empty unless collected). */
@@ -183,7 +187,11 @@ export function runBounded(file: string, args: readonly string[], o: BoundedRunO
       g = spawnGroup(
         file,
         args,
-        [o.input !== undefined ? 'pipe' : 'ignore', o.stdout === 'collect' ? 'pipe' : 'ignore', o.stderr === 'collect' ? 'pipe' : 'ignore'],
+        [
+          o.input !== undefined ? 'pipe' : 'ignore',
+          o.stdout === undefined || o.stdout === 'ignore' ? 'ignore' : 'pipe',
+          o.stderr === 'collect' ? 'pipe' : 'ignore',
+        ],
         o.env,
       );
     } catch (err) {
@@ -276,12 +284,12 @@ export function runBounded(file: string, args: readonly string[], o: BoundedRunO
       }
       maybeDone();
     });
-    const collect = (stream: NodeJS.ReadableStream | null, into: Buffer[], count: (n: number) => number): void => {
+    const collect = (stream: NodeJS.ReadableStream | null, take: (chunk: Buffer) => void, count: (n: number) => number): void => {
       if (!stream) return;
       stream.on('data', (chunk: Buffer) => {
         if (end !== undefined) return;
         if (count(chunk.length) > maxBytes) stop('overflow');
-        else into.push(chunk);
+        else take(chunk);
       });
       // Destroyed streams end with 'close' only.
       stream.once('close', () => {
@@ -291,8 +299,13 @@ export function runBounded(file: string, args: readonly string[], o: BoundedRunO
       });
       stream.on('error', () => undefined);
     };
-    collect(child.stdout, stdout, (n) => (stdoutBytes += n));
-    collect(child.stderr, stderr, (n) => (stderrBytes += n));
+    const handOver = o.stdout;
+    collect(child.stdout, typeof handOver === 'function' ? handOver : (c) => stdout.push(c), (n) => (stdoutBytes += n));
+    collect(
+      child.stderr,
+      (c) => stderr.push(c),
+      (n) => (stderrBytes += n),
+    );
     if (child.stdin) {
       // EPIPE when the program does not read it all: its exit status tells what happened.
       child.stdin.on('error', () => undefined);

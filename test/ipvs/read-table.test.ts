@@ -1,11 +1,12 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpvsadmError, ipvsadmFailure } from '../../lib/ipvs/errors.js';
 import { createIpvsadmRunner } from '../../lib/ipvs/ipvsadm-runner.js';
-import { LISTING_COMMANDS, parseListings } from '../../lib/ipvs/listing-parser.js';
-import { readTable } from '../../lib/ipvs/read-table.js';
+import { LISTING_COMMANDS, ListingStream, joinListings, parseListings } from '../../lib/ipvs/listing-parser.js';
+import { readTable, readTableOnce } from '../../lib/ipvs/read-table.js';
 import { serviceKey, type IpvsTable } from '../../lib/ipvs/table.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
 import { mergeThresholds, parseListing, parseSave, parseThresholdListing } from '../support/ipvs-listing.js';
@@ -300,6 +301,85 @@ describe('readTable', () => {
     expect(await readTable(racy)).toEqual(EXPECTED);
     const alwaysRacy = { path: 'x', run: async () => ({ stdout: parseFewer(list) + thr, stderr: '', exitCode: 0 }) };
     await expect(readTable(alwaysRacy)).rejects.toThrow(/changed while it was read/);
+  });
+});
+
+describe('reading as ipvsadm prints', () => {
+  const both = (): string => fixture('list.txt') + fixture('thresholds.txt');
+  /** The text given to a stream in pieces of `size` characters (none split where a line ends only by chance). */
+  const streamed = (text: string, size: number, scope?: ReadonlySet<string>): ListingStream => {
+    const s = new ListingStream(scope);
+    for (let i = 0; i < text.length; i += size) s.push(Buffer.from(text.slice(i, i + size), 'latin1'));
+    return s;
+  };
+
+  it('reads the same table whatever the pieces the output comes in', () => {
+    const text = both();
+    const scope = new Set([serviceKey(EXPECTED.services[4]!), serviceKey(EXPECTED.services[0]!)]);
+    for (const size of [1, 2, 3, 7, 13, 64, 100, 333, text.length]) {
+      expect(joinListings(streamed(text, size).end()), `pieces of ${size}`).toEqual(EXPECTED);
+      expect(joinListings(streamed(text, size, scope).end()), `pieces of ${size}, scoped`).toEqual(parseListings(text, scope));
+    }
+    // a last line without its line break counts
+    expect(joinListings(streamed(text.trimEnd(), 5).end())).toEqual(EXPECTED);
+  });
+
+  it('skips the destinations outside the scope across pieces', () => {
+    const text = both();
+    const scope = new Set([serviceKey(EXPECTED.services.at(-1)!)]);
+    const scoped = parseListings(text, scope);
+    expect(scoped.services).toHaveLength(1);
+    for (let size = 1; size <= 90; size++) expect(joinListings(streamed(text, size, scope).end())).toEqual(scoped);
+  });
+
+  it('reports the line a fault is on, wherever the pieces end, and only at the end', () => {
+    const lines = both().split('\n');
+    lines.splice(6, 0, '  -> garbage');
+    const text = lines.join('\n');
+    expect(() => parseListings(text)).toThrow(/line 7: unknown line " {2}-> garbage"/);
+    for (const size of [1, 4, 50, 1000]) {
+      const s = streamed(text, size);
+      expect(() => s.end()).toThrow(/line 7: unknown line " {2}-> garbage"/);
+    }
+    const cut = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n';
+    expect(() => streamed(cut, 3).end()).toThrow(/line 3: expected the column titles/);
+    expect(() => streamed('junk\n' + both(), 2).end()).toThrow(/line 1: expected the "IP Virtual Server version" line before any listing/);
+  });
+
+  it('reads through the program as its output arrives, with a digest of what it printed', async () => {
+    const fake = fakeIpvsadm();
+    try {
+      fake.sh('-A', '-t', '10.0.0.1:80', '-s', 'wrr');
+      fake.sh('-a', '-t', '10.0.0.1:80', '-r', '10.0.0.2:80', '-m', '-w', '3');
+      const runner = fake.runner();
+      const chunks: Buffer[] = [];
+      const out = await runner.run(['-R'], LISTING_COMMANDS, (c) => chunks.push(c));
+      expect(out.stdout).toBe('');
+      expect(Buffer.concat(chunks).toString('latin1')).toContain('10.0.0.2:80');
+      const a = await readTableOnce(runner);
+      expect(a.table.services[0]!.destinations[0]).toMatchObject({ address: '10.0.0.2', weight: 3 });
+      expect(a.digest).toBe(createHash('sha1').update(Buffer.concat(chunks)).digest('hex'));
+      // a runner that returns the output whole reads the same, digest included
+      const whole = await readTableOnce(fake.inProcess());
+      expect(whole).toEqual(a);
+      fake.sh('-e', '-t', '10.0.0.1:80', '-r', '10.0.0.2:80', '-m', '-w', '4');
+      expect((await readTableOnce(runner)).digest).not.toBe(a.digest);
+    } finally {
+      fake.cleanup();
+    }
+  });
+
+  it('reports a failed ipvsadm by its exit status, not by what it printed', async () => {
+    const failing = {
+      path: 'x',
+      run: async (_a: readonly string[], _i?: string, onStdout?: (c: Buffer) => void) => {
+        onStdout?.(Buffer.from('half a line'));
+        return { stdout: '', stderr: 'Memory allocation problem\n', exitCode: 1 };
+      },
+    };
+    const err = await readTableOnce(failing).catch((e: unknown) => e);
+    expect((err as IpvsadmError).kind).toBe('failed');
+    expect((err as IpvsadmError).message).toBe('Memory allocation problem');
   });
 });
 

@@ -59,7 +59,7 @@ export function parseThresholdListing(text: string, firstLine = 1): ThresholdMap
   const out: ThresholdMap = new Map();
   for (const s of loneListing(text, 'thresholds', firstLine).services) {
     const m = new Map<string, { upper: number; lower: number }>();
-    s.tokens.forEach((t, i) => m.set(destinationKey(parseAddressPort(t)!), s.thresholds[i]!));
+    for (const t of s.thresholds) m.set(destinationKey(t), { upper: t.upper, lower: t.lower });
     out.set(s.key, m);
   }
   return out;
