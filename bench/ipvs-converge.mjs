@@ -68,10 +68,10 @@ const base = createIpvsadmRunner(IPVSADM, { timeoutMs: 600_000 });
 let runs = [];
 const runner = {
   path: base.path,
-  async run(args, input) {
+  async run(args, input, onStdout) {
     const t0 = performance.now();
     try {
-      return await base.run(args, input);
+      return await base.run(args, input, onStdout);
     } finally {
       runs.push({ what: input === undefined ? args.join(' ') : `-R (${input.split('\n').length - 1} lines)`, ms: performance.now() - t0 });
     }

@@ -27,9 +27,9 @@ export async function benchReload({ virtuals = 1000, perVirtual = 10, reloads = 
   let runs = [];
   const runner = {
     path: fake.path,
-    async run(args, input) {
+    async run(args, input, onStdout) {
       const t0 = performance.now();
-      const r = await fake.run(args, input);
+      const r = await fake.run(args, input, onStdout);
       runs.push({ lines: (input ?? '').split('\n').filter((l) => l && !l.startsWith('-L')).length, ms: performance.now() - t0 });
       return r;
     },

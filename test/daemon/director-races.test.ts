@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The in-process fake, each run delayed: IPVS on a loaded machine. */
 function slow(inner: IpvsadmRunner, ms: number): IpvsadmRunner {
-  return { path: inner.path, run: async (args, input) => (await sleep(ms), inner.run(args, input)) };
+  return { path: inner.path, run: async (args, input, onStdout) => (await sleep(ms), inner.run(args, input, onStdout)) };
 }
 
 const fakes: FakeIpvsadm[] = [];
