@@ -372,9 +372,9 @@ export class Director {
     try {
       if (this.converging) return this.requestConverge();
       gate.fullRead();
-      const read = await this.reconciler.readDigested();
+      const read = await this.reconciler.readUnlessKnown(this.dirty ? undefined : this.quietListing);
+      if (!read.table) return gate.settle(look, managed);
       digest = read.digest;
-      if (digest === this.quietListing && !this.dirty) return gate.settle(look, managed);
       table = read.table;
     } catch {
       gate.forget();

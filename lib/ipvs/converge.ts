@@ -7,7 +7,7 @@ import { diffTable } from './diff.js';
 import { IpvsadmError, ipvsadmFailure } from './errors.js';
 import type { IpvsadmRunner } from './ipvsadm-runner.js';
 import { LISTING_COMMANDS, ListingStream, joinListings } from './listing-parser.js';
-import { readTable, readTableOnce, runStreaming, type TableRead } from './read-table.js';
+import { readTable, readTableUnlessKnown, runStreaming, type TableRead } from './read-table.js';
 import { serviceKey, type IpvsTable } from './table.js';
 
 /** The desired table, or a function of the table just read (for reals whose state is not known yet). */
@@ -299,9 +299,9 @@ export class IpvsReconciler {
     return this.#enqueue(() => readTable(this.runner, scope));
   }
 
-  /** The whole table read once, with a digest of the listings: to tell cheaply that nothing changed. */
-  readDigested(): Promise<TableRead> {
-    return this.#enqueue(() => readTableOnce(this.runner));
+  /** The whole table read once, with a digest of the listings, unless they are those of `known` (see readTableUnlessKnown()). */
+  readUnlessKnown(known?: string): Promise<TableRead> {
+    return this.#enqueue(() => readTableUnlessKnown(this.runner, known));
   }
 }
 

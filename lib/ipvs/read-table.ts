@@ -17,26 +17,48 @@ import type { IpvsTable } from './table.js';
 export async function readTable(runner: IpvsadmRunner, scope?: ReadonlySet<string>, attempts = 3): Promise<IpvsTable> {
   for (let i = 1; ; i++) {
     try {
-      return (await readTableOnce(runner, scope)).table;
+      return await readTableOnce(runner, scope);
     } catch (e) {
       if (i >= attempts || !(e instanceof IpvsadmError) || !/changed while/.test(e.message)) throw e;
     }
   }
 }
 
-export interface TableRead {
-  readonly table: IpvsTable;
-  /** Of ipvsadm's output, byte for byte: equal digests, identical listings. */
-  readonly digest: string;
+/** One read of the whole table or of the services in `scope` (readTable() without the repeat). */
+export async function readTableOnce(runner: IpvsadmRunner, scope?: ReadonlySet<string>): Promise<IpvsTable> {
+  const stream = new ListingStream(scope);
+  const r = await runStreaming(runner, ['-R'], LISTING_COMMANDS, stream);
+  if (r.exitCode !== 0) throw ipvsadmFailure(['-R'], r.exitCode, r.stderr);
+  return joinListings(stream.end());
 }
 
-/** One read of the whole table (readTable() without the repeat), with a digest of the listings. */
-export async function readTableOnce(runner: IpvsadmRunner, scope?: ReadonlySet<string>): Promise<TableRead> {
+export interface TableRead {
+  /** Of ipvsadm's output, byte for byte: equal digests, identical listings. */
+  readonly digest: string;
+  /** Undefined when the digest is the one the caller knew: nothing was parsed. */
+  readonly table?: IpvsTable;
+}
+
+/**
+ * One read of the whole table, parsed only if the listings are not, to the byte, those
+ * whose digest is `known`: the drift check's reads mostly find the table as it was, and
+ * then make no table to throw away (the output waits in the buffers it came in).
+ */
+export async function readTableUnlessKnown(runner: IpvsadmRunner, known?: string): Promise<TableRead> {
   const hash = createHash('sha1');
-  const stream = new ListingStream(scope);
-  const r = await runStreaming(runner, ['-R'], LISTING_COMMANDS, stream, (chunk) => hash.update(chunk));
+  const chunks: Buffer[] = [];
+  const take = (chunk: Buffer): void => {
+    hash.update(chunk);
+    chunks.push(chunk);
+  };
+  const r = await runner.run(['-R'], LISTING_COMMANDS, take);
+  if (r.stdout !== '') take(Buffer.from(r.stdout, 'latin1')); // a runner that returned it whole
   if (r.exitCode !== 0) throw ipvsadmFailure(['-R'], r.exitCode, r.stderr);
-  return { table: joinListings(stream.end()), digest: hash.digest('hex') };
+  const digest = hash.digest('hex');
+  if (digest === known) return { digest };
+  const stream = new ListingStream();
+  for (const c of chunks) stream.push(c);
+  return { digest, table: joinListings(stream.end()) };
 }
 
 /**

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpvsadmError, ipvsadmFailure } from '../../lib/ipvs/errors.js';
 import { createIpvsadmRunner } from '../../lib/ipvs/ipvsadm-runner.js';
 import { LISTING_COMMANDS, ListingStream, joinListings, parseListings } from '../../lib/ipvs/listing-parser.js';
-import { readTable, readTableOnce } from '../../lib/ipvs/read-table.js';
+import { readTable, readTableOnce, readTableUnlessKnown } from '../../lib/ipvs/read-table.js';
 import { serviceKey, type IpvsTable } from '../../lib/ipvs/table.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
 import { mergeThresholds, parseListing, parseSave, parseThresholdListing } from '../support/ipvs-listing.js';
@@ -356,14 +356,18 @@ describe('reading as ipvsadm prints', () => {
       const out = await runner.run(['-R'], LISTING_COMMANDS, (c) => chunks.push(c));
       expect(out.stdout).toBe('');
       expect(Buffer.concat(chunks).toString('latin1')).toContain('10.0.0.2:80');
-      const a = await readTableOnce(runner);
-      expect(a.table.services[0]!.destinations[0]).toMatchObject({ address: '10.0.0.2', weight: 3 });
+      expect((await readTableOnce(runner)).services[0]!.destinations[0]).toMatchObject({ address: '10.0.0.2', weight: 3 });
+      const a = await readTableUnlessKnown(runner);
+      expect(a.table).toEqual(await readTableOnce(runner));
       expect(a.digest).toBe(createHash('sha1').update(Buffer.concat(chunks)).digest('hex'));
       // a runner that returns the output whole reads the same, digest included
-      const whole = await readTableOnce(fake.inProcess());
-      expect(whole).toEqual(a);
+      expect(await readTableUnlessKnown(fake.inProcess())).toEqual(a);
+      // the same listings again: nothing parsed
+      expect(await readTableUnlessKnown(runner, a.digest)).toEqual({ digest: a.digest });
       fake.sh('-e', '-t', '10.0.0.1:80', '-r', '10.0.0.2:80', '-m', '-w', '4');
-      expect((await readTableOnce(runner)).digest).not.toBe(a.digest);
+      const b = await readTableUnlessKnown(runner, a.digest);
+      expect(b.digest).not.toBe(a.digest);
+      expect(b.table?.services[0]!.destinations[0]).toMatchObject({ address: '10.0.0.2', weight: 4 });
     } finally {
       fake.cleanup();
     }
