@@ -10,6 +10,7 @@ import type { Director } from '../daemon/director.js';
 import { runChildCommand, runChildren } from '../daemon/execute-children.js';
 import type { Lifecycle } from '../daemon/lifecycle.js';
 import type { ReloadCounts, StatusEndpoints } from './status-endpoints.js';
+import { collectAfterReload } from './collect-after-reload.js';
 
 export interface ReloadDeps {
   readonly opts: {
@@ -63,7 +64,10 @@ export class ReloadQueue {
         this.counted(false);
       }
       if (lifecycle.stopRequested) await this.deps.shutdown();
-      else lifecycle.set('running');
+      else {
+        lifecycle.set('running');
+        collectAfterReload();
+      }
     });
   }
 

@@ -240,7 +240,7 @@ describe('(a) the seed tutorial LVS-NAT config, with guest addresses', () => {
     // what the OCF agent's `pgrep -f "$LDIRECTORD $LDIRCONF start"` looks for
     expect(g.a.cmdline!.slice(-3)).toEqual([`${ROOT}/.cache/daemon-e2e/bin/ldirectord`, 'ldirectord.cf', 'start']);
     // the launcher's V8 options reach the detached daemon
-    expect(g.a.cmdline!.slice(1, -3)).toEqual(['--max-semi-space-size=1', '--v8-pool-size=1']);
+    expect(g.a.cmdline!.slice(1, -3)).toEqual(['--max-semi-space-size=1', '--v8-pool-size=1', '--expose-gc']);
   });
 
   it('ipvsadm -S -n is the expected table, next to the hand-made service it leaves alone', () => {

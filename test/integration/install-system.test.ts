@@ -175,7 +175,9 @@ suite('scripts/install-system.sh into a DESTDIR', () => {
       // The launcher names node by absolute path, through `env -S` with its options, and is
       // executable.
       const launcher = join(lib, 'bin/ldirectord');
-      expect(readFileSync(launcher, 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S ${NODE} --max-semi-space-size=1 --v8-pool-size=1`);
+      expect(readFileSync(launcher, 'utf8').split('\n')[0]).toBe(
+        `#!/usr/bin/env -S ${NODE} --max-semi-space-size=1 --v8-pool-size=1 --expose-gc`,
+      );
       expect(statSync(launcher).mode & 0o111).toBe(0o111);
       // Run as agents run it, through the kernel's #! handling, which hands the interpreter
       // everything after its path as one argument: without `env -S`, node refuses to start.
