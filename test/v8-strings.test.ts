@@ -61,7 +61,10 @@ describe('v8-strings', () => {
 });
 
 describe('parseListings', () => {
-  it('keeps nothing of a listing it parsed in its caches', () => {
+  // Retried: once in a full-suite run the heap after the forced collections held about one
+  // text's size more, which seven runs alone or beside a busy CPU did not show. What the parser
+  // keeps it keeps on every try, so a retry hides no retention.
+  it('keeps nothing of a listing it parsed in its caches', { retry: 2 }, () => {
     // Many services, few distinct destinations: what the caches keep is small, the text large.
     const services = 400;
     const reals = Array.from({ length: 100 }, (_, i) => `10.213.${Math.floor(Math.random() * 200)}.${i + 1}:8080`);

@@ -51,8 +51,7 @@ export async function readTableUnlessKnown(runner: IpvsadmRunner, known?: string
     hash.update(chunk);
     chunks.push(chunk);
   };
-  const r = await runner.run(['-R'], LISTING_COMMANDS, take);
-  if (r.stdout !== '') take(Buffer.from(r.stdout, 'latin1')); // a runner that returned it whole
+  const r = await runTaking(runner, ['-R'], LISTING_COMMANDS, take);
   if (r.exitCode !== 0) throw ipvsadmFailure(['-R'], r.exitCode, r.stderr);
   const digest = hash.digest('hex');
   if (digest === known) return { digest };
@@ -62,26 +61,21 @@ export async function readTableUnlessKnown(runner: IpvsadmRunner, known?: string
 }
 
 /**
- * Runs ipvsadm with its stdout fed to `stream` as it arrives (`tap` sees each chunk
- * first). The caller asks stream.end() for the listings once the exit status tells
- * whether they count.
+ * Runs ipvsadm with its stdout fed to `stream` as it arrives. The caller asks stream.end()
+ * for the listings once the exit status tells whether they count.
  */
-export async function runStreaming(
+export function runStreaming(runner: IpvsadmRunner, args: readonly string[], input: string, stream: ListingStream): Promise<IpvsadmOutput> {
+  return runTaking(runner, args, input, (chunk) => stream.push(chunk));
+}
+
+/** Runs ipvsadm with its stdout given to `take` as it arrives, or at once from a runner that returns it whole. */
+async function runTaking(
   runner: IpvsadmRunner,
   args: readonly string[],
   input: string,
-  stream: ListingStream,
-  tap?: (chunk: Buffer) => void,
+  take: (chunk: Buffer) => void,
 ): Promise<IpvsadmOutput> {
-  const r = await runner.run(args, input, (chunk) => {
-    tap?.(chunk);
-    stream.push(chunk);
-  });
-  if (r.stdout !== '') {
-    // a runner that returned it whole
-    const whole = Buffer.from(r.stdout, 'latin1');
-    tap?.(whole);
-    stream.push(whole);
-  }
+  const r = await runner.run(args, input, take);
+  if (r.stdout !== '') take(Buffer.from(r.stdout, 'latin1'));
   return r;
 }
