@@ -1,5 +1,5 @@
 // Parsing ipvsadm's listings into the table model (table.ts). No process is run here:
-// read-table.ts runs ipvsadm and hands its output to parseListings().
+// read-table.ts runs ipvsadm and hands its output to a ListingStream as it arrives.
 //
 // What each listing carries (ipvsadm 1.31, checked against the real kernel in the VM):
 //   `ipvsadm -S -n`            services with all options, destinations with forward and
@@ -110,59 +110,10 @@ export interface Listing {
   readonly services: ListedService[];
 }
 
-/**
- * Cursor over the lines of a text (a last line without '\n' counts). Line
- * numbers are counted only when asked for (an error to report): skipping the destinations
- * of a service outside the scope then costs one search, not one per line.
- */
-class Lines {
-  pos = 0;
-  /** Where the line last read starts. */
-  private last = 0;
-  constructor(
-    readonly text: string,
-    private readonly firstLine: number,
-  ) {}
-  get done(): boolean {
-    return this.pos >= this.text.length;
-  }
-  /** The number of the line last read. */
-  get lineNo(): number {
-    return this.firstLine + countLines(this.text, this.last);
-  }
-  /** Whether the next line starts with `prefix` (nothing is copied). */
-  at(prefix: string): boolean {
-    return this.text.startsWith(prefix, this.pos);
-  }
-  peek(): string {
-    const end = this.text.indexOf('\n', this.pos);
-    return this.text.slice(this.pos, end < 0 ? this.text.length : end);
-  }
-  next(): string {
-    const line = this.peek();
-    this.last = this.pos;
-    this.pos += line.length + 1;
-    return line;
-  }
-  /** Moves past the destination lines that follow. */
-  skipDestinations(): void {
-    DESTINATION_RUN.lastIndex = this.pos;
-    const m = DESTINATION_RUN.exec(this.text);
-    this.pos = m ? m.index + 1 : this.text.length;
-  }
-}
-
-/** The line breaks in `text` before `end`. */
-function countLines(text: string, end = text.length): number {
-  let n = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) n++;
-  return n;
-}
-
-/** The end of a run of destination lines: a line break not followed by another one. */
-const DESTINATION_RUN = /\n(?! {2}-> )/g;
-
 const HEADER_START = 'IP Virtual Server version';
+const DEST_PREFIX = '  -> ';
+/** DEST_PREFIX as bytes. */
+const DEST_BYTES = Buffer.from(DEST_PREFIX, 'latin1');
 const isHeader = (line: string): boolean => line.startsWith(HEADER_START) && HEADER.test(line);
 
 /** Memoised: a table's service lines are the same from one listing to the next. */
@@ -213,22 +164,17 @@ export class ListingScanner {
   /** One line, without its line break. */
   line(text: string): void {
     const n = this.nextLine++;
-    if (!(this.skipping && text.startsWith('  -> '))) this.take(text, () => n);
+    if (!(this.skipping && text.startsWith(DEST_PREFIX))) this.take(text, () => n);
   }
 
-  /** A whole text at once (a last line without '\n' counts). */
-  scan(text: string): void {
-    const lines = new Lines(text, this.nextLine);
-    const lineNo = (): number => lines.lineNo;
-    try {
-      while (!lines.done) {
-        if (this.skipping && lines.at('  -> ')) lines.skipDestinations();
-        else this.take(lines.next(), lineNo);
-      }
-    } finally {
-      releaseLastMatch();
-    }
-    this.nextLine += countLines(text) + (text.endsWith('\n') || text === '' ? 0 : 1);
+  /** Whether destination lines are being passed over (a service outside the scope): skip() them unread. */
+  get skippingDestinations(): boolean {
+    return this.skipping;
+  }
+
+  /** A destination line of a service outside the scope, not read. */
+  skip(): void {
+    this.nextLine++;
   }
 
   /** The listings, once every line has been given. */
@@ -242,7 +188,7 @@ export class ListingScanner {
 
   private take(text: string, lineNo: () => number): void {
     if (this.stage === 'body') {
-      if (text.startsWith('  -> ')) {
+      if (text.startsWith(DEST_PREFIX)) {
         if (!this.cur) throw listingParseError('real server outside any virtual service', lineNo());
         this.destination(this.cur, text, lineNo);
         return;
@@ -324,21 +270,27 @@ export class ListingStream {
   private partial = '';
   private error: unknown;
 
-  constructor(scope?: ReadonlySet<string>) {
-    this.scanner = new ListingScanner(scope);
+  constructor(scope?: ReadonlySet<string>, firstLine = 1) {
+    this.scanner = new ListingScanner(scope, firstLine);
   }
 
   /**
    * ipvsadm prints ASCII (the runner sets LC_ALL=C: addresses, numbers, names), and
-   * decoding as ascii is a plain copy where utf8 or latin1 decode byte by byte.
+   * decoding as ascii is a plain copy where utf8 or latin1 decode byte by byte. The
+   * destinations of services outside the scope are recognised in the bytes and not decoded.
    */
   push(chunk: Buffer): void {
     if (this.error !== undefined) return;
     let start = 0;
     try {
       for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
-        const text = chunk.toString('ascii', start, nl);
+        const from = start;
         start = nl + 1;
+        if (this.partial === '' && this.scanner.skippingDestinations && isDestination(chunk, from, nl)) {
+          this.scanner.skip();
+          continue;
+        }
+        const text = chunk.toString('ascii', from, nl);
         const whole = this.partial === '' ? text : this.partial + text;
         this.partial = '';
         this.scanner.line(whole);
@@ -376,9 +328,9 @@ export function tableOfListing(services: readonly ListedService[]): IpvsTable {
  * only the services whose keys `scope` holds when given. Empty for an empty text.
  */
 export function scanListings(text: string, scope?: ReadonlySet<string>, firstLine = 1): Listing[] {
-  const scanner = new ListingScanner(scope, firstLine);
-  scanner.scan(text);
-  return scanner.end();
+  const stream = new ListingStream(scope, firstLine);
+  stream.push(Buffer.from(text, 'latin1'));
+  return stream.end();
 }
 
 /** Two listings of one read disagree: the table changed between them (readTable() reads again). */
@@ -422,3 +374,8 @@ export function parseListings(stdout: string, scope?: ReadonlySet<string>): Ipvs
 
 /** The restore-format input that prints both listings from one ipvsadm process. */
 export const LISTING_COMMANDS = '-L -n\n-L -n --thresholds\n';
+
+/** Whether the bytes from `start` to `end` begin with DEST_PREFIX. */
+function isDestination(chunk: Buffer, start: number, end: number): boolean {
+  return end - start >= DEST_BYTES.length && chunk.compare(DEST_BYTES, 0, DEST_BYTES.length, start, start + DEST_BYTES.length) === 0;
+}
