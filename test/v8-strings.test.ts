@@ -61,9 +61,8 @@ describe('v8-strings', () => {
 });
 
 describe('parseListings', () => {
-  // Retried: once in a full-suite run the heap after the forced collections held about one
-  // text's size more, which seven runs alone or beside a busy CPU did not show. What the parser
-  // keeps it keeps on every try, so a retry hides no retention.
+  // Retried: the heap figure after forced collections does not repeat exactly from run to
+  // run. What the parser keeps it keeps on every try, so a retry hides no retention.
   it('keeps nothing of a listing it parsed in its caches', { retry: 2 }, () => {
     // Many services, few distinct destinations: what the caches keep is small, the text large.
     const services = 400;
