@@ -10,7 +10,8 @@
 // (SIGHUP, one weight changed) and 15 s after it. For each phase: the sample of the highest
 // total and its parts, and the parts' medians. A process that only waits (`node -e` with a
 // timer) is measured first: what any node costs.
-// Usage: node bench/rss-parts.mjs [--reals 10000] [--steady 70] [--second 154]
+// Usage: node bench/rss-parts.mjs [--reals 10000] [--steady 70] [--second 154] [--series <file>]
+// (--series: every sample, with its time in ms since the daemon was started, as JSON)
 // BENCH_NICE and BENCH_DAEMON_NODE_ARGS as in daemon-harness.mjs; the environment (e.g.
 // MALLOC_ARENA_MAX) reaches the daemon.
 import { spawn } from 'node:child_process';
@@ -51,7 +52,7 @@ function phaseSummary(samples) {
   const highest = samples.reduce((a, b) => (total(b) > total(a) ? b : a));
   return {
     samples: samples.length,
-    highest: { total: r1(total(highest)), ...Object.fromEntries(PARTS.map((k) => [k, r1(highest[k])])) },
+    highest: { total: r1(total(highest)), atMs: highest.atMs, ...Object.fromEntries(PARTS.map((k) => [k, r1(highest[k])])) },
     median: { total: r1(median(samples.map(total))), ...Object.fromEntries(PARTS.map((k) => [k, r1(median(samples.map((s) => s[k])))])) },
   };
 }
@@ -77,9 +78,10 @@ async function main() {
   const daemon = startDaemon(text);
   const phases = { start: [], steady: [], reload: [] };
   let phase = phases.start;
+  const startedAt = Date.now();
   const timer = setInterval(() => {
     try {
-      phase.push(rssParts(daemon.pid));
+      phase.push({ ...rssParts(daemon.pid), atMs: Date.now() - startedAt });
     } catch {
       /* gone */
     }
@@ -96,6 +98,8 @@ async function main() {
     clearInterval(timer);
     await stopAll(daemon, servers);
   }
+  const seriesFile = arg('series', '');
+  if (seriesFile) writeFileSync(seriesFile, JSON.stringify(phases));
   out.phases = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, phaseSummary(v)]));
   console.log(JSON.stringify(out, null, 1));
 }

@@ -10,7 +10,7 @@ import type { Director } from '../daemon/director.js';
 import { runChildCommand, runChildren } from '../daemon/execute-children.js';
 import type { Lifecycle } from '../daemon/lifecycle.js';
 import type { ReloadCounts, StatusEndpoints } from './status-endpoints.js';
-import { collectAfterReload } from './collect-after-reload.js';
+import { RELOAD_SETTLE_MS, type HeapRegime } from './heap-regime.js';
 
 export interface ReloadDeps {
   readonly opts: {
@@ -32,6 +32,7 @@ export interface ReloadDeps {
   readonly watcher: () => ConfigWatch | undefined;
   readonly stopped: () => boolean;
   readonly shutdown: () => Promise<void>;
+  readonly heap: HeapRegime;
 }
 
 export class ReloadQueue {
@@ -57,6 +58,7 @@ export class ReloadQueue {
       this.queued = undefined;
       if (lifecycle.stopRequested || this.deps.stopped()) return;
       lifecycle.set('reloading');
+      this.deps.heap.building();
       try {
         await this.reloadOnce(req.text);
       } catch (err) {
@@ -66,7 +68,7 @@ export class ReloadQueue {
       if (lifecycle.stopRequested) await this.deps.shutdown();
       else {
         lifecycle.set('running');
-        collectAfterReload();
+        this.deps.heap.settled(RELOAD_SETTLE_MS);
       }
     });
   }

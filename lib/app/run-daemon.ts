@@ -17,6 +17,7 @@ import { watchConfig, type ConfigWatch } from '../daemon/config-watch.js';
 import { runChildren } from '../daemon/execute-children.js';
 import { InstanceLock } from '../daemon/instance-lock.js';
 import { Lifecycle } from '../daemon/lifecycle.js';
+import { HeapRegime } from './heap-regime.js';
 import { ReloadQueue } from './reload.js';
 import { wireSignals, type SignalActions } from './signal-wiring.js';
 import { reportToLauncher as report } from './start-report.js';
@@ -202,6 +203,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return true;
   };
 
+  const heap = new HeapRegime();
   const reloadQueue = new ReloadQueue({
     opts,
     log,
@@ -218,6 +220,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     watcher: () => watcher,
     stopped: () => stopped,
     shutdown,
+    heap,
   });
   const reload = (text?: string): void => reloadQueue.request(text);
   actions.reload = () => reload();
@@ -262,7 +265,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     reload: (text) => reload(text),
   });
 
-  void director.run().catch((err: Error) => log(`checks stopped: ${err.message}`));
+  void director
+    .run()
+    .then(() => heap.settled(0))
+    .catch((err: Error) => log(`checks stopped: ${err.message}`));
   if (lifecycle.reloadAfterStart) reload();
   return finished;
 }

@@ -1,0 +1,104 @@
+// Two ways for V8 to collect, one for each part of the daemon's life.
+//
+// Building (start-up, a reload): a new model is allocated in a burst. V8's memory-reducing
+// mode would collect and compact over and over during it (a reload's CPU doubled), so the
+// daemon builds in V8's default mode.
+//
+// Settled: the garbage is the checks' steady trickle. In the memory-reducing mode every full
+// collection compacts and gives emptied pages back, and the old generation grows by a tenth
+// or 2 MB, not a quarter or 8 MB, before the next one, so the heap stays near what is live.
+// Where the checks promote little for the heap's size (connect checks at 10,000 reals) that
+// costs about 2 % more CPU per check; where they promote much for it (http checks at 1,000
+// reals) 3-15 %. So the mode is taken only for a heap big enough for its RSS to matter
+// (REDUCE_FROM_LIVE_BYTES live after the settling collection: a daemon below it stays well
+// under 80 MB without), and left again when full collections come more than
+// MAX_FULL_IN_WINDOW times in WINDOW_MS, until the next reload settles.
+//
+// A collection that falls during a build finds the old and the new state (or the start-up's
+// burst) live, and V8 sizes the heap from it; so settling also collects once, at once after
+// start-up and two seconds after a reload (what the dropped config's checks in flight need to
+// end). That one needs node's --expose-gc (the launcher's #! line has it); without it V8's
+// next own collection does the same, later. Figures: bench/RESULTS.md, "Memory at 10,000
+// reals, eighth pass".
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+
+export const RELOAD_SETTLE_MS = 2000;
+export const WINDOW_MS = 30_000;
+export const MAX_FULL_IN_WINDOW = 6;
+export const REDUCE_FROM_LIVE_BYTES = 16 * 2 ** 20;
+
+/** What the regime needs of the process; the real one by default, a recorder in tests. */
+export interface HeapControls {
+  reduceMemory(on: boolean): void;
+  /** Collects in full if it can; the heap's used bytes after. */
+  collect(): number;
+  /** Calls `onFull(atMs)` after each full collection until the returned function is called. */
+  watchFullCollections(onFull: (atMs: number) => void): () => void;
+}
+
+const processHeap: HeapControls = {
+  reduceMemory: (on) => setFlagsFromString(on ? '--optimize-for-size' : '--no-optimize-for-size'),
+  collect: () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return getHeapStatistics().used_heap_size;
+  },
+  watchFullCollections: (onFull) => {
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) onFull(e.startTime);
+      }
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    return () => observer.disconnect();
+  },
+};
+
+export class HeapRegime {
+  /** Builds under way; the daemon is created building its start-up. */
+  private builds = 1;
+  private pending: NodeJS.Timeout | undefined;
+  private unwatch: (() => void) | undefined;
+
+  constructor(
+    private readonly heap: HeapControls = processHeap,
+    private readonly reduceFromLiveBytes = REDUCE_FROM_LIVE_BYTES,
+  ) {}
+
+  /** A build begins (a reload): V8's default mode, and no settling from an earlier build. */
+  building(): void {
+    this.builds++;
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = undefined;
+    this.leaveReducing();
+  }
+
+  /** A build ended; once none is left, settle `afterMs` later (unless another begins). */
+  settled(afterMs: number): void {
+    this.builds = Math.max(0, this.builds - 1);
+    if (this.builds > 0) return;
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      if (this.heap.collect() >= this.reduceFromLiveBytes) this.enterReducing();
+    }, afterMs);
+    this.pending.unref();
+  }
+
+  private enterReducing(): void {
+    this.unwatch?.();
+    const fulls: number[] = [];
+    this.unwatch = this.heap.watchFullCollections((at) => {
+      fulls.push(at);
+      while (fulls.length > 0 && fulls[0]! <= at - WINDOW_MS) fulls.shift();
+      if (fulls.length > MAX_FULL_IN_WINDOW) this.leaveReducing();
+    });
+    this.heap.reduceMemory(true);
+  }
+
+  private leaveReducing(): void {
+    this.unwatch?.();
+    this.unwatch = undefined;
+    this.heap.reduceMemory(false);
+  }
+}

@@ -1,0 +1,171 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  HeapRegime,
+  MAX_FULL_IN_WINDOW,
+  REDUCE_FROM_LIVE_BYTES,
+  RELOAD_SETTLE_MS,
+  WINDOW_MS,
+  type HeapControls,
+} from '../../lib/app/heap-regime.js';
+
+function recorder(live = REDUCE_FROM_LIVE_BYTES): HeapControls & { calls: string[]; full: (atMs: number) => void } {
+  const calls: string[] = [];
+  let onFull: ((atMs: number) => void) | undefined;
+  return {
+    calls,
+    reduceMemory: (on) => calls.push(on ? 'reduce' : 'default'),
+    collect: () => {
+      calls.push('collect');
+      return live;
+    },
+    watchFullCollections: (f) => {
+      calls.push('watch');
+      onFull = f;
+      return () => {
+        calls.push('unwatch');
+        onFull = undefined;
+      };
+    },
+    full: (at) => onFull?.(at),
+  };
+}
+
+/** A regime whose start-up has settled, with what that did to `heap` forgotten. */
+function settledAfterStartUp(heap: ReturnType<typeof recorder>): HeapRegime {
+  const regime = new HeapRegime(heap);
+  regime.settled(0);
+  vi.advanceTimersByTime(0);
+  heap.calls.length = 0;
+  return regime;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('HeapRegime', () => {
+  it('settles once start-up has: the reducing mode, then one collection', () => {
+    vi.useFakeTimers();
+    const heap = recorder();
+    const regime = new HeapRegime(heap);
+    expect(heap.calls).toEqual([]);
+    regime.settled(0);
+    vi.advanceTimersByTime(0);
+    expect(heap.calls).toEqual(['collect', 'watch', 'reduce']);
+    vi.advanceTimersByTime(60_000);
+    expect(heap.calls).toEqual(['collect', 'watch', 'reduce']);
+  });
+
+  it('keeps the default mode for a heap that stays small', () => {
+    vi.useFakeTimers();
+    const heap = recorder(REDUCE_FROM_LIVE_BYTES - 1);
+    const regime = new HeapRegime(heap);
+    regime.settled(0);
+    vi.advanceTimersByTime(0);
+    expect(heap.calls).toEqual(['collect']);
+  });
+
+  it(`leaves the reducing mode when more than ${MAX_FULL_IN_WINDOW} full collections come within ${WINDOW_MS} ms`, () => {
+    vi.useFakeTimers();
+    const heap = recorder();
+    const regime = settledAfterStartUp(heap);
+    // As many as allowed, each window's worth spread: the mode stays.
+    const step = WINDOW_MS / MAX_FULL_IN_WINDOW;
+    for (let i = 1; i <= 3 * MAX_FULL_IN_WINDOW; i++) heap.full(i * step);
+    expect(heap.calls).toEqual([]);
+    // One more within the last window: back to the default mode, watching no more.
+    heap.full(3 * MAX_FULL_IN_WINDOW * step + 1);
+    expect(heap.calls).toEqual(['unwatch', 'default']);
+    heap.full(3 * MAX_FULL_IN_WINDOW * step + 2);
+    expect(heap.calls).toEqual(['unwatch', 'default']);
+    // The next reload that settles tries the reducing mode again.
+    regime.building();
+    regime.settled(RELOAD_SETTLE_MS);
+    vi.advanceTimersByTime(RELOAD_SETTLE_MS);
+    expect(heap.calls).toEqual(['unwatch', 'default', 'default', 'collect', 'watch', 'reduce']);
+  });
+
+  it('builds a reload in the default mode and settles two seconds after the last of several', () => {
+    vi.useFakeTimers();
+    const heap = recorder();
+    const regime = settledAfterStartUp(heap);
+    regime.building();
+    expect(heap.calls).toEqual(['unwatch', 'default']);
+    regime.settled(RELOAD_SETTLE_MS);
+    vi.advanceTimersByTime(RELOAD_SETTLE_MS - 500);
+    regime.building();
+    regime.settled(RELOAD_SETTLE_MS);
+    vi.advanceTimersByTime(RELOAD_SETTLE_MS - 100);
+    expect(heap.calls).toEqual(['unwatch', 'default', 'default']);
+    vi.advanceTimersByTime(200);
+    expect(heap.calls).toEqual(['unwatch', 'default', 'default', 'collect', 'watch', 'reduce']);
+  });
+
+  it('does not settle while a reload begun during start-up still builds', () => {
+    vi.useFakeTimers();
+    const heap = recorder();
+    const regime = new HeapRegime(heap);
+    regime.building();
+    regime.settled(0);
+    vi.advanceTimersByTime(10_000);
+    expect(heap.calls).toEqual(['default']);
+    regime.settled(RELOAD_SETTLE_MS);
+    vi.advanceTimersByTime(RELOAD_SETTLE_MS);
+    expect(heap.calls).toEqual(['default', 'collect', 'watch', 'reduce']);
+  });
+
+  it("switches this node's V8 to its memory-reducing collections, and back when they come too often", () => {
+    // V8 reads the flag when it next collects; its trace marks those collections "(reduce)".
+    // The churn keeps a few MB live and yields between rounds, so that the regime hears of
+    // the collections as a daemon's event loop would.
+    const script = `
+      import { HeapRegime } from ${JSON.stringify(new URL('../../dist/lib/app/heap-regime.js', import.meta.url).href)};
+      const regime = new HeapRegime(undefined, Number(process.argv[1]));
+      let keep = [];
+      const churn = async (rounds) => {
+        for (let r = 0; r < rounds; r++) {
+          for (let i = 0; i < 20000; i++) keep.push({ i, s: 'x' + i });
+          keep = keep.slice(-100000);
+          await new Promise((res) => setImmediate(res));
+        }
+      };
+      const phase = (name) => process.stdout.write('phase ' + name + '\\n');
+      phase('start-up'); await churn(40);
+      regime.settled(0);
+      await new Promise((r) => setTimeout(r, 10));
+      phase('settled'); await churn(200);
+      regime.building();
+      phase('building'); await churn(40);
+    `;
+    const traced = (reduceFromLiveBytes: number) => {
+      const out = execFileSync(
+        process.execPath,
+        ['--expose-gc', '--trace-gc', '--input-type=module', '-e', script, String(reduceFromLiveBytes)],
+        {
+          encoding: 'utf8',
+          cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        },
+      );
+      const phases = out.split(/^phase /m).slice(1);
+      return (name: string) => {
+        const text = phases.find((p) => p.startsWith(name)) ?? '';
+        return text.split('\n').filter((l) => l.includes('Mark-Compact'));
+      };
+    };
+    const reducing = (l: string) => l.includes('(reduce)');
+    // The churn keeps a few MB live: more than 1 MB, far less than 64 MB.
+    expect(traced(64 * 2 ** 20)('settled').filter(reducing)).toEqual([]);
+    const fulls = traced(2 ** 20);
+    expect(fulls('start-up').length).toBeGreaterThan(0);
+    expect(fulls('start-up').filter(reducing)).toEqual([]);
+    const settled = fulls('settled');
+    expect(reducing(settled[0] ?? '')).toBe(true);
+    const firstDefault = settled.findIndex((l) => !reducing(l));
+    expect(firstDefault).toBeGreaterThan(MAX_FULL_IN_WINDOW);
+    expect(settled.slice(firstDefault).filter(reducing)).toEqual([]);
+    expect(fulls('building').length).toBeGreaterThan(0);
+    expect(fulls('building').filter(reducing)).toEqual([]);
+  }, 60_000);
+});
