@@ -156,7 +156,9 @@ describe('HeapRegime', () => {
     };
     const reducing = (l: string) => l.includes('(reduce)');
     // The churn keeps a few MB live: more than 1 MB, far less than 64 MB.
-    expect(traced(64 * 2 ** 20)('settled').filter(reducing)).toEqual([]);
+    const small = traced(64 * 2 ** 20)('settled');
+    expect(small.length).toBeGreaterThan(0);
+    expect(small.filter(reducing)).toEqual([]);
     const fulls = traced(2 ** 20);
     expect(fulls('start-up').length).toBeGreaterThan(0);
     expect(fulls('start-up').filter(reducing)).toEqual([]);
