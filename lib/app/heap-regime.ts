@@ -17,8 +17,8 @@
 // A collection that falls during a build finds the old and the new state (or the start-up's
 // burst) live, and V8 sizes the heap from it; so settling also collects once, at once after
 // start-up and two seconds after a reload (what the dropped config's checks in flight need to
-// end). That one needs node's --expose-gc (the launcher's #! line has it); without it V8's
-// next own collection does the same, later. Figures: bench/RESULTS.md, "Memory at 10,000
+// end). That one needs node's --expose-gc (the launcher's #! line has it); without it the
+// heap is judged as it stands, garbage included, and V8's own next collection sizes it. Figures: bench/RESULTS.md, "Memory at 10,000
 // reals, eighth pass".
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';

@@ -32,7 +32,7 @@ export interface ReloadDeps {
   readonly watcher: () => ConfigWatch | undefined;
   readonly stopped: () => boolean;
   readonly shutdown: () => Promise<void>;
-  readonly heap: HeapRegime;
+  readonly heap: Pick<HeapRegime, 'building' | 'settled'>;
 }
 
 export class ReloadQueue {
