@@ -1,25 +1,25 @@
 // Two ways for V8 to collect, one for each part of the daemon's life.
 //
 // Building (start-up, a reload): a new model is allocated in a burst. V8's memory-reducing
-// mode would collect and compact over and over during it (a reload's CPU doubled), so the
+// mode would collect and compact over and over during it, at about twice the CPU, so the
 // daemon builds in V8's default mode.
 //
 // Settled: the garbage is the checks' steady trickle. In the memory-reducing mode every full
 // collection compacts and gives emptied pages back, and the old generation grows by a tenth
 // or 2 MB, not a quarter or 8 MB, before the next one, so the heap stays near what is live.
 // Where the checks promote little for the heap's size (connect checks at 10,000 reals) that
-// costs about 2 % more CPU per check; where they promote much for it (http checks at 1,000
-// reals) 3-15 %. So the mode is taken only for a heap big enough for its RSS to matter
-// (REDUCE_FROM_LIVE_BYTES live after the settling collection: a daemon below it stays well
-// under 80 MB without), and left again when full collections come more than
-// MAX_FULL_IN_WINDOW times in WINDOW_MS, until the next reload settles.
+// costs little CPU per check; where they promote much for it (http checks at 1,000 reals)
+// it costs more than the RSS it saves is worth. So the mode is taken only for a heap big
+// enough for its RSS to matter (REDUCE_FROM_LIVE_BYTES live after the settling collection:
+// a daemon below it stays well under 80 MB without), and left again when full collections
+// come more than MAX_FULL_IN_WINDOW times in WINDOW_MS, until the next reload settles.
 //
 // A collection that falls during a build finds the old and the new state (or the start-up's
 // burst) live, and V8 sizes the heap from it; so settling also collects once, at once after
 // start-up and two seconds after a reload (what the dropped config's checks in flight need to
 // end). That one needs node's --expose-gc (the launcher's #! line has it); without it the
-// heap is judged as it stands, garbage included, and V8's own next collection sizes it. Figures: bench/RESULTS.md, "Memory at 10,000
-// reals, eighth pass".
+// heap is judged as it stands, garbage included, and V8's own next collection sizes it.
+// Figures: bench/RESULTS.md, "Memory at 10,000 reals, eighth pass".
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
