@@ -21,14 +21,14 @@ async function queue(opts: { reload?: (c: Config) => Promise<void>; text?: strin
   dirs.push(dir);
   const path = join(dir, 'ldirectord.cf');
   if (!opts.deleted) writeFileSync(path, opts.text ?? CONFIG);
-  const running = (await parseConfig(CONFIG, { path })).config!;
+  const running = (await parseConfig(CONFIG, { file: path })).config!;
   const heap: string[] = [];
   const log: string[] = [];
   const lifecycle = new Lifecycle();
   lifecycle.set('running');
   let stopped = false;
   const deps = {
-    opts: { configPath: path, parse: (text: string) => parseConfig(text, { path }), selfCommand: ['true'] },
+    opts: { configPath: path, parse: (text: string) => parseConfig(text, { file: path }), selfCommand: ['true'] },
     log: (m: string) => log.push(m),
     lifecycle,
     director: { reload: opts.reload ?? (async () => undefined) },
