@@ -60,6 +60,8 @@ export interface FirstHop {
   readonly request: Http1Request | undefined;
   /** `${method} ${url.href} -> ` */
   readonly trail: string;
+  /** url.protocol (URL's getters make a new string on every call). */
+  readonly scheme: string;
 }
 
 const firstHops = new WeakMap<HttpProbe, FirstHop | 'not a URL'>();
@@ -78,7 +80,7 @@ export function firstHop(probe: HttpProbe): FirstHop | 'not a URL' {
   const proxy = probe.proxy === undefined ? undefined : new URL(probe.proxy);
   const via = proxy && url.protocol === 'http:' ? proxy : undefined;
   const request = ownRequest(url, via, probe.method, probe.hostHeader ?? url.host);
-  const hop: FirstHop = { url, proxy, request, trail: `${probe.method} ${url.href} -> ` };
+  const hop: FirstHop = { url, proxy, request, trail: `${probe.method} ${url.href} -> `, scheme: url.protocol };
   firstHops.set(probe, hop);
   return hop;
 }

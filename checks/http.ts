@@ -25,7 +25,7 @@ import type { Dispatcher, buildConnector } from 'undici';
 import { translatePerlRegex } from '../lib/perl-regex/regex.js';
 import { stripBrackets } from './io/address.js';
 import { dial, socketCause } from './io/dial.js';
-import { exchangeHttp1, type Http1Request, type Http1Result } from './io/http1-exchange.js';
+import { exchangeHttp1, startHttp1, type Http1Answer, type Http1Request, type Http1Result } from './io/http1-exchange.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
   firstHop,
@@ -33,6 +33,7 @@ import {
   limitsFor,
   MAX_HEADER_BYTES,
   ownRequest,
+  type FirstHop,
   type HttpProbe,
 } from './http-own-request.js';
 import { lazyModule } from './lazy-module.js';
@@ -40,7 +41,15 @@ import { Outcome } from './outcome.js';
 import { matchReceive, matchReceiveInline, type ReceiveVerdict } from './receive-match.js';
 import { hasOwnRequest } from './request.js';
 import { isCertificateVerifyError, tlsClientOptions, type TlsTrust } from './tls-trust.js';
-import { defineChecker, NEGOTIATETIMEOUT, type CheckResult, type CheckTarget, type Checker, type Endpoint } from './types.js';
+import {
+  defineChecker,
+  NEGOTIATETIMEOUT,
+  type CheckResult,
+  type CheckTarget,
+  type Checker,
+  type Endpoint,
+  type ProbeSink,
+} from './types.js';
 
 export { DEFAULT_MAX_BODY_BYTES, HTTP_USER_AGENT, type HttpProbe } from './http-own-request.js';
 
@@ -284,37 +293,119 @@ export function httpProbe(service: HttpService, target: CheckTarget): HttpProbe 
  */
 export function probeHttp(target: Endpoint, probe: HttpProbe, signal: AbortSignal, options: HttpCheckOptions = {}): Promise<CheckResult> {
   try {
-    return startHttp(target, probe, signal, options);
+    const first = firstRequest(target, probe, signal, options);
+    if (!(first instanceof FirstRequest)) return Promise.resolve(first);
+    return first.send((answer) => first.judge(answer));
   } catch (err) {
     // A proxy that is not a URL: the check fails with its message, as a rejection.
     return Promise.reject(err as Error);
   }
 }
 
-function startHttp(target: Endpoint, probe: HttpProbe, signal: AbortSignal, options: HttpCheckOptions): Promise<CheckResult> {
-  const outcome = new Outcome();
-  const regex = translatePerlRegex(target.receive);
-  if (!regex.ok) return Promise.resolve(outcome.down('-', { detail: `receive cannot be used: ${regex.error}` }));
-  const hop = firstHop(probe);
-  if (hop === 'not a URL') {
-    return Promise.resolve(outcome.down('400 URL must be absolute', { detail: `not a URL: ${probe.url}` }));
+/**
+ * probeHttp() reporting to `sink` (Checker.start). On the own path the exchange answers
+ * the check's first request object itself: no promise between the socket and the runner.
+ */
+export function startHttpCheck(
+  target: Endpoint,
+  probe: HttpProbe,
+  signal: AbortSignal,
+  sink: ProbeSink,
+  options: HttpCheckOptions = {},
+): void {
+  let first: FirstRequest | CheckResult;
+  try {
+    first = firstRequest(target, probe, signal, options);
+  } catch (err) {
+    sink.failed(err);
+    return;
   }
-  const url = hop.url;
-  const unsupported = unsupportedScheme(url, outcome);
-  if (unsupported !== undefined) return Promise.resolve(unsupported);
-  const via = hop.proxy && url.protocol === 'http:' ? hop.proxy : undefined;
-  const first = (answer: Exchange | HttpFailure): CheckResult | Promise<CheckResult> => {
-    if ('failed' in answer) return outcome.down(answer.statusLine, { detail: `${url.href}: ${answer.detail}` });
-    const trail = hop.trail + answer.statusLine;
-    if (isRedirect(answer)) return followRedirects(target, probe.method, hop.proxy, signal, options, outcome, url, answer, trail);
-    return verdict(target, signal, outcome, answer, trail);
-  };
-  return exchange(url, via, probe.method, probe.hostHeader, signal, options, hop.request, first);
+  if (!(first instanceof FirstRequest)) {
+    sink.settle(first);
+    return;
+  }
+  const request = options.undiciOnly ? undefined : first.hop.request;
+  if (request !== undefined) {
+    first.sink = sink;
+    if (startHttp1(request, signal, limitsFor(options.maxBodyBytes), first)) return;
+  }
+  const judged = first;
+  deliver(
+    sink,
+    first.send((answer) => judged.judge(answer)),
+  );
 }
 
-function unsupportedScheme(url: URL, outcome: Outcome): CheckResult | undefined {
-  if (url.protocol === 'http:' || url.protocol === 'https:') return undefined;
-  return outcome.down(`501 Protocol scheme '${url.protocol.replace(/:$/, '')}' is not supported`, { detail: url.href });
+function deliver(sink: ProbeSink, result: CheckResult | Promise<CheckResult>): void {
+  if (result instanceof Promise) {
+    result.then(
+      (r) => sink.settle(r),
+      (err: unknown) => sink.failed(err),
+    );
+  } else sink.settle(result);
+}
+
+/** A check's first request, before it is sent; judges its answer. */
+class FirstRequest implements Http1Answer {
+  /** Where the own path's answer goes (startHttpCheck). */
+  sink: ProbeSink | undefined;
+  readonly via: URL | undefined;
+
+  constructor(
+    private readonly target: Endpoint,
+    private readonly probe: HttpProbe,
+    private readonly signal: AbortSignal,
+    private readonly options: HttpCheckOptions,
+    private readonly outcome: Outcome,
+    readonly hop: FirstHop,
+  ) {
+    this.via = hop.proxy && hop.scheme === 'http:' ? hop.proxy : undefined;
+  }
+
+  /** Sends it on whichever path takes it; `next` on the answer. */
+  send<T>(next: (answer: Exchange | HttpFailure) => T | PromiseLike<T>): Promise<T> {
+    const p = this.probe;
+    return exchange(this.hop.url, this.via, p.method, p.hostHeader, this.signal, this.options, this.hop.request, next);
+  }
+
+  judge(answer: Exchange | HttpFailure): CheckResult | Promise<CheckResult> {
+    const { hop, outcome } = this;
+    if ('failed' in answer) return outcome.down(answer.statusLine, { detail: `${hop.url.href}: ${answer.detail}` });
+    const trail = hop.trail + answer.statusLine;
+    if (isRedirect(answer)) {
+      return followRedirects(this.target, this.probe.method, hop.proxy, this.signal, this.options, outcome, hop.url, answer, trail);
+    }
+    return verdict(this.target, this.signal, outcome, answer, trail);
+  }
+
+  answered(result: Http1Result): void {
+    const sink = this.sink as ProbeSink;
+    let judged: CheckResult | Promise<CheckResult>;
+    try {
+      judged = this.judge(fromHttp1(result, this.hop.url));
+    } catch (err) {
+      sink.failed(err);
+      return;
+    }
+    deliver(sink, judged);
+  }
+}
+
+/** The check's first request, or its result when it cannot be sent. Throws for a proxy that is not a URL. */
+function firstRequest(target: Endpoint, probe: HttpProbe, signal: AbortSignal, options: HttpCheckOptions): FirstRequest | CheckResult {
+  const outcome = new Outcome();
+  const regex = translatePerlRegex(target.receive);
+  if (!regex.ok) return outcome.down('-', { detail: `receive cannot be used: ${regex.error}` });
+  const hop = firstHop(probe);
+  if (hop === 'not a URL') return outcome.down('400 URL must be absolute', { detail: `not a URL: ${probe.url}` });
+  const unsupported = unsupportedScheme(hop.scheme, hop.url, outcome);
+  if (unsupported !== undefined) return unsupported;
+  return new FirstRequest(target, probe, signal, options, outcome, hop);
+}
+
+function unsupportedScheme(scheme: string, url: URL, outcome: Outcome): CheckResult | undefined {
+  if (scheme === 'http:' || scheme === 'https:') return undefined;
+  return outcome.down(`501 Protocol scheme '${scheme.replace(/:$/, '')}' is not supported`, { detail: url.href });
 }
 
 const isRedirect = (answer: Exchange): boolean => REDIRECT_CODES.has(answer.status) && answer.location !== undefined;
@@ -343,7 +434,7 @@ async function followRedirects(
       break;
     }
     url = next;
-    const unsupported = unsupportedScheme(url, outcome);
+    const unsupported = unsupportedScheme(url.protocol, url, outcome);
     if (unsupported !== undefined) return unsupported;
     const via = proxy && url.protocol === 'http:' ? proxy : undefined;
     // LWP drops the Host header on a redirect.
@@ -402,6 +493,7 @@ export function createHttpChecker(service: HttpService, options: HttpCheckOption
       return probe;
     },
     probe: (endpoint, probe, signal) => probeHttp(endpoint, probe, signal, options),
+    start: (endpoint, probe, signal, sink) => startHttpCheck(endpoint, probe, signal, sink, options),
   });
 }
 

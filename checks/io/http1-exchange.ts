@@ -44,6 +44,11 @@ export type Http1Result =
 
 type FailureKind = 'timeout' | 'errno' | 'closed' | 'protocol';
 
+/** Where an exchange's result goes, once: maybe before startHttp1() has returned. */
+export interface Http1Answer {
+  answered(result: Http1Result): void;
+}
+
 /** The exchanges in flight, grouped by deadline signal. */
 const exchanges = new SignalGroups<Exchange>();
 
@@ -56,7 +61,7 @@ class Exchange implements TcpEvents, SignalMember {
   constructor(
     private readonly request: Http1Request,
     limits: Http1Limits,
-    private readonly settle: (result: Http1Result) => void,
+    private readonly to: Http1Answer,
   ) {
     this.reader = new Http1ResponseReader(request.method, limits);
   }
@@ -100,24 +105,34 @@ class Exchange implements TcpEvents, SignalMember {
     this.settled = true;
     this.on?.leave(this);
     this.connection?.close();
-    this.settle(result);
+    this.to.answered(result);
   }
 }
 
+const TIMED_OUT_AT_ONCE: Http1Result = Object.freeze({ ok: false, kind: 'timeout', text: 'timed out', inBody: false });
+
 /**
- * Runs the exchange; undefined when the TCP handle is not available here or `host` is not
- * an IP address (the caller then takes its portable path).
+ * Runs the exchange, its result to `to`; false when the TCP handle is not available here
+ * or `host` is not an IP address (the caller then takes its portable path).
  */
-export function exchangeHttp1(request: Http1Request, signal: AbortSignal, limits: Http1Limits): Promise<Http1Result> | undefined {
-  if (signal.aborted) return Promise.resolve({ ok: false, kind: 'timeout', text: 'timed out', inBody: false });
-  let settle!: (result: Http1Result) => void;
-  const promise = new Promise<Http1Result>((resolve) => {
-    settle = resolve;
-  });
-  const x = new Exchange(request, limits, settle);
+export function startHttp1(request: Http1Request, signal: AbortSignal, limits: Http1Limits, to: Http1Answer): boolean {
+  if (signal.aborted) {
+    to.answered(TIMED_OUT_AT_ONCE);
+    return true;
+  }
+  const x = new Exchange(request, limits, to);
   const connection = openTcp(request.host, request.port, x, request.family);
-  if (connection === undefined) return undefined;
+  if (connection === undefined) return false;
   x.connection = connection;
   x.on = exchanges.join(signal, x);
-  return promise;
+  return true;
+}
+
+/** startHttp1() as a promise; undefined where startHttp1() gives false. */
+export function exchangeHttp1(request: Http1Request, signal: AbortSignal, limits: Http1Limits): Promise<Http1Result> | undefined {
+  let answered!: (result: Http1Result) => void;
+  const promise = new Promise<Http1Result>((resolve) => {
+    answered = resolve;
+  });
+  return startHttp1(request, signal, limits, { answered }) ? promise : undefined;
 }

@@ -21,6 +21,8 @@ export interface TcpHandle {
   connect6(req: UvRequest, address: string, port: number): number;
   writeLatin1String(req: UvRequest, text: string): number;
   readStart(): number;
+  /** Reads go into `buffer` (shared, overwritten by the next read) and onread gets no buffer. */
+  useUserBuffer?(buffer: Uint8Array): void;
   close(): void;
   getsockname(out: { address?: string; port?: number }): number;
 }

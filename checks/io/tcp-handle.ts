@@ -3,11 +3,34 @@
 // It runs for every real every interval: the handle's and the requests' callbacks are
 // shared functions that find their connection through `this` (Node calls them on the
 // handle or the request), not closures made per connection.
+// Reading starts with the connect: libuv then changes the socket's epoll registration
+// once when the connect completes, where starting it afterwards costs a registration
+// the kernel refuses and another that works. Reads land in one buffer shared by every
+// connection (Node's user-buffer reads), from which a chunk is copied before the next
+// read can come: Node would otherwise allocate 64 KiB, shrink it and wrap it in an
+// ArrayBuffer for each read.
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { tcpBinding, type TcpBinding, type TcpHandle, type UvRequest } from './tcp-binding.js';
 
 const UV_EOF = -4095;
+const READ_BUFFER_BYTES = 65536;
+
+let readBuffer: Buffer | undefined;
+
+/** The shared read buffer, for a handle that can read into one; else undefined. */
+function sharedReadBuffer(handle: TcpHandle): Buffer | undefined {
+  if (typeof handle.useUserBuffer !== 'function') return undefined;
+  readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  handle.useUserBuffer(readBuffer);
+  return readBuffer;
+}
+
+function copyOut(from: Buffer, bytes: number): Buffer {
+  const chunk = Buffer.allocUnsafe(bytes);
+  from.copy(chunk, 0, 0, bytes);
+  return chunk;
+}
 
 /** What the connection reports; each callback after the connection is closed never comes. */
 export interface TcpEvents {
@@ -42,8 +65,10 @@ interface Tagged {
 type TaggedHandle = TcpHandle & Tagged;
 type TaggedRequest = UvRequest & Tagged;
 
-function onRead(this: TaggedHandle, buffer: ArrayBuffer | undefined): void {
+// Returns nothing: with a user buffer, what onread returns becomes the next read's buffer.
+function onRead(this: TaggedHandle, buffer: ArrayBuffer | undefined): undefined {
   this.conn?.read(buffer);
+  return undefined;
 }
 
 function onConnected(this: TaggedRequest, status: number): void {
@@ -54,7 +79,7 @@ function onWritten(this: TaggedRequest, status: number): void {
   if (status < 0) this.conn?.fail(status, 'write');
 }
 
-function failLater(conn: Connection, status: number, syscall: 'connect' | 'write'): void {
+function failLater(conn: Connection, status: number, syscall: 'connect' | 'write' | 'read'): void {
   conn.fail(status, syscall);
 }
 
@@ -65,14 +90,16 @@ class Connection implements TcpConnection {
     private readonly b: TcpBinding,
     private readonly handle: TaggedHandle,
     private readonly events: TcpEvents,
+    private readonly shared: Buffer | undefined,
   ) {}
 
   read(buffer: ArrayBuffer | undefined): void {
     if (this.closed) return;
     const b = this.b;
     const nread = b.state[b.readBytes] as number;
-    if (nread > 0 && buffer !== undefined) {
-      this.events.onData(Buffer.from(buffer, b.state[b.offset] as number, nread));
+    if (nread > 0) {
+      if (buffer !== undefined) this.events.onData(Buffer.from(buffer, b.state[b.offset] as number, nread));
+      else if (this.shared !== undefined) this.events.onData(copyOut(this.shared, nread));
     } else if (nread === UV_EOF) {
       this.events.onEnd();
     } else if (nread < 0) {
@@ -84,11 +111,6 @@ class Connection implements TcpConnection {
     if (this.closed) return;
     if (status < 0) {
       this.fail(status, 'connect');
-      return;
-    }
-    const err = this.handle.readStart();
-    if (err < 0) {
-      this.fail(err, 'read');
       return;
     }
     this.events.onConnect();
@@ -127,13 +149,18 @@ export function openTcp(host: string, port: number, events: TcpEvents, family: n
   const b = family === 0 ? null : tcpBinding();
   if (b === null) return undefined;
   const handle: TaggedHandle = b.newHandle();
-  const conn = new Connection(b, handle, events);
+  const conn = new Connection(b, handle, events, sharedReadBuffer(handle));
   handle.conn = conn;
   handle.onread = onRead;
   const req: TaggedRequest = b.newConnectReq();
   req.conn = conn;
   req.oncomplete = onConnected;
   const err = family === 6 ? handle.connect6(req, host, port) : handle.connect(req, host, port);
-  if (err < 0) process.nextTick(failLater, conn, err, 'connect');
+  if (err < 0) {
+    process.nextTick(failLater, conn, err, 'connect');
+    return conn;
+  }
+  const readErr = handle.readStart();
+  if (readErr < 0) process.nextTick(failLater, conn, readErr, 'read');
   return conn;
 }

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHttpChecker } from '../../checks/http.js';
-import type { CheckResult, CheckTarget } from '../../checks/types.js';
+import type { Checker, CheckResult, CheckTarget } from '../../checks/types.js';
 import type { VirtualService } from '../../lib/config/model.js';
 import { makeTarget, timed } from './web-fixtures.js';
 
@@ -70,6 +70,35 @@ async function both(t: CheckTarget, ms = 2000): Promise<[CheckResult, CheckResul
 }
 
 const same = (r: CheckResult) => ({ ok: r.ok, message: r.message });
+
+/** The check through its start(): every answer it gives (one is right), and when the first came. */
+function viaStart(checker: Checker, target: CheckTarget, signal: AbortSignal): { answers: CheckResult[]; done: Promise<void> } {
+  const answers: CheckResult[] = [];
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  checker.start!(target, signal, {
+    settle: (r) => {
+      answers.push(r);
+      finish();
+    },
+    failed: (err) => {
+      answers.push({ ok: false, message: `failed: ${String(err)}`, durationMs: 0 });
+      finish();
+    },
+  });
+  return { answers, done };
+}
+
+/** ok, message and detail of start()'s answers, once the first has come and a while after it. */
+async function startAnswers(checker: Checker, target: CheckTarget, ms: number): Promise<ReturnType<typeof withDetail>[]> {
+  const started = viaStart(checker, target, AbortSignal.timeout(ms));
+  await started.done;
+  // a second answer would come from a callback after the first: give it the time
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return started.answers.map(withDetail);
+}
+
+const withDetail = (r: CheckResult) => ({ ok: r.ok, message: r.message, detail: r.detail });
 
 describe('http: the own path beside undici', () => {
   it('writes the same request bytes', async () => {
@@ -164,6 +193,25 @@ describe('http: the own path beside undici', () => {
     expect(closed).toBe(1);
   });
 
+  it('many checks at once through start(), their reads interleaved: each body stays its own', async () => {
+    // Every read lands in one buffer shared by all connections: a chunk must be copied out
+    // of it before the next read overwrites it.
+    const p = await peer((s) => {
+      const n = /^GET \/t(\d+) /.exec(p.requests[p.requests.length - 1] ?? '')?.[1] ?? 'x';
+      const body = `token-${n}-${'z'.repeat(Number(n) * 37)}`;
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 4)}`);
+      setTimeout(() => s.end(body.slice(4)), 5 + (Number(n) % 7));
+    });
+    const results = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const started = viaStart(own, at(p, { request: `/t${i}`, receive: `^token-${i}-z{${i * 37}}$` }), AbortSignal.timeout(5000));
+        await started.done;
+        return started.answers;
+      }),
+    );
+    expect(results.map((answers) => answers.map(same))).toEqual(results.map(() => [{ ok: true, message: '200 OK' }]));
+  });
+
   it('many checks at once, their reads interleaved: each body stays its own', async () => {
     // Each answer comes in two writes apart in time, so that other connections' reads come
     // between the two halves of every body.
@@ -204,5 +252,75 @@ describe('http: the own path beside undici', () => {
     } finally {
       Error.prepareStackTrace = previous;
     }
+  });
+});
+
+describe('http: start() gives the answers probe() gives, once', () => {
+  const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nOK\n';
+  const cases: [string, string, Partial<VirtualService>?][] = [
+    ['up', ok],
+    ['receive does not match', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nNO\n'],
+    ['a status that is not 2xx', 'HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n'],
+    ['no response', ''],
+    ['garbage', 'garbage\r\n\r\n'],
+    ['a receive that cannot be used', ok, { receive: '(' }],
+    [
+      'a regular expression that is not bounded inline',
+      `HTTP/1.1 200 OK\r\nContent-Length: 4000\r\n\r\n${'ab'.repeat(2000)}`,
+      { receive: '^(a|b|ab)*c' },
+    ],
+  ];
+  for (const [label, response, v] of cases) {
+    it(label, async () => {
+      const p = await peer((s) => s.end(response));
+      const expected = withDetail(await own.probe(at(p, v), AbortSignal.timeout(2000)));
+      expect(await startAnswers(own, at(p, v), 2000)).toEqual([expected]);
+    });
+  }
+
+  it('a refused connect, a redirect, a stalled peer', async () => {
+    const gone = await peer(() => undefined);
+    await gone.close();
+    const refused = withDetail(await own.probe(at(gone), AbortSignal.timeout(2000)));
+    expect(refused.message).toBe(`500 Can't connect to ${HOST}:${gone.port} (Connection refused)`);
+    expect(await startAnswers(own, at(gone), 2000)).toEqual([refused]);
+
+    const p = await peer((s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nOK\n'));
+    const r = await peer((s) => s.end(`HTTP/1.1 302 Found\r\nLocation: http://${HOST}:${p.port}/there\r\nContent-Length: 0\r\n\r\n`));
+    const redirected = withDetail(await own.probe(at(r), AbortSignal.timeout(2000)));
+    expect(redirected).toMatchObject({ ok: true, message: '200 OK' });
+    expect(await startAnswers(own, at(r), 2000)).toEqual([redirected]);
+
+    const stalled = await peer(() => undefined);
+    const timedOut = withDetail(await own.probe(at(stalled), AbortSignal.timeout(200)));
+    expect(timedOut).toMatchObject({ ok: false, message: '500 Timeout Alarm' });
+    expect(await startAnswers(own, at(stalled), 200)).toEqual([timedOut]);
+  });
+
+  it('an already aborted signal: answered before start() returns, no connection', () => {
+    const started = viaStart(
+      own,
+      makeTarget({ service: 'http', request: '/health', receive: 'OK' }, { ip: HOST, port: 9 }),
+      AbortSignal.abort(),
+    );
+    expect(started.answers.map(same)).toEqual([{ ok: false, message: '500 Timeout Alarm' }]);
+  });
+
+  it('through undici (the path https takes), start() answers as probe() does', async () => {
+    const p = await peer((s) => s.end(ok));
+    const expected = withDetail(await viaUndici.probe(at(p), AbortSignal.timeout(2000)));
+    expect(expected).toMatchObject({ ok: true, message: '200 OK' });
+    expect(await startAnswers(viaUndici, at(p), 2000)).toEqual([expected]);
+  });
+
+  it('a proxy that is not a URL: start() reports the failure as probe() rejects', async () => {
+    const proxy = createHttpChecker('http_proxy');
+    const t = makeTarget({ service: 'http_proxy', request: 'http://127.0.0.1/x', receive: '' }, { ip: 'not an ip', port: 3128 });
+    const rejection = await proxy.probe(t, AbortSignal.timeout(1000)).then(
+      () => 'resolved',
+      (err: unknown) => `failed: ${String(err)}`,
+    );
+    expect(rejection).toMatch(/^failed: /);
+    expect((await startAnswers(proxy, t, 1000)).map((a) => a.message)).toEqual([rejection]);
   });
 });
