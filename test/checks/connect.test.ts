@@ -1,7 +1,8 @@
 // checktype=connect against real listeners on 127.0.15.x.
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CheckResult, CheckTarget } from '../../checks/types.js';
+import type { CheckResult } from '../../checks/types.js';
 import { connectChecker } from '../../checks/connect.js';
+import { viaStart } from './support/via-start.js';
 import { makeTarget, startRawServer, timed, type RawServer } from './web-fixtures.js';
 
 const HOST = '127.0.15.1';
@@ -43,31 +44,15 @@ describe('connect', () => {
   });
 
   it('gives through start() the answers probe() gives: accepted, refused, aborted before it began (before start() returns)', async () => {
-    const viaStart = (target: CheckTarget, signal: AbortSignal): { answers: CheckResult[]; done: Promise<void> } => {
-      const answers: CheckResult[] = [];
-      let finish!: () => void;
-      const done = new Promise<void>((resolve) => (finish = resolve));
-      connectChecker.start!(target, signal, {
-        settle: (r) => {
-          answers.push(r);
-          finish();
-        },
-        failed: (err) => {
-          answers.push({ ok: false, message: `failed: ${String(err)}`, durationMs: 0 });
-          finish();
-        },
-      });
-      return { answers, done };
-    };
     const strip = ({ ok, message, detail }: CheckResult) => ({ ok, message, detail });
     for (const port of [15001, 15002]) {
-      const started = viaStart(t(port), AbortSignal.timeout(1000));
+      const started = viaStart(connectChecker, t(port), AbortSignal.timeout(1000));
       await started.done;
       expect(started.answers.map(strip)).toEqual([strip(await connectChecker.probe(t(port), AbortSignal.timeout(1000)))]);
     }
     const controller = new AbortController();
     controller.abort(new DOMException('timed out', 'TimeoutError'));
-    const aborted = viaStart(t(15001), controller.signal);
+    const aborted = viaStart(connectChecker, t(15001), controller.signal);
     expect(aborted.answers.map(strip)).toEqual([{ ok: false, message: '-', detail: `connect to ${HOST}:15001: timed out` }]);
   });
 });

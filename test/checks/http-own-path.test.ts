@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createHttpChecker } from '../../checks/http.js';
 import type { Checker, CheckResult, CheckTarget } from '../../checks/types.js';
 import type { VirtualService } from '../../lib/config/model.js';
+import { viaStart } from './support/via-start.js';
 import { makeTarget, timed } from './web-fixtures.js';
 
 const HOST = '127.0.153.20';
@@ -70,24 +71,6 @@ async function both(t: CheckTarget, ms = 2000): Promise<[CheckResult, CheckResul
 }
 
 const same = (r: CheckResult) => ({ ok: r.ok, message: r.message });
-
-/** The check through its start(): every answer it gives (one is right), and when the first came. */
-function viaStart(checker: Checker, target: CheckTarget, signal: AbortSignal): { answers: CheckResult[]; done: Promise<void> } {
-  const answers: CheckResult[] = [];
-  let finish!: () => void;
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  checker.start!(target, signal, {
-    settle: (r) => {
-      answers.push(r);
-      finish();
-    },
-    failed: (err) => {
-      answers.push({ ok: false, message: `failed: ${String(err)}`, durationMs: 0 });
-      finish();
-    },
-  });
-  return { answers, done };
-}
 
 /** ok, message and detail of start()'s answers, once the first has come and a while after it. */
 async function startAnswers(checker: Checker, target: CheckTarget, ms: number): Promise<ReturnType<typeof withDetail>[]> {
@@ -193,41 +176,34 @@ describe('http: the own path beside undici', () => {
     expect(closed).toBe(1);
   });
 
-  it('many checks at once through start(), their reads interleaved: each body stays its own', async () => {
-    // Every read lands in one buffer shared by all connections: a chunk must be copied out
-    // of it before the next read overwrites it.
-    const p = await peer((s) => {
-      const n = /^GET \/t(\d+) /.exec(p.requests[p.requests.length - 1] ?? '')?.[1] ?? 'x';
-      const body = `token-${n}-${'z'.repeat(Number(n) * 37)}`;
-      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 4)}`);
-      setTimeout(() => s.end(body.slice(4)), 5 + (Number(n) % 7));
-    });
-    const results = await Promise.all(
-      Array.from({ length: 40 }, async (_, i) => {
-        const started = viaStart(own, at(p, { request: `/t${i}`, receive: `^token-${i}-z{${i * 37}}$` }), AbortSignal.timeout(5000));
+  // Every read lands in one buffer shared by all connections: a chunk must be copied out of
+  // it before the next read overwrites it. Each answer comes in two writes apart in time, so
+  // that other connections' reads come between the two halves of every body.
+  const ways: [string, (t: CheckTarget) => Promise<CheckResult[]>][] = [
+    ['probe()', async (t) => [await own.probe(t, AbortSignal.timeout(5000))]],
+    [
+      'start()',
+      async (t) => {
+        const started = viaStart(own, t, AbortSignal.timeout(5000));
         await started.done;
         return started.answers;
-      }),
-    );
-    expect(results.map((answers) => answers.map(same))).toEqual(results.map(() => [{ ok: true, message: '200 OK' }]));
-  });
-
-  it('many checks at once, their reads interleaved: each body stays its own', async () => {
-    // Each answer comes in two writes apart in time, so that other connections' reads come
-    // between the two halves of every body.
-    const p = await peer((s) => {
-      const n = /^GET \/t(\d+) /.exec(p.requests[p.requests.length - 1] ?? '')?.[1] ?? 'x';
-      const body = `token-${n}-${'z'.repeat(Number(n) * 37)}`;
-      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 4)}`);
-      setTimeout(() => s.end(body.slice(4)), 5 + (Number(n) % 7));
+      },
+    ],
+  ];
+  for (const [way, check] of ways) {
+    it(`many checks at once through ${way}, their reads interleaved: each body stays its own`, async () => {
+      const p = await peer((s) => {
+        const n = /^GET \/t(\d+) /.exec(p.requests[p.requests.length - 1] ?? '')?.[1] ?? 'x';
+        const body = `token-${n}-${'z'.repeat(Number(n) * 37)}`;
+        s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 4)}`);
+        setTimeout(() => s.end(body.slice(4)), 5 + (Number(n) % 7));
+      });
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => check(at(p, { request: `/t${i}`, receive: `^token-${i}-z{${i * 37}}$` }))),
+      );
+      expect(results.map((answers) => answers.map(same))).toEqual(results.map(() => [{ ok: true, message: '200 OK' }]));
     });
-    const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        own.probe(at(p, { request: `/t${i}`, receive: `^token-${i}-z{${i * 37}}$` }), AbortSignal.timeout(5000)),
-      ),
-    );
-    expect(results.map(same)).toEqual(results.map(() => ({ ok: true, message: '200 OK' })));
-  });
+  }
 
   it('an already aborted signal: down at once, no connection', async () => {
     const p = await peer((s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nOK\n'));
