@@ -18,12 +18,11 @@ const READ_BUFFER_BYTES = 65536;
 
 let readBuffer: Buffer | undefined;
 
-/** The shared read buffer, for a handle that can read into one; else undefined. */
-function sharedReadBuffer(handle: TcpHandle): Buffer | undefined {
-  if (typeof handle.useUserBuffer !== 'function') return undefined;
+/** Has `handle` read into the shared buffer, where it can. */
+function readIntoSharedBuffer(handle: TcpHandle): void {
+  if (typeof handle.useUserBuffer !== 'function') return;
   readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
   handle.useUserBuffer(readBuffer);
-  return readBuffer;
 }
 
 function copyOut(from: Buffer, bytes: number): Buffer {
@@ -90,7 +89,6 @@ class Connection implements TcpConnection {
     private readonly b: TcpBinding,
     private readonly handle: TaggedHandle,
     private readonly events: TcpEvents,
-    private readonly shared: Buffer | undefined,
   ) {}
 
   read(buffer: ArrayBuffer | undefined): void {
@@ -99,7 +97,7 @@ class Connection implements TcpConnection {
     const nread = b.state[b.readBytes] as number;
     if (nread > 0) {
       if (buffer !== undefined) this.events.onData(Buffer.from(buffer, b.state[b.offset] as number, nread));
-      else if (this.shared !== undefined) this.events.onData(copyOut(this.shared, nread));
+      else if (readBuffer !== undefined) this.events.onData(copyOut(readBuffer, nread));
     } else if (nread === UV_EOF) {
       this.events.onEnd();
     } else if (nread < 0) {
@@ -149,7 +147,8 @@ export function openTcp(host: string, port: number, events: TcpEvents, family: n
   const b = family === 0 ? null : tcpBinding();
   if (b === null) return undefined;
   const handle: TaggedHandle = b.newHandle();
-  const conn = new Connection(b, handle, events, sharedReadBuffer(handle));
+  readIntoSharedBuffer(handle);
+  const conn = new Connection(b, handle, events);
   handle.conn = conn;
   handle.onread = onRead;
   const req: TaggedRequest = b.newConnectReq();
