@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 export const BIN = process.env.BENCH_BIN ?? fileURLToPath(new URL('../bin/ldirectord', import.meta.url));
 export const ORIGINAL = '/usr/sbin/ldirectord';
 const FAKE = fileURLToPath(new URL('./fake-ipvsadm-timed', import.meta.url));
-const LOOP_STATS = fileURLToPath(new URL('./loop-stats.mjs', import.meta.url));
+const LOOP_STATS = fileURLToPath(new URL('./loop-stats.cjs', import.meta.url));
 const CLK_TCK = 100; // USER_HZ on Linux
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -94,7 +94,7 @@ export function procStat(pid) {
 
 /**
  * Starts `which` ('ours' or 'original') with `-d <cfg> start` in a fresh directory whose
- * ./ipvsadm is the timed fake. Ours runs with bench/loop-stats.mjs preloaded, sampling every
+ * ./ipvsadm is the timed fake. Ours runs with bench/loop-stats.cjs preloaded, sampling every
  * `loopResolutionMs` (default: $BENCH_LOOP_RESOLUTION_MS, else its own 10 ms).
  */
 export function startDaemon(configText, which = 'ours', { beforeStart, loopResolutionMs } = {}) {
@@ -121,7 +121,7 @@ export function startDaemon(configText, which = 'ours', { beforeStart, loopResol
   const launcherOpts = (/[/ ]node( .*)?$/.exec(shebang)?.[1] ?? '').split(' ').filter(Boolean);
   const extra = [...launcherOpts, ...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const cmd =
-    which === 'ours' ? [process.execPath, ...extra, '--import', LOOP_STATS, BIN, '-d', cfg, 'start'] : [ORIGINAL, '-d', cfg, 'start'];
+    which === 'ours' ? [process.execPath, ...extra, '--require', LOOP_STATS, BIN, '-d', cfg, 'start'] : [ORIGINAL, '-d', cfg, 'start'];
   const errFd = openSync(join(dir, 'daemon.log'), 'w');
   // The machine's hard limit of open files (20,000 here) is enough: 10,000 listeners
   // live in the servers' process, the daemon holds only the checks in flight.
@@ -218,7 +218,7 @@ export function waitAllUp(daemon, count, timeoutMs, everyMs) {
 
 /**
  * A steady window of `steadyS` seconds: the daemon's /proc figures at both ends, its loop
- * statistics over the window (bench/loop-stats.mjs) and what the servers saw of its checks.
+ * statistics over the window (bench/loop-stats.cjs) and what the servers saw of its checks.
  */
 export async function steadyWindow(daemon, servers, { steadyS, interval, slackMs = 500 }) {
   await daemon.loopStats();

@@ -4,7 +4,7 @@
 // catastrophic backtracking, TLS handshakes that stall, slowloris, endless bodies,
 // resets, garbage), checkinterval=5, checktimeout=3. Over a bounded window it reports
 // what the hostile ones cost the daemon and the healthy ones:
-//   event-loop delay p50/p99/max (bench/loop-stats.mjs, preloaded; a note when the loop
+//   event-loop delay p50/p99/max (bench/loop-stats.cjs, preloaded; a note when the loop
 //   was too blocked to answer), RSS at the window's start and end and the peak (VmHWM),
 //   open descriptors at the window's start and end, and whether every healthy real was
 //   checked on time (no gap between two checks over checkinterval + 0.5 s; gap p99).

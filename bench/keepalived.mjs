@@ -29,7 +29,7 @@ import { generateConfig, procStat, sleep, startDaemon, startServers, waitFor } f
 import { keepalivedConfig, keepalivedDownTime, keepalivedMissing, keepalivedUpTime, startKeepalived } from './keepalived-harness.mjs';
 
 /**
- * Only our daemon carries an instrument of the bench's (bench/loop-stats.mjs, the loop-delay
+ * Only our daemon carries an instrument of the bench's (bench/loop-stats.cjs, the loop-delay
  * histogram): keepalived and the floor carry none. Sampled every 10 ms it cost ours CPU per
  * check that the product does not spend, so here it samples once a second unless
  * BENCH_LOOP_RESOLUTION_MS says otherwise. A stall still shows in full in the sample it

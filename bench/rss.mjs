@@ -3,7 +3,7 @@
 // the end of start-up (all reals up), the RSS and the peak over a steady window, the peak
 // after reloads of the same N-real config with one weight changed (SIGHUP), and the peak over
 // the whole life at exit, the stop (every virtual removed) included. The exit figure comes
-// from inside (bench/loop-stats.mjs, preloaded, writes VmHWM on 'exit'): once the process
+// from inside (bench/loop-stats.cjs, preloaded, writes VmHWM on 'exit'): once the process
 // is gone /proc no longer has it. Also the CPU per check over the steady window (daemon
 // CPU-seconds / checks the servers saw), heap used and external memory from inside, and
 // the floor: the same daemon on a one-real config.

@@ -2,7 +2,7 @@
 // N reals (default 1,000 virtuals x 10 reals) served by another process on 127.1.x.y.
 //   steady: are all reals checked within each checkinterval (seen by the servers), the
 //           daemon's CPU-seconds per second (/proc/<pid>/stat; ipvsadm children apart),
-//           peak and final RSS, event-loop delay (bench/loop-stats.mjs, preloaded)
+//           peak and final RSS, event-loop delay (bench/loop-stats.cjs, preloaded)
 //   kills:  1% of the servers killed at random moments; detection latency = start of
 //           the ipvsadm run that takes the real out - the moment it was killed
 // Usage: node bench/scale.mjs [--check connect|http] [--reals 10000] [--runs 3]

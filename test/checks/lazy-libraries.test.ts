@@ -2,6 +2,7 @@
 // (checks/lazy-module.ts), not with the registry: a daemon whose config names none of
 // their services does not carry them (each weighs MBs of a process's memory).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -57,7 +58,7 @@ describe("Node's own modules that only some configs use", () => {
   const optional = ['tls', 'http', 'https', 'zlib', 'worker_threads'];
 
   it('are not loaded by the daemon with its checkers and status endpoints', () => {
-    expect(builtinsLoadedBy('dist/lib/app/run-daemon.js', optional)).toEqual([]);
+    expect(builtinsLoadedBy('dist/lib/app/run-daemon.cjs', optional)).toEqual([]);
   });
 
   it('are there once asked for: a TLS dial loads node:tls', () => {
@@ -72,5 +73,24 @@ describe("Node's own modules that only some configs use", () => {
       boolean
     >;
     expect(r).toEqual({ before: false, after: true, refused: true });
+  });
+});
+
+describe('the daemon as the CLI loads it', () => {
+  // Our modules run as ES modules would start Node's ESM loader in the daemon: about 2 MB
+  // of RSS, and each module's record (bench/RESULTS.md, "ninth pass").
+  it('is one CommonJS bundle, required when the process becomes the daemon', () => {
+    expect(readFileSync(join(PROJECT, 'dist/lib/cli/main.cjs'), 'utf8')).toContain('require("../app/run-daemon.cjs")');
+    const script = `
+      require(${JSON.stringify(join(PROJECT, 'dist/lib/app/run-daemon.cjs'))});
+      console.log(JSON.stringify(process.moduleLoadList.includes('NativeModule internal/modules/esm/module_job')));`;
+    expect(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))).toBe(false);
+  });
+
+  it('is ASCII, as main.cjs is: V8 keeps a source with one character beyond Latin-1 at two bytes a character', () => {
+    for (const f of ['dist/lib/cli/main.cjs', 'dist/lib/app/run-daemon.cjs']) {
+      const text = readFileSync(join(PROJECT, f), 'utf8');
+      expect({ f, outside: /[^\p{ASCII}]/u.exec(text)?.[0] }).toEqual({ f, outside: undefined });
+    }
   });
 });

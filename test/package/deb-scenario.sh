@@ -101,7 +101,7 @@ ok "Debian's paths are ours"
   import { readFileSync } from "node:fs";
   const deps = Object.keys(JSON.parse(readFileSync("package.json", "utf8")).dependencies);
   for (const d of deps) await import(d);
-  await import("./dist/lib/app/run-daemon.js");
+  await import("./dist/lib/app/run-daemon.cjs");
   console.log(`${deps.length} packages`);
 ') > /tmp/load.out 2>&1 || { cat /tmp/load.out; fail "the daemon's modules and packages load"; }
 ok "the daemon's modules and its $(cat /tmp/load.out) load"

@@ -1,9 +1,11 @@
-// Preloaded into the measured daemon (`node --import bench/loop-stats.mjs bin/ldirectord
+// Preloaded into the measured daemon (`node --require bench/loop-stats.cjs bin/ldirectord
 // ...`): event-loop delay and memory, seen from inside, without touching the product.
+// CommonJS and --require, as the product is: an ES module preload (--import) would start
+// Node's ESM loader in the daemon, about 2 MB of RSS the installed daemon does not have.
 // On SIGUSR2 (which ldirectord ignores) it writes what it saw since the previous SIGUSR2
 // to $BENCH_LOOP_STATS and starts afresh.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { readFileSync, writeFileSync } from 'node:fs';
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { readFileSync, writeFileSync } = require('node:fs');
 
 // The histogram holds the time between samples, sampling period included: subtract it.
 const RESOLUTION_MS = Number(process.env.BENCH_LOOP_RESOLUTION_MS ?? 10);
