@@ -141,7 +141,7 @@ export class Notifications {
     if (c.op === 'add-service' || c.op === 'edit-service' || c.op === 'delete-service') return;
     const virtual = serviceIndex(config).byKey.get(serviceKey(c.service));
     if (!virtual) return;
-    const known = desired.servers.get(commandTarget(c));
+    const known = desired.servers.get(c.service, c.destination);
     const rip = known?.configured ?? destinationKey(c.destination);
     const remind = known?.role === 'real' && (c.op === 'delete-destination' || c.destination.weight === 0);
     this.deps.alerts.alert({ subject, virtual, real: rip, remind });

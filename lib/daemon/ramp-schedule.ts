@@ -7,7 +7,6 @@
 import type { RealServer, VirtualService } from '../config/model.js';
 import { destinationKey, indexDestinations, serviceKey, type IpvsService } from '../ipvs/table.js';
 import type { IpvsCommand } from '../ipvs/commands.js';
-import { commandTarget } from '../ipvs/commands.js';
 import type { DesiredState } from '../ipvs/desired.js';
 import type { RealEntry } from './check-runner.js';
 import { checkKey } from './real-id.js';
@@ -85,7 +84,7 @@ export class RampSchedule {
     const was = before().get(key);
     const d = was ? indexDestinations(was).get(destinationKey(c.destination)) : undefined;
     if (!d || d.weight === 0) return false;
-    const real = desired.servers.get(commandTarget(c))?.real;
+    const real = desired.servers.get(c.service, c.destination)?.real;
     const virtual = virtualOf(key);
     const e = real && virtual ? this.entries.get(checkKey(virtual, real)) : undefined;
     // Still known at the last step: finished ramps are forgotten after the notifications.

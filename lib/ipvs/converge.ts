@@ -130,8 +130,14 @@ export async function converge(
   const batchErrors: string[] = [];
   let passes = 0;
   const malformed = new Set<string>();
-  /** argsText() of every command sent so far. */
-  const sent = new Set<string>();
+  /**
+   * What each pass sent. Only a later pass and the result's `unapplied` ask
+   * what was sent, which a first batch that worked never needs: its argsText() set is made
+   * on the first question, not kept through every convergence of the whole table.
+   */
+  const sentPasses: (readonly IpvsCommand[])[] = [];
+  let sentArgs: Set<string> | undefined;
+  const wasSent = (c: IpvsCommand): boolean => (sentArgs ??= new Set(sentPasses.flat().map(argsText))).has(argsText(c));
   let failedServices = new Set<string>();
 
   const result = (error?: IpvsadmError): ConvergeResult => {
@@ -144,7 +150,7 @@ export async function converge(
       // each verified by a read-back before the error
       applied,
       remaining,
-      unapplied: error ? [] : remaining.filter((c) => sent.has(argsText(c))),
+      unapplied: error || remaining.length === 0 ? [] : remaining.filter(wasSent),
       failures,
       skipped,
       batchStderr: batchErrors.join('\n'),
@@ -185,14 +191,9 @@ export async function converge(
     cmds: readonly IpvsCommand[],
     readBack = false,
   ): Promise<{ stopped: boolean; table: IpvsTable | undefined } | undefined> => {
-    const lines: string[] = [];
-    for (const c of cmds) {
-      const l = restoreLine(c);
-      if (l === undefined) return undefined;
-      lines.push(l);
-    }
+    const input = restoreInput(cmds, readBack);
+    if (input === undefined) return undefined;
     sentCount += cmds.length;
-    const input = lines.join('\n') + '\n' + (readBack ? LISTING_COMMANDS : '');
     const stream = readBack ? new ListingStream(scope) : undefined;
     const out = stream ? await runStreaming(counted, ['-R'], input, stream) : await counted.run(['-R'], input);
     const text = out.stderr.trim();
@@ -243,13 +244,14 @@ export async function converge(
         // Commands no pass has sent yet (check results that arrived meanwhile) have not
         // failed: they go in one batch, read back in the same process, however few. One by
         // one is for the few that a batch did not apply, to get ipvsadm's message for each.
-        const fresh = dests.length > 0 && dests.every((c) => !sent.has(argsText(c)));
+        const fresh = dests.length > 0 && !dests.some(wasSent);
         const batch = dests.length > ONE_BY_ONE_MAX || fresh ? await runBatch(dests, true) : undefined;
         if (batch?.stopped) await pinpoint(dests);
         else if (batch) readBack = batch.table;
         else for (const c of dests) await runOne(c);
       }
-      for (const c of runnable) sent.add(argsText(c));
+      sentPasses.push(runnable);
+      sentArgs = undefined;
       after = readBack ?? (await readTable(counted, scope));
       // Applied: what the read-back shows of the table this pass aimed at. A desired state
       // that is a function of the table (check results keep arriving) may then ask for more:
@@ -303,6 +305,21 @@ export class IpvsReconciler {
   readUnlessKnown(known?: string): Promise<TableRead> {
     return this.#enqueue(() => readTableUnlessKnown(this.runner, known));
   }
+}
+
+/**
+ * The `ipvsadm -R` input for `cmds`, the listings after them when `readBack`; undefined when
+ * one of them cannot be a restore line. Its own function so that the lines (a string per
+ * command) are garbage while ipvsadm runs: only the joined input is needed then.
+ */
+function restoreInput(cmds: readonly IpvsCommand[], readBack: boolean): string | undefined {
+  const lines: string[] = [];
+  for (const c of cmds) {
+    const l = restoreLine(c);
+    if (l === undefined) return undefined;
+    lines.push(l);
+  }
+  return lines.join('\n') + '\n' + (readBack ? LISTING_COMMANDS : '');
 }
 
 /** The table of a read-back's listings; undefined when they cannot be read (the caller reads again). */

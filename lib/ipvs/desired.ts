@@ -66,16 +66,23 @@ export interface ConfiguredServer {
   readonly fallback?: FallbackServer;
 }
 
+/**
+ * The configured reals and fallbacks of the virtuals a desired state covers, whether or not
+ * they are in its table (a deleted real is still a configured one).
+ */
+export interface ConfiguredServers {
+  /**
+   * The configured server stored as `destination` in `service`, undefined for an entry the
+   * config does not name. The first configured one wins when two are stored alike.
+   */
+  get(service: IpvsServiceId, destination: { readonly address: string; readonly port: number }): ConfiguredServer | undefined;
+}
+
 export interface DesiredState {
   readonly table: IpvsTable;
   /** Keys of every service to reconcile (configured, plus previously configured). */
   readonly managed: readonly string[];
-  /**
-   * Every configured real and fallback by `<service key> <stored destination key>`,
-   * whether or not it is in the desired table (a deleted real is still a configured one).
-   * The first configured server wins when two map to the same stored key.
-   */
-  readonly servers: ReadonlyMap<string, ConfiguredServer>;
+  readonly servers: ConfiguredServers;
 }
 
 const address = (ip: string): string => canonicalAddress(ip)?.address ?? ip;
@@ -119,16 +126,16 @@ export function desiredState(config: Config, current: IpvsTable, snapshot: Reals
   const have = indexServices(current);
   const readd = config.globals.readdquiescent;
   const services: IpvsService[] = [];
-  const servers = new Map<string, ConfiguredServer>();
   const managed = new Set<string>();
+  const covered = new Map<string, VirtualService>();
 
   for (const v of config.virtuals) {
     const key = virtualKey(v);
     // the same virtual twice: the first one counts
     if (managed.has(key) || (o.scope !== undefined && !o.scope.has(key))) continue;
     managed.add(key);
+    covered.set(key, v);
     const svc = serviceOf(v);
-    const label = serviceLabel(svc);
     const inService = indexDestinations(have.get(key) ?? { destinations: [] });
     const states = snapshot.get(v);
     const reals: IpvsDestination[] = [];
@@ -143,10 +150,7 @@ export function desiredState(config: Config, current: IpvsTable, snapshot: Reals
       const known = states?.[i];
       const addr = address(r.ip);
       const stored = { address: addr, port: storedDestinationPort(svc, r.forward, r.port) };
-      const dk = destinationKey(stored);
-      const target = `${key} ${dk}`;
-      if (!servers.has(target)) servers.set(target, { role: 'real', configured: `${addr}:${r.port}`, virtual: label, real: r });
-      const inTable = inService.get(dk);
+      const inTable = inService.get(destinationKey(stored));
       switch (known?.state ?? 'unknown') {
         case 'up':
           anyUp = true;
@@ -176,11 +180,8 @@ export function desiredState(config: Config, current: IpvsTable, snapshot: Reals
     if (fb) {
       const addr = address(fb.ip);
       const stored = { address: addr, port: storedDestinationPort(svc, fb.forward, fb.port) };
-      const dk = destinationKey(stored);
-      const target = `${key} ${dk}`;
-      if (!servers.has(target)) servers.set(target, { role: 'fallback', configured: `${addr}:${fb.port}`, virtual: label, fallback: fb });
       if (!anyUp) {
-        const inTable = inService.get(dk);
+        const inTable = inService.get(destinationKey(stored));
         // listed first, so that it wins over a quiesced real at the same address
         if (!anyUnknown)
           destinations.push({
@@ -198,5 +199,51 @@ export function desiredState(config: Config, current: IpvsTable, snapshot: Reals
     services.push({ ...svc, destinations });
   }
   for (const k of o.previouslyManaged ?? []) managed.add(k);
-  return { table: { services }, managed: [...managed], servers };
+  return { table: { services }, managed: [...managed], servers: new ServersOfVirtuals(config, covered) };
+}
+
+/**
+ * Indexes a virtual's servers when a log line or an alert first asks about it: a
+ * convergence at start or reload covers every real, and an index built with the desired
+ * table (an object and two strings per real) would be live through ipvsadm's run and the
+ * read-back, for log lines that come after.
+ */
+class ServersOfVirtuals implements ConfiguredServers {
+  /** Per service key: stored destination key to the index in `virtual.reals` (-1: the fallback). */
+  private readonly indexes = new Map<string, Map<string, number>>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly virtuals: ReadonlyMap<string, VirtualService>,
+  ) {}
+
+  get(service: IpvsServiceId, destination: { readonly address: string; readonly port: number }): ConfiguredServer | undefined {
+    const key = serviceKey(service);
+    const v = this.virtuals.get(key);
+    if (!v) return undefined;
+    let index = this.indexes.get(key);
+    if (!index) this.indexes.set(key, (index = this.index(v)));
+    const i = index.get(destinationKey(destination));
+    if (i === undefined) return undefined;
+    const label = serviceLabel(service);
+    if (i >= 0) {
+      const r = v.reals[i]!;
+      return { role: 'real', configured: `${address(r.ip)}:${r.port}`, virtual: label, real: r };
+    }
+    const fb = fallbackOf(this.config, v)!;
+    return { role: 'fallback', configured: `${address(fb.ip)}:${fb.port}`, virtual: label, fallback: fb };
+  }
+
+  private index(v: VirtualService): Map<string, number> {
+    const svc = serviceOf(v);
+    const index = new Map<string, number>();
+    const add = (ip: string, forward: RealServer['forward'], port: number, i: number): void => {
+      const dk = destinationKey({ address: address(ip), port: storedDestinationPort(svc, forward, port) });
+      if (!index.has(dk)) index.set(dk, i);
+    };
+    v.reals.forEach((r, i) => add(r.ip, r.forward, r.port, i));
+    const fb = fallbackOf(this.config, v);
+    if (fb) add(fb.ip, fb.forward, fb.port, -1);
+    return index;
+  }
 }

@@ -2,7 +2,7 @@
 // desired state knows about the configured servers. Byte for byte as the original writes
 // them; "mapped from" appears, as there, when ipvsadm stores a real on another port than
 // the configured one.
-import { commandTarget, type IpvsCommand } from './commands.js';
+import type { IpvsCommand } from './commands.js';
 import type { DesiredState } from './desired.js';
 import {
   addedServer,
@@ -35,7 +35,7 @@ export function logLineFor(c: IpvsCommand, desired: DesiredState, when: PurgeWhe
       break;
   }
   const stored = destinationKey(c.destination);
-  const known = desired.servers.get(commandTarget(c));
+  const known = desired.servers.get(c.service, c.destination);
   if (!known) return purgedRealServer(when, stored, v); // not in the config: an untracked entry
   const mapped = known.configured !== stored ? known.configured : undefined;
   switch (c.op) {

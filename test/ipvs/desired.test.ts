@@ -241,3 +241,42 @@ describe('logLineFor', () => {
     ]);
   });
 });
+
+describe('the configured servers of a desired state', () => {
+  const svc = serviceOf(gateNoPortVirtual());
+  function gateNoPortVirtual(): VirtualService {
+    return virtual({
+      reals: [real('10.0.0.2', { port: 0, forward: 'gate', weight: 3 }), real('10.0.0.2', { port: 80, forward: 'gate' }), real('10.0.0.3')],
+      fallback: { ip: '10.0.0.3', port: 80, forward: 'gate', line: 2 },
+    });
+  }
+
+  it('names the real or fallback stored at a destination, the first configured when two are stored alike', () => {
+    const v = gateNoPortVirtual();
+    const { servers } = desiredState(config([v]), EMPTY_TABLE, states(config([v]), {}));
+    // 10.0.0.2:0 and 10.0.0.2:80 are both stored as 10.0.0.2:80 (gate takes the virtual's port)
+    expect(servers.get(svc, { address: '10.0.0.2', port: 80 })).toEqual({
+      role: 'real',
+      configured: '10.0.0.2:0',
+      virtual: '10.0.0.1:80',
+      real: v.reals[0],
+    });
+    // the fallback at a real's address: the real
+    expect(servers.get(svc, { address: '10.0.0.3', port: 80 })?.real).toBe(v.reals[2]);
+    expect(servers.get(svc, { address: '10.0.0.9', port: 80 })).toBeUndefined();
+  });
+
+  it('names a fallback of its own, and nothing of a virtual outside the scope', () => {
+    const v = virtual({ reals: [real('10.0.0.2')], fallback: { ip: '127.0.0.1', port: 8080, forward: 'masq', line: 2 } });
+    const other = virtual({ ip: '10.0.0.5', reals: [real('10.0.0.6')] });
+    const cfg = config([v, other]);
+    const { servers } = desiredState(cfg, EMPTY_TABLE, states(cfg, {}), { scope: new Set(['tcp:10.0.0.1:80']) });
+    expect(servers.get(svc, { address: '127.0.0.1', port: 8080 })).toEqual({
+      role: 'fallback',
+      configured: '127.0.0.1:8080',
+      virtual: '10.0.0.1:80',
+      fallback: fallbackOf(cfg, v),
+    });
+    expect(servers.get(serviceOf(other), { address: '10.0.0.6', port: 80 })).toBeUndefined();
+  });
+});
