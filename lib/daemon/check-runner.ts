@@ -11,7 +11,7 @@ import { selectChecker } from '../../checks/registry.js';
 import { buildTarget } from '../../checks/target.js';
 import type { CheckResult, CheckTarget, Checker, ProbeSink } from '../../checks/types.js';
 import { applyResult, forceStatus, INITIAL_STATE, type RealCheckState, type RealStatus, type Transition } from './hysteresis.js';
-import { checkKey, perPair, realId } from './real-id.js';
+import { checkKey, perPair } from './real-id.js';
 import { DeadlineSlots, SlotTimers, type Deadline, type Expiring } from './slot-timers.js';
 
 export type CheckMode = 'negotiate' | 'connect';
@@ -24,17 +24,21 @@ const registryChecker: CheckerLookup = (v, mode) => selectChecker(v, v.checktype
 /** Targets depend only on the virtual and real: built once, not on every probe. */
 const targetOf: (v: VirtualService, r: RealServer) => CheckTarget = perPair(buildTarget);
 
+/**
+ * A (virtual, real) pair of an entry: its check target, which holds both and which the
+ * first member's probe needs anyway (an object of its own per real would cost every real
+ * of a large config again, for the daemon's life).
+ */
+const memberOf = (virtual: VirtualService, real: RealServer): CheckTarget => targetOf(virtual, real);
+
 /** An entry's fields that follow its members (a reload may change them). */
-function memberFields(members: RealEntry['members']): Pick<RealEntry, 'members' | 'realId' | 'target'> {
-  const { virtual, real } = members[0]!;
-  return { members, realId: realId(virtual, real), target: targetOf(virtual, real) };
+function memberFields(members: readonly CheckTarget[]): Pick<RealEntry, 'members' | 'target'> {
+  return { members, target: members[0]! };
 }
 
 export interface RealEntry {
   /** checkKey() of the members: what they share. */
   readonly id: string;
-  /** The original's real id of the first member (monitorfile lines show it). */
-  readonly realId: string;
   /** Every (virtual, real) pair that shares this id, in config order. */
   readonly members: readonly { readonly virtual: VirtualService; readonly real: RealServer }[];
   /** What the first member's probe checks: kept here, not looked up on every check. */
@@ -138,10 +142,10 @@ export class CheckRunner {
       this.rebuild(config, initial);
       return;
     }
-    const touched = new Map<string, { virtual: VirtualService; real: RealServer }[]>();
-    const membersOf = (id: string): { virtual: VirtualService; real: RealServer }[] => {
+    const touched = new Map<string, CheckTarget[]>();
+    const membersOf = (id: string): CheckTarget[] => {
       let m = touched.get(id);
-      if (!m) touched.set(id, (m = [...(this.entries.get(id)?.members ?? [])]));
+      if (!m) touched.set(id, (m = [...(this.entries.get(id)?.members.map((x) => memberOf(x.virtual, x.real)) ?? [])]));
       return m;
     };
     for (const virtual of gone) {
@@ -153,7 +157,7 @@ export class CheckRunner {
     for (const virtual of came) {
       for (const real of virtual.reals) {
         const m = membersOf(checkKey(virtual, real));
-        if (!m.some((x) => x.virtual === virtual && x.real === real)) m.push({ virtual, real });
+        if (!m.some((x) => x.virtual === virtual && x.real === real)) m.push(memberOf(virtual, real));
       }
     }
     const order = new Map<VirtualService, number>();
@@ -180,15 +184,15 @@ export class CheckRunner {
   }
 
   private rebuild(config: Config, initial: (id: string, members: RealEntry['members']) => RealCheckState): void {
-    const groups = new Map<string, { virtual: VirtualService; real: RealServer }[]>();
+    const groups = new Map<string, CheckTarget[]>();
     for (const virtual of config.virtuals) {
       for (const real of virtual.reals) {
         const id = checkKey(virtual, real);
         // A first member makes an array of one: pushed onto [], V8 reserves room for 17,
         // and nearly every real is the only member of its entry.
         const g = groups.get(id);
-        if (g) g.push({ virtual, real });
-        else groups.set(id, [{ virtual, real }]);
+        if (g) g.push(memberOf(virtual, real));
+        else groups.set(id, [memberOf(virtual, real)]);
       }
     }
     const next = new Map<string, RealEntry>();
@@ -212,7 +216,7 @@ export class CheckRunner {
 
   private newEntry(
     id: string,
-    members: RealEntry['members'],
+    members: readonly CheckTarget[],
     initial: (id: string, members: RealEntry['members']) => RealCheckState,
     now: number,
   ): RealEntry {
@@ -221,7 +225,6 @@ export class CheckRunner {
     return {
       id,
       members: m.members,
-      realId: m.realId,
       target: m.target,
       state: initial(id, members),
       checked: false,

@@ -74,7 +74,8 @@ export class Notifications {
       const rising = t.kind === 'soft-success' ? t : t.kind === 'down' ? t.rising : undefined;
       if (rising) log.log(softSuccess(real.ip, real.port, virtual.id, rising.count, rising.limit));
     }
-    if (t.kind === 'up' || t.kind === 'down') log.debug(2, `${t.kind === 'up' ? 'Enabled' : 'Disabled'} real server=${entry.realId}`);
+    if (t.kind === 'up' || t.kind === 'down')
+      log.debug(2, `${t.kind === 'up' ? 'Enabled' : 'Disabled'} real server=${realId(entry.target.virtual, entry.target.real)}`);
   }
 
   /**

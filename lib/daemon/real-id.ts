@@ -61,8 +61,11 @@ class PairMemo {
 
 const pairMemos = new WeakMap<RealServer, PairMemo>();
 
-/** The original's real id (spec §3.1), which monitorfile lines show. */
-export const realId = perPair((v, r) => {
+/**
+ * The original's real id (spec §3.1), which monitorfile lines and transitions show: made
+ * when asked, not kept, since it is asked for far more seldom than a check runs.
+ */
+export function realId(v: VirtualService, r: RealServer): string {
   const request = r.request ?? v.request;
   const receive = r.receive ?? v.receive;
   return [
@@ -77,7 +80,7 @@ export const realId = perPair((v, r) => {
     quotemeta(request),
     quotemeta(receive),
   ].join(':');
-});
+}
 
 /**
  * What a check's outcome depends on: the real id without weight and forwarding

@@ -170,6 +170,29 @@ describe('CheckRunner', () => {
     expect(probes).toBe(1);
   });
 
+  it("holds each member as its check target, the first member's being the entry's target (no other object per real)", async () => {
+    // ten virtuals, the first two sharing a real: changing one virtual is an incremental update
+    const virtuals = Array.from({ length: 10 }, (_, i) => `virtual=10.0.0.${i + 1}:80\n    real=127.0.0.${i === 1 ? 2 : i + 2}:80 gate\n`);
+    const text = `checkinterval=5\n${virtuals.join('')}`;
+    const h = harness(() => true);
+    const check = (): void => {
+      for (const e of h.runner.all()) {
+        expect(e.members[0]).toBe(e.target);
+        for (const m of e.members) expect(m).toMatchObject({ host: m.real.ip, port: m.real.port });
+      }
+    };
+    h.runner.update(await config(text));
+    expect([...h.runner.all()].map((e) => e.members.length)).toEqual([2, 1, 1, 1, 1, 1, 1, 1, 1]);
+    check();
+    const before = [...h.runner.all()][0];
+    h.runner.update(await config(text.replace('real=127.0.0.11:80', 'real=127.0.0.12:80')));
+    // incremental: the kept entry is the same object, its members rebuilt from its targets
+    expect([...h.runner.all()][0]).toBe(before);
+    expect([...h.runner.all()].map((e) => e.members[0]!.real.ip)).toContain('127.0.0.12');
+    check();
+    await h.runner.stop();
+  });
+
   it('keeps state across update() for unchanged reals and drops removed ones', async () => {
     const text = 'checkinterval=5\nvirtual=10.0.0.1:80\n    real=127.0.0.2:80 gate\n    real=127.0.0.3:80 gate\n';
     const h = harness(() => true);
