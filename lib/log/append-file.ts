@@ -36,6 +36,9 @@ const statPath = (path: string) => promised<Stats>((cb) => stat(path, cb));
 const openAppend = (path: string) => promised<number>((cb) => open(path, 'a', cb));
 const fstatFd = (fd: number) => promised<Stats>((cb) => fstat(fd, cb));
 
+/** Queued text written at once, at most (UTF-16 code units, ~bytes), unless one line is longer. */
+const BATCH_UNITS = 64 * 1024;
+
 /** A write that stopped part-way: `written` bytes of the buffer are in the file. */
 type PartialWriteError = NodeJS.ErrnoException & { written: number };
 
@@ -161,6 +164,19 @@ export class AppendFile {
     return text;
   }
 
+  /**
+   * The lines at the head of the queue, about BATCH_UNITS of them (at least one). A burst
+   * (every real of a large config added at start) would otherwise be one string, and one
+   * buffer, of all its lines at once, beside the queued lines themselves.
+   */
+  private takeBatch(): string {
+    let n = 0;
+    let units = 0;
+    while (n < this.queue.length && (n === 0 || units + this.queue[n]!.length <= BATCH_UNITS)) units += this.queue[n++]!.length;
+    this.queuedBytes -= units;
+    return this.queue.splice(0, n).join('');
+  }
+
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
@@ -172,7 +188,7 @@ export class AppendFile {
           this.fail(this.take(), err as Error);
           continue;
         }
-        const text = this.take();
+        const text = this.takeBatch();
         const unfinished = this.unfinished?.ino === this.ino && this.unfinished.dev === this.dev;
         const head = (unfinished ? '\n' : '') + (this.lost && this.resumeNotice ? this.resumeNotice(this.lost) : '');
         const buf = Buffer.from(head + text);
