@@ -118,6 +118,10 @@ export function serviceIdOf(s: IpvsServiceId): IpvsServiceId {
  * `10.0.0.1`, `2001:DB8:0::1`, `[2001:db8::1]`. Undefined when it is not an IP address.
  */
 export function canonicalAddress(text: string): Readonly<{ family: IpvsFamily; address: string }> | undefined {
+  // A dotted quad already in its canonical form, nearly every address of an IPv4 config, is
+  // told so by one scan: a cache entry for each (a key, a result and its string; about 1 MB
+  // at 10,000 reals) would cost more than the scan saves.
+  if (isCanonicalIPv4(text)) return { family: 4, address: text.length > SHORT_STRING ? ownCopy(text) : text };
   // Memoised: every convergence canonicalises every configured and listed address again,
   // and the same texts come back each time, so a bounded map, emptied when full, keeps
   // nearly every hit.
@@ -126,6 +130,33 @@ export function canonicalAddress(text: string): Readonly<{ family: IpvsFamily; a
   if (canonicalCache.size >= CANONICAL_CACHE_MAX) canonicalCache.clear();
   canonicalCache.set(ownCopy(text), result);
   return result;
+}
+
+/**
+ * V8 copies a slice up to this long and makes a longer one a view that keeps its whole
+ * parent alive (a listing's line, say): a longer address is copied before it is kept.
+ */
+const SHORT_STRING = 12;
+
+/** `a.b.c.d`, each 0-255 in decimal without a leading zero: what parseIPv4() would print back. */
+function isCanonicalIPv4(text: string): boolean {
+  if (text.length < 7 || text.length > 15) return false;
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // a '.' after the last part
+    if (c === 46) {
+      if (digits === 0 || value > 255 || ++parts > 4) return false;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && value === 0) return false; // a leading zero
+      value = value * 10 + (c - 48);
+      if (++digits > 3) return false;
+    } else return false;
+  }
+  return parts === 4;
 }
 
 const CANONICAL_CACHE_MAX = 1 << 17;

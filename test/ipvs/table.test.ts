@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   canonicalAddress,
@@ -48,6 +49,24 @@ describe('addresses', () => {
   it.each(['10.0.0.256', '10.0.0', 'example.com', '1::2::3', '12345::', '1:2:3:4:5:6:7:8:9', '[10.0.0.1]', ''])('rejects %s', (bad) => {
     expect(canonicalAddress(bad)).toBeUndefined();
   });
+
+  it('gives any dotted quad, leading zeros or not, as its four numbers printed back', () => {
+    const part = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 2 }));
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 4, maxLength: 4 }), (parts) => {
+        const text = parts.map(([n, zeros]) => String(n).padStart(String(n).length + zeros, '0')).join('.');
+        const tooLong = parts.some(([n, zeros]) => String(n).length + zeros > 3);
+        expect(canonicalAddress(text)).toEqual(tooLong ? undefined : { family: 4, address: parts.map(([n]) => n).join('.') });
+      }),
+    );
+  });
+
+  it.each(['1.2.3.4.5', '1.2.3.', '.1.2.3', '1..2.3', '1.2.3.4 ', '1.2.3.-4', '1.2.3.1000', '256.0.0.1'])(
+    'rejects the quad-like %j',
+    (bad) => {
+      expect(canonicalAddress(bad)).toBeUndefined();
+    },
+  );
 
   it('formats like inet_ntop', () => {
     expect(formatIPv6(parseIPv6('0:0:0:0:0:0:0:1')!)).toBe('::1');
