@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../lib/config/model.js';
 import { CheckRunner, type RealEntry } from '../../lib/daemon/check-runner.js';
+import { realId } from '../../lib/daemon/real-id.js';
 import { planReload, sameConfigValue } from '../../lib/daemon/reload-scope.js';
 import { parse } from '../config/parse-helpers.js';
 import { scriptedCheckers } from './helpers/scripted-checker.js';
@@ -112,7 +113,7 @@ const view = (runner: CheckRunner): unknown[] =>
   [...runner.all()]
     .map((e: RealEntry) => ({
       id: e.id,
-      realId: e.realId,
+      realId: realId(e.target.virtual, e.target.real),
       members: e.members.map((m) => `${m.virtual.id}/${m.real.ip}:${m.real.port}:${m.real.weight}`),
     }))
     .sort((a, b) => a.id.localeCompare(b.id));

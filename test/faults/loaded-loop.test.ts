@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectChecker } from '../../checks/registry.js';
 import type { Checker } from '../../checks/types.js';
 import { CheckRunner } from '../../lib/daemon/check-runner.js';
+import { realId } from '../../lib/daemon/real-id.js';
 import { parse } from '../config/parse-helpers.js';
 
 const ADDRESSES = Array.from({ length: 8 }, (_, i) => `127.0.152.${20 + i}`);
@@ -104,7 +105,7 @@ describe('a busy event loop', () => {
       checkers: () => loaded,
       onTransition: (e, t, result) => {
         lastChecked.set(e.id, Date.now());
-        if (t.kind === 'down') downs.push(`${e.realId}: ${result?.message} ${result?.detail ?? ''}`);
+        if (t.kind === 'down') downs.push(`${realId(e.target.virtual, e.target.real)}: ${result?.message} ${result?.detail ?? ''}`);
       },
     });
     runner.update(config);
@@ -129,6 +130,6 @@ describe('a busy event loop', () => {
     expect(downs.slice(0, 5)).toEqual([]);
     expect(downs).toHaveLength(0);
     const stale = [...runner.all()].filter((e) => (lastChecked.get(e.id) ?? 0) < lastStretch);
-    expect(stale.map((e) => e.realId).slice(0, 5)).toEqual([]);
+    expect(stale.map((e) => realId(e.target.virtual, e.target.real)).slice(0, 5)).toEqual([]);
   });
 });
