@@ -131,9 +131,9 @@ export async function converge(
   let passes = 0;
   const malformed = new Set<string>();
   /**
-   * What each pass sent. Only a later pass and the result's `unapplied` ask
-   * what was sent, which a first batch that worked never needs: its argsText() set is made
-   * on the first question, not kept through every convergence of the whole table.
+   * What each pass sent. Only a later pass and the result's `unapplied` ask what was sent,
+   * which a first batch that worked never needs: the set of their argsText() is made on the
+   * first question, not kept through every convergence of the whole table.
    */
   const sentPasses: (readonly IpvsCommand[])[] = [];
   let sentArgs: Set<string> | undefined;
