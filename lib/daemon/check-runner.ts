@@ -21,15 +21,12 @@ export type CheckerLookup = (virtual: VirtualService, mode: CheckMode) => Checke
 
 const registryChecker: CheckerLookup = (v, mode) => selectChecker(v, v.checktype.kind === 'combined' ? mode : undefined);
 
-/** Targets depend only on the virtual and real: built once, not on every probe. */
-const targetOf: (v: VirtualService, r: RealServer) => CheckTarget = perPair(buildTarget);
-
 /**
- * A (virtual, real) pair of an entry: its check target, which holds both and which the
- * first member's probe needs anyway (an object of its own per real would cost every real
- * of a large config again, for the daemon's life).
+ * Targets depend only on the virtual and real: built once, not on every probe. They are
+ * also an entry's members: a target holds its pair, and an object of its own per pair would
+ * cost every real of a large config again, for the daemon's life.
  */
-const memberOf = (virtual: VirtualService, real: RealServer): CheckTarget => targetOf(virtual, real);
+const targetOf: (v: VirtualService, r: RealServer) => CheckTarget = perPair(buildTarget);
 
 /** An entry's fields that follow its members (a reload may change them). */
 function memberFields(members: readonly CheckTarget[]): Pick<RealEntry, 'members' | 'target'> {
@@ -39,8 +36,8 @@ function memberFields(members: readonly CheckTarget[]): Pick<RealEntry, 'members
 export interface RealEntry {
   /** checkKey() of the members: what they share. */
   readonly id: string;
-  /** Every (virtual, real) pair that shares this id, in config order. */
-  readonly members: readonly { readonly virtual: VirtualService; readonly real: RealServer }[];
+  /** Every (virtual, real) pair that shares this id, in config order, as its check target. */
+  readonly members: readonly CheckTarget[];
   /** What the first member's probe checks: kept here, not looked up on every check. */
   readonly target: CheckTarget;
   state: RealCheckState;
@@ -145,7 +142,7 @@ export class CheckRunner {
     const touched = new Map<string, CheckTarget[]>();
     const membersOf = (id: string): CheckTarget[] => {
       let m = touched.get(id);
-      if (!m) touched.set(id, (m = [...(this.entries.get(id)?.members.map((x) => memberOf(x.virtual, x.real)) ?? [])]));
+      if (!m) touched.set(id, (m = [...(this.entries.get(id)?.members ?? [])]));
       return m;
     };
     for (const virtual of gone) {
@@ -157,7 +154,7 @@ export class CheckRunner {
     for (const virtual of came) {
       for (const real of virtual.reals) {
         const m = membersOf(checkKey(virtual, real));
-        if (!m.some((x) => x.virtual === virtual && x.real === real)) m.push(memberOf(virtual, real));
+        if (!m.some((x) => x.virtual === virtual && x.real === real)) m.push(targetOf(virtual, real));
       }
     }
     const order = new Map<VirtualService, number>();
@@ -191,8 +188,8 @@ export class CheckRunner {
         // A first member makes an array of one: pushed onto [], V8 reserves room for 17,
         // and nearly every real is the only member of its entry.
         const g = groups.get(id);
-        if (g) g.push(memberOf(virtual, real));
-        else groups.set(id, [memberOf(virtual, real)]);
+        if (g) g.push(targetOf(virtual, real));
+        else groups.set(id, [targetOf(virtual, real)]);
       }
     }
     const next = new Map<string, RealEntry>();
