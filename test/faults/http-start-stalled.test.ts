@@ -6,8 +6,7 @@
 // listeners, real timers. Addresses: 127.0.132.72 (ports 23132-23134).
 import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CheckRunner } from '../../lib/daemon/check-runner.js';
-import { parse } from '../config/parse-helpers.js';
+import { runChecks } from './support/runner-results.js';
 
 const HOST = '127.0.132.72';
 const servers: net.Server[] = [];
@@ -43,26 +42,11 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const tcpHandles = (): number => process.getActiveResourcesInfo().filter((r) => /^TCP/.test(r) && !/Server/.test(r)).length;
-
 it('stalled and trickling http reals end at negotiatetimeout through start(): down, no handle left, the healthy real up', async () => {
-  const r = await parse(
+  const { results, handlesBefore, handlesAfter } = await runChecks(
     `checkinterval=1\nnegotiatetimeout=1\nvirtual=10.0.0.1:80\n    real=${HOST}:23132 masq\n    real=${HOST}:23133 masq\n    real=${HOST}:23134 masq\n    service=http\n    checktype=negotiate\n    request="/health"\n    receive="OK"\n`,
+    3_500,
   );
-  if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
-  const before = tcpHandles();
-  const results: { port: number; ok: boolean; message: string; ms: number }[] = [];
-  const runner = new CheckRunner({
-    onTransition: (e, _t, result) => {
-      if (result) results.push({ port: e.members[0]!.real.port, ok: result.ok, message: result.message, ms: result.durationMs });
-    },
-  });
-  runner.update(r.config);
-  runner.start();
-  await sleep(3_500);
-  await runner.stop();
-  await sleep(200);
   for (const port of [23133, 23134]) {
     const bad = results.filter((x) => x.port === port);
     expect(bad.length).toBeGreaterThanOrEqual(1);
@@ -77,5 +61,5 @@ it('stalled and trickling http reals end at negotiatetimeout through start(): do
   const good = results.filter((x) => x.port === 23132);
   expect(good.length).toBeGreaterThanOrEqual(3);
   expect(good.every((x) => x.ok)).toBe(true);
-  expect(tcpHandles()).toBe(before);
+  expect(handlesAfter).toBe(handlesBefore);
 });
