@@ -29,6 +29,12 @@ export interface ReloadDeps {
   /** The running config, and what a reload does with the new one before the Director takes it. */
   readonly config: () => Config;
   readonly adopt: (config: Config) => void;
+  /**
+   * The config the Director runs once it has taken the new one: the new globals, and the
+   * virtuals a reload did not change as the objects it already ran. It replaces the parsed
+   * one, which would otherwise stay alive beside it: a second model of every real.
+   */
+  readonly keep: (config: Config) => void;
   readonly watcher: () => ConfigWatch | undefined;
   readonly stopped: () => boolean;
   readonly shutdown: () => Promise<void>;
@@ -126,6 +132,10 @@ export class ReloadQueue {
     // The table is left as it was when a stop came: the stop purges it next.
     if (lifecycle.stopRequested) return;
     await this.deps.director.reload(config);
+    // Once the Director has taken the new config, its own carries the new globals (a stop
+    // that came first leaves it on the old one, and the parsed config stays adopted).
+    const running = this.deps.director.currentConfig;
+    if (running.globals === config.globals) this.deps.keep(running);
     this.counted(true);
     await this.deps.endpoints.follow(config.globals.statusaddress);
     this.deps.watcher()?.setAutoreload(config.globals.autoreload, config.globals.callback);

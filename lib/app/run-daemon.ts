@@ -217,6 +217,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       logger.reconfigure({ supervised: config.globals.supervised, logfile: config.globals.logfile });
       alerter.setEmailAlertFrom(config.globals.emailalertfrom);
     },
+    keep: (running) => {
+      config = running;
+    },
     watcher: () => watcher,
     stopped: () => stopped,
     shutdown,

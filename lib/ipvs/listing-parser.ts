@@ -143,7 +143,7 @@ type Stage = 'header' | 'title' | 'title2' | 'body';
  * Throws IpvsadmError `parse` at the first line it does not understand.
  */
 export class ListingScanner {
-  readonly listings: Listing[] = [];
+  private listings: Listing[] = [];
   private stage: Stage = 'header';
   private kind: ListingKind = 'plain';
   private cur: ListedService | undefined;
@@ -183,7 +183,11 @@ export class ListingScanner {
       const line = this.headerLine + (this.stage === 'title' ? 1 : 2);
       throw listingParseError(`expected the column titles of ${LISTING_NAME[this.kind]}`, line);
     }
-    return this.listings;
+    // Handed over, not kept: a read's stream lives on in its pipe's listeners until the pipe
+    // has closed, while the caller already works with (or has dropped) what it parsed.
+    const listings = this.listings;
+    this.listings = [];
+    return listings;
   }
 
   private take(text: string, lineNo: () => number): void {

@@ -54,9 +54,12 @@ export async function readTableUnlessKnown(runner: IpvsadmRunner, known?: string
   const r = await runTaking(runner, ['-R'], LISTING_COMMANDS, take);
   if (r.exitCode !== 0) throw ipvsadmFailure(['-R'], r.exitCode, r.stderr);
   const digest = hash.digest('hex');
+  // `take` lives on in the pipe's listeners until the pipe has closed: the output it kept
+  // is handed over (or dropped) now, not after the convergence that follows the read.
+  const output = chunks.splice(0);
   if (digest === known) return { digest };
   const stream = new ListingStream();
-  for (const c of chunks) stream.push(c);
+  for (const c of output) stream.push(c);
   return { digest, table: joinListings(stream.end()) };
 }
 

@@ -31,11 +31,12 @@ async function queue(opts: { reload?: (c: Config) => Promise<void>; text?: strin
     opts: { configPath: path, parse: (text: string) => parseConfig(text, { file: path }), selfCommand: ['true'] },
     log: (m: string) => log.push(m),
     lifecycle,
-    director: { reload: opts.reload ?? (async () => undefined) },
+    director: { reload: opts.reload ?? (async () => undefined), currentConfig: running },
     endpoints: { metrics: undefined, follow: async () => undefined },
     reloads: { ok: 0, failed: 0 },
     config: () => running,
     adopt: () => undefined,
+    keep: () => undefined,
     watcher: () => undefined,
     stopped: () => stopped,
     shutdown: async () => {

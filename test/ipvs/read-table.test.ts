@@ -324,6 +324,12 @@ describe('reading as ipvsadm prints', () => {
     expect(joinListings(streamed(text.trimEnd(), 5).end())).toEqual(EXPECTED);
   });
 
+  it('hands what it parsed over at the end and keeps none of it (the pipe may hold the stream on)', () => {
+    const s = streamed(both(), 64);
+    expect(joinListings(s.end())).toEqual(EXPECTED);
+    expect(s.end()).toEqual([]);
+  });
+
   it('skips the destinations outside the scope across pieces', () => {
     const text = both();
     const scope = new Set([serviceKey(EXPECTED.services.at(-1)!)]);
