@@ -92,6 +92,18 @@ export function procStat(pid) {
   };
 }
 
+/** The variables a `#!/usr/bin/env -S NAME=value ... node` line sets for node. */
+export function launcherEnv(shebang) {
+  const words = /^#!\S*env -S (.*)$/.exec(shebang)?.[1].split(' ') ?? [];
+  const set = {};
+  for (const w of words) {
+    const m = /^([A-Za-z_]\w*)=(.*)$/.exec(w);
+    if (!m) break;
+    set[m[1]] = m[2];
+  }
+  return set;
+}
+
 /**
  * Starts `which` ('ours' or 'original') with `-d <cfg> start` in a fresh directory whose
  * ./ipvsadm is the timed fake. Ours runs with bench/loop-stats.cjs preloaded, sampling every
@@ -116,9 +128,11 @@ export function startDaemon(configText, which = 'ours', { beforeStart, loopResol
   beforeStart?.(env.FAKE_IPVSADM_STATE);
   // BENCH_DAEMON_NODE_ARGS: extra node options for our daemon (e.g. --cpu-prof when profiling).
   // The launcher's own node options (its #! line, e.g. --max-semi-space-size) are passed
-  // too, so that the bench measures the daemon as installed.
+  // too, and the variables it sets before node (MALLOC_MMAP_THRESHOLD_), so that the bench
+  // measures the daemon as installed.
   const shebang = readFileSync(BIN, 'utf8').split('\n')[0];
   const launcherOpts = (/[/ ]node( .*)?$/.exec(shebang)?.[1] ?? '').split(' ').filter(Boolean);
+  if (which === 'ours') Object.assign(env, launcherEnv(shebang));
   const extra = [...launcherOpts, ...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const cmd =
     which === 'ours' ? [process.execPath, ...extra, '--require', LOOP_STATS, BIN, '-d', cfg, 'start'] : [ORIGINAL, '-d', cfg, 'start'];

@@ -92,10 +92,10 @@ stage_program() {
   bash "$SRC/scripts/install-system.sh" --destdir="$ROOT" --prefix=/usr --sysconfdir=/etc \
     --unitdir=/lib/systemd/system --node="$RUNTIME/bin/node" --no-divert >/dev/null
   local lib=$ROOT$LIBDIR
-  sed -i "1s|^\(#!\(/usr/bin/env -S \)\{0,1\}\)$RUNTIME/bin/node|\1$NODE|" "$lib/bin/ldirectord"
+  sed -i "1s|^\(#!\(/usr/bin/env -S \([A-Za-z_][A-Za-z0-9_]*=[^ ]* \)*\)\{0,1\}\)$RUNTIME/bin/node|\1$NODE|" "$lib/bin/ldirectord"
   # Relative within /usr (Debian policy 10.5); the OCF agent matches the link's own path.
   ln -sfn ../lib/ldirectord-ts/bin/ldirectord "$ROOT/usr/sbin/ldirectord"
-  head -n1 "$lib/bin/ldirectord" | grep -q "^#!\(/usr/bin/env -S \)\{0,1\}$NODE\( \|\$\)" \
+  head -n1 "$lib/bin/ldirectord" | grep -q "^#!\(/usr/bin/env -S \([A-Za-z_][A-Za-z0-9_]*=[^ ]* \)*\)\{0,1\}$NODE\( \|\$\)" \
     || die "bin/ldirectord: #! line not rewritten"
 
   # Not run: the installer, the lock file, the README, the unit and logrotate copies

@@ -243,12 +243,15 @@ copy_program() {
       done
     fi
   fi
-  # The #! line names node by absolute path (agents run with a minimal PATH). Node's
-  # options on the source #! line (after `env -S node`) are kept, and with them `env -S`:
-  # the kernel would hand node all of them as one argument (see bin/ldirectord).
-  node_opts=$(head -n1 "$stage/bin/ldirectord" | sed -n 's|^#!.*[/ ]node\( .*\)\{0,1\}$|\1|p')
-  if [ -n "$node_opts" ]; then
-    sed -i "1s|^#!.*\$|#!/usr/bin/env -S $NODE_BIN$node_opts|" "$stage/bin/ldirectord"
+  # The #! line names node by absolute path (agents run with a minimal PATH). What the
+  # source #! line gives `env -S` besides node is kept (the variables set before it, node's
+  # options after it), and with it `env -S`: the kernel would hand node all of them as one
+  # argument (see bin/ldirectord).
+  shebang=$(head -n1 "$stage/bin/ldirectord")
+  node_env=$(printf '%s\n' "$shebang" | sed -n 's|^#!/usr/bin/env -S \(\([A-Za-z_][A-Za-z0-9_]*=[^ ]* \)*\)node\( .*\)\{0,1\}$|\1|p')
+  node_opts=$(printf '%s\n' "$shebang" | sed -n 's|^#!.*[/ ]node\( .*\)\{0,1\}$|\1|p')
+  if [ -n "$node_env$node_opts" ]; then
+    sed -i "1s|^#!.*\$|#!/usr/bin/env -S $node_env$NODE_BIN$node_opts|" "$stage/bin/ldirectord"
   else
     sed -i "1s|^#!.*\$|#!$NODE_BIN|" "$stage/bin/ldirectord"
   fi

@@ -67,6 +67,7 @@ interface Report {
     list: string;
     pidFile: string | null;
     cmdline: string[] | null;
+    mallocEnv: string[] | null;
     startToTableMs: number;
     returnedToTableMs: number;
     requests: Requests;
@@ -241,6 +242,8 @@ describe('(a) the seed tutorial LVS-NAT config, with guest addresses', () => {
     expect(g.a.cmdline!.slice(-3)).toEqual([`${ROOT}/.cache/daemon-e2e/bin/ldirectord`, 'ldirectord.cf', 'start']);
     // the launcher's V8 options reach the detached daemon
     expect(g.a.cmdline!.slice(1, -3)).toEqual(['--max-semi-space-size=1', '--v8-pool-size=1', '--expose-gc']);
+    // and so does the malloc setting that `env -S` puts in its environment
+    expect(g.a.mallocEnv).toEqual(['MALLOC_MMAP_THRESHOLD_=131072']);
   });
 
   it('ipvsadm -S -n is the expected table, next to the hand-made service it leaves alone', () => {

@@ -172,11 +172,11 @@ suite('scripts/install-system.sh into a DESTDIR', () => {
       expect(readlinkSync(join(d, 'usr/sbin/ldirectord'))).toBe('/usr/lib/ldirectord-ts/bin/ldirectord');
       expect(readFileSync(join(d, 'usr/sbin/ldirectord.perl'), 'utf8')).toBe(PERL_ORIGINAL);
 
-      // The launcher names node by absolute path, through `env -S` with its options, and is
-      // executable.
+      // The launcher names node by absolute path, through `env -S` with the variable it sets
+      // and node's options, and is executable.
       const launcher = join(lib, 'bin/ldirectord');
       expect(readFileSync(launcher, 'utf8').split('\n')[0]).toBe(
-        `#!/usr/bin/env -S ${NODE} --max-semi-space-size=1 --v8-pool-size=1 --expose-gc`,
+        `#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 ${NODE} --max-semi-space-size=1 --v8-pool-size=1 --expose-gc`,
       );
       expect(statSync(launcher).mode & 0o111).toBe(0o111);
       // Run as agents run it, through the kernel's #! handling, which hands the interpreter

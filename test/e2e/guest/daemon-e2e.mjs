@@ -351,6 +351,11 @@ await step('a', async () => {
   const pidFile = '/var/run/ldirectord.ldirectord.cf.pid';
   out.a.pidFile = existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : null;
   out.a.cmdline = out.a.pidFile ? readFileSync(`/proc/${out.a.pidFile.trim()}/cmdline`, 'utf8').split('\0').filter(Boolean) : null;
+  out.a.mallocEnv = out.a.pidFile
+    ? readFileSync(`/proc/${out.a.pidFile.trim()}/environ`, 'utf8')
+        .split('\0')
+        .filter((e) => e.startsWith('MALLOC_'))
+    : null;
   await cli('aStatus', ['ldirectord.cf', 'status']);
   // A few requests through the VIP while both reals are up: the first ten that end (a
   // request is reported when it ends, which on the guest's one busy CPU can take seconds).
