@@ -11,6 +11,7 @@
 // that is not understood reported, and ipvsadm's errors reported as errors, never as an
 // empty table.
 import { ownCopy, releaseLastMatch } from '../v8-strings.js';
+import { plainDestination, thresholdDestination } from './destination-bytes.js';
 import { IpvsadmError } from './errors.js';
 import {
   canonicalNetmask,
@@ -177,6 +178,27 @@ export class ListingScanner {
     this.nextLine++;
   }
 
+  /**
+   * A destination line given as the bytes it came in (from `start` to its line break at
+   * `end`): read there if it is an IPv4 one (destination-bytes.ts); else false, nothing
+   * consumed, for line() to read as text.
+   */
+  destinationBytes(chunk: Buffer, start: number, end: number): boolean {
+    const cur = this.cur;
+    if (this.stage !== 'body' || !cur) return false;
+    if (this.kind === 'plain') {
+      const d = plainDestination(chunk, start, end);
+      if (!d) return false;
+      cur.destinations.push(d);
+    } else {
+      const t = thresholdDestination(chunk, start, end);
+      if (!t) return false;
+      cur.thresholds.push(t);
+    }
+    this.nextLine++;
+    return true;
+  }
+
   /** The listings, once every line has been given. */
   end(): Listing[] {
     if (this.stage === 'title' || this.stage === 'title2') {
@@ -290,9 +312,12 @@ export class ListingStream {
       for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
         const from = start;
         start = nl + 1;
-        if (this.partial === '' && this.scanner.skippingDestinations && isDestination(chunk, from, nl)) {
-          this.scanner.skip();
-          continue;
+        if (this.partial === '' && isDestination(chunk, from, nl)) {
+          if (this.scanner.skippingDestinations) {
+            this.scanner.skip();
+            continue;
+          }
+          if (this.scanner.destinationBytes(chunk, from, nl)) continue;
         }
         const text = chunk.toString('ascii', from, nl);
         const whole = this.partial === '' ? text : this.partial + text;

@@ -139,7 +139,7 @@ export function canonicalAddress(text: string): Readonly<{ family: IpvsFamily; a
 const SHORT_STRING = 12;
 
 /** `a.b.c.d`, each 0-255 in decimal without a leading zero: what parseIPv4() would print back. */
-function isCanonicalIPv4(text: string): boolean {
+export function isCanonicalIPv4(text: string): boolean {
   if (text.length < 7 || text.length > 15) return false;
   let parts = 0;
   let value = 0;
