@@ -3,7 +3,6 @@
 import type { IpvsCommand } from './commands.js';
 import {
   destinationKey,
-  indexDestinations,
   indexServices,
   normalizeService,
   sameDestination,
@@ -78,17 +77,21 @@ export function diffTable(current: IpvsTable, desired: IpvsTable, managed: Itera
   for (const [k, w] of want) {
     const id = serviceIdOf(w);
     const c = cur.get(k);
-    const dests = uniqueDestinations(w);
     if (!c) {
       services.push({ op: 'add-service', service: { ...id, ...optionsOf(w) } });
-      for (const d of dests) grow.push({ op: 'add-destination', service: id, destination: d });
+      for (const d of uniqueDestinations(w)) grow.push({ op: 'add-destination', service: id, destination: d });
       continue;
     }
     if (!sameServiceOptions(c, w)) services.push({ op: 'edit-service', service: { ...id, ...optionsOf(w) }, previous: optionsOf(c) });
-    const have = indexDestinations(c);
+    // Each destination's key is made once: a convergence of the whole table compares every
+    // real, and the keys were most of what it allocated.
+    const haveKeys = c.destinations.map(destinationKey);
+    const have = new Map<string, IpvsDestination>();
+    c.destinations.forEach((h, i) => have.set(haveKeys[i]!, h));
     const wanted = new Set<string>();
-    for (const d of dests) {
+    for (const d of w.destinations) {
       const dk = destinationKey(d);
+      if (wanted.has(dk)) continue; // a later duplicate (the kernel holds each key once)
       wanted.add(dk);
       const h = have.get(dk);
       if (!h) grow.push({ op: 'add-destination', service: id, destination: d });
@@ -96,9 +99,9 @@ export function diffTable(current: IpvsTable, desired: IpvsTable, managed: Itera
         (d.weight < h.weight ? shrink : grow).push({ op: 'edit-destination', service: id, destination: d, previous: h });
       }
     }
-    for (const h of c.destinations) {
-      if (!wanted.has(destinationKey(h))) shrink.push({ op: 'delete-destination', service: id, destination: h });
-    }
+    c.destinations.forEach((h, i) => {
+      if (!wanted.has(haveKeys[i]!)) shrink.push({ op: 'delete-destination', service: id, destination: h });
+    });
   }
   for (const k of managedKeys) {
     const c = cur.get(k);

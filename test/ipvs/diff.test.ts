@@ -138,6 +138,9 @@ describe('diffTable', () => {
       '-A -t 10.0.0.1:80 -s wrr',
       '-a -t 10.0.0.1:80 -r 10.0.0.2:80 -g -w 3 -x 0 -y 0',
     ]);
+    // in a service the table already has, too: the second neither edits nor deletes it
+    const have = table(svc(V1, [d('10.0.0.2', { forward: 'gate', weight: 3 })]));
+    expect(lines(diffTable(have, want, [K1]))).toEqual([]);
   });
 
   it('refuses a desired service that is not managed (a caller bug)', () => {
