@@ -83,8 +83,8 @@ export function diffTable(current: IpvsTable, desired: IpvsTable, managed: Itera
       continue;
     }
     if (!sameServiceOptions(c, w)) services.push({ op: 'edit-service', service: { ...id, ...optionsOf(w) }, previous: optionsOf(c) });
-    // Each destination's key is made once: a convergence of the whole table compares every
-    // real, and the keys were most of what it allocated.
+    // Each destination's key is made once, not once per lookup: a convergence of the whole
+    // table compares every real.
     const haveKeys = c.destinations.map(destinationKey);
     const have = new Map<string, IpvsDestination>();
     c.destinations.forEach((h, i) => have.set(haveKeys[i]!, h));
