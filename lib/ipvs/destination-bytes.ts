@@ -1,9 +1,9 @@
 // A destination line of ipvsadm's listings read from the bytes it arrived in, for the lines
 // of nearly every table: an IPv4 real, `  -> 10.0.0.2:80  Masq  1  0  0` (`-L -n`) or
 // `  -> 10.0.0.2:80  0  0  0  0` (`--thresholds`). Read as text, each such line made a line
-// string, a match with five substrings, a host slice and two result objects: about 0.7 KB of
-// garbage a line, 14 MB for a full read of 10,000 reals, which V8 keeps in part until the
-// collection it starts during the read has finished. Here a line costs its address string and
+// string, a match with five substrings, a host slice and two result objects, garbage that V8
+// keeps in part until the collection it starts during a full read has finished (figures:
+// bench/RESULTS.md, "Memory at 10,000 reals, tenth pass"). Here a line costs its address string and
 // the record it becomes. Any other line (IPv6, an address ipvsadm would not print, a field out
 // of range, a stray byte) is left to the text path, which reads it, or reports it, as before.
 import { isCanonicalIPv4, type IpvsForward } from './table.js';
@@ -85,7 +85,14 @@ export function plainDestination(b: Buffer, start: number, end: number): PlainDe
   if (!addressPort(b, start, end)) return undefined;
   let i = at;
   while (i < end && b[i] === SPACE) i++;
-  const f = FORWARDS.find(({ word }) => end - i > word.length && b.compare(word, 0, word.length, i, i + word.length) === 0);
+  // A loop, not find(): a callback would be a closure made for every line.
+  let f: (typeof FORWARDS)[number] | undefined;
+  for (const x of FORWARDS) {
+    if (end - i > x.word.length && b.compare(x.word, 0, x.word.length, i, i + x.word.length) === 0) {
+      f = x;
+      break;
+    }
+  }
   if (!f) return undefined;
   at = i + f.word.length;
   const weight = spacedNumber(b, end);
