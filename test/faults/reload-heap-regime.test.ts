@@ -24,6 +24,7 @@ async function queue(opts: { reload?: (c: Config) => Promise<void>; text?: strin
   const running = (await parseConfig(CONFIG, { file: path })).config!;
   const heap: string[] = [];
   const log: string[] = [];
+  const kept: Config[] = [];
   const lifecycle = new Lifecycle();
   lifecycle.set('running');
   let stopped = false;
@@ -36,7 +37,7 @@ async function queue(opts: { reload?: (c: Config) => Promise<void>; text?: strin
     reloads: { ok: 0, failed: 0 },
     config: () => running,
     adopt: () => undefined,
-    keep: () => undefined,
+    keep: (c: Config) => kept.push(c),
     watcher: () => undefined,
     stopped: () => stopped,
     shutdown: async () => {
@@ -45,7 +46,7 @@ async function queue(opts: { reload?: (c: Config) => Promise<void>; text?: strin
     },
     heap: { building: () => heap.push('building'), settled: (ms: number) => heap.push(`settled ${ms}`) },
   } as unknown as ReloadDeps;
-  return { q: new ReloadQueue(deps), heap, log, lifecycle, deps };
+  return { q: new ReloadQueue(deps), heap, log, lifecycle, deps, kept };
 }
 
 describe('a failing reload still ends its build', () => {
@@ -64,7 +65,7 @@ describe('a failing reload still ends its build', () => {
   });
 
   it('the table cannot be changed (ipvsadm fails)', async () => {
-    const { q, heap, log, deps } = await queue({
+    const { q, heap, log, deps, kept } = await queue({
       reload: async () => {
         throw new Error('ipvsadm exited with status 2');
       },
@@ -73,6 +74,8 @@ describe('a failing reload still ends its build', () => {
     await vi.waitFor(() => expect(heap).toEqual(['building', `settled ${RELOAD_SETTLE_MS}`]));
     expect(log.join('\n')).toMatch(/reload failed: ipvsadm exited with status 2/);
     expect(deps.reloads.failed).toBe(1);
+    // nothing the Director may not run replaces the daemon's config
+    expect(kept).toEqual([]);
   });
 
   it('a stop comes while the table is changed: the daemon stops, nothing settles', async () => {
