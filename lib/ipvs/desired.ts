@@ -12,10 +12,12 @@
 // - everything else in a managed virtual is removed (ldirectord owns its virtuals).
 import type { Config, FallbackServer, RealServer, VirtualService } from '../config/model.js';
 import {
+  addressPortKey,
   canonicalAddress,
   destinationKey,
   indexDestinations,
   indexServices,
+  isCanonicalIPv4,
   serviceKey,
   serviceLabel,
   storedDestinationPort,
@@ -85,7 +87,13 @@ export interface DesiredState {
   readonly servers: ConfiguredServers;
 }
 
-const address = (ip: string): string => canonicalAddress(ip)?.address ?? ip;
+/** The address as the kernel lists it; a config's dotted quad is that already (no copy, no object). */
+const address = (ip: string): string => (isCanonicalIPv4(ip) ? ip : (canonicalAddress(ip)?.address ?? ip));
+
+/** True when the table's entry is already what a desired one with these fields would be. */
+function holds(d: IpvsDestination, forward: IpvsDestination['forward'], weight: number, upper: number, lower: number): boolean {
+  return d.forward === forward && d.weight === weight && d.upperThreshold === upper && d.lowerThreshold === lower;
+}
 
 /** The IPVS service of a virtual (the options of spec §4.2's `-A/-E`). */
 export function serviceOf(v: VirtualService): IpvsService {
@@ -145,28 +153,35 @@ export function desiredState(config: Config, current: IpvsTable, snapshot: Reals
     // Destinations are written out field by field, not as `{ ...stored, forward, ... }`: V8
     // (Node 20) gives each object built by a spread followed by more properties a hidden
     // class of its own, allocated in the old generation, for every real of every convergence.
+    // A real the table already holds as wanted is that entry itself: the drift check's
+    // convergence of the whole table then makes no object per real, only a key.
     for (let i = 0; i < v.reals.length; i++) {
       const r = v.reals[i]!;
       const known = states?.[i];
       const addr = address(r.ip);
-      const stored = { address: addr, port: storedDestinationPort(svc, r.forward, r.port) };
-      const inTable = inService.get(destinationKey(stored));
+      const port = storedDestinationPort(svc, r.forward, r.port);
+      const inTable = inService.get(addressPortKey(addr, port));
       switch (known?.state ?? 'unknown') {
-        case 'up':
+        case 'up': {
           anyUp = true;
-          reals.push({
-            address: stored.address,
-            port: stored.port,
-            forward: r.forward,
-            weight: known?.weight ?? r.weight,
-            upperThreshold: r.upperThreshold,
-            lowerThreshold: r.lowerThreshold,
-          });
+          const weight = known?.weight ?? r.weight;
+          if (inTable && holds(inTable, r.forward, weight, r.upperThreshold, r.lowerThreshold)) reals.push(inTable);
+          else
+            reals.push({
+              address: addr,
+              port,
+              forward: r.forward,
+              weight,
+              upperThreshold: r.upperThreshold,
+              lowerThreshold: r.lowerThreshold,
+            });
           break;
+        }
         case 'down':
           // quiescing is `-e -w 0` without -x/-y in the original: thresholds end up 0
-          if (v.quiescent && (inTable || readd))
-            reals.push({ address: stored.address, port: stored.port, forward: r.forward, weight: 0, upperThreshold: 0, lowerThreshold: 0 });
+          if (!v.quiescent || !(inTable || readd)) break;
+          if (inTable && holds(inTable, r.forward, 0, 0, 0)) reals.push(inTable);
+          else reals.push({ address: addr, port, forward: r.forward, weight: 0, upperThreshold: 0, lowerThreshold: 0 });
           break;
         case 'unknown':
           anyUnknown = true;
@@ -177,23 +192,15 @@ export function desiredState(config: Config, current: IpvsTable, snapshot: Reals
 
     const destinations: IpvsDestination[] = [];
     const fb = fallbackOf(config, v);
-    if (fb) {
+    if (fb && !anyUp) {
       const addr = address(fb.ip);
-      const stored = { address: addr, port: storedDestinationPort(svc, fb.forward, fb.port) };
-      if (!anyUp) {
-        const inTable = inService.get(destinationKey(stored));
-        // listed first, so that it wins over a quiesced real at the same address
-        if (!anyUnknown)
-          destinations.push({
-            address: stored.address,
-            port: stored.port,
-            forward: fb.forward,
-            weight: 1,
-            upperThreshold: 0,
-            lowerThreshold: 0,
-          });
-        else if (inTable) destinations.push(inTable);
-      }
+      const port = storedDestinationPort(svc, fb.forward, fb.port);
+      const inTable = inService.get(addressPortKey(addr, port));
+      // listed first, so that it wins over a quiesced real at the same address
+      if (!anyUnknown) {
+        if (inTable && holds(inTable, fb.forward, 1, 0, 0)) destinations.push(inTable);
+        else destinations.push({ address: addr, port, forward: fb.forward, weight: 1, upperThreshold: 0, lowerThreshold: 0 });
+      } else if (inTable) destinations.push(inTable);
     }
     destinations.push(...reals);
     services.push({ ...svc, destinations });

@@ -87,7 +87,12 @@ export function serviceLabel(id: IpvsServiceId): string {
 
 /** `10.0.0.2:80` / `[2001:db8::2]:80`: the destination key inside one service (as ipvsadm prints it). */
 export function destinationKey(d: { readonly address: string; readonly port: number }): string {
-  return `${d.address}:${d.port}`;
+  return addressPortKey(d.address, d.port);
+}
+
+/** destinationKey() of an address and a port that are not held in one object. */
+export function addressPortKey(address: string, port: number): string {
+  return `${address}:${port}`;
 }
 
 /** The service part of `ipvsadm` arguments: `-t a:p`, `-u a:p`, `-f m` or `-f m -6`. */
@@ -270,10 +275,19 @@ export function storedDestinationPort(service: IpvsServiceId, forward: IpvsForwa
   return port;
 }
 
+function portsStored(s: IpvsService): boolean {
+  for (const d of s.destinations) if (storedDestinationPort(s, d.forward, d.port) !== d.port) return false;
+  return true;
+}
+
 /** A service with every field in the form ipvsadm reads it back (ports mapped, flags and netmask canonical). */
 export function normalizeService(s: IpvsService): IpvsService {
   const schedFlags = canonicalSchedFlags(s.scheduler, s.schedFlags);
   const netmask = canonicalNetmask(s.family, s.persistent, s.netmask);
+  // What ipvsadm listed, and what the config asks for in most cases, is in this form
+  // already: no copy of the service and its destinations (a whole-table convergence
+  // normalises every service of both tables).
+  if (schedFlags === s.schedFlags && netmask === s.netmask && s.pe !== '' && portsStored(s)) return s;
   const out: IpvsService = {
     ...serviceIdOf(s),
     scheduler: s.scheduler,
