@@ -9,6 +9,8 @@ import type { CheckRunner, RealEntry } from './check-runner.js';
 import { INITIAL_STATE, type RealCheckState } from './hysteresis.js';
 import { checkKey, realAddress } from './real-id.js';
 import { IpvsReconciler, type ConvergeResult } from '../ipvs/converge.js';
+import type { ServicesRead } from '../ipvs/read-table.js';
+import { ABSENT } from '../ipvs/service-digest.js';
 import type { IpvsadmRunner } from '../ipvs/ipvsadm-runner.js';
 import { desiredState, NOTHING_KNOWN, serviceOf, virtualKey, type DesiredState, type RealsSnapshot } from '../ipvs/desired.js';
 import { purgeFailed } from '../ipvs/messages.js';
@@ -69,16 +71,22 @@ export class Director {
   private pending: Set<string> | 'all' = 'all';
   private lastIpvsError = '';
   /**
-   * The digest of the listings as ipvsadm printed them when a drift check last found the
-   * table as wanted, while no check result or reload has come in since (`dirty`): the next
-   * drift check that reads the same text has nothing to do, and skips parsing, the desired
-   * state and the diff (with thousands of reals, most of the daemon's idle CPU). A digest,
-   * not the text: that is ~150 bytes per real, kept for as long as the table stays right.
+   * Per managed service, the digest of its listing lines (service-digest.ts) when a
+   * convergence last found it as wanted. The drift check parses, and compares with the
+   * desired state, only the services whose lines differ, and those `unsettled`: with
+   * thousands of reals, a reload or a real going down concerns a few services, and a
+   * whole-table comparison would be most of the daemon's CPU and its highest heap.
    */
-  private quietListing: string | undefined;
-  private dirty = true;
-  /** What the last convergence found to do, for the drift check. */
-  private lastConverge: { planned: number; ok: boolean } | undefined;
+  private readonly settledDigests = new Map<string, number>();
+  /**
+   * Services whose desired state a check result, a reload or a failed convergence changed
+   * after the last convergence of them took their desired state.
+   */
+  private unsettled: Set<string> | 'all' = 'all';
+  /** A drift check came while a convergence ran: it runs once that one has ended. */
+  private driftDeferred = false;
+  /** Whether the last convergence worked. */
+  private lastConverge: { ok: boolean } | undefined;
   private stopping = false;
   private readonly now: () => number;
   /** The IPVS table as last read (start, every convergence). */
@@ -102,8 +110,9 @@ export class Director {
     const { events } = this.deps;
     events.on('checked', ({ entry, transition }) => {
       if (transition.kind !== 'up' && transition.kind !== 'down') return;
-      this.dirty = true;
-      if (this.status !== 'starting') void this.requestConverge(new Set(entry.members.map((m) => virtualKey(m.virtual))));
+      const keys = new Set(entry.members.map((m) => virtualKey(m.virtual)));
+      this.unsettle(keys);
+      if (this.status !== 'starting') void this.requestConverge(keys);
     });
     events.on('converge-wanted', ({ why }) => {
       if (why === 'drift-check') void this.repairDrift();
@@ -189,11 +198,11 @@ export class Director {
     const plan = planReload(this.config, edited);
     const next = plan.config;
     this.setStatus('reloading');
-    this.dirty = true;
     const old = new Set(serviceIndex(this.config).keys);
     const now = new Set(serviceIndex(next).keys);
     this.dropped = [...new Set([...this.dropped, ...[...old].filter((k) => !now.has(k))])];
     const scope: Scope = plan.scope === 'all' ? 'all' : new Set([...plan.scope, ...this.dropped]);
+    this.unsettle(scope);
     this.config = next;
     // The table as last read serves as the starting point when the last convergence
     // worked: the batch's read-back verifies it, and a pass more corrects a change made
@@ -263,7 +272,7 @@ export class Director {
    * One convergence at a time; requests during one coalesce into one more, whose scope is
    * everything asked for meanwhile. `current`: the table (of at least `scope`) read just now.
    */
-  requestConverge(scope: Scope = 'all', current?: IpvsTable): Promise<void> {
+  requestConverge(scope: Scope = 'all', current?: IpvsTable, digests?: ReadonlyMap<string, number>): Promise<void> {
     // After stop() has begun, only its own purge may touch the table.
     if (this.stopping) return this.converging ?? Promise.resolve();
     if (scope === 'all' || this.pending === 'all') this.pending = 'all';
@@ -273,7 +282,7 @@ export class Director {
       return this.converging;
     }
     this.converging = (async () => {
-      let known = current ? { table: current, scope } : undefined;
+      let known: KnownTable | undefined = current ? { table: current, scope, ...(digests ? { digests } : {}) } : undefined;
       do {
         this.again = false;
         const taken = this.pending;
@@ -282,10 +291,17 @@ export class Director {
         // Check results that came in meanwhile: the table this convergence has just read
         // back is where the next one starts (a whole listing less per round; drift by
         // others is still caught by the drift check and by each read-back).
-        known = result?.after && !result.error ? { table: result.after, scope: result.scope } : undefined;
+        known =
+          result?.after && !result.error
+            ? { table: result.after, scope: result.scope, ...(result.digests ? { digests: result.digests } : {}) }
+            : undefined;
       } while (this.again && !this.stopping);
     })().finally(() => {
       this.converging = null;
+      if (this.driftDeferred && !this.stopping) {
+        this.driftDeferred = false;
+        void this.repairDrift();
+      }
     });
     return this.converging;
   }
@@ -313,10 +329,7 @@ export class Director {
    * `known`: a table read just now, to start from when it holds the whole scope (else
    * converge reads it). Services a reload dropped are always in the scope: they go.
    */
-  private async convergeNow(
-    scope: Scope,
-    known?: { readonly table: IpvsTable; readonly scope: Scope },
-  ): Promise<(ConvergeResult & { readonly scope: Scope }) | undefined> {
+  private async convergeNow(scope: Scope, known?: KnownTable): Promise<(ConvergeResult & { readonly scope: Scope }) | undefined> {
     let desired: DesiredState | undefined;
     let reals: RealsSnapshot = NOTHING_KNOWN;
     // One config for the whole convergence: a reload may swap this.config while the table
@@ -336,6 +349,7 @@ export class Director {
       (table) => {
         // The states as they are once the table is read: the latest check results count.
         reals = snapshotReals(config, { entries: this.runner, ramps: this.deps.ramps }, this.now(), only);
+        this.settling(only, config);
         desired = desiredState(config, table, reals, { previouslyManaged: dropped, scope: only });
         return desired.table;
       },
@@ -347,7 +361,17 @@ export class Director {
       const table = only && this.lastTable ? replaceServices(this.lastTable.table, result.after, only) : result.after;
       this.lastTable = { table, at: this.now() };
     }
-    this.lastConverge = { planned: result.planned.length, ok: result.ok && !result.error };
+    const ok = result.ok && !result.error;
+    this.lastConverge = { ok };
+    // What was read last is what is wanted: its services' lines are settled. Without the
+    // digests of that read, or after a failure (the table may be as it was while the desired
+    // state is not, which no digest tells), the drift check compares them again.
+    const digests = result.digests ?? (current && result.after === current ? known?.digests : undefined);
+    for (const k of managed) {
+      if (ok && digests) this.settledDigests.set(k, digests.get(k) ?? ABSENT);
+      else this.settledDigests.delete(k);
+    }
+    if (!ok) this.unsettle(only ?? 'all');
     this.lastIpvsError = convergenceErrorLine(result);
     if (!result.error && result.ok) {
       // Only what this convergence deleted: a reload meanwhile may have dropped more.
@@ -357,37 +381,69 @@ export class Director {
     return { ...result, scope: only ?? 'all' };
   }
 
+  /** A convergence takes the desired state of these services (undefined: all) now. */
+  private settling(only: ReadonlySet<string> | undefined, config: Config): void {
+    if (only === undefined) this.unsettled = new Set();
+    else if (this.unsettled !== 'all') for (const k of only) this.unsettled.delete(k);
+    else this.unsettled = new Set([...serviceIndex(config).keys, ...this.dropped].filter((k) => !only.has(k)));
+  }
+
   /**
-   * Converges unless /proc shows the managed services as last found right (proc-drift-gate.ts)
-   * or the listings are, to the byte, those last found right.
+   * Converges the services that need it, unless /proc shows the managed services as last
+   * found right (proc-drift-gate.ts): those whose listing lines are not, by digest, those
+   * last found right, and those unsettled.
    */
   private async repairDrift(): Promise<void> {
-    if (this.converging) return this.requestConverge();
+    // Not a convergence of everything queued behind the one under way: that would read
+    // and compare the whole table. The drift check runs once that convergence has ended.
+    if (this.converging) {
+      this.driftDeferred = true;
+      return;
+    }
     const gate = this.deps.drift ?? NO_GATE;
     const managed = new Set([...serviceIndex(this.config).keys, ...this.dropped]);
     const look = await gate.look(managed);
-    if ((look.unchanged && !this.dirty) || this.stopping) return;
-    let digest: string;
-    let table: IpvsTable;
+    if ((look.unchanged && this.nothingUnsettled()) || this.stopping) return;
+    if (this.converging) {
+      this.driftDeferred = true;
+      return;
+    }
+    let read: ServicesRead;
     try {
-      if (this.converging) return this.requestConverge();
       gate.fullRead();
-      const read = await this.reconciler.readUnlessKnown(this.dirty ? undefined : this.quietListing);
-      if (!read.table) return gate.settle(look, managed);
-      digest = read.digest;
-      table = read.table;
+      const unsettled = this.unsettled === 'all' ? 'all' : new Set(this.unsettled);
+      read = await this.reconciler.readChanged({ managed, known: this.settledDigests, look: unsettled });
     } catch {
       gate.forget();
       return this.requestConverge(); // reports the error as every convergence does
     }
-    if (this.converging) return this.requestConverge();
-    this.dirty = false;
-    await this.requestConverge('all', table);
-    const last = this.lastConverge;
-    this.quietListing = !this.dirty && last?.ok && last.planned === 0 ? digest : undefined;
-    if (this.quietListing !== undefined) await gate.settle(look, managed);
+    for (const k of this.settledDigests.keys()) if (!managed.has(k)) this.settledDigests.delete(k);
+    // A convergence that began meanwhile may have changed what was read: only the services
+    // found to differ are handed on, to be read again.
+    if (this.converging) return this.requestConverge(read.scope);
+    if (read.scope.size > 0) await this.requestConverge(read.scope, read.table, read.digests);
+    const allSettled = [...managed].every((k) => this.settledDigests.has(k));
+    if (allSettled && this.nothingUnsettled()) await gate.settle(look, managed);
     else gate.forget();
   }
+
+  private nothingUnsettled(): boolean {
+    return this.unsettled !== 'all' && this.unsettled.size === 0;
+  }
+
+  /** Their desired state changed: the next drift check compares them, whatever their digest. */
+  private unsettle(keys: Iterable<string> | 'all'): void {
+    if (this.unsettled === 'all') return;
+    if (keys === 'all') this.unsettled = 'all';
+    else for (const k of keys) this.unsettled.add(k);
+  }
+}
+
+/** A table read just now, of `scope`, with the digests of that read when known. */
+interface KnownTable {
+  readonly table: IpvsTable;
+  readonly scope: Scope;
+  readonly digests?: ReadonlyMap<string, number>;
 }
 
 const NO_GATE = new ProcDriftGate({ file: undefined });

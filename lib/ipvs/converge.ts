@@ -7,7 +7,15 @@ import { diffTable } from './diff.js';
 import { IpvsadmError, ipvsadmFailure } from './errors.js';
 import type { IpvsadmRunner } from './ipvsadm-runner.js';
 import { LISTING_COMMANDS, ListingStream, joinListings } from './listing-parser.js';
-import { readTable, readTableUnlessKnown, runStreaming, type TableRead } from './read-table.js';
+import {
+  readChangedServices,
+  readListedTable,
+  readTable,
+  runStreaming,
+  type ChangedServicesQuery,
+  type ListedTable,
+  type ServicesRead,
+} from './read-table.js';
 import { serviceKey, type IpvsTable } from './table.js';
 
 /** The desired table, or a function of the table just read (for reals whose state is not known yet). */
@@ -47,6 +55,11 @@ export interface ConvergeResult {
   readonly before?: IpvsTable;
   /** The table as last read back. */
   readonly after?: IpvsTable;
+  /**
+   * The digests of every service in the listings `after` was read from (service-digest.ts);
+   * undefined when `after` is the caller's `current` (nothing was read here).
+   */
+  readonly digests?: ReadonlyMap<string, number>;
   /** The commands the first diff asked for, in the order they were sent. */
   readonly planned: readonly IpvsCommand[];
   /**
@@ -121,6 +134,7 @@ export async function converge(
   };
   let before: IpvsTable | undefined;
   let after: IpvsTable | undefined;
+  let digests: ReadonlyMap<string, number> | undefined;
   let planned: IpvsCommand[] = [];
   let remaining: IpvsCommand[] = [];
   const applied: IpvsCommand[] = [];
@@ -146,6 +160,7 @@ export async function converge(
       ...(error ? { error } : {}),
       ...(before ? { before } : {}),
       ...(after ? { after } : {}),
+      ...(after && digests ? { digests } : {}),
       planned,
       // each verified by a read-back before the error
       applied,
@@ -190,11 +205,11 @@ export async function converge(
   const runBatch = async (
     cmds: readonly IpvsCommand[],
     readBack = false,
-  ): Promise<{ stopped: boolean; table: IpvsTable | undefined } | undefined> => {
+  ): Promise<{ stopped: boolean; read: ListedTable | undefined } | undefined> => {
     const input = restoreInput(cmds, readBack);
     if (input === undefined) return undefined;
     sentCount += cmds.length;
-    const stream = readBack ? new ListingStream(scope) : undefined;
+    const stream = readBack ? new ListingStream(scope, 1, true) : undefined;
     const out = stream ? await runStreaming(counted, ['-R'], input, stream) : await counted.run(['-R'], input);
     const text = out.stderr.trim();
     if (text !== '' && !batchErrors.includes(text)) batchErrors.push(text);
@@ -203,7 +218,7 @@ export async function converge(
       if (failure.kind === 'no-ipvs') throw failure;
     }
     const stopped = out.exitCode === 2;
-    return { stopped, table: stream && !stopped ? tableOrUndefined(stream) : undefined };
+    return { stopped, read: stream && !stopped ? listedOrUndefined(stream) : undefined };
   };
   /** After `cmds` stopped a batch: finds the line that stopped it by bisection, and runs it alone. */
   const pinpoint = async (cmds: readonly IpvsCommand[]): Promise<void> => {
@@ -217,7 +232,8 @@ export async function converge(
     if (range[0]) await runOne(range[0]);
   };
   try {
-    before = o.current ?? (await readTable(counted, scope));
+    if (o.current) before = o.current;
+    else ({ table: before, digests } = await readListedTable(counted, scope));
     let target = resolveDesired(desired, before);
     planned = diffTable(before, target, managedKeys);
     remaining = planned;
@@ -232,12 +248,12 @@ export async function converge(
       const runnable = malformed.size === 0 ? remaining : remaining.filter((c) => !malformed.has(argsText(c)));
       if (runnable.every(skip)) break;
       passes++;
-      let readBack: IpvsTable | undefined;
+      let readBack: ListedTable | undefined;
       const first = passes === 1 ? await runBatch(runnable, true) : undefined;
       if (first) {
         // everything at once, with the verifying listings at the end
         if (first.stopped) await pinpoint(runnable);
-        else readBack = first.table;
+        else readBack = first.read;
       } else {
         for (const c of runnable) if (isServiceCommand(c)) await runOne(c);
         const dests = runnable.filter((c) => !isServiceCommand(c) && !skip(c));
@@ -247,12 +263,12 @@ export async function converge(
         const fresh = dests.length > 0 && !dests.some(wasSent);
         const batch = dests.length > ONE_BY_ONE_MAX || fresh ? await runBatch(dests, true) : undefined;
         if (batch?.stopped) await pinpoint(dests);
-        else if (batch) readBack = batch.table;
+        else if (batch) readBack = batch.read;
         else for (const c of dests) await runOne(c);
       }
       sentPasses.push(runnable);
       sentArgs = undefined;
-      after = readBack ?? (await readTable(counted, scope));
+      ({ table: after, digests } = readBack ?? (await readListedTable(counted, scope)));
       // Applied: what the read-back shows of the table this pass aimed at. A desired state
       // that is a function of the table (check results keep arriving) may then ask for more:
       // the next pass sends that, and it is reported too.
@@ -301,9 +317,9 @@ export class IpvsReconciler {
     return this.#enqueue(() => readTable(this.runner, scope));
   }
 
-  /** The whole table read once, with a digest of the listings, unless they are those of `known` (see readTableUnlessKnown()). */
-  readUnlessKnown(known?: string): Promise<TableRead> {
-    return this.#enqueue(() => readTableUnlessKnown(this.runner, known));
+  /** The whole table read once, the services changed since last found right parsed (see readChangedServices()). */
+  readChanged(q: ChangedServicesQuery): Promise<ServicesRead> {
+    return this.#enqueue(() => readChangedServices(this.runner, q));
   }
 }
 
@@ -322,10 +338,11 @@ function restoreInput(cmds: readonly IpvsCommand[], readBack: boolean): string |
   return lines.join('\n') + '\n' + (readBack ? LISTING_COMMANDS : '');
 }
 
-/** The table of a read-back's listings; undefined when they cannot be read (the caller reads again). */
-function tableOrUndefined(stream: ListingStream): IpvsTable | undefined {
+/** The table of a read-back's listings, with their digests; undefined when they cannot be read (the caller reads again). */
+function listedOrUndefined(stream: ListingStream): ListedTable | undefined {
   try {
-    return joinListings(stream.end());
+    const table = joinListings(stream.end());
+    return { table, digests: stream.digests() };
   } catch {
     return undefined;
   }

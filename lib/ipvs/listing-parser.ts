@@ -13,6 +13,7 @@
 import { ownCopy, releaseLastMatch } from '../v8-strings.js';
 import { plainDestination, thresholdDestination } from './destination-bytes.js';
 import { IpvsadmError } from './errors.js';
+import { digestOf, mixBytes, mixText, newLanes, type DigestLanes } from './service-digest.js';
 import {
   canonicalNetmask,
   canonicalSchedFlags,
@@ -154,18 +155,57 @@ export class ListingScanner {
   private headerLine = 0;
   /** Number of the next line given. */
   private nextLine: number;
+  /** Per service key, the digest of its lines so far (service-digest.ts); undefined: none kept. */
+  private readonly lanes: Map<string, DigestLanes> | undefined;
+  /** Those of the service whose lines are being read. */
+  private curLanes: DigestLanes | undefined;
+  /** With digests: each listing's kind and how many service and destination lines it had. */
+  private readonly shapes: { readonly kind: ListingKind; services: number; destinations: number }[] = [];
 
+  /** `digests`: keep a digest of every service, in the scope or not (digests()). */
   constructor(
     private readonly scope?: ReadonlySet<string>,
     firstLine = 1,
+    digests = false,
   ) {
     this.nextLine = firstLine;
+    this.lanes = digests ? new Map() : undefined;
   }
 
-  /** One line, without its line break. */
-  line(text: string): void {
+  /** One line, without its line break; `digested`: a destination line already given to digestDestination(). */
+  line(text: string, digested = false): void {
     const n = this.nextLine++;
-    if (!(this.skipping && text.startsWith(DEST_PREFIX))) this.take(text, () => n);
+    const destination = text.startsWith(DEST_PREFIX);
+    if (destination && !digested && this.curLanes && this.stage === 'body') {
+      mixText(this.curLanes, text, true);
+      this.shapes.at(-1)!.destinations++;
+    }
+    if (!(this.skipping && destination)) this.take(text, () => n);
+  }
+
+  /** A destination line's bytes (from `start` to its line break at `end`) for the digest of its service. */
+  digestDestination(chunk: Buffer, start: number, end: number): void {
+    if (this.curLanes && this.stage === 'body') {
+      mixBytes(this.curLanes, chunk, start, end, true);
+      this.shapes.at(-1)!.destinations++;
+    }
+  }
+
+  /**
+   * Each service's digest, by key (an empty map when the scanner keeps none), once every
+   * line has been given. Throws IpvsadmError `parse` when the two listings do not list as
+   * many services and destinations (as joinListings() would for a parsed table).
+   */
+  digests(): Map<string, number> {
+    const plain = this.shapes.filter((l) => l.kind === 'plain');
+    const thr = this.shapes.filter((l) => l.kind === 'thresholds');
+    if (this.lanes && (plain.length !== 1 || thr.length !== 1)) throw bothListingsExpected(plain.length, thr.length);
+    if (this.lanes && (plain[0]!.services !== thr[0]!.services || plain[0]!.destinations !== thr[0]!.destinations)) {
+      throw tableChangedWhileRead();
+    }
+    const out = new Map<string, number>();
+    for (const [key, l] of this.lanes ?? []) out.set(key, digestOf(l));
+    return out;
   }
 
   /** Whether destination lines are being passed over (a service outside the scope): skip() them unread. */
@@ -225,6 +265,7 @@ export class ListingScanner {
       }
       this.stage = 'header';
       this.skipping = false;
+      this.curLanes = undefined;
     }
     switch (this.stage) {
       case 'header':
@@ -246,6 +287,7 @@ export class ListingScanner {
           throw listingParseError(`expected the column titles of ${LISTING_NAME[this.kind]}`, lineNo());
         }
         this.listings.push({ kind: this.kind, services: [] });
+        if (this.lanes) this.shapes.push({ kind: this.kind, services: 0, destinations: 0 });
         this.cur = undefined;
         this.stage = 'body';
     }
@@ -255,6 +297,13 @@ export class ListingScanner {
     const parsed = cachedServiceLine(text, lineNo);
     if (!parsed) throw listingParseError(`unknown line "${text}"`, lineNo());
     const { svc, key } = parsed;
+    if (this.lanes) {
+      let l = this.lanes.get(key);
+      if (!l) this.lanes.set(key, (l = newLanes()));
+      mixText(l, text, false);
+      this.curLanes = l;
+      this.shapes.at(-1)!.services++;
+    }
     // Not parsed, so not checked either: the drift check reads the whole table.
     this.skipping = this.scope !== undefined && !this.scope.has(key);
     this.cur = this.skipping ? undefined : { key, svc, destinations: [], thresholds: [] };
@@ -296,8 +345,9 @@ export class ListingStream {
   private partial = '';
   private error: unknown;
 
-  constructor(scope?: ReadonlySet<string>, firstLine = 1) {
-    this.scanner = new ListingScanner(scope, firstLine);
+  /** `digests`: see ListingScanner. */
+  constructor(scope?: ReadonlySet<string>, firstLine = 1, digests = false) {
+    this.scanner = new ListingScanner(scope, firstLine, digests);
   }
 
   /**
@@ -312,7 +362,10 @@ export class ListingStream {
       for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
         const from = start;
         start = nl + 1;
+        let digested = false;
         if (this.partial === '' && isDestination(chunk, from, nl)) {
+          this.scanner.digestDestination(chunk, from, nl);
+          digested = true;
           if (this.scanner.skippingDestinations) {
             this.scanner.skip();
             continue;
@@ -322,7 +375,7 @@ export class ListingStream {
         const text = chunk.toString('ascii', from, nl);
         const whole = this.partial === '' ? text : this.partial + text;
         this.partial = '';
-        this.scanner.line(whole);
+        this.scanner.line(whole, digested);
       }
       if (start < chunk.length) this.partial += chunk.toString('ascii', start);
     } catch (e) {
@@ -345,6 +398,11 @@ export class ListingStream {
     if (this.error !== undefined) throw this.error;
     return this.scanner.end();
   }
+
+  /** Each service's digest, by key, once end() has returned (see ListingScanner). */
+  digests(): Map<string, number> {
+    return this.scanner.digests();
+  }
 }
 
 /** The table that the service blocks of a plain listing describe. */
@@ -363,6 +421,9 @@ export function scanListings(text: string, scope?: ReadonlySet<string>, firstLin
 }
 
 /** Two listings of one read disagree: the table changed between them (readTable() reads again). */
+const bothListingsExpected = (plain: number, thresholds: number): IpvsadmError =>
+  new IpvsadmError('parse', `expected one plain and one thresholds listing, got ${plain} and ${thresholds}`);
+
 export const tableChangedWhileRead = (): IpvsadmError => new IpvsadmError('parse', 'the IPVS table changed while it was read');
 
 /**
@@ -375,9 +436,7 @@ export const tableChangedWhileRead = (): IpvsadmError => new IpvsadmError('parse
 export function joinListings(listings: readonly Listing[]): IpvsTable {
   const plain = listings.filter((l) => l.kind === 'plain');
   const thr = listings.filter((l) => l.kind === 'thresholds');
-  if (plain.length !== 1 || thr.length !== 1) {
-    throw new IpvsadmError('parse', `expected one plain and one thresholds listing, got ${plain.length} and ${thr.length}`);
-  }
+  if (plain.length !== 1 || thr.length !== 1) throw bothListingsExpected(plain.length, thr.length);
   const p = plain[0]!.services;
   const t = thr[0]!.services;
   if (p.length !== t.length) throw tableChangedWhileRead();

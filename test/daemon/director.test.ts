@@ -174,6 +174,25 @@ describe('Director', () => {
     await waitFor(() => h.table().includes('-a -t 192.0.2.2:80 -r 127.0.0.4:80 -m -w 1'), 5000);
   });
 
+  it('drift check: only a service whose lines changed, or whose desired state did, is parsed and compared', async () => {
+    const two = NAT + 'virtual=192.0.2.2:80\n    real=127.0.0.4:80 masq\n';
+    const h = await running(two, ['127.0.0.2:80', '127.0.0.3:80', '127.0.0.4:80']);
+    const scopes: (string[] | 'all')[] = [];
+    h.events.on('converged', ({ scope }) => scopes.push(scope ? [...scope].sort() : 'all'));
+    // The start-up's convergence settled every service: ticks (checkinterval=1) compare none.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(scopes).toEqual([]);
+    // Someone edits one service: that one is read, compared and put back, alone.
+    h.fake.sh('-e', '-t', '192.0.2.2:80', '-r', '127.0.0.4:80', '-m', '-w', '9');
+    await waitFor(() => h.table().includes('-a -t 192.0.2.2:80 -r 127.0.0.4:80 -m -w 1'), 5000);
+    expect(scopes).toEqual([['tcp:192.0.2.2:80']]);
+    // A reload that edits the other: its own convergence, then nothing more.
+    await h.director.reload((await parse(two.replace('masq 3', 'masq 5'))).config!);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(scopes).toEqual([['tcp:192.0.2.2:80'], ['tcp:192.0.2.1:80']]);
+    expect(h.table()).toContain('-a -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 5');
+  });
+
   it('reload: an edit that changes no virtual (a comment) runs no ipvsadm at all', async () => {
     const h = await running(NAT, ['127.0.0.2:80']);
     const n0 = h.fake.calls().length;

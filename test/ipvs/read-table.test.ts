@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpvsadmError, ipvsadmFailure } from '../../lib/ipvs/errors.js';
 import { createIpvsadmRunner } from '../../lib/ipvs/ipvsadm-runner.js';
 import { LISTING_COMMANDS, ListingStream, joinListings, parseListings } from '../../lib/ipvs/listing-parser.js';
-import { readTable, readTableOnce, readTableUnlessKnown } from '../../lib/ipvs/read-table.js';
+import { readChangedServices, readTable, readTableOnce } from '../../lib/ipvs/read-table.js';
+import { ABSENT } from '../../lib/ipvs/service-digest.js';
 import { serviceKey, type IpvsTable } from '../../lib/ipvs/table.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../support/fake-ipvsadm-helper.js';
 import { mergeThresholds, parseListing, parseSave, parseThresholdListing } from '../support/ipvs-listing.js';
@@ -352,7 +352,7 @@ describe('reading as ipvsadm prints', () => {
     expect(() => streamed('junk\n' + both(), 2).end()).toThrow(/line 1: expected the "IP Virtual Server version" line before any listing/);
   });
 
-  it('reads through the program as its output arrives, with a digest of what it printed', async () => {
+  it('reads through the program as its output arrives', async () => {
     const fake = fakeIpvsadm();
     try {
       fake.sh('-A', '-t', '10.0.0.1:80', '-s', 'wrr');
@@ -363,20 +363,88 @@ describe('reading as ipvsadm prints', () => {
       expect(out.stdout).toBe('');
       expect(Buffer.concat(chunks).toString('latin1')).toContain('10.0.0.2:80');
       expect((await readTableOnce(runner)).services[0]!.destinations[0]).toMatchObject({ address: '10.0.0.2', weight: 3 });
-      const a = await readTableUnlessKnown(runner);
-      expect(a.table).toEqual(await readTableOnce(runner));
-      expect(a.digest).toBe(createHash('sha1').update(Buffer.concat(chunks)).digest('hex'));
-      // a runner that returns the output whole reads the same, digest included
-      expect(await readTableUnlessKnown(fake.inProcess())).toEqual(a);
-      // the same listings again: nothing parsed
-      expect(await readTableUnlessKnown(runner, a.digest)).toEqual({ digest: a.digest });
-      fake.sh('-e', '-t', '10.0.0.1:80', '-r', '10.0.0.2:80', '-m', '-w', '4');
-      const b = await readTableUnlessKnown(runner, a.digest);
-      expect(b.digest).not.toBe(a.digest);
-      expect(b.table?.services[0]!.destinations[0]).toMatchObject({ address: '10.0.0.2', weight: 4 });
     } finally {
       fake.cleanup();
     }
+  });
+
+  describe("the drift check's read: only services changed since last found right are parsed", () => {
+    const A = 'tcp:10.0.0.1:80';
+    const B = 'tcp:10.0.0.5:80';
+    let fake: FakeIpvsadm;
+    beforeEach(() => {
+      fake = fakeIpvsadm();
+      for (const vip of ['10.0.0.1', '10.0.0.5']) {
+        fake.sh('-A', '-t', `${vip}:80`, '-s', 'wrr');
+        fake.sh('-a', '-t', `${vip}:80`, '-r', '10.0.0.2:80', '-m', '-w', '3');
+      }
+    });
+    afterEach(() => fake.cleanup());
+    const managed = new Set([A, B, 'tcp:10.0.0.9:80']);
+    const nothing = new Set<string>();
+
+    it('nothing known: every managed service parsed, one listed nowhere has no digest', async () => {
+      const r = await readChangedServices(fake.runner(), { managed, known: new Map(), look: nothing });
+      expect([...r.scope].sort()).toEqual([...managed].sort());
+      expect(r.table).toEqual(await readTableOnce(fake.runner()));
+      expect([...r.digests.keys()].sort()).toEqual([A, B]);
+      // a runner that returns the output whole reads the same
+      expect(await readChangedServices(fake.inProcess(), { managed, known: new Map(), look: nothing })).toEqual(r);
+    });
+
+    it('digests as known: nothing parsed; a service changed, or asked for, is', async () => {
+      const first = await readChangedServices(fake.runner(), { managed, known: new Map(), look: nothing });
+      const known = new Map([...first.digests, ['tcp:10.0.0.9:80', ABSENT]]);
+      const quiet = await readChangedServices(fake.runner(), { managed, known, look: nothing });
+      expect(quiet.scope.size).toBe(0);
+      expect(quiet.table).toEqual({ services: [] });
+      fake.sh('-e', '-t', '10.0.0.5:80', '-r', '10.0.0.2:80', '-m', '-w', '4');
+      const changed = await readChangedServices(fake.runner(), { managed, known, look: new Set([A]) });
+      expect([...changed.scope].sort()).toEqual([A, B]);
+      expect(changed.table.services.map(serviceKey).sort()).toEqual([A, B]);
+      expect(changed.table.services.find((s) => serviceKey(s) === B)!.destinations[0]).toMatchObject({ weight: 4 });
+      expect(changed.digests.get(A)).toBe(first.digests.get(A));
+      expect(changed.digests.get(B)).not.toBe(first.digests.get(B));
+      // a threshold, a scheduler, a service deleted: each changes what is parsed
+      fake.sh('-e', '-t', '10.0.0.1:80', '-r', '10.0.0.2:80', '-m', '-w', '3', '-x', '9');
+      expect([...(await readChangedServices(fake.runner(), { managed, known, look: nothing })).scope].sort()).toEqual([A, B]);
+      fake.sh('-D', '-t', '10.0.0.5:80');
+      const gone = await readChangedServices(fake.runner(), { managed, known: new Map([...known, [B, 0]]), look: nothing });
+      expect(gone.digests.has(B)).toBe(false);
+      expect(gone.scope.has(B)).toBe(true);
+    });
+
+    it('the connection counters are left out of the digests', () => {
+      const listing = (active: number, inactive: number): string =>
+        'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n' +
+        '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  10.0.0.1:80 wrr\n' +
+        `  -> 10.0.0.2:80                  Masq    3      ${active}          ${inactive}         \n` +
+        'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn \n' +
+        `  -> RemoteAddress:Port\nTCP  10.0.0.1:80 wrr\n  -> 10.0.0.2:80                  0          0          ${active}          ${inactive}         \n`;
+      const digest = (text: string, chunk: number): number | undefined => {
+        const stream = new ListingStream(new Set(), 1, true);
+        for (let i = 0; i < text.length; i += chunk) stream.push(Buffer.from(text.slice(i, i + chunk), 'latin1'));
+        stream.end();
+        return stream.digests().get(A);
+      };
+      const base = digest(listing(0, 0), 1 << 16);
+      expect(base).toBeDefined();
+      // the same whether lines come whole (bytes) or split across chunks (text)
+      for (const size of [1, 7, 50]) expect(digest(listing(0, 0), size)).toBe(base);
+      expect(digest(listing(12, 3405), 1 << 16)).toBe(base);
+      expect(digest(listing(0, 0).replace('Masq    3', 'Masq    4'), 1 << 16)).not.toBe(base);
+      expect(digest(listing(0, 0).replace('0          0          0', '0          5          0'), 1 << 16)).not.toBe(base);
+    });
+
+    it('listings that do not match, or output cut at a line end: an error, not digests', async () => {
+      const whole = fake.sh('-L', '-n') + fake.sh('-L', '-n', '--thresholds');
+      const lastService = whole.lastIndexOf('TCP  ');
+      for (const stdout of [whole.slice(0, lastService), whole.slice(0, whole.length - 10)]) {
+        const runner = { path: 'x', run: async () => ({ stdout, stderr: '', exitCode: 0 }) };
+        const e = await readChangedServices(runner, { managed, known: new Map(), look: nothing }).catch((err: unknown) => err);
+        expect((e as IpvsadmError).kind).toBe('parse');
+      }
+    });
   });
 
   it('reports a failed ipvsadm by its exit status, not by what it printed', async () => {

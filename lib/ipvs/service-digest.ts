@@ -1,0 +1,92 @@
+// A digest of each service as ipvsadm lists it, so that the drift check parses and compares
+// only the services whose lines changed since it last found them as wanted: after a reload
+// that edits one virtual, or a real that went down, that is one service of thousands.
+//
+// A service's digest covers its line and its destination lines in both listings, in the
+// order printed, each destination line without its two connection counters (ActiveConn,
+// InActConn: traffic changes them, the drift check has nothing to do about them). Two
+// independent 32-bit FNV-1a lanes make a 53-bit number: a change that leaves it equal is a
+// 1 in 2^53 chance per change, and costs at most that the change waits for the next one.
+// The same bytes give the same digest whether they come as a chunk's bytes or as text.
+
+/** One service's running digest while the listings are read. */
+export interface DigestLanes {
+  a: number;
+  b: number;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+// The second lane starts elsewhere and multiplies by another odd constant (MurmurHash2's).
+const LANE2_OFFSET = 0x9747b28c;
+const LANE2_PRIME = 0x5bd1e995;
+const LINE_END = 0x0a;
+
+export const newLanes = (): DigestLanes => ({ a: FNV_OFFSET, b: LANE2_OFFSET });
+
+/** The digest of lanes that have taken every line of a service. */
+export const digestOf = (l: DigestLanes): number => (l.a >>> 0) * 2 ** 21 + (l.b >>> 11);
+
+/** The digest a managed service gets when the listings do not show it. */
+export const ABSENT = -1;
+
+const SPACE = 0x20;
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+// Bytes and text each have their own loops, not one loop over an accessor: a closure per
+// line would be garbage for every destination of every read.
+
+/** Where a destination line's two trailing counters begin, or `end` when it does not end in two numbers. */
+function countersStartBytes(chunk: Buffer, start: number, end: number): number {
+  let i = end;
+  for (let field = 0; field < 2; field++) {
+    while (i > start && chunk[i - 1] === SPACE) i--;
+    const digitsEnd = i;
+    while (i > start && isDigit(chunk[i - 1]!)) i--;
+    if (i === digitsEnd) return end;
+  }
+  return i;
+}
+
+function countersStartText(text: string): number {
+  let i = text.length;
+  for (let field = 0; field < 2; field++) {
+    while (i > 0 && text.charCodeAt(i - 1) === SPACE) i--;
+    const digitsEnd = i;
+    while (i > 0 && isDigit(text.charCodeAt(i - 1))) i--;
+    if (i === digitsEnd) return text.length;
+  }
+  return i;
+}
+
+/** A service line, or a destination line (`destination`: its counters left out), given as bytes. */
+export function mixBytes(l: DigestLanes, chunk: Buffer, start: number, end: number, destination: boolean): void {
+  const stop = destination ? countersStartBytes(chunk, start, end) : end;
+  let a = l.a;
+  let b = l.b;
+  for (let i = start; i < stop; i++) {
+    const c = chunk[i]!;
+    a = Math.imul(a ^ c, FNV_PRIME);
+    b = Math.imul(b ^ c, LANE2_PRIME);
+  }
+  endLine(l, a, b);
+}
+
+/** mixBytes() of a line given as text (ipvsadm prints ASCII: a character is a byte). */
+export function mixText(l: DigestLanes, text: string, destination: boolean): void {
+  const stop = destination ? countersStartText(text) : text.length;
+  let a = l.a;
+  let b = l.b;
+  for (let i = 0; i < stop; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, FNV_PRIME);
+    b = Math.imul(b ^ c, LANE2_PRIME);
+  }
+  endLine(l, a, b);
+}
+
+/** A line end, so that lines cannot run into one another. */
+function endLine(l: DigestLanes, a: number, b: number): void {
+  l.a = Math.imul(a ^ LINE_END, FNV_PRIME);
+  l.b = Math.imul(b ^ LINE_END, LANE2_PRIME);
+}
