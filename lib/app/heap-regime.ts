@@ -1,8 +1,11 @@
 // Two ways for V8 to collect, one for each part of the daemon's life.
 //
-// Building (start-up, a reload): a new model is allocated in a burst. V8's memory-reducing
-// mode would collect and compact over and over during it, at about twice the CPU, so the
-// daemon builds in V8's default mode.
+// Building (start-up, a reload): a config is parsed, then its table work is done. A reload
+// parses in the mode the daemon is in (the reducing one once settled: in the default mode,
+// a parse of 10,000 reals grows the heap by its 8 MB step over what is live, the daemon's
+// highest RSS). Once the config is parsed, one compacting collection leaves its garbage
+// behind, and the table work runs in V8's default mode: the reducing mode would collect
+// and compact over and over during it, at about twice the CPU.
 //
 // Settled: the garbage is the checks' steady trickle. In the memory-reducing mode every full
 // collection compacts and gives emptied pages back, and the old generation grows by a tenth
@@ -17,9 +20,9 @@
 // A collection that falls during a build finds the old and the new state (or the start-up's
 // burst) live, and V8 sizes the heap from it; so settling also collects once, at once after
 // start-up and two seconds after a reload (what the dropped config's checks in flight need to
-// end). That one needs node's --expose-gc (the launcher's #! line has it); without it the
-// heap is judged as it stands, garbage included, and V8's own next collection sizes it.
-// Figures: bench/RESULTS.md, "Memory at 10,000 reals, eighth pass".
+// end). These collections need node's --expose-gc (the launcher's #! line has it); without it
+// the heap is judged as it stands, garbage included, and V8's own next collection sizes it.
+// Figures: bench/RESULTS.md, "Memory at 10,000 reals, eighth pass" and "eleventh pass".
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
@@ -65,11 +68,17 @@ export class HeapRegime {
     private readonly reduceFromLiveBytes = REDUCE_FROM_LIVE_BYTES,
   ) {}
 
-  /** A build begins (a reload): V8's default mode, and no settling from an earlier build. */
+  /** A build begins (a reload): no settling from an earlier build; it parses in the mode the daemon is in. */
   building(): void {
     this.builds++;
     if (this.pending) clearTimeout(this.pending);
     this.pending = undefined;
+  }
+
+  /** The build has parsed its config: one compacting collection, then V8's default mode for its table work. */
+  parsed(): void {
+    this.heap.reduceMemory(true);
+    this.heap.collect();
     this.leaveReducing();
   }
 

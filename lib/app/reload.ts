@@ -38,7 +38,7 @@ export interface ReloadDeps {
   readonly watcher: () => ConfigWatch | undefined;
   readonly stopped: () => boolean;
   readonly shutdown: () => Promise<void>;
-  readonly heap: Pick<HeapRegime, 'building' | 'settled'>;
+  readonly heap: Pick<HeapRegime, 'building' | 'parsed' | 'settled'>;
 }
 
 export class ReloadQueue {
@@ -131,6 +131,7 @@ export class ReloadQueue {
       );
     // The table is left as it was when a stop came: the stop purges it next.
     if (lifecycle.stopRequested) return;
+    this.deps.heap.parsed();
     await this.deps.director.reload(config);
     // Once the Director has taken the new config, its own carries the new globals (a stop
     // that came first leaves it on the old one, and the parsed config stays adopted).

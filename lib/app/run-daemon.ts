@@ -232,6 +232,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await endpoints.follow(config.globals.statusaddress);
   if (await abandoned([], false)) return finished;
 
+  heap.parsed();
   try {
     await director.start();
   } catch (err) {

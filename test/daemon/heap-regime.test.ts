@@ -84,23 +84,35 @@ describe('HeapRegime', () => {
     regime.building();
     regime.settled(RELOAD_SETTLE_MS);
     vi.advanceTimersByTime(RELOAD_SETTLE_MS);
-    expect(heap.calls).toEqual(['unwatch', 'default', 'default', 'collect', 'watch', 'reduce']);
+    expect(heap.calls).toEqual(['unwatch', 'default', 'collect', 'watch', 'reduce']);
   });
 
-  it('builds a reload in the default mode and settles two seconds after the last of several', () => {
+  it('parses a reload in the mode it is in, compacts once parsed, does its table work in the default mode', () => {
     vi.useFakeTimers();
     const heap = recorder();
     const regime = settledAfterStartUp(heap);
     regime.building();
-    expect(heap.calls).toEqual(['unwatch', 'default']);
+    expect(heap.calls).toEqual([]);
+    regime.parsed();
+    expect(heap.calls).toEqual(['reduce', 'collect', 'unwatch', 'default']);
+  });
+
+  it('settles two seconds after the last of several reloads', () => {
+    vi.useFakeTimers();
+    const heap = recorder();
+    const regime = settledAfterStartUp(heap);
+    regime.building();
+    regime.parsed();
     regime.settled(RELOAD_SETTLE_MS);
     vi.advanceTimersByTime(RELOAD_SETTLE_MS - 500);
     regime.building();
+    regime.parsed();
     regime.settled(RELOAD_SETTLE_MS);
+    heap.calls.length = 0;
     vi.advanceTimersByTime(RELOAD_SETTLE_MS - 100);
-    expect(heap.calls).toEqual(['unwatch', 'default', 'default']);
+    expect(heap.calls).toEqual([]);
     vi.advanceTimersByTime(200);
-    expect(heap.calls).toEqual(['unwatch', 'default', 'default', 'collect', 'watch', 'reduce']);
+    expect(heap.calls).toEqual(['collect', 'watch', 'reduce']);
   });
 
   it('does not settle while a reload begun during start-up still builds', () => {
@@ -110,10 +122,10 @@ describe('HeapRegime', () => {
     regime.building();
     regime.settled(0);
     vi.advanceTimersByTime(10_000);
-    expect(heap.calls).toEqual(['default']);
+    expect(heap.calls).toEqual([]);
     regime.settled(RELOAD_SETTLE_MS);
     vi.advanceTimersByTime(RELOAD_SETTLE_MS);
-    expect(heap.calls).toEqual(['default', 'collect', 'watch', 'reduce']);
+    expect(heap.calls).toEqual(['collect', 'watch', 'reduce']);
   });
 
   it("switches this node's V8 to its memory-reducing collections, and back when they come too often", () => {
@@ -136,7 +148,9 @@ describe('HeapRegime', () => {
       regime.settled(0);
       await new Promise((r) => setTimeout(r, 10));
       phase('settled'); await churn(200);
+      phase('parsing');
       regime.building();
+      regime.parsed();
       phase('building'); await churn(40);
     `;
     const traced = (reduceFromLiveBytes: number) => {
@@ -167,6 +181,8 @@ describe('HeapRegime', () => {
     const firstDefault = settled.findIndex((l) => !reducing(l));
     expect(firstDefault).toBeGreaterThan(MAX_FULL_IN_WINDOW);
     expect(settled.slice(firstDefault).filter(reducing)).toEqual([]);
+    // once parsed, one collection, then the table work in the default mode
+    expect(fulls('parsing')).toHaveLength(1);
     expect(fulls('building').length).toBeGreaterThan(0);
     expect(fulls('building').filter(reducing)).toEqual([]);
   }, 60_000);

@@ -44,7 +44,11 @@ async function queue(opts: { reload?: (c: Config) => Promise<void>; text?: strin
       stopped = true;
       heap.push('shutdown');
     },
-    heap: { building: () => heap.push('building'), settled: (ms: number) => heap.push(`settled ${ms}`) },
+    heap: {
+      building: () => heap.push('building'),
+      parsed: () => heap.push('parsed'),
+      settled: (ms: number) => heap.push(`settled ${ms}`),
+    },
   } as unknown as ReloadDeps;
   return { q: new ReloadQueue(deps), heap, log, lifecycle, deps, kept };
 }
@@ -71,7 +75,7 @@ describe('a failing reload still ends its build', () => {
       },
     });
     q.request();
-    await vi.waitFor(() => expect(heap).toEqual(['building', `settled ${RELOAD_SETTLE_MS}`]));
+    await vi.waitFor(() => expect(heap).toEqual(['building', 'parsed', `settled ${RELOAD_SETTLE_MS}`]));
     expect(log.join('\n')).toMatch(/reload failed: ipvsadm exited with status 2/);
     expect(deps.reloads.failed).toBe(1);
     // nothing the Director may not run replaces the daemon's config
@@ -85,6 +89,6 @@ describe('a failing reload still ends its build', () => {
     await vi.waitFor(() => expect(release).toBeTypeOf('function'));
     lifecycle.terminate('SIGTERM');
     release();
-    await vi.waitFor(() => expect(heap).toEqual(['building', 'shutdown']));
+    await vi.waitFor(() => expect(heap).toEqual(['building', 'parsed', 'shutdown']));
   });
 });
