@@ -8,8 +8,9 @@
 //   small  the rest (stacks, small mappings)
 // Phases: start-up until every real is up, a steady window (--steady seconds), one reload
 // (SIGHUP, one weight changed) and 15 s after it. For each phase: the sample of the highest
-// total and its parts, and the parts' medians. A process that only waits (`node -e` with a
-// timer) is measured first: what any node costs.
+// total and its parts, and the parts' medians; and the kernel's high-water mark (VmHWM) at
+// the end of each phase, which no 50 ms sample can miss. A process that only waits (`node -e`
+// with a timer) is measured first: what any node costs.
 // Usage: node bench/rss-parts.mjs [--reals 10000] [--steady 70] [--second 154] [--series <file>]
 // (--series: every sample, with its time in ms since the daemon was started, as JSON)
 // BENCH_NICE and BENCH_DAEMON_NODE_ARGS as in daemon-harness.mjs; the environment (e.g.
@@ -44,6 +45,8 @@ export function rssParts(pid) {
 }
 
 const total = (p) => PARTS.reduce((s, k) => s + p[k], 0);
+/** The highest RSS the process has had so far, MB. */
+const highWater = (pid) => r1(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024);
 const r1 = (x) => Math.round(x * 10) / 10;
 const median = (xs) => summary(xs).median;
 
@@ -79,6 +82,7 @@ async function main() {
   const phases = { start: [], steady: [], reload: [] };
   let phase = phases.start;
   const startedAt = Date.now();
+  const vmHWM = {};
   const timer = setInterval(() => {
     try {
       phase.push({ ...rssParts(daemon.pid), atMs: Date.now() - startedAt });
@@ -88,18 +92,22 @@ async function main() {
   }, 50);
   try {
     await waitAllUp(daemon, count, 180_000, 250);
+    vmHWM.start = highWater(daemon.pid);
     phase = phases.steady;
     await sleep(steadyS * 1000);
+    vmHWM.steady = highWater(daemon.pid);
     phase = phases.reload;
     writeFileSync(join(daemon.dir, 'bench.cf'), text.replace(/( masq )1\n/, '$12\n'));
     process.kill(daemon.pid, 'SIGHUP');
     await sleep(15_000);
+    vmHWM.reload = highWater(daemon.pid);
   } finally {
     clearInterval(timer);
     await stopAll(daemon, servers);
   }
   const seriesFile = arg('series', '');
   if (seriesFile) writeFileSync(seriesFile, JSON.stringify(phases));
+  out.vmHWM = vmHWM;
   out.phases = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, phaseSummary(v)]));
   console.log(JSON.stringify(out, null, 1));
 }
