@@ -170,7 +170,7 @@ describe('Director', () => {
       .flatMap((c) => (c.stdin ?? '').split('\n').filter((l) => l !== '' && !l.startsWith('-L')));
     expect(sent).toEqual(['-e -t 192.0.2.1:80 -r 127.0.0.2:80 -m -w 5 -x 0 -y 0']);
     expect(h.table()).not.toContain('-a -t 192.0.2.2:80 -r 127.0.0.4:80 -m -w 1');
-    // The drift check (every checkinterval, 1 s here) compares the whole table.
+    // The drift check (every checkinterval, 1 s here) looks at the whole table.
     await waitFor(() => h.table().includes('-a -t 192.0.2.2:80 -r 127.0.0.4:80 -m -w 1'), 5000);
   });
 
