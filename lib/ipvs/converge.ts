@@ -56,8 +56,8 @@ export interface ConvergeResult {
   /** The table as last read back. */
   readonly after?: IpvsTable;
   /**
-   * The digests of every service in the listings `after` was read from (service-digest.ts);
-   * undefined when `after` is the caller's `current` (nothing was read here).
+   * The digests of the services of the scope in the listings `after` was read from
+   * (service-digest.ts); undefined when `after` is the caller's `current` (nothing was read here).
    */
   readonly digests?: ReadonlyMap<string, number>;
   /** The commands the first diff asked for, in the order they were sent. */
@@ -209,7 +209,7 @@ export async function converge(
     const input = restoreInput(cmds, readBack);
     if (input === undefined) return undefined;
     sentCount += cmds.length;
-    const stream = readBack ? new ListingStream(scope, 1, true) : undefined;
+    const stream = readBack ? new ListingStream(scope, 1, 'scope') : undefined;
     const out = stream ? await runStreaming(counted, ['-R'], input, stream) : await counted.run(['-R'], input);
     const text = out.stderr.trim();
     if (text !== '' && !batchErrors.includes(text)) batchErrors.push(text);

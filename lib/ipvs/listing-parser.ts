@@ -162,33 +162,36 @@ export class ListingScanner {
   /** With digests: each listing's kind and how many service and destination lines it had. */
   private readonly shapes: { readonly kind: ListingKind; services: number; destinations: number }[] = [];
 
-  /** `digests`: keep a digest of every service, in the scope or not (digests()). */
+  /** Digests kept for services outside the scope too. */
+  private readonly digestAll: boolean;
+
+  /** `digests`: keep a digest of each service of the scope, or of every service listed (digests()). */
   constructor(
     private readonly scope?: ReadonlySet<string>,
     firstLine = 1,
-    digests = false,
+    digests?: 'scope' | 'all',
   ) {
     this.nextLine = firstLine;
     this.lanes = digests ? new Map() : undefined;
+    this.digestAll = digests === 'all';
   }
 
   /** One line, without its line break; `digested`: a destination line already given to digestDestination(). */
   line(text: string, digested = false): void {
     const n = this.nextLine++;
     const destination = text.startsWith(DEST_PREFIX);
-    if (destination && !digested && this.curLanes && this.stage === 'body') {
-      mixText(this.curLanes, text, true);
+    if (destination && !digested && this.lanes && this.stage === 'body') {
       this.shapes.at(-1)!.destinations++;
+      if (this.curLanes) mixText(this.curLanes, text, true);
     }
     if (!(this.skipping && destination)) this.take(text, () => n);
   }
 
   /** A destination line's bytes (from `start` to its line break at `end`) for the digest of its service. */
   digestDestination(chunk: Buffer, start: number, end: number): void {
-    if (this.curLanes && this.stage === 'body') {
-      mixBytes(this.curLanes, chunk, start, end, true);
-      this.shapes.at(-1)!.destinations++;
-    }
+    if (!this.lanes || this.stage !== 'body') return;
+    this.shapes.at(-1)!.destinations++;
+    if (this.curLanes) mixBytes(this.curLanes, chunk, start, end, true);
   }
 
   /**
@@ -297,15 +300,15 @@ export class ListingScanner {
     const parsed = cachedServiceLine(text, lineNo);
     if (!parsed) throw listingParseError(`unknown line "${text}"`, lineNo());
     const { svc, key } = parsed;
-    if (this.lanes) {
-      let l = this.lanes.get(key);
-      if (!l) this.lanes.set(key, (l = newLanes()));
-      mixText(l, text, false);
-      this.curLanes = l;
-      this.shapes.at(-1)!.services++;
-    }
     // Not parsed, so not checked either: the drift check reads the whole table.
     this.skipping = this.scope !== undefined && !this.scope.has(key);
+    if (this.lanes) {
+      this.shapes.at(-1)!.services++;
+      let l = this.digestAll || !this.skipping ? this.lanes.get(key) : undefined;
+      if (!l && (this.digestAll || !this.skipping)) this.lanes.set(key, (l = newLanes()));
+      if (l) mixText(l, text, false);
+      this.curLanes = l;
+    }
     this.cur = this.skipping ? undefined : { key, svc, destinations: [], thresholds: [] };
     if (this.cur) this.listings.at(-1)!.services.push(this.cur);
   }
@@ -346,7 +349,7 @@ export class ListingStream {
   private error: unknown;
 
   /** `digests`: see ListingScanner. */
-  constructor(scope?: ReadonlySet<string>, firstLine = 1, digests = false) {
+  constructor(scope?: ReadonlySet<string>, firstLine = 1, digests?: 'scope' | 'all') {
     this.scanner = new ListingScanner(scope, firstLine, digests);
   }
 

@@ -23,7 +23,7 @@ export async function readTableOnce(runner: IpvsadmRunner, scope?: ReadonlySet<s
   return (await readListedOnce(runner, scope)).table;
 }
 
-/** A table read, with the digest of every service listed (service-digest.ts), in the scope or not. */
+/** A table read, with the digest of each service of its scope listed (of every one without a scope; service-digest.ts). */
 export interface ListedTable {
   readonly table: IpvsTable;
   readonly digests: ReadonlyMap<string, number>;
@@ -35,7 +35,7 @@ export async function readListedTable(runner: IpvsadmRunner, scope?: ReadonlySet
 }
 
 async function readListedOnce(runner: IpvsadmRunner, scope?: ReadonlySet<string>): Promise<ListedTable> {
-  const stream = new ListingStream(scope, 1, true);
+  const stream = new ListingStream(scope, 1, 'scope');
   const r = await runStreaming(runner, ['-R'], LISTING_COMMANDS, stream);
   if (r.exitCode !== 0) throw ipvsadmFailure(['-R'], r.exitCode, r.stderr);
   const table = joinListings(stream.end());
@@ -79,7 +79,7 @@ export async function readChangedServices(runner: IpvsadmRunner, q: ChangedServi
 
 async function readChangedOnce(runner: IpvsadmRunner, q: ChangedServicesQuery): Promise<ServicesRead> {
   const chunks: Buffer[] = [];
-  const digesting = new ListingStream(NOTHING, 1, true);
+  const digesting = new ListingStream(NOTHING, 1, 'all');
   const take = (chunk: Buffer): void => {
     digesting.push(chunk);
     chunks.push(chunk);

@@ -422,7 +422,7 @@ describe('reading as ipvsadm prints', () => {
         'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn \n' +
         `  -> RemoteAddress:Port\nTCP  10.0.0.1:80 wrr\n  -> 10.0.0.2:80                  0          0          ${active}          ${inactive}         \n`;
       const digest = (text: string, chunk: number): number | undefined => {
-        const stream = new ListingStream(new Set(), 1, true);
+        const stream = new ListingStream(new Set(), 1, 'all');
         for (let i = 0; i < text.length; i += chunk) stream.push(Buffer.from(text.slice(i, i + chunk), 'latin1'));
         stream.end();
         return stream.digests().get(A);
