@@ -194,6 +194,12 @@ export class ListingScanner {
     if (this.curLanes) mixBytes(this.curLanes, chunk, start, end, true);
   }
 
+  private lanesOf(key: string): DigestLanes {
+    let l = this.lanes!.get(key);
+    if (!l) this.lanes!.set(key, (l = newLanes()));
+    return l;
+  }
+
   /**
    * Each service's digest, by key (an empty map when the scanner keeps none), once every
    * line has been given. Throws IpvsadmError `parse` when the two listings do not list as
@@ -304,10 +310,8 @@ export class ListingScanner {
     this.skipping = this.scope !== undefined && !this.scope.has(key);
     if (this.lanes) {
       this.shapes.at(-1)!.services++;
-      let l = this.digestAll || !this.skipping ? this.lanes.get(key) : undefined;
-      if (!l && (this.digestAll || !this.skipping)) this.lanes.set(key, (l = newLanes()));
-      if (l) mixText(l, text, false);
-      this.curLanes = l;
+      this.curLanes = this.digestAll || !this.skipping ? this.lanesOf(key) : undefined;
+      if (this.curLanes) mixText(this.curLanes, text, false);
     }
     this.cur = this.skipping ? undefined : { key, svc, destinations: [], thresholds: [] };
     if (this.cur) this.listings.at(-1)!.services.push(this.cur);
@@ -423,10 +427,10 @@ export function scanListings(text: string, scope?: ReadonlySet<string>, firstLin
   return stream.end();
 }
 
-/** Two listings of one read disagree: the table changed between them (readTable() reads again). */
 const bothListingsExpected = (plain: number, thresholds: number): IpvsadmError =>
   new IpvsadmError('parse', `expected one plain and one thresholds listing, got ${plain} and ${thresholds}`);
 
+/** Two listings of one read disagree: the table changed between them (readTable() reads again). */
 export const tableChangedWhileRead = (): IpvsadmError => new IpvsadmError('parse', 'the IPVS table changed while it was read');
 
 /**
