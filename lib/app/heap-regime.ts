@@ -1,9 +1,9 @@
 // Two ways for V8 to collect, one for each part of the daemon's life.
 //
 // Building (start-up, a reload): a config is parsed, then its table work is done. A reload
-// parses in the mode the daemon is in (the reducing one once settled: in the default mode,
-// a parse of 10,000 reals grows the heap by its 8 MB step over what is live, the daemon's
-// highest RSS). Once the config is parsed, one compacting collection leaves its garbage
+// parses in the mode the daemon is in (the reducing one once settled: the default mode lets
+// a large parse grow the heap by a whole growing step over what is live, which made the
+// daemon's highest RSS). Once the config is parsed, one compacting collection leaves its garbage
 // behind, and the table work runs in V8's default mode: the reducing mode would collect
 // and compact over and over during it, at about twice the CPU.
 //
