@@ -17,6 +17,12 @@
 // a daemon below it stays well under 80 MB without), and left again when full collections
 // come more than MAX_FULL_IN_WINDOW times in WINDOW_MS, until the next reload settles.
 //
+// A reload parses without V8's optimizing compiler. By then the parser's code has gone cold
+// (V8 flushes what has not run for a while), and TurboFan, compiling it anew on its worker
+// thread while the parse runs, fills that thread's malloc arena: at 10,000 reals the highest
+// RSS of a reload. The parse costs no more CPU without it (the compiling is most of what it
+// would save); the table work after the parse, and the checks, are optimized as before.
+//
 // A collection that falls during a build finds the old and the new state (or the start-up's
 // burst) live, and V8 sizes the heap from it; so settling also collects once, at once after
 // start-up and two seconds after a reload (what the dropped config's checks in flight need to
@@ -34,6 +40,8 @@ export const REDUCE_FROM_LIVE_BYTES = 16 * 2 ** 20;
 /** What the regime needs of the process; the real one by default, a recorder in tests. */
 export interface HeapControls {
   reduceMemory(on: boolean): void;
+  /** Lets V8 optimize hot code (TurboFan), or keeps it to its interpreter and baseline code. */
+  optimizing(on: boolean): void;
   /** Collects in full if it can; the heap's used bytes after. */
   collect(): number;
   /** Calls `onFull(atMs)` after each full collection until the returned function is called. */
@@ -42,6 +50,8 @@ export interface HeapControls {
 
 const processHeap: HeapControls = {
   reduceMemory: (on) => setFlagsFromString(on ? '--optimize-for-size' : '--no-optimize-for-size'),
+  // Read by V8 each time it decides whether to optimize a function: takes effect at once.
+  optimizing: (on) => setFlagsFromString(on ? '--turbofan' : '--no-turbofan'),
   collect: () => {
     (globalThis as { gc?: () => void }).gc?.();
     return getHeapStatistics().used_heap_size;
@@ -68,22 +78,31 @@ export class HeapRegime {
     private readonly reduceFromLiveBytes = REDUCE_FROM_LIVE_BYTES,
   ) {}
 
-  /** A build begins (a reload): no settling from an earlier build; it parses in the mode the daemon is in. */
+  /**
+   * A build begins (a reload): no settling from an earlier build; it parses in the mode the
+   * daemon is in, without the optimizing compiler.
+   */
   building(): void {
     this.builds++;
+    this.heap.optimizing(false);
     if (this.pending) clearTimeout(this.pending);
     this.pending = undefined;
   }
 
   /** The build has parsed its config: one compacting collection, then V8's default mode for its table work. */
   parsed(): void {
+    this.heap.optimizing(true);
     this.heap.reduceMemory(true);
     this.heap.collect();
     this.leaveReducing();
   }
 
-  /** A build ended; once none is left, settle `afterMs` later (unless another begins). */
+  /**
+   * A build ended (a failed one may not have parsed); once none is left, settle `afterMs`
+   * later (unless another begins).
+   */
   settled(afterMs: number): void {
+    this.heap.optimizing(true);
     this.builds = Math.max(0, this.builds - 1);
     if (this.builds > 0) return;
     if (this.pending) clearTimeout(this.pending);

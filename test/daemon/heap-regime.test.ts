@@ -10,12 +10,17 @@ import {
   type HeapControls,
 } from '../../lib/app/heap-regime.js';
 
-function recorder(live = REDUCE_FROM_LIVE_BYTES): HeapControls & { calls: string[]; full: (atMs: number) => void } {
+function recorder(
+  live = REDUCE_FROM_LIVE_BYTES,
+): HeapControls & { calls: string[]; compiler: string[]; full: (atMs: number) => void } {
   const calls: string[] = [];
+  const compiler: string[] = [];
   let onFull: ((atMs: number) => void) | undefined;
   return {
     calls,
+    compiler,
     reduceMemory: (on) => calls.push(on ? 'reduce' : 'default'),
+    optimizing: (on) => compiler.push(on ? 'optimizing' : 'not optimizing'),
     collect: () => {
       calls.push('collect');
       return live;
@@ -97,6 +102,23 @@ describe('HeapRegime', () => {
     expect(heap.calls).toEqual(['reduce', 'collect', 'unwatch', 'default']);
   });
 
+  it('parses a reload without the optimizing compiler, and takes it back once parsed or once the reload ends', () => {
+    vi.useFakeTimers();
+    const heap = recorder();
+    const regime = settledAfterStartUp(heap);
+    heap.compiler.length = 0;
+    regime.building();
+    expect(heap.compiler).toEqual(['not optimizing']);
+    regime.parsed();
+    expect(heap.compiler).toEqual(['not optimizing', 'optimizing']);
+    regime.settled(RELOAD_SETTLE_MS);
+    // A reload whose config never parsed (a file gone, errors in it) ends without parsed().
+    heap.compiler.length = 0;
+    regime.building();
+    regime.settled(RELOAD_SETTLE_MS);
+    expect(heap.compiler).toEqual(['not optimizing', 'optimizing']);
+  });
+
   it('settles two seconds after the last of several reloads', () => {
     vi.useFakeTimers();
     const heap = recorder();
@@ -127,6 +149,33 @@ describe('HeapRegime', () => {
     vi.advanceTimersByTime(RELOAD_SETTLE_MS);
     expect(heap.calls).toEqual(['collect', 'watch', 'reduce']);
   });
+
+  it("keeps this node's V8 from optimizing code while a reload parses, and lets it once parsed", () => {
+    // %GetOptimizationStatus bit 4: the function runs optimized code. Each function is run
+    // until V8 optimizes it or 3 s have passed; V8 optimizes a hot loop in milliseconds.
+    const script = `
+      import { HeapRegime } from ${JSON.stringify(new URL('../../dist/lib/app/heap-regime.js', import.meta.url).href)};
+      const regime = new HeapRegime();
+      const hot = () => {
+        const f = new Function('n', 'let s = 0; for (let i = 0; i < n; i++) s += i % 7; return s;');
+        const until = Date.now() + 3000;
+        while (Date.now() < until) {
+          f(100000);
+          if (%GetOptimizationStatus(f) & 16) return 'optimized';
+        }
+        return 'not optimized';
+      };
+      regime.building();
+      const whileParsing = hot();
+      regime.parsed();
+      process.stdout.write(JSON.stringify([whileParsing, hot()]));
+    `;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--allow-natives-syntax', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    });
+    expect(JSON.parse(out)).toEqual(['not optimized', 'optimized']);
+  }, 30_000);
 
   it("switches this node's V8 to its memory-reducing collections, and back when they come too often", () => {
     // V8 reads the flag when it next collects; its trace marks those collections "(reduce)".
