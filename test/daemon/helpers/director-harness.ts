@@ -1,8 +1,9 @@
 // A Director against the fake ipvsadm in-process, with a scripted probe: what the director
-// tests (director.test.ts, director-rise-ramp.test.ts) drive and look at.
+// tests (director.test.ts, director-drift.test.ts, director-rise-ramp.test.ts) drive and look at.
 import { assembleDirector } from '../../../lib/daemon/assemble-director.js';
 import type { Director } from '../../../lib/daemon/director.js';
 import type { DaemonEvents } from '../../../lib/daemon/transition-events.js';
+import type { IpvsadmRunner } from '../../../lib/ipvs/ipvsadm-runner.js';
 import { scriptedCheckers } from './scripted-checker.js';
 import { fakeIpvsadm, type FakeIpvsadm } from '../../support/fake-ipvsadm-helper.js';
 import { parse } from '../../config/parse-helpers.js';
@@ -40,6 +41,8 @@ export async function closeHarnesses(): Promise<void> {
 export interface HarnessOptions {
   readonly proc?: boolean | string;
   readonly fullReadEveryMs?: number;
+  /** Stands between the director and the fake, to hold or fail chosen ipvsadm runs. */
+  readonly wrapRunner?: (inner: IpvsadmRunner) => IpvsadmRunner;
 }
 
 /** A director on `text`, the fake's table set up by `preset` (ipvsadm argument lists) first. */
@@ -67,7 +70,7 @@ export async function harness(text: string, preset: string[][] = [], o: HarnessO
       },
       debug: () => undefined,
     },
-    ipvsadm: fake.inProcess(),
+    ipvsadm: o.wrapRunner ? o.wrapRunner(fake.inProcess()) : fake.inProcess(),
     alerts: {
       alert: (ev) => h.alerts.push({ subject: ev.subject, real: ev.real, remind: ev.remind }),
       sendReminders: () => 0,
