@@ -5,7 +5,9 @@
 // a large parse grow the heap by a whole growing step over what is live, which made the
 // daemon's highest RSS). Once the config is parsed, one compacting collection leaves its garbage
 // behind, and the table work runs in V8's default mode: the reducing mode would collect
-// and compact over and over during it, at about twice the CPU.
+// and compact over and over during it, at about twice the CPU. At start-up the first checks
+// of every real leave their garbage too: one more such collection before the convergence
+// that adds the reals, or the heap holds both at the start-up's highest.
 //
 // Settled: the garbage is the checks' steady trickle. In the memory-reducing mode every full
 // collection compacts and gives emptied pages back, and the old generation grows by a tenth
@@ -28,7 +30,7 @@
 // start-up and two seconds after a reload (what the dropped config's checks in flight need to
 // end). These collections need node's --expose-gc (the launcher's #! line has it); without it
 // the heap is judged as it stands, garbage included, and V8's own next collection sizes it.
-// Figures: bench/RESULTS.md, "Memory at 10,000 reals, eighth pass" and "eleventh pass".
+// Figures: bench/RESULTS.md, "Memory at 10,000 reals", eighth, eleventh and twelfth passes.
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
@@ -92,6 +94,15 @@ export class HeapRegime {
   /** The build has parsed its config: one compacting collection, then V8's default mode for its table work. */
   parsed(): void {
     this.heap.optimizing(true);
+    this.compact();
+  }
+
+  /**
+   * A step of a build has left garbage the next step would pile onto (the start-up's first
+   * checks of every real, before the convergence that adds them): one compacting
+   * collection, then V8's default mode.
+   */
+  compact(): void {
     this.heap.reduceMemory(true);
     this.heap.collect();
     this.leaveReducing();

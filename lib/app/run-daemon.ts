@@ -270,7 +270,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
 
   void director
-    .run()
+    .run({ afterFirstChecks: () => heap.compact() })
     .then(() => heap.settled(0))
     .catch((err: Error) => log(`checks stopped: ${err.message}`));
   if (lifecycle.reloadAfterStart) reload();

@@ -179,11 +179,16 @@ export class Director {
     if (first?.error) throw new StartError(`cannot change the IPVS table: ${first.error.message}`);
   }
 
-  /** Second half of start-up: the initial checks; then the daemon is "running". */
-  async run(): Promise<void> {
+  /**
+   * Second half of start-up: the initial checks; then the daemon is "running".
+   * `afterFirstChecks`: called once every real's first check has reported, before the
+   * convergence that takes their results.
+   */
+  async run(o: { afterFirstChecks?: () => void } = {}): Promise<void> {
     await this.runner.checkAllNow();
     // A stop during the first checks has purged the table: nothing may come back.
     if (this.stopping) return;
+    o.afterFirstChecks?.();
     await this.requestConverge();
     // Nor during the convergence on them: the checks must not be scheduled again.
     if (this.stopping) return;

@@ -36,6 +36,22 @@ describe('Director', () => {
     expect(h.monitor).toEqual(['/tmp/mon.log up OK 127.0.0.2', '/tmp/mon.log down down 127.0.0.3']);
   });
 
+  it('start-up: afterFirstChecks comes once every first check has reported, before the convergence that adds the reals', async () => {
+    const h = await harness(NAT);
+    for (const real of ['127.0.0.2:80', '127.0.0.3:80']) h.up.set(real, true);
+    const seen: string[] = [];
+    h.events.on('checked', (e) => {
+      if (e.result) seen.push(`checked ${e.entry.members[0]!.real.ip}:${e.entry.members[0]!.real.port}`);
+    });
+    h.events.on('converged', () => seen.push(`converged, table: ${h.table().filter((l) => l.includes('-r 127.0.0.')).length} reals`));
+    await h.director.start();
+    seen.length = 0;
+    await h.director.run({ afterFirstChecks: () => seen.push('afterFirstChecks') });
+    expect(seen.slice(0, 3).sort()).toEqual(['afterFirstChecks', 'checked 127.0.0.2:80', 'checked 127.0.0.3:80'].sort());
+    expect(seen[2]).toBe('afterFirstChecks');
+    expect(seen[3]).toBe('converged, table: 2 reals');
+  });
+
   it('quiesces a real that goes down (quiescent=yes), restores it, and mails both', async () => {
     const h = await running(NAT, ['127.0.0.2:80', '127.0.0.3:80']);
     h.up.set('127.0.0.3:80', false);

@@ -10,9 +10,7 @@ import {
   type HeapControls,
 } from '../../lib/app/heap-regime.js';
 
-function recorder(
-  live = REDUCE_FROM_LIVE_BYTES,
-): HeapControls & { calls: string[]; compiler: string[]; full: (atMs: number) => void } {
+function recorder(live = REDUCE_FROM_LIVE_BYTES): HeapControls & { calls: string[]; compiler: string[]; full: (atMs: number) => void } {
   const calls: string[] = [];
   const compiler: string[] = [];
   let onFull: ((atMs: number) => void) | undefined;
@@ -100,6 +98,15 @@ describe('HeapRegime', () => {
     expect(heap.calls).toEqual([]);
     regime.parsed();
     expect(heap.calls).toEqual(['reduce', 'collect', 'unwatch', 'default']);
+  });
+
+  it("compacts once between a build's steps (the start-up's first checks), then the default mode", () => {
+    vi.useFakeTimers();
+    const heap = recorder();
+    const regime = new HeapRegime(heap);
+    regime.compact();
+    expect(heap.calls).toEqual(['reduce', 'collect', 'default']);
+    expect(heap.compiler).toEqual([]);
   });
 
   it('parses a reload without the optimizing compiler, and takes it back once parsed or once the reload ends', () => {
