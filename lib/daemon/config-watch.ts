@@ -1,5 +1,6 @@
-// autoreload= and callback= (spec §4.6): a changed config file (by content: the
-// MD5 rule) is logged, reloaded when autoreload=yes, and passed to the callback.
+// autoreload= and callback= (spec §4.6): a changed config file (by content, as the
+// original compares an MD5 of the file: here a digest of its text) is logged, reloaded
+// when autoreload=yes, and passed to the callback.
 // chokidar catches edits at once, including editors that replace the file by
 // rename; a stat every two seconds backs it up on file systems without events.
 //
@@ -8,9 +9,9 @@
 // without most virtual services. So a change counts only once the file has stopped
 // changing for QUIET_MS (readSettledConfig), and the reload is handed exactly that
 // text: a prefix is never applied.
-import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
+import { digestText } from '../content-digest.js';
 import { runFallbackCommand } from './run-fallback-command.js';
 import { readSettledConfig } from './config-read.js';
 
@@ -25,8 +26,8 @@ export const QUIET_MS = 2000;
 
 export interface ConfigWatchOptions {
   readonly path: string;
-  /** MD5 of the content the daemon runs with (undefined: unreadable at start). */
-  readonly sum: string | undefined;
+  /** digestText() of the content the daemon runs with (undefined: unreadable at start). */
+  readonly sum: number | undefined;
   readonly autoreload: boolean;
   readonly callback?: string;
   readonly log: (m: string) => void;
@@ -41,7 +42,7 @@ export interface ConfigWatch {
   /**
    * A reload (SIGHUP) read this text: it is the content the daemon runs with now, so the
    * edit behind it is not reported again as a change on disk (as the original updates its
-   * MD5 on every reload).
+   * MD5 of the file on every reload).
    */
   loaded(text: string): void;
   close(): void;
@@ -117,7 +118,7 @@ export function watchConfig(o: ConfigWatchOptions): ConfigWatch {
       callback = cb;
     },
     loaded(text) {
-      lastSum = createHash('md5').update(text).digest('hex');
+      lastSum = digestText(text);
       lastStat = statKey(o.path);
     },
     close: stop,
