@@ -10,7 +10,7 @@ const LAYERS = [
   ['checks', 'lib/ipvs'],
   ['lib/config'],
   ['lib/log', 'lib/perl-regex'],
-  ['lib/proc', 'lib/version.ts'],
+  ['lib/proc', 'lib/version.ts', 'lib/content-digest.ts'],
 ];
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

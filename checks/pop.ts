@@ -14,14 +14,17 @@
 // Hand-written on LineConnection: the check needs three commands, and the npm POP3
 // clients (node-pop3, poplib, yapople) are little used or unmaintained and cannot bound
 // what a hostile peer makes them buffer, nor be ended by an AbortSignal.
-import { createHash, createHmac } from 'node:crypto';
 import { CheckAbort, dial } from './io/dial.js';
 import { LineConnection } from './io/lines.js';
 import { Outcome } from './outcome.js';
 import { accountOf, type Account } from './account.js';
 import type { MailCheckOptions } from './mail-options.js';
+import { lazyModule } from './lazy-module.js';
 import { tlsClientOptions } from './tls-trust.js';
 import { defineChecker, NEGOTIATETIMEOUT, type CheckResult, type Checker, type Endpoint } from './types.js';
+
+// node:crypto with the first check of this kind (lazy-module.ts): a daemon without one never loads it.
+const crypto = lazyModule<typeof import('node:crypto')>('node:crypto');
 
 /** Mail::POP3Client's test for an APOP timestamp in the greeting. */
 const ATOM = "[-_\\w!#$%&'*+/=?^`{|}~]+";
@@ -48,7 +51,8 @@ async function login(conn: LineConnection, greeting: string, user: string, pass:
   const failures: string[] = [];
   const stamp = APOP_TIMESTAMP.exec(greeting)?.[1];
   if (stamp) {
-    const digest = createHash('md5')
+    const digest = crypto()
+      .createHash('md5')
       .update(Buffer.from(stamp + pass, 'utf8'))
       .digest('hex');
     const reply = await command(conn, `APOP ${user} ${digest}`);
@@ -61,7 +65,7 @@ async function login(conn: LineConnection, greeting: string, user: string, pass:
     const challenge = await command(conn, 'AUTH CRAM-MD5');
     if (challenge.startsWith('+ ')) {
       const text = Buffer.from(challenge.slice(2).trim(), 'base64');
-      const hmac = createHmac('md5', Buffer.from(pass, 'utf8')).update(text).digest('hex');
+      const hmac = crypto().createHmac('md5', Buffer.from(pass, 'utf8')).update(text).digest('hex');
       const reply = await command(conn, Buffer.from(`${user} ${hmac}`, 'utf8').toString('base64'));
       if (/^\+OK/i.test(reply)) return { ok: true, how: 'AUTH CRAM-MD5' };
       failures.push(`AUTH CRAM-MD5: ${reply}`);

@@ -38,8 +38,8 @@ export interface DaemonOptions {
   readonly parse: (
     text: string,
   ) => Promise<{ config?: Config; diagnostics: readonly { severity: 'error' | 'warning'; line: number; message: string }[] }>;
-  /** The MD5 (hex) of the config file's text as `config` was parsed from (autoreload compares with it). */
-  readonly configSum?: string;
+  /** digestText() of the config file's text as `config` was parsed from (autoreload compares with it). */
+  readonly configSum?: number;
   /** argv[0..1] to run `ldirectord <child> <cmd>` for execute= instances. */
   readonly selfCommand: readonly string[];
   /** The control socket `status --json` asks (next to the pid file); not in the foreground. */

@@ -12,6 +12,7 @@ import { parseArgs } from './args.js';
 import { locateConfig } from './config-path.js';
 import { COMMANDS, EXIT, USAGE_TEXT, configNotFound, unknownOption, type Command } from './texts.js';
 import { VERSION_TEXT } from '../version.js';
+import { digestText } from '../content-digest.js';
 import { configDiagnostic } from '../config/messages.js';
 import { parseConfig, formatDiagnostic } from '../config/parse.js';
 import type { ParseResult } from '../config/model.js';
@@ -60,11 +61,11 @@ function parseConfigText(text: string, path: string, debug: boolean): Promise<Pa
 }
 
 /**
- * The config file parsed, and with `withSum` the MD5 of its text, which the daemon's
+ * The config file parsed, and with `withSum` the digest of its text, which the daemon's
  * autoreload compares with: the daemon keeps the sum, not the text (~40 bytes per real).
  * Undefined when the file cannot be read (said on stderr).
  */
-async function readConfig(path: string, debug: boolean, withSum: boolean): Promise<{ result: ParseResult; sum?: string } | undefined> {
+async function readConfig(path: string, debug: boolean, withSum: boolean): Promise<{ result: ParseResult; sum?: number } | undefined> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -75,7 +76,7 @@ async function readConfig(path: string, debug: boolean, withSum: boolean): Promi
   }
   const result = await parseConfigText(text, path, debug);
   if (!withSum) return { result };
-  return { result, sum: process.getBuiltinModule('node:crypto').createHash('md5').update(text).digest('hex') };
+  return { result, sum: digestText(text) };
 }
 
 /** `-t` on one file: the exit code and the diagnostic lines it prints to stderr. */

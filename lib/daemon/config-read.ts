@@ -1,11 +1,12 @@
 // Reading the config file while the daemon runs: a file that is missing, a directory
 // or unreadable (a deploy under way) is an error to log, never an exception that ends
 // the daemon; and for autoreload, a file is taken only once it has stopped changing.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { digestText } from '../content-digest.js';
 
-export type ConfigText = { ok: true; text: string; sum: string; key: string } | { ok: false; why: string };
+/** `sum`: digestText() of `text`, what the daemon compares to tell that the content changed. */
+export type ConfigText = { ok: true; text: string; sum: number; key: string } | { ok: false; why: string };
 
 /** Identity of one version of the file: a write changes the size, the mtime or the ctime. */
 async function statKey(path: string): Promise<string | undefined> {
@@ -27,7 +28,7 @@ export async function readConfigText(path: string): Promise<ConfigText> {
   try {
     const key = (await statKey(path)) ?? '';
     const text = await readFile(path, 'utf8');
-    return { ok: true, text, sum: createHash('md5').update(text).digest('hex'), key };
+    return { ok: true, text, sum: digestText(text), key };
   } catch (err) {
     return { ok: false, why: reason(path, err) };
   }
@@ -41,7 +42,7 @@ export async function readConfigText(path: string): Promise<ConfigText> {
 export function readConfigTextNow(path: string): ConfigText {
   try {
     const text = readFileSync(path, 'utf8');
-    return { ok: true, text, sum: createHash('md5').update(text).digest('hex'), key: '' };
+    return { ok: true, text, sum: digestText(text), key: '' };
   } catch (err) {
     return { ok: false, why: reason(path, err) };
   }

@@ -1,18 +1,24 @@
-// autoreload= and callback= (spec §4.6): a changed config file (by content: the
-// MD5 rule) is logged, reloaded when autoreload=yes, and passed to the callback.
-// chokidar catches edits at once, including editors that replace the file by
-// rename; a stat every two seconds backs it up on file systems without events.
+// autoreload= and callback= (spec §4.6): a changed config file (by content, as the
+// original compares an MD5 of the file: here a digest of its text) is logged, reloaded
+// when autoreload=yes, and passed to the callback. A stat every two seconds always
+// looks for a change; the original looked once per check cycle, and a change that is
+// only logged needs nothing quicker. With autoreload=yes or a callback, chokidar also
+// catches edits at once, including editors that replace the file by rename: it is
+// loaded only then, as every module a daemon loads stays in its memory.
 //
 // A file rewritten in place (cp, scp, `cat >`, an editor that does not rename) is
 // seen while it is being written; its first part alone may be a valid config
 // without most virtual services. So a change counts only once the file has stopped
 // changing for QUIET_MS (readSettledConfig), and the reload is handed exactly that
 // text: a prefix is never applied.
-import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
+import { lazyModule } from '../../checks/lazy-module.js';
+import { digestText } from '../content-digest.js';
 import { runFallbackCommand } from './run-fallback-command.js';
 import { readSettledConfig } from './config-read.js';
+
+const chokidar = lazyModule<typeof import('chokidar')>('chokidar');
 
 /**
  * How long the file must stay unchanged. Local copies, pipes and editors write a
@@ -25,8 +31,8 @@ export const QUIET_MS = 2000;
 
 export interface ConfigWatchOptions {
   readonly path: string;
-  /** MD5 of the content the daemon runs with (undefined: unreadable at start). */
-  readonly sum: string | undefined;
+  /** digestText() of the content the daemon runs with (undefined: unreadable at start). */
+  readonly sum: number | undefined;
   readonly autoreload: boolean;
   readonly callback?: string;
   readonly log: (m: string) => void;
@@ -41,7 +47,7 @@ export interface ConfigWatch {
   /**
    * A reload (SIGHUP) read this text: it is the content the daemon runs with now, so the
    * edit behind it is not reported again as a change on disk (as the original updates its
-   * MD5 on every reload).
+   * MD5 of the file on every reload).
    */
   loaded(text: string): void;
   close(): void;
@@ -89,17 +95,20 @@ export function watchConfig(o: ConfigWatchOptions): ConfigWatch {
     debounce = setTimeout(() => void check(), 100);
   };
 
-  const start = (): void => {
-    // Watched even with autoreload=no and no callback: the change is still logged.
+  // Events make a change seen at once, which matters only when it is acted on.
+  const followEvents = (): void => {
+    if (closed) return;
+    if (!autoreload && !callback) {
+      void watcher?.close();
+      watcher = undefined;
+      return;
+    }
     if (watcher) return;
-    watcher = watch(o.path, { ignoreInitial: true, atomic: true });
+    watcher = chokidar().watch(o.path, { ignoreInitial: true, atomic: true });
     watcher.on('all', soon);
     // The path may turn into anything during a deploy (a directory, a symlink loop):
     // the watcher's complaint about it must not end the daemon; the poll goes on.
     watcher.on('error', soon);
-    timer = setInterval(() => {
-      if (statKey(o.path) !== lastStat) soon();
-    }, o.pollMs ?? 2000);
   };
   const stop = (): void => {
     closed = true;
@@ -108,16 +117,21 @@ export function watchConfig(o: ConfigWatchOptions): ConfigWatch {
     if (timer) clearInterval(timer);
     if (debounce) clearTimeout(debounce);
   };
-  start();
+  followEvents();
+  // Even with autoreload=no and no callback: the change is still logged.
+  timer = setInterval(() => {
+    if (statKey(o.path) !== lastStat) soon();
+  }, o.pollMs ?? 2000);
   // An edit made while the daemon started has no event left to come: compare once now.
   soon();
   return {
     setAutoreload(a, cb) {
       autoreload = a;
       callback = cb;
+      followEvents();
     },
     loaded(text) {
-      lastSum = createHash('md5').update(text).digest('hex');
+      lastSum = digestText(text);
       lastStat = statKey(o.path);
     },
     close: stop,

@@ -18,6 +18,7 @@
 // each other (they would share one IPVS table only if they shared the namespace).
 import { basename, dirname, resolve } from 'node:path';
 import type { Server, Socket } from 'node:net';
+import { sha256Hex } from './sha256.js';
 
 export type InstanceState = 'starting' | 'running' | 'reloading' | 'stopping';
 
@@ -28,8 +29,6 @@ export type InstanceState = 'starting' | 'running' | 'reloading' | 'stopping';
  * path stands in then.
  */
 export function lockName(path: string): string {
-  // crypto and net are taken when used: `status` loads this module too and needs neither.
-  const { createHash } = process.getBuiltinModule('node:crypto');
   const abs = resolve(path);
   let dir: string;
   try {
@@ -39,9 +38,10 @@ export function lockName(path: string): string {
     dir = dirname(abs);
   }
   const key = `${dir}\0${basename(abs)}`;
-  return `\0ldirectord-ts/${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+  return `\0ldirectord-ts/${sha256Hex(Buffer.from(key, 'utf8')).slice(0, 40)}`;
 }
 
+// net is taken when used: `status` loads this module too and does not need it.
 const net = (): typeof import('node:net') => process.getBuiltinModule('node:net');
 
 export class InstanceLock {

@@ -13,7 +13,7 @@ export interface ProcLook {
   /** Nothing to do: the managed services are as last found right, and no full read is due. */
   readonly unchanged: boolean;
   /** The digest of the canonical form read (undefined when /proc could not be read). */
-  readonly seen?: Buffer;
+  readonly seen?: number;
 }
 
 export interface ProcDriftGateOptions {
@@ -27,7 +27,7 @@ export interface ProcDriftGateOptions {
 export const FULL_READ_EVERY_MS = 60_000;
 
 export class ProcDriftGate {
-  private baseline: Buffer | undefined;
+  private baseline: number | undefined;
   private lastFullRead = -Infinity;
   private readonly now: () => number;
   private readonly every: number;
@@ -42,8 +42,8 @@ export class ProcDriftGate {
     const seen = await this.canonical(managed);
     const due = this.now() - this.lastFullRead >= this.every;
     return {
-      unchanged: !due && seen !== undefined && this.baseline !== undefined && seen.equals(this.baseline),
-      ...(seen ? { seen } : {}),
+      unchanged: !due && seen !== undefined && seen === this.baseline,
+      ...(seen !== undefined ? { seen } : {}),
     };
   }
 
@@ -58,8 +58,8 @@ export class ProcDriftGate {
    * what later drift checks compare with. Otherwise, the next check reads in full again.
    */
   async settle(look: ProcLook, managed: ReadonlySet<string>): Promise<void> {
-    const after = look.seen ? await this.canonical(managed) : undefined;
-    this.baseline = after && look.seen!.equals(after) ? look.seen : undefined;
+    const after = look.seen !== undefined ? await this.canonical(managed) : undefined;
+    this.baseline = after !== undefined && look.seen === after ? look.seen : undefined;
   }
 
   /** The table may not be as wanted (or nobody checked): the next drift check reads in full. */
@@ -67,7 +67,7 @@ export class ProcDriftGate {
     this.baseline = undefined;
   }
 
-  private async canonical(managed: ReadonlySet<string>): Promise<Buffer | undefined> {
+  private async canonical(managed: ReadonlySet<string>): Promise<number | undefined> {
     if (this.o.file === undefined) return undefined;
     try {
       return await digestIpvsProc(this.o.file, managed);

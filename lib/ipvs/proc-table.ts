@@ -14,8 +14,8 @@
 // Addresses and ports in hex, IPv6 written out in full, the persistence timeout in jiffies.
 // It does not show the thresholds, scheduler flags, persistence engine, nor an fwmark
 // service's family: what /proc shows unchanged is only ever trusted between full reads.
-import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { ContentDigest } from '../content-digest.js';
 import { canonicalAddress } from './table.js';
 
 /** Where the kernel shows the table. */
@@ -49,11 +49,12 @@ const WINDOW = Buffer.allocUnsafeSlow(1 << 16);
 let stillReading = false;
 
 /**
- * The SHA-1 digest of the canonical form (canonicalIpvsProc) of the file's `managed`
- * services: equal digests, equal canonical forms. Rejects with the file system's error or
- * a ProcTableError when the file is too large or too slow, or not what the kernel prints.
+ * The digest (content-digest.ts) of the canonical form (canonicalIpvsProc) of the file's
+ * `managed` services: equal digests, equal canonical forms. Rejects with the file system's
+ * error or a ProcTableError when the file is too large or too slow, or not what the kernel
+ * prints.
  */
-export async function digestIpvsProc(file: string, managed: ReadonlySet<string>, o: ProcReadOptions = {}): Promise<Buffer> {
+export async function digestIpvsProc(file: string, managed: ReadonlySet<string>, o: ProcReadOptions = {}): Promise<number> {
   // A read given up on still holds one of libuv's few pool threads until the file answers;
   // starting another on every drift check would take them all (and with them every file,
   // DNS and crypto call of the daemon). So none starts before the last has ended.
@@ -74,12 +75,12 @@ export async function digestIpvsProc(file: string, managed: ReadonlySet<string>,
   }
 }
 
-async function digestFile(file: string, managed: ReadonlySet<string>, maxBytes: number): Promise<Buffer> {
+async function digestFile(file: string, managed: ReadonlySet<string>, maxBytes: number): Promise<number> {
   const fh = await open(file, 'r');
   try {
     const buf = WINDOW;
     const form = new CanonicalForm(managed);
-    const hash = createHash('sha1');
+    const hash = new ContentDigest();
     // buf[0, at) holds the start of a line whose end has not been read yet
     let at = 0;
     let total = 0;
@@ -88,7 +89,7 @@ async function digestFile(file: string, managed: ReadonlySet<string>, maxBytes: 
       total += bytesRead;
       if (total > maxBytes) throw new ProcTableError(`${file}: larger than ${maxBytes} bytes`);
       if (bytesRead === 0) {
-        if (at > 0) hash.update(buf.subarray(0, form.line(buf, 0, at, 0)));
+        if (at > 0) hash.update(buf, 0, form.line(buf, 0, at, 0));
         break;
       }
       const end = at + bytesRead;
@@ -104,7 +105,7 @@ async function digestFile(file: string, managed: ReadonlySet<string>, maxBytes: 
         out = form.line(buf, pos, nl, out);
         pos = nl + 1;
       }
-      hash.update(buf.subarray(0, out));
+      hash.update(buf, 0, out);
       at = buf.copy(buf, 0, lastNl + 1, end);
     }
     form.end();

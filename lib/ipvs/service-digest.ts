@@ -4,10 +4,11 @@
 //
 // A service's digest covers its line and its destination lines in both listings, in the
 // order printed, each destination line without its two connection counters (ActiveConn,
-// InActConn: traffic changes them, the drift check has nothing to do about them). Two
-// independent 32-bit FNV-1a lanes make a 53-bit number: a change that leaves it equal is a
-// 1 in 2^53 chance per change, and costs at most that the change waits for the next one.
-// The same bytes give the same digest whether they come as a chunk's bytes or as text.
+// InActConn: traffic changes them, the drift check has nothing to do about them). It is
+// content-digest.ts's digest, made here line by line: the same bytes give the same digest
+// whether they come as a chunk's bytes or as text.
+
+import { digestOfLanes, FNV_OFFSET, FNV_PRIME, LANE2_OFFSET, LANE2_PRIME } from '../content-digest.js';
 
 /** One service's running digest while the listings are read. */
 export interface DigestLanes {
@@ -15,17 +16,12 @@ export interface DigestLanes {
   b: number;
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-// The second lane starts elsewhere and multiplies by another odd constant (MurmurHash2's).
-const LANE2_OFFSET = 0x9747b28c;
-const LANE2_PRIME = 0x5bd1e995;
 const LINE_END = 0x0a;
 
 export const newLanes = (): DigestLanes => ({ a: FNV_OFFSET, b: LANE2_OFFSET });
 
 /** The digest of lanes that have taken every line of a service. */
-export const digestOf = (l: DigestLanes): number => (l.a >>> 0) * 2 ** 21 + (l.b >>> 11);
+export const digestOf = (l: DigestLanes): number => digestOfLanes(l.a, l.b);
 
 /** The digest a managed service gets when the listings do not show it. */
 export const ABSENT = -1;

@@ -2,7 +2,11 @@
 // CDN and no build step to show it. The script only refreshes the page in
 // place (fetch, then swap <main>), so the page reads the same without it;
 // its hash goes into the Content-Security-Policy, which allows nothing else.
-import { createHash } from 'node:crypto';
+import { lazyModule } from '../../checks/lazy-module.js';
+
+// A browser checks the script against a real sha256, so this takes node:crypto: with the
+// first page served (lazy-module.ts), not in every daemon, most of which serve none.
+const crypto = lazyModule<typeof import('node:crypto')>('node:crypto');
 
 export const STYLE = `
 :root{color-scheme:light dark;--bg:#f6f7f9;--card:#fff;--fg:#1d2330;--mute:#5d6678;--line:#dde1e8;
@@ -69,7 +73,11 @@ if(!r.ok)throw new Error(String(r.status));const d=new DOMParser().parseFromStri
 n=d.querySelector("main"),o=document.querySelector("main");if(n&&o){o.replaceWith(document.adoptNode(n));document.title=d.title}
 b.classList.remove("stale")}catch{b.classList.add("stale")}setTimeout(tick,e)};setTimeout(tick,e)})();`;
 
-export const SCRIPT_HASH = `sha256-${createHash('sha256').update(SCRIPT).digest('base64')}`;
+/** The script's hash as the Content-Security-Policy names it. */
+export const scriptHash = (): string => `sha256-${crypto().createHash('sha256').update(SCRIPT).digest('base64')}`;
+
+let policy: string | undefined;
 
 /** Inline style and the one script; fetch only from where the page came. */
-export const CONTENT_SECURITY_POLICY = `default-src 'none'; style-src 'unsafe-inline'; script-src '${SCRIPT_HASH}'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'`;
+export const contentSecurityPolicy = (): string =>
+  (policy ??= `default-src 'none'; style-src 'unsafe-inline'; script-src '${scriptHash()}'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'`);

@@ -7,7 +7,7 @@ import { lazyModule } from '../../checks/lazy-module.js';
 import { promisify } from 'node:util';
 import type { Config } from '../config/model.js';
 import type { RealStatus, RunningDaemon, StatusDocument, VirtualStatus } from './document.js';
-import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from './page-assets.js';
+import { contentSecurityPolicy, SCRIPT, STYLE } from './page-assets.js';
 import { duration, latency, orderVirtuals, totals, type VirtualView } from './page-view.js';
 import type { HistoryState, RealHistory, StateHistory } from './state-history.js';
 
@@ -79,7 +79,7 @@ export async function pageAnswer(input: PageInput, acceptEncoding: string | unde
   const headers: Record<string, string> = {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': CONTENT_SECURITY_POLICY,
+    'content-security-policy': contentSecurityPolicy(),
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     vary: 'accept-encoding',

@@ -4,11 +4,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { afterEach, expect, it } from 'vitest';
+import { digestText } from '../../lib/content-digest.js';
 import { watchConfig, type ConfigWatch } from '../../lib/daemon/config-watch.js';
 
-const md5 = (t: string): string => createHash('md5').update(t).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dir: string | undefined;
@@ -27,7 +26,7 @@ it('an edit that a reload has read is not reported as a change on disk', async (
   const lines: string[] = [];
   watch = watchConfig({
     path,
-    sum: md5(before),
+    sum: digestText(before),
     autoreload: false,
     log: (m) => lines.push(m),
     reload: () => undefined,

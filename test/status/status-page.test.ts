@@ -8,7 +8,7 @@ import type { RealStatus, StatusDocument, VirtualStatus } from '../../lib/status
 import { orderVirtuals, pageState } from '../../lib/status/page-view.js';
 import { StateHistory } from '../../lib/status/state-history.js';
 import { esc, pageAnswer, refreshSeconds, renderStatusPage, secretsOf } from '../../lib/status/status-page.js';
-import { SCRIPT_HASH, SCRIPT } from '../../lib/status/page-assets.js';
+import { scriptHash, SCRIPT } from '../../lib/status/page-assets.js';
 import { createHash } from 'node:crypto';
 import type { Config } from '../../lib/config/model.js';
 
@@ -226,8 +226,8 @@ describe('pageAnswer', () => {
       vary: 'accept-encoding',
     });
     expect(plain.headers['content-encoding']).toBeUndefined();
-    expect(plain.headers['content-security-policy']).toContain(`script-src '${SCRIPT_HASH}'`);
-    expect(SCRIPT_HASH).toBe(`sha256-${createHash('sha256').update(SCRIPT).digest('base64')}`);
+    expect(plain.headers['content-security-policy']).toContain(`script-src '${scriptHash()}'`);
+    expect(scriptHash()).toBe(`sha256-${createHash('sha256').update(SCRIPT).digest('base64')}`);
     const zipped = await pageAnswer(input, 'br, gzip;q=0.8');
     expect(zipped.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
