@@ -9,14 +9,14 @@
 // changes it: each step of a lane maps distinct inputs to distinct states, and every later
 // step keeps states distinct.
 
-export const FNV_OFFSET = 0x811c9dc5;
-export const FNV_PRIME = 0x01000193;
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 // The second lane starts elsewhere and multiplies by another odd constant (MurmurHash2's).
-export const LANE2_OFFSET = 0x9747b28c;
-export const LANE2_PRIME = 0x5bd1e995;
+const LANE2_OFFSET = 0x9747b28c;
+const LANE2_PRIME = 0x5bd1e995;
 
 /** The digest of two lanes: all of the first, the high 21 bits of the second. */
-export const digestOfLanes = (a: number, b: number): number => (a >>> 0) * 2 ** 21 + (b >>> 11);
+const digestOfLanes = (a: number, b: number): number => (a >>> 0) * 2 ** 21 + (b >>> 11);
 
 /**
  * A running digest. The same content gives the same digest however it is cut into
@@ -43,16 +43,24 @@ export class ContentDigest {
     return this;
   }
 
-  updateText(text: string): this {
+  /** text[0, end) */
+  updateText(text: string, end = text.length): this {
     let a = this.a;
     let b = this.b;
-    for (let i = 0; i < text.length; i++) {
+    for (let i = 0; i < end; i++) {
       const c = text.charCodeAt(i);
       a = Math.imul(a ^ c, FNV_PRIME);
       b = Math.imul(b ^ c, LANE2_PRIME);
     }
     this.a = a;
     this.b = b;
+    return this;
+  }
+
+  /** One byte (or code unit). */
+  updateByte(c: number): this {
+    this.a = Math.imul(this.a ^ c, FNV_PRIME);
+    this.b = Math.imul(this.b ^ c, LANE2_PRIME);
     return this;
   }
 

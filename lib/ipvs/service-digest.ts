@@ -8,20 +8,17 @@
 // content-digest.ts's digest, made here line by line: the same bytes give the same digest
 // whether they come as a chunk's bytes or as text.
 
-import { digestOfLanes, FNV_OFFSET, FNV_PRIME, LANE2_OFFSET, LANE2_PRIME } from '../content-digest.js';
+import { ContentDigest } from '../content-digest.js';
 
 /** One service's running digest while the listings are read. */
-export interface DigestLanes {
-  a: number;
-  b: number;
-}
+export type DigestLanes = ContentDigest;
 
 const LINE_END = 0x0a;
 
-export const newLanes = (): DigestLanes => ({ a: FNV_OFFSET, b: LANE2_OFFSET });
+export const newLanes = (): DigestLanes => new ContentDigest();
 
 /** The digest of lanes that have taken every line of a service. */
-export const digestOf = (l: DigestLanes): number => digestOfLanes(l.a, l.b);
+export const digestOf = (l: DigestLanes): number => l.digest();
 
 /** The digest a managed service gets when the listings do not show it. */
 export const ABSENT = -1;
@@ -57,32 +54,11 @@ function countersStartText(text: string): number {
 
 /** A service line, or a destination line (`destination`: its counters left out), given as bytes. */
 export function mixBytes(l: DigestLanes, chunk: Buffer, start: number, end: number, destination: boolean): void {
-  const stop = destination ? countersStartBytes(chunk, start, end) : end;
-  let a = l.a;
-  let b = l.b;
-  for (let i = start; i < stop; i++) {
-    const c = chunk[i]!;
-    a = Math.imul(a ^ c, FNV_PRIME);
-    b = Math.imul(b ^ c, LANE2_PRIME);
-  }
-  endLine(l, a, b);
+  // A line end after each line, so that lines cannot run into one another.
+  l.update(chunk, start, destination ? countersStartBytes(chunk, start, end) : end).updateByte(LINE_END);
 }
 
 /** mixBytes() of a line given as text (ipvsadm prints ASCII: a character is a byte). */
 export function mixText(l: DigestLanes, text: string, destination: boolean): void {
-  const stop = destination ? countersStartText(text) : text.length;
-  let a = l.a;
-  let b = l.b;
-  for (let i = 0; i < stop; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, FNV_PRIME);
-    b = Math.imul(b ^ c, LANE2_PRIME);
-  }
-  endLine(l, a, b);
-}
-
-/** A line end, so that lines cannot run into one another. */
-function endLine(l: DigestLanes, a: number, b: number): void {
-  l.a = Math.imul(a ^ LINE_END, FNV_PRIME);
-  l.b = Math.imul(b ^ LINE_END, LANE2_PRIME);
+  l.updateText(text, destination ? countersStartText(text) : text.length).updateByte(LINE_END);
 }
