@@ -18,3 +18,9 @@ export function isModuleMissing(err: unknown, id: string): boolean {
   const e = err as NodeJS.ErrnoException | undefined;
   return e?.code === 'MODULE_NOT_FOUND' && e.message.includes(`'${id}'`);
 }
+
+/**
+ * node:crypto, for what needs a real hash or randomness (a check's authentication, a mail's
+ * Message-ID, the status page's CSP hash): a daemon that does none of these never loads it.
+ */
+export const nodeCrypto = lazyModule<typeof import('node:crypto')>('node:crypto');

@@ -19,12 +19,9 @@ import { LineConnection } from './io/lines.js';
 import { Outcome } from './outcome.js';
 import { accountOf, type Account } from './account.js';
 import type { MailCheckOptions } from './mail-options.js';
-import { lazyModule } from './lazy-module.js';
+import { nodeCrypto } from './lazy-module.js';
 import { tlsClientOptions } from './tls-trust.js';
 import { defineChecker, NEGOTIATETIMEOUT, type CheckResult, type Checker, type Endpoint } from './types.js';
-
-// node:crypto with the first check of this kind (lazy-module.ts): a daemon without one never loads it.
-const crypto = lazyModule<typeof import('node:crypto')>('node:crypto');
 
 /** Mail::POP3Client's test for an APOP timestamp in the greeting. */
 const ATOM = "[-_\\w!#$%&'*+/=?^`{|}~]+";
@@ -51,7 +48,7 @@ async function login(conn: LineConnection, greeting: string, user: string, pass:
   const failures: string[] = [];
   const stamp = APOP_TIMESTAMP.exec(greeting)?.[1];
   if (stamp) {
-    const digest = crypto()
+    const digest = nodeCrypto()
       .createHash('md5')
       .update(Buffer.from(stamp + pass, 'utf8'))
       .digest('hex');
@@ -65,7 +62,7 @@ async function login(conn: LineConnection, greeting: string, user: string, pass:
     const challenge = await command(conn, 'AUTH CRAM-MD5');
     if (challenge.startsWith('+ ')) {
       const text = Buffer.from(challenge.slice(2).trim(), 'base64');
-      const hmac = crypto().createHmac('md5', Buffer.from(pass, 'utf8')).update(text).digest('hex');
+      const hmac = nodeCrypto().createHmac('md5', Buffer.from(pass, 'utf8')).update(text).digest('hex');
       const reply = await command(conn, Buffer.from(`${user} ${hmac}`, 'utf8').toString('base64'));
       if (/^\+OK/i.test(reply)) return { ok: true, how: 'AUTH CRAM-MD5' };
       failures.push(`AUTH CRAM-MD5: ${reply}`);

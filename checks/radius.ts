@@ -19,13 +19,11 @@ import type radiusModule from 'radius';
 import { ipv6Hex } from './io/address.js';
 import { Scope, why } from './io/deadline.js';
 import { dialUdp } from './io/dial.js';
-import { lazyModule } from './lazy-module.js';
+import { lazyModule, nodeCrypto } from './lazy-module.js';
 import { Outcome } from './outcome.js';
 import { CHECKTIMEOUT, defineChecker } from './types.js';
 
 const radius = lazyModule<typeof radiusModule>('radius');
-// node:crypto with the first check of this kind (lazy-module.ts): a daemon without one never loads it.
-const crypto = lazyModule<typeof import('node:crypto')>('node:crypto');
 
 const ACCESS_ACCEPT = 2;
 const MESSAGE_AUTHENTICATOR = 80;
@@ -39,7 +37,7 @@ export function verifyReply(reply: Buffer, requestAuthenticator: Buffer, secret:
   const packet = Buffer.from(reply.subarray(0, length));
   const got = Buffer.from(packet.subarray(4, 20));
   requestAuthenticator.copy(packet, 4);
-  const expected = crypto().createHash('md5').update(packet).update(secret, 'utf8').digest();
+  const expected = nodeCrypto().createHash('md5').update(packet).update(secret, 'utf8').digest();
   if (!expected.equals(got)) return false;
   // packet now carries the request authenticator, as the HMAC of RFC 3579 §3.2 wants.
   for (let at = 20; at + 2 <= length;) {
@@ -50,7 +48,7 @@ export function verifyReply(reply: Buffer, requestAuthenticator: Buffer, secret:
       if (len !== 18) return false;
       const ma = Buffer.from(packet.subarray(at + 2, at + 18));
       packet.fill(0, at + 2, at + 18);
-      return crypto().createHmac('md5', secret).update(packet).digest().equals(ma);
+      return nodeCrypto().createHmac('md5', secret).update(packet).digest().equals(ma);
     }
     at += len;
   }
@@ -82,7 +80,7 @@ export const radiusChecker = defineChecker({
     const scope = new Scope(signal);
     try {
       const socket = await dialUdp(scope, target.host, target.port);
-      const identifier = crypto().randomInt(256);
+      const identifier = nodeCrypto().randomInt(256);
       const request = accessRequest(v.login, v.passwd, v.secret, socket.address().address, identifier);
       const authenticator = request.subarray(4, 20);
       const waitMs = v.replySeconds * 1000;

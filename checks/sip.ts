@@ -10,12 +10,9 @@ import type net from 'node:net';
 import { bracketed } from './io/address.js';
 import { Scope, why } from './io/deadline.js';
 import { tcpExchange, udpExchange } from './io/line-exchange.js';
-import { lazyModule } from './lazy-module.js';
+import { nodeCrypto } from './lazy-module.js';
 import { Outcome } from './outcome.js';
 import { defineChecker, NEGOTIATETIMEOUT } from './types.js';
-
-// node:crypto with the first check of this kind (lazy-module.ts): a daemon without one never loads it.
-const crypto = lazyModule<typeof import('node:crypto')>('node:crypto');
 
 /** The OPTIONS request of the original, CRLF line endings, for the socket's local address. */
 export function sipOptionsRequest(login: string, local: Pick<net.AddressInfo, 'address' | 'port'>, callId: string): string {
@@ -43,7 +40,7 @@ export const sipChecker = defineChecker({
   async probe(target, o, signal) {
     const out = new Outcome();
     const scope = new Scope(signal);
-    const callId = crypto().randomBytes(8).toString('hex');
+    const callId = nodeCrypto().randomBytes(8).toString('hex');
     const payload = (local: net.AddressInfo): Buffer => Buffer.from(sipOptionsRequest(o.login, local, callId), 'utf8');
     // Perl: chomp "\n", then chomp "\r"; an empty line ends the reply; the first
     // non-empty line is the status line and must be a 200 OK.

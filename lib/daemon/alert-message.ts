@@ -2,13 +2,10 @@
 // original's byte for byte; the message is composed here as raw RFC 5322 text so
 // no MIME encoder re-wraps the body (quoted-printable soft breaks) or reformats
 // the verbatim From (`"LD Alerts" <ld@example.com>`) and To headers.
-import { lazyModule } from '../../checks/lazy-module.js';
+import { nodeCrypto } from '../../checks/lazy-module.js';
 import type { DaemonStatus } from '../config/model.js';
 import { perlTrue } from '../config/perl-values.js';
 import { encodeHeaderWords } from './header-words.js';
-
-// Loaded with the first alert mail (lazy-module.ts): a daemon that sends none never needs it.
-const crypto = lazyModule<typeof import('node:crypto')>('node:crypto');
 
 export const ALERT_TEXT = {
   /** Logged for every alert that passes the filters (the subject without the servicename prefix). */
@@ -82,7 +79,7 @@ export function composeRawMail(f: RawMailFields): string {
     `To: ${headerText(f.to)}`,
     `Subject: ${headerText(f.subject)}`,
     `Date: ${mailDate(f.date)}`,
-    `Message-ID: <${crypto().randomBytes(12).toString('hex')}.ldirectord@${f.hostname.replace(/[^A-Za-z0-9.-]/g, '') || 'localhost'}>`,
+    `Message-ID: <${nodeCrypto().randomBytes(12).toString('hex')}.ldirectord@${f.hostname.replace(/[^A-Za-z0-9.-]/g, '') || 'localhost'}>`,
     'MIME-Version: 1.0',
     `Content-Type: text/plain; charset=${ascii ? 'us-ascii' : 'utf-8'}`,
     `Content-Transfer-Encoding: ${ascii ? '7bit' : '8bit'}`,

@@ -144,6 +144,13 @@ type Stage = 'header' | 'title' | 'title2' | 'body';
  * header line or the end; the column titles tell its kind.
  * Throws IpvsadmError `parse` at the first line it does not understand.
  */
+/** With digests: a listing's kind and how many service and destination lines it had. */
+interface ListingShape {
+  readonly kind: ListingKind;
+  services: number;
+  destinations: number;
+}
+
 export class ListingScanner {
   private listings: Listing[] = [];
   private stage: Stage = 'header';
@@ -160,7 +167,9 @@ export class ListingScanner {
   /** Those of the service whose lines are being read. */
   private curLanes: DigestLanes | undefined;
   /** With digests: each listing's kind and how many service and destination lines it had. */
-  private readonly shapes: { readonly kind: ListingKind; services: number; destinations: number }[] = [];
+  private readonly shapes: ListingShape[] = [];
+  /** The shape of the listing being read (the last of `shapes`). */
+  private shape: ListingShape | undefined;
 
   /** Digests kept for services outside the scope too. */
   private readonly digestAll: boolean;
@@ -181,7 +190,7 @@ export class ListingScanner {
     const n = this.nextLine++;
     const destination = text.startsWith(DEST_PREFIX);
     if (destination && !digested && this.lanes && this.stage === 'body') {
-      this.shapes.at(-1)!.destinations++;
+      this.shape!.destinations++;
       if (this.curLanes) mixText(this.curLanes, text, true);
     }
     if (!(this.skipping && destination)) this.take(text, () => n);
@@ -190,7 +199,7 @@ export class ListingScanner {
   /** A destination line's bytes (from `start` to its line break at `end`) for the digest of its service. */
   digestDestination(chunk: Buffer, start: number, end: number): void {
     if (!this.lanes || this.stage !== 'body') return;
-    this.shapes.at(-1)!.destinations++;
+    this.shape!.destinations++;
     if (this.curLanes) mixBytes(this.curLanes, chunk, start, end, true);
   }
 
@@ -296,7 +305,7 @@ export class ListingScanner {
           throw listingParseError(`expected the column titles of ${LISTING_NAME[this.kind]}`, lineNo());
         }
         this.listings.push({ kind: this.kind, services: [] });
-        if (this.lanes) this.shapes.push({ kind: this.kind, services: 0, destinations: 0 });
+        if (this.lanes) this.shapes.push((this.shape = { kind: this.kind, services: 0, destinations: 0 }));
         this.cur = undefined;
         this.stage = 'body';
     }
@@ -309,7 +318,7 @@ export class ListingScanner {
     // Not parsed, so not checked either: the drift check reads the whole table.
     this.skipping = this.scope !== undefined && !this.scope.has(key);
     if (this.lanes) {
-      this.shapes.at(-1)!.services++;
+      this.shape!.services++;
       this.curLanes = this.digestAll || !this.skipping ? this.lanesOf(key) : undefined;
       if (this.curLanes) mixText(this.curLanes, text, false);
     }

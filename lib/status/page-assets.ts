@@ -2,11 +2,7 @@
 // CDN and no build step to show it. The script only refreshes the page in
 // place (fetch, then swap <main>), so the page reads the same without it;
 // its hash goes into the Content-Security-Policy, which allows nothing else.
-import { lazyModule } from '../../checks/lazy-module.js';
-
-// A browser checks the script against a real sha256, so this takes node:crypto: with the
-// first page served (lazy-module.ts), not in every daemon, most of which serve none.
-const crypto = lazyModule<typeof import('node:crypto')>('node:crypto');
+import { nodeCrypto } from '../../checks/lazy-module.js';
 
 export const STYLE = `
 :root{color-scheme:light dark;--bg:#f6f7f9;--card:#fff;--fg:#1d2330;--mute:#5d6678;--line:#dde1e8;
@@ -73,8 +69,8 @@ if(!r.ok)throw new Error(String(r.status));const d=new DOMParser().parseFromStri
 n=d.querySelector("main"),o=document.querySelector("main");if(n&&o){o.replaceWith(document.adoptNode(n));document.title=d.title}
 b.classList.remove("stale")}catch{b.classList.add("stale")}setTimeout(tick,e)};setTimeout(tick,e)})();`;
 
-/** The script's hash as the Content-Security-Policy names it. */
-export const scriptHash = (): string => `sha256-${crypto().createHash('sha256').update(SCRIPT).digest('base64')}`;
+/** The script's hash as the Content-Security-Policy names it: a browser checks it, so a real sha256. */
+export const scriptHash = (): string => `sha256-${nodeCrypto().createHash('sha256').update(SCRIPT).digest('base64')}`;
 
 let policy: string | undefined;
 

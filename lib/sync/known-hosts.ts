@@ -9,11 +9,7 @@
 // @cert-authority lines are skipped: host certificates are not supported.
 import { readFileSync } from 'node:fs';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
-import { lazyModule } from '../../checks/lazy-module.js';
-
-// Loaded when first used (lazy-module.ts), as everywhere: no module takes node:crypto just by
-// being imported.
-const crypto = lazyModule<typeof import('node:crypto')>('node:crypto');
+import { nodeCrypto } from '../../checks/lazy-module.js';
 
 export interface KnownHostLine {
   readonly file: string;
@@ -73,7 +69,7 @@ export function keyTypeOf(blob: Buffer): string | undefined {
 
 /** `SHA256:...` as ssh-keygen -l prints it. */
 export function fingerprint(blob: Buffer): string {
-  return `SHA256:${crypto().createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  return `SHA256:${nodeCrypto().createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** The name a host is filed under: `host`, or `[host]:port` when the port is not 22. */
@@ -95,7 +91,7 @@ export function hostsFieldMatches(hosts: string, name: string): boolean {
   if (hosts.startsWith('|1|')) {
     const [, , salt, hash] = hosts.split('|');
     if (salt === undefined || hash === undefined) return false;
-    const mac = crypto().createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
+    const mac = nodeCrypto().createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
     return mac === hash;
   }
   let matched = false;

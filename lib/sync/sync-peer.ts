@@ -5,15 +5,11 @@
 // the temporary file, and a dropped connection can at worst leave that hidden file behind.
 import { posix } from 'node:path';
 import type { AnyAuthMethod } from 'ssh2';
-import { lazyModule } from '../../checks/lazy-module.js';
+import { nodeCrypto } from '../../checks/lazy-module.js';
 import type { KnownHostLine } from './known-hosts.js';
 import type { PeerAddress } from './peer-address.js';
 import { shellCommand } from './shell-quote.js';
 import { bounded, SshSession, type ExecResult, type Sftp } from './ssh-session.js';
-
-// Loaded when first used (lazy-module.ts), as everywhere: no module takes node:crypto just by
-// being imported.
-const crypto = lazyModule<typeof import('node:crypto')>('node:crypto');
 
 export interface SyncSettings {
   /** The local config, byte for byte. */
@@ -50,7 +46,7 @@ class StepFailure extends Error {
 
 /** `.<name>.tmp-<random>` beside the destination: same file system, so rename is atomic. */
 export function tempPathFor(path: string): string {
-  return posix.join(posix.dirname(path), `.${posix.basename(path)}.tmp-${crypto().randomBytes(6).toString('hex')}`);
+  return posix.join(posix.dirname(path), `.${posix.basename(path)}.tmp-${nodeCrypto().randomBytes(6).toString('hex')}`);
 }
 
 function describeExit(r: ExecResult): string {
