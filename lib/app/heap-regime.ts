@@ -124,6 +124,18 @@ export class HeapRegime {
     this.pending.unref();
   }
 
+  /**
+   * A build ended by a stop: the stop's own work (the purge, the last alerts) runs with the
+   * optimizing compiler, whatever step the build had reached; nothing settles, as the
+   * process is ending.
+   */
+  abandoned(): void {
+    this.heap.optimizing(true);
+    this.builds = Math.max(0, this.builds - 1);
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = undefined;
+  }
+
   private enterReducing(): void {
     this.unwatch?.();
     const fulls: number[] = [];

@@ -38,7 +38,7 @@ export interface ReloadDeps {
   readonly watcher: () => ConfigWatch | undefined;
   readonly stopped: () => boolean;
   readonly shutdown: () => Promise<void>;
-  readonly heap: Pick<HeapRegime, 'building' | 'parsed' | 'settled'>;
+  readonly heap: Pick<HeapRegime, 'building' | 'parsed' | 'settled' | 'abandoned'>;
 }
 
 export class ReloadQueue {
@@ -71,8 +71,10 @@ export class ReloadQueue {
         this.deps.log(`reload failed: ${(err as Error).message}`);
         this.counted(false);
       }
-      if (lifecycle.stopRequested) await this.deps.shutdown();
-      else {
+      if (lifecycle.stopRequested) {
+        this.deps.heap.abandoned();
+        await this.deps.shutdown();
+      } else {
         lifecycle.set('running');
         this.deps.heap.settled(RELOAD_SETTLE_MS);
       }

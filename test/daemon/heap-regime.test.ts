@@ -126,6 +126,19 @@ describe('HeapRegime', () => {
     expect(heap.compiler).toEqual(['not optimizing', 'optimizing']);
   });
 
+  it('a build abandoned for a stop takes the optimizing compiler back and settles nothing', () => {
+    vi.useFakeTimers();
+    const heap = recorder();
+    const regime = settledAfterStartUp(heap);
+    heap.compiler.length = 0;
+    heap.calls.length = 0;
+    regime.building();
+    regime.abandoned();
+    expect(heap.compiler).toEqual(['not optimizing', 'optimizing']);
+    vi.advanceTimersByTime(RELOAD_SETTLE_MS * 2);
+    expect(heap.calls).toEqual([]);
+  });
+
   it('settles two seconds after the last of several reloads', () => {
     vi.useFakeTimers();
     const heap = recorder();

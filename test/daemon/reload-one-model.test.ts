@@ -50,7 +50,7 @@ async function reloadOnce(edited: string, before?: (deps: ReloadDeps, lifecycle:
     watcher: () => undefined,
     stopped: () => false,
     shutdown: async () => undefined,
-    heap: { building: () => undefined, parsed: () => undefined, settled: () => undefined },
+    heap: { building: () => undefined, parsed: () => undefined, settled: () => undefined, abandoned: () => undefined },
   } as unknown as ReloadDeps;
   const was = h.director.currentConfig;
   before?.(deps, lifecycle);

@@ -16,7 +16,12 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function queue(opts: { reload?: (c: Config) => Promise<void>; text?: string; deleted?: boolean }) {
+async function queue(opts: {
+  reload?: (c: Config) => Promise<void>;
+  text?: string;
+  deleted?: boolean;
+  parse?: (text: string, file: string) => ReturnType<typeof parseConfig>;
+}) {
   const dir = mkdtempSync(join(tmpdir(), 'reload-heap-'));
   dirs.push(dir);
   const path = join(dir, 'ldirectord.cf');
@@ -29,7 +34,11 @@ async function queue(opts: { reload?: (c: Config) => Promise<void>; text?: strin
   lifecycle.set('running');
   let stopped = false;
   const deps = {
-    opts: { configPath: path, parse: (text: string) => parseConfig(text, { file: path }), selfCommand: ['true'] },
+    opts: {
+      configPath: path,
+      parse: (text: string) => (opts.parse ?? ((t, file) => parseConfig(t, { file })))(text, path),
+      selfCommand: ['true'],
+    },
     log: (m: string) => log.push(m),
     lifecycle,
     director: { reload: opts.reload ?? (async () => undefined), currentConfig: running },
@@ -48,6 +57,7 @@ async function queue(opts: { reload?: (c: Config) => Promise<void>; text?: strin
       building: () => heap.push('building'),
       parsed: () => heap.push('parsed'),
       settled: (ms: number) => heap.push(`settled ${ms}`),
+      abandoned: () => heap.push('abandoned'),
     },
   } as unknown as ReloadDeps;
   return { q: new ReloadQueue(deps), heap, log, lifecycle, deps, kept };
@@ -89,6 +99,22 @@ describe('a failing reload still ends its build', () => {
     await vi.waitFor(() => expect(release).toBeTypeOf('function'));
     lifecycle.terminate('SIGTERM');
     release();
-    await vi.waitFor(() => expect(heap).toEqual(['building', 'parsed', 'shutdown']));
+    await vi.waitFor(() => expect(heap).toEqual(['building', 'parsed', 'abandoned', 'shutdown']));
+  });
+
+  it('a stop comes while the config is parsed: the build is abandoned before the shutdown', async () => {
+    let release!: () => void;
+    const { q, heap, lifecycle } = await queue({
+      parse: async (text, file) => {
+        await new Promise<void>((r) => (release = r));
+        return parseConfig(text, { file });
+      },
+    });
+    q.request();
+    await vi.waitFor(() => expect(release).toBeTypeOf('function'));
+    lifecycle.terminate('SIGTERM');
+    release();
+    // The optimizing compiler is back (abandoned) before the stop's own work runs.
+    await vi.waitFor(() => expect(heap).toEqual(['building', 'abandoned', 'shutdown']));
   });
 });
