@@ -23,7 +23,7 @@
 // BENCH_DAEMON_NODE_ARGS (e.g. --cpu-prof) reaches our daemon only.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { loadavg, setPriority } from 'node:os';
+import { cpus, loadavg, release, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { generateConfig, procStat, sleep, startDaemon, startServers, waitFor } from './daemon-harness.mjs';
 import { keepalivedConfig, keepalivedDownTime, keepalivedMissing, keepalivedUpTime, startKeepalived } from './keepalived-harness.mjs';
@@ -413,8 +413,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (process.argv.includes('--json')) console.log(JSON.stringify(all, null, 1));
   const proofs = Object.values(all).flatMap((r) => r.keepalived.filter((x) => x.proof).map((x) => ({ check: x.check, ...x.proof })));
   const failures = Object.values(all).flatMap((r) => [...r.keepalived, ...r.ours, ...r.floor].filter((x) => x.failed));
+  // The ratios depend on the machine (how a CPU splits the cost between the kernel's TCP
+  // work and user code): the header names it.
   console.log(
-    `node ${process.version}, ${new Date().toISOString()}, load average ${loadavg()
+    `node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, kernel ${release()}, ${new Date().toISOString()}, load average ${loadavg()
       .map((x) => x.toFixed(2))
       .join(
         ' ',
