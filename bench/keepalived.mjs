@@ -413,8 +413,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (process.argv.includes('--json')) console.log(JSON.stringify(all, null, 1));
   const proofs = Object.values(all).flatMap((r) => r.keepalived.filter((x) => x.proof).map((x) => ({ check: x.check, ...x.proof })));
   const failures = Object.values(all).flatMap((r) => [...r.keepalived, ...r.ours, ...r.floor].filter((x) => x.failed));
-  // The ratios depend on the machine (how a CPU splits the cost between the kernel's TCP
-  // work and user code): the header names it.
+  // The ratios differ from one machine to another: the header names the machine.
   console.log(
     `node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, kernel ${release()}, ${new Date().toISOString()}, load average ${loadavg()
       .map((x) => x.toFixed(2))

@@ -87,8 +87,7 @@ export class HeapRegime {
   building(): void {
     this.builds++;
     this.heap.optimizing(false);
-    if (this.pending) clearTimeout(this.pending);
-    this.pending = undefined;
+    this.cancelSettling();
   }
 
   /** The build has parsed its config: one compacting collection, then V8's default mode for its table work. */
@@ -113,10 +112,9 @@ export class HeapRegime {
    * later (unless another begins).
    */
   settled(afterMs: number): void {
-    this.heap.optimizing(true);
-    this.builds = Math.max(0, this.builds - 1);
+    this.endBuild();
     if (this.builds > 0) return;
-    if (this.pending) clearTimeout(this.pending);
+    this.cancelSettling();
     this.pending = setTimeout(() => {
       this.pending = undefined;
       if (this.heap.collect() >= this.reduceFromLiveBytes) this.enterReducing();
@@ -130,8 +128,16 @@ export class HeapRegime {
    * process is ending.
    */
   abandoned(): void {
+    this.endBuild();
+    this.cancelSettling();
+  }
+
+  private endBuild(): void {
     this.heap.optimizing(true);
     this.builds = Math.max(0, this.builds - 1);
+  }
+
+  private cancelSettling(): void {
     if (this.pending) clearTimeout(this.pending);
     this.pending = undefined;
   }

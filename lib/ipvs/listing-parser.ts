@@ -138,12 +138,6 @@ function cachedServiceLine(
 /** Where the scanner is within a listing: which line it expects next. */
 type Stage = 'header' | 'title' | 'title2' | 'body';
 
-/**
- * Reads listings line by line, in order, with one state across calls, so that a listing
- * can be parsed as ipvsadm prints it. A listing runs from its header line to the next
- * header line or the end; the column titles tell its kind.
- * Throws IpvsadmError `parse` at the first line it does not understand.
- */
 /** With digests: a listing's kind and how many service and destination lines it had. */
 interface ListingShape {
   readonly kind: ListingKind;
@@ -151,6 +145,12 @@ interface ListingShape {
   destinations: number;
 }
 
+/**
+ * Reads listings line by line, in order, with one state across calls, so that a listing
+ * can be parsed as ipvsadm prints it. A listing runs from its header line to the next
+ * header line or the end; the column titles tell its kind.
+ * Throws IpvsadmError `parse` at the first line it does not understand.
+ */
 export class ListingScanner {
   private listings: Listing[] = [];
   private stage: Stage = 'header';
@@ -166,9 +166,8 @@ export class ListingScanner {
   private readonly lanes: Map<string, DigestLanes> | undefined;
   /** Those of the service whose lines are being read. */
   private curLanes: DigestLanes | undefined;
-  /** With digests: each listing's kind and how many service and destination lines it had. */
   private readonly shapes: ListingShape[] = [];
-  /** The shape of the listing being read (the last of `shapes`). */
+  /** The last of `shapes`, kept at hand: it is counted at every destination line. */
   private shape: ListingShape | undefined;
 
   /** Digests kept for services outside the scope too. */
